@@ -1,0 +1,143 @@
+/**
+ * `loadConfig`: the one place stack configuration is parsed, defaulted and validated.
+ *
+ * Pure: it takes the raw key/value map Pulumi hands the program and returns a typed object, or
+ * throws a {@link ConfigError} listing every problem at once, before any resource is declared.
+ */
+import { backupSection, type BackupConfig } from "./backup";
+import { coreSection, type CoreConfig } from "./core";
+import { settingsSection, type SettingsConfig } from "./settings";
+import { promotionSection, type PromotionConfig } from "./promotion";
+import { PROJECT, type BuildContext, type ConfigSection, type KeySpec } from "./section";
+import { unsealSection, type UnsealConfig } from "./unseal";
+
+export * from "./fields";
+export * from "./section";
+export type { CoreConfig, Engine, StorageMode, TlsConfig, TlsMinVersion, TlsMode } from "./core";
+export type { UnsealConfig } from "./unseal";
+export type { SettingsConfig } from "./settings";
+export type { BackupConfig } from "./backup";
+export type { PromotionConfig } from "./promotion";
+
+export type StackConfig = { stack: string; prod: boolean } & CoreConfig &
+    UnsealConfig &
+    SettingsConfig &
+    BackupConfig &
+    PromotionConfig;
+
+/** Every area, in build order: later areas see the merged result of earlier ones. */
+const SECTIONS: ConfigSection<object, never>[] = [
+    coreSection as ConfigSection<object, never>,
+    unsealSection as ConfigSection<object, never>,
+    settingsSection as ConfigSection<object, never>,
+    backupSection as ConfigSection<object, never>,
+    promotionSection as ConfigSection<object, never>,
+];
+
+/** Every key of the project, for docs, Pulumi.yaml and the unknown-key check. */
+export function allKeys(): Record<string, KeySpec> {
+    const out: Record<string, KeySpec> = {};
+    for (const s of SECTIONS) {
+        for (const [k, spec] of Object.entries(s.keys)) {
+            if (k in out) throw new Error(`config key ${k} is declared by two sections`);
+            out[k] = spec;
+        }
+    }
+    return out;
+}
+
+export class ConfigError extends Error {
+    constructor(
+        readonly stack: string,
+        readonly problems: string[],
+    ) {
+        super(
+            `Stack "${stack}" has ${problems.length} configuration problem${problems.length === 1 ? "" : "s"}; nothing was declared:\n` +
+                problems.map((p) => `  - ${p}`).join("\n"),
+        );
+        this.name = "ConfigError";
+    }
+}
+
+/**
+ * @param stack the stack name (`prod` gets the strict rules)
+ * @param raw the config map as Pulumi gives it: `bonito-vault:key` → string; other namespaces
+ *   (provider settings such as `aws:region`) are ignored
+ * @param secretKeys the full names of keys that were set with `--secret`
+ */
+export function loadConfig(
+    stack: string,
+    raw: Record<string, string>,
+    secretKeys: ReadonlySet<string> = new Set(),
+): StackConfig {
+    const keys = allKeys();
+    const problems: string[] = [];
+    const shown = (key: string, value: unknown) =>
+        keys[key]?.secret || value === undefined ? "" : ` (got ${JSON.stringify(value)})`;
+
+    const own: Record<string, string> = {};
+    for (const [full, value] of Object.entries(raw)) {
+        const [ns, ...rest] = full.split(":");
+        if (ns !== PROJECT) continue;
+        const key = rest.join(":");
+        if (!(key in keys)) {
+            const hint = closest(key, Object.keys(keys));
+            problems.push(
+                `${PROJECT}:${key} is not a key of this project${hint ? `; did you mean ${PROJECT}:${hint}?` : ""} (README lists every key)`,
+            );
+            continue;
+        }
+        own[key] = value;
+    }
+
+    const parsed: Record<string, unknown> = {};
+    for (const [key, spec] of Object.entries(keys)) {
+        const value = own[key];
+        if (spec.secret && value !== undefined && !secretKeys.has(`${PROJECT}:${key}`)) {
+            problems.push(
+                `${PROJECT}:${key} holds a secret but is stored in plain text; set it with \`pulumi config set --secret ${key}\``,
+            );
+        }
+        const result = spec.schema.safeParse(value);
+        if (result.success) parsed[key] = result.data;
+        else for (const i of result.error.issues) problems.push(`${PROJECT}:${key} ${i.message}${shown(key, value)}`);
+    }
+    if (problems.length > 0) throw new ConfigError(stack, problems);
+
+    const ctx: BuildContext = {
+        stack,
+        prod: stack === "prod",
+        issue: (key, message) => problems.push(`${PROJECT}:${key} ${message}${shown(key, own[key])}`),
+    };
+    let merged: object = {};
+    for (const section of SECTIONS) {
+        const values = Object.fromEntries(Object.keys(section.keys).map((k) => [k, parsed[k]]));
+        merged = { ...merged, ...section.build(values, ctx, merged as never) };
+    }
+    if (problems.length > 0) throw new ConfigError(stack, problems);
+    return { stack, prod: ctx.prod, ...merged } as StackConfig;
+}
+
+function closest(key: string, candidates: string[]): string | undefined {
+    let best: string | undefined;
+    let bestDistance = Infinity;
+    for (const c of candidates) {
+        const d = levenshtein(key.toLowerCase(), c.toLowerCase());
+        if (d < bestDistance) [best, bestDistance] = [c, d];
+    }
+    return bestDistance <= Math.max(2, Math.floor(key.length / 4)) ? best : undefined;
+}
+
+function levenshtein(a: string, b: string): number {
+    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        let prev = row[0];
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const tmp = row[j];
+            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+            prev = tmp;
+        }
+    }
+    return row[b.length];
+}

@@ -1,0 +1,55 @@
+/**
+ * DockerHosts: one Docker provider and one cluster network per distinct Docker host.
+ *
+ * Nodes on one host talk over the network by name; nodes on different hosts reach each other
+ * through published ports at `nodeAddresses` (Docker has no cross-host DNS without Swarm).
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "./config";
+import type { DockerTarget } from "./seal";
+import { dockerName } from "./topology";
+
+export interface DockerHostsArgs {
+    config: StackConfig;
+}
+
+export class DockerHosts extends pulumi.ComponentResource {
+    /** One per node, in node order (nodes on one host share a target). */
+    public readonly perNode: DockerTarget[];
+    /** Distinct targets, first node's host first. */
+    public readonly targets: DockerTarget[];
+
+    constructor(name: string, args: DockerHostsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("bonito:vault:DockerHosts", name, {}, opts);
+        const cfg = args.config;
+        const byHost = new Map<string, DockerTarget>();
+        this.perNode = cfg.dockerHosts.map((host) => {
+            const key = host ?? "default";
+            let target = byHost.get(key);
+            if (!target) {
+                const i = byHost.size;
+                // Child names are by position so that editing a host URI updates, not renames.
+                const provider = host
+                    ? new docker.Provider(`${name}-host-${i}`, { host }, { parent: this })
+                    : undefined;
+                const network = new docker.Network(
+                    `${name}-net-${i}`,
+                    {
+                        name: dockerName(cfg),
+                        driver: "bridge",
+                        // The nodes need egress to reach the cloud KMS; nothing else joins this network.
+                        attachable: false,
+                        labels: [{ label: "bonito.stack", value: cfg.stack }],
+                    },
+                    { parent: this, provider },
+                );
+                target = { provider, network, host: key };
+                byHost.set(key, target);
+            }
+            return target;
+        });
+        this.targets = [...byHost.values()];
+        this.registerOutputs({});
+    }
+}

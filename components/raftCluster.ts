@@ -1,0 +1,213 @@
+/**
+ * RaftCluster: the Vault server containers, their volumes and rendered configuration.
+ *
+ * Each node: a protected data volume (/vault/data) and audit volume (/vault/audit), a container
+ * running `server -config=<file>` (never -dev) with the rendered JSON config, certificates and seal
+ * credentials uploaded as files or passed as secret environment — never on the command line.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { Engine, StackConfig } from "./config";
+import type { NodeCertificate } from "./clusterTls";
+import type { DockerTarget, SealDelivery } from "./seal";
+import { renderServerConfigJson, type AuditStanza } from "./serverConfig";
+import { PATHS, type NodePlan } from "./topology";
+
+export interface RaftClusterArgs {
+    config: StackConfig;
+    nodes: NodePlan[];
+    /** The Docker target of each node, in node order. */
+    hosts: DockerTarget[];
+    /** CA and node certificates; undefined only when TLS terminates at a trusted proxy. */
+    tls?: { caCertPem: pulumi.Input<string>; nodeCerts: NodeCertificate[] };
+    seal: SealDelivery;
+    /** Audit devices declared in the config file (OpenBao only). */
+    audit?: AuditStanza[];
+}
+
+/** The unprivileged account of the official images (alpine `adduser -S`: uid 100, gid 1000). */
+export const RUNTIME_USER: Record<Engine, { user: string; binary: string; uid: string; gid: string }> = {
+    vault: { user: "vault", binary: "vault", uid: "100", gid: "1000" },
+    openbao: { user: "openbao", binary: "bao", uid: "100", gid: "1000" },
+};
+
+/**
+ * The container entrypoint: make the fresh volumes' roots writable by the runtime user, then drop
+ * root for good. The image's own entrypoint is bypassed because it adds `-config=/vault/config`
+ * (the whole directory), which would load our file twice. No secret is ever part of it.
+ */
+export function entrypoint(engine: Engine): string[] {
+    const { user, binary } = RUNTIME_USER[engine];
+    return [
+        "/bin/sh",
+        "-ec",
+        `chown ${user}:${user} ${PATHS.data} ${PATHS.audit} && exec su-exec ${user} ${binary} "$@"`,
+        "bonito-vault-entrypoint",
+    ];
+}
+
+export const COMMAND = ["server", `-config=${PATHS.config}`];
+
+/** Capabilities: IPC_LOCK for the Vault binary, and the three the entrypoint needs to chown and drop root. */
+export const CAPABILITIES = { adds: ["CHOWN", "IPC_LOCK", "SETGID", "SETUID"], drops: ["ALL"] };
+
+export const ULIMITS = [
+    { name: "core", soft: 0, hard: 0 },
+    { name: "nofile", soft: 65536, hard: 65536 },
+];
+
+/**
+ * Health: `sys/health?standbyok=true` answers 200 on active and standby nodes and 429/473/501/503
+ * otherwise (standby without standbyok, DR, uninitialised, sealed); busybox wget exits non-zero on
+ * any of those. It checks the local listener only, so it does not verify the certificate.
+ */
+export function healthcheck(cfg: StackConfig) {
+    const scheme = cfg.tls.mode === "upstream-proxy" ? "http" : "https";
+    return {
+        tests: [
+            "CMD",
+            "wget",
+            "-q",
+            "-O",
+            "/dev/null",
+            ...(scheme === "https" ? ["--no-check-certificate"] : []),
+            `${scheme}://127.0.0.1:${cfg.apiPort}/v1/sys/health?standbyok=true`,
+        ],
+        interval: "10s",
+        timeout: "5s",
+        retries: 3,
+        startPeriod: "30s",
+    };
+}
+
+export class RaftCluster extends pulumi.ComponentResource {
+    public readonly containers: docker.Container[];
+    public readonly dataVolumes: docker.Volume[];
+    public readonly auditVolumes: docker.Volume[];
+    /** Rendered server config per node (plain: it holds no secret). */
+    public readonly serverConfigs: pulumi.Output<string>[];
+    public readonly imageRef: pulumi.Output<string>;
+
+    constructor(name: string, args: RaftClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("bonito:vault:RaftCluster", name, {}, opts);
+        const { config: cfg, nodes, hosts, tls, seal } = args;
+        const runtime = RUNTIME_USER[cfg.engine];
+        const labels = (node: NodePlan, role: string) => [
+            { label: "bonito.role", value: role },
+            { label: "bonito.stack", value: cfg.stack },
+            { label: "bonito.node", value: node.name },
+        ];
+
+        const images = new Map<DockerTarget, docker.RemoteImage>();
+        const imageFor = (target: DockerTarget) => {
+            let image = images.get(target);
+            if (!image) {
+                image = new docker.RemoteImage(
+                    `${name}-image-${images.size}`,
+                    { name: cfg.image, keepLocally: true },
+                    { parent: this, provider: target.provider },
+                );
+                images.set(target, image);
+            }
+            return image;
+        };
+
+        this.containers = [];
+        this.dataVolumes = [];
+        this.auditVolumes = [];
+        this.serverConfigs = [];
+        for (const node of nodes) {
+            const target = hosts[node.index];
+            const childOpts = { parent: this, provider: target.provider };
+            // Raft data and audit logs outlive any container and survive `pulumi destroy`.
+            const keep = { ...childOpts, protect: true, retainOnDelete: true };
+            const data = new docker.Volume(
+                `${name}-${node.name}-data`,
+                { name: node.dataVolumeName, driver: "local", labels: labels(node, "vault-data") },
+                keep,
+            );
+            const audit = new docker.Volume(
+                `${name}-${node.name}-audit`,
+                { name: node.auditVolumeName, driver: "local", labels: labels(node, "vault-audit") },
+                keep,
+            );
+
+            const serverConfig = seal.stanza.apply((stanza) =>
+                renderServerConfigJson({ config: cfg, node, nodes, seal: stanza, audit: args.audit }),
+            );
+            const owned = { owner: runtime.uid, group: runtime.gid };
+            const uploads: docker.types.input.ContainerUpload[] = [
+                { file: PATHS.config, content: serverConfig, ...owned, permissions: "0440" },
+            ];
+            if (tls) {
+                const cert = tls.nodeCerts[node.index];
+                uploads.push(
+                    { file: PATHS.caCert, content: tls.caCertPem, ...owned, permissions: "0444" },
+                    { file: PATHS.nodeCert, content: cert.certPem, ...owned, permissions: "0444" },
+                    { file: PATHS.nodeKey, content: pulumi.secret(cert.keyPem), ...owned, permissions: "0400" },
+                );
+            }
+            for (const f of seal.files) {
+                uploads.push({ file: f.path, content: pulumi.secret(f.content), ...owned, permissions: "0400" });
+            }
+
+            const image = imageFor(target);
+            const container = new docker.Container(
+                `${name}-${node.name}`,
+                {
+                    name: node.containerName,
+                    image: image.imageId,
+                    hostname: node.name,
+                    entrypoints: entrypoint(cfg.engine),
+                    command: COMMAND,
+                    // Tini as PID 1 forwards SIGTERM/SIGHUP to Vault and reaps children.
+                    init: true,
+                    envs: pulumi.secret(
+                        seal.env.apply((sealEnv) => [
+                            ...sealEnv,
+                            // For operators running the CLI inside the container.
+                            `VAULT_ADDR=${cfg.tls.mode === "upstream-proxy" ? "http" : "https"}://127.0.0.1:${cfg.apiPort}`,
+                            ...(tls ? [`VAULT_CACERT=${PATHS.caCert}`] : []),
+                        ]),
+                    ),
+                    capabilities: CAPABILITIES,
+                    securityOpts: ["no-new-privileges:true"],
+                    ulimits: ULIMITS,
+                    memory: cfg.memoryMb,
+                    // Equal to memory: the container gets no swap, so secrets never reach disk.
+                    memorySwap: cfg.memoryMb,
+                    restart: "unless-stopped",
+                    healthcheck: healthcheck(cfg),
+                    volumes: [
+                        { volumeName: data.name, containerPath: PATHS.data },
+                        { volumeName: audit.name, containerPath: PATHS.audit },
+                    ],
+                    uploads,
+                    ports: node.ports.map((p) => ({
+                        internal: p.internal,
+                        external: p.external,
+                        ip: cfg.publishAddress,
+                        protocol: "tcp",
+                    })),
+                    networksAdvanced: [{ name: target.network.name, aliases: [node.name, cfg.serviceName] }],
+                    logDriver: "json-file",
+                    logOpts: { "max-size": "20m", "max-file": "5" },
+                    labels: labels(node, "vault-server"),
+                    stopSignal: "SIGTERM",
+                    stopTimeout: 30,
+                    mustRun: true,
+                    // An uninitialised or sealed node is unhealthy by design: do not block `up` on it.
+                    wait: false,
+                },
+                // The container name is fixed, so a replacement must remove the old one first.
+                { ...childOpts, dependsOn: seal.dependsOn, deleteBeforeReplace: true },
+            );
+            this.containers.push(container);
+            this.dataVolumes.push(data);
+            this.auditVolumes.push(audit);
+            this.serverConfigs.push(serverConfig);
+        }
+        this.imageRef = pulumi.output(cfg.image);
+        this.registerOutputs({ imageRef: this.imageRef });
+    }
+}

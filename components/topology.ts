@@ -1,0 +1,93 @@
+/**
+ * Where each node lives and how it is reached: names, addresses, ports and certificate SANs.
+ *
+ * Pure data from the stack configuration; every Docker object name is derived here once, so a
+ * name never changes between releases unless the configuration does.
+ */
+import type { CoreConfig } from "./config";
+
+/** Paths inside every Vault container. */
+export const PATHS = {
+    config: "/vault/config/server.json",
+    data: "/vault/data",
+    audit: "/vault/audit",
+    caCert: "/vault/tls/ca.pem",
+    nodeCert: "/vault/tls/node.pem",
+    nodeKey: "/vault/tls/node-key.pem",
+} as const;
+
+export interface PublishedPort {
+    internal: number;
+    external: number;
+}
+
+export interface NodePlan {
+    index: number;
+    /** Raft node_id and container hostname. */
+    name: string;
+    /** How other nodes and clients reach this node. */
+    address: string;
+    dockerHost: string | undefined;
+    containerName: string;
+    dataVolumeName: string;
+    auditVolumeName: string;
+    apiAddr: string;
+    clusterAddr: string;
+    /** The address other nodes send their join request to (leader_api_addr). */
+    joinAddr: string;
+    ports: PublishedPort[];
+    sans: { dnsNames: string[]; ipAddresses: string[] };
+}
+
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+/** Docker object names: `<cluster>-<stack>[-<suffix>]`, valid for containers, volumes and networks. */
+export function dockerName(cfg: Pick<CoreConfig, "clusterName"> & { stack: string }, ...parts: string[]): string {
+    const name = [cfg.clusterName, cfg.stack, ...parts].join("-").toLowerCase();
+    return name.replace(/[^a-z0-9_.-]/g, "-");
+}
+
+export function planNodes(cfg: CoreConfig & { stack: string }): NodePlan[] {
+    const scheme = cfg.tls.mode === "upstream-proxy" ? "http" : "https";
+    return cfg.nodeNames.map((name, index) => {
+        const address = cfg.nodeAddresses[index];
+        const apiPublic = cfg.multiHost ? cfg.hostPortBase : cfg.apiPort;
+        const ports: PublishedPort[] = [
+            { internal: cfg.apiPort, external: cfg.hostPortBase + (cfg.multiHost ? 0 : index) },
+        ];
+        if (cfg.multiHost) {
+            ports.push({ internal: cfg.clusterPort, external: cfg.clusterPort });
+            if (cfg.tls.mtls) ports.push({ internal: cfg.peerPort, external: cfg.peerPort });
+        }
+        const apiAddr = `${scheme}://${address}:${apiPublic}`;
+        const extraDns = cfg.tls.extraSans.filter((s) => !IPV4.test(s));
+        const extraIps = cfg.tls.extraSans.filter((s) => IPV4.test(s));
+        return {
+            index,
+            name,
+            address,
+            dockerHost: cfg.dockerHosts[index],
+            containerName: dockerName(cfg, name),
+            dataVolumeName: dockerName(cfg, name, "data"),
+            auditVolumeName: dockerName(cfg, name, "audit"),
+            apiAddr,
+            clusterAddr: `https://${address}:${cfg.clusterPort}`,
+            joinAddr: cfg.tls.mtls ? `${scheme}://${address}:${cfg.peerPort}` : apiAddr,
+            ports,
+            sans: {
+                dnsNames: unique([
+                    name,
+                    ...(IPV4.test(address) ? [] : [address]),
+                    cfg.serviceName,
+                    "localhost",
+                    ...extraDns,
+                ]),
+                ipAddresses: unique(["127.0.0.1", ...(IPV4.test(address) ? [address] : []), ...extraIps]),
+            },
+        };
+    });
+}
+
+function unique(xs: string[]): string[] {
+    return [...new Set(xs)];
+}

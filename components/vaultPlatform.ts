@@ -1,0 +1,63 @@
+/**
+ * VaultPlatform: the whole deployment for one stack.
+ *
+ * Order matters and is explicit: Docker hosts and networks, then the unseal key (the local
+ * transit unsealer runs on the first host), certificates, the Raft nodes, then the Vault-side
+ * settings and the backups that need a running, initialised cluster.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "./config";
+import { ClusterTls } from "./clusterTls";
+import { DockerHosts } from "./dockerHosts";
+import { RaftCluster } from "./raftCluster";
+import { planNodes, type NodePlan } from "./topology";
+import { UnsealKey } from "./unseal/unsealKey";
+
+export interface VaultPlatformArgs {
+    config: StackConfig;
+}
+
+export class VaultPlatform extends pulumi.ComponentResource {
+    public readonly nodes: NodePlan[];
+    /** The address clients on the cluster network use (the service name). */
+    public readonly vaultAddr: pulumi.Output<string>;
+    /** Each node's advertised API address. */
+    public readonly nodeApiAddrs: pulumi.Output<string[]>;
+    /** The CA clients pin; undefined when TLS terminates upstream. */
+    public readonly caCert: pulumi.Output<string> | undefined;
+    public readonly hosts: DockerHosts;
+    public readonly unseal: UnsealKey;
+    public readonly tls: ClusterTls | undefined;
+    public readonly cluster: RaftCluster;
+
+    constructor(name: string, args: VaultPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("bonito:vault:VaultPlatform", name, {}, opts);
+        const cfg = args.config;
+        const child = { parent: this };
+        this.nodes = planNodes(cfg);
+
+        this.hosts = new DockerHosts(`${name}-docker`, { config: cfg }, child);
+        this.unseal = new UnsealKey(`${name}-unseal`, { config: cfg, targets: this.hosts.targets }, child);
+        this.tls =
+            cfg.tls.mode === "upstream-proxy"
+                ? undefined
+                : new ClusterTls(`${name}-tls`, { config: cfg, nodes: this.nodes }, child);
+        this.cluster = new RaftCluster(
+            `${name}-raft`,
+            {
+                config: cfg,
+                nodes: this.nodes,
+                hosts: this.hosts.perNode,
+                tls: this.tls && { caCertPem: this.tls.caCertPem, nodeCerts: this.tls.nodeCerts },
+                seal: this.unseal.delivery,
+            },
+            child,
+        );
+
+        const scheme = cfg.tls.mode === "upstream-proxy" ? "http" : "https";
+        this.vaultAddr = pulumi.output(`${scheme}://${cfg.serviceName}:${cfg.apiPort}`);
+        this.nodeApiAddrs = pulumi.output(this.nodes.map((n) => n.apiAddr));
+        this.caCert = this.tls?.caCertPem;
+        this.registerOutputs({ vaultAddr: this.vaultAddr, nodeApiAddrs: this.nodeApiAddrs, caCert: this.caCert });
+    }
+}

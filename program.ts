@@ -1,0 +1,43 @@
+/**
+ * The program, callable: load and validate the stack's config, declare the platform, return the
+ * stack outputs. `index.ts` exports what this returns; tests call it under the mock runtime.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
+import { loadConfig, type StackConfig } from "./components/config";
+import { VaultPlatform } from "./components/vaultPlatform";
+
+/** Read the raw config Pulumi hands the program, and which keys were set with --secret. */
+export function readRawConfig(): { raw: Record<string, string>; secretKeys: Set<string> } {
+    const raw = pulumi.runtime.allConfig();
+    // isConfigSecret is exported by the SDK's runtime but not declared in its typings.
+    const isSecret = (runtimeConfig as unknown as { isConfigSecret(k: string): boolean }).isConfigSecret;
+    return { raw, secretKeys: new Set(Object.keys(raw).filter((k) => isSecret(k))) };
+}
+
+export function buildProgram(config?: StackConfig, opts?: pulumi.ComponentResourceOptions) {
+    const stack = pulumi.getStack();
+    const cfg =
+        config ??
+        (() => {
+            const { raw, secretKeys } = readRawConfig();
+            return loadConfig(stack, raw, secretKeys);
+        })();
+    const platform = new VaultPlatform("bonito-vault", { config: cfg }, opts);
+    const unseal = platform.unseal.delivery;
+    return {
+        platform,
+        outputs: {
+            vaultAddr: platform.vaultAddr,
+            nodeApiAddrs: platform.nodeApiAddrs,
+            caCert: platform.caCert,
+            nodeNames: platform.nodes.map((n) => n.name),
+            image: cfg.image,
+            engine: cfg.engine,
+            cloud: cfg.cloud,
+            sealType: unseal.stanza.apply((s) => s.type),
+            unsealKeyId: unseal.keyId,
+            unsealIdentity: unseal.identity,
+        },
+    };
+}

@@ -1,0 +1,220 @@
+/**
+ * Pulumi mock runtime for component and whole-stack tests.
+ *
+ * What this proves: which resources the program declares and with exactly which inputs. What it
+ * does not prove: that a provider or Vault accepts them (the mock echoes inputs back as state).
+ * Pitfalls handled here: config is set before the program is imported; `await settle()` waits for
+ * every registration; the mock ignores `additionalSecretOutputs`, so secrecy is checked on values
+ * the program wraps with `pulumi.secret` itself.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+
+export interface Recorded {
+    type: string;
+    name: string;
+    urn: string;
+    id: string;
+    /** Inputs with secret wrappers removed. */
+    inputs: Record<string, unknown>;
+    /** Inputs as the engine saw them: secrets wrapped in Pulumi's secret signature. */
+    rawInputs: Record<string, unknown>;
+    provider?: string;
+}
+
+/** Pulumi's wire marker for a secret value (sdk/nodejs/runtime/rpc.ts specialSigKey/specialSecretSig). */
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** True when the mock received this input value as a secret. */
+export function isSecretInput(v: unknown): boolean {
+    return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+}
+
+/** Remove every secret wrapper, recursively. */
+export function unwrapSecrets(v: unknown): unknown {
+    if (isSecretInput(v)) return unwrapSecrets((v as { value: unknown }).value);
+    if (Array.isArray(v)) return v.map(unwrapSecrets);
+    if (typeof v === "object" && v !== null)
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x)]));
+    return v;
+}
+
+export interface Invoked {
+    token: string;
+    inputs: Record<string, unknown>;
+}
+
+/** Provider outputs a real `up` would return that the program reads back; everything else echoes inputs. */
+function fakeState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    switch (type) {
+        case "tls:index/privateKey:PrivateKey":
+            return {
+                privateKeyPem: `-----BEGIN PRIVATE KEY-----\nMOCK-${name}\n-----END PRIVATE KEY-----\n`,
+                publicKeyPem: `PUBLIC-${name}`,
+            };
+        case "tls:index/selfSignedCert:SelfSignedCert":
+        case "tls:index/locallySignedCert:LocallySignedCert":
+            return { certPem: `-----BEGIN CERTIFICATE-----\nMOCK-${name}\n-----END CERTIFICATE-----\n` };
+        case "tls:index/certRequest:CertRequest":
+            return { certRequestPem: `CSR-${name}` };
+        case "docker:index/network:Network":
+        case "docker:index/volume:Volume":
+            return { name: inputs.name ?? name };
+        case "docker:index/remoteImage:RemoteImage":
+            return {
+                imageId: `sha256:${"0".repeat(64)}`,
+                repoDigest: `${String(inputs.name)}@sha256:${"1".repeat(64)}`,
+            };
+        case "aws:kms/key:Key":
+            return { arn: `arn:aws:kms:us-east-1:123456789012:key/${name}`, keyId: `${name}-key-id` };
+        case "aws:iam/role:Role":
+        case "aws:iam/user:User":
+        case "aws:iam/policy:Policy":
+        case "aws:s3/bucket:Bucket":
+        case "aws:s3/bucketV2:BucketV2":
+            return {
+                arn: `arn:aws:${type.startsWith("aws:s3") ? "s3" : "iam"}::123456789012:${name}`,
+                bucket: inputs.bucket ?? name,
+            };
+        case "aws:iam/accessKey:AccessKey":
+            return { secret: `mock-secret-${name}` };
+        case "gcp:serviceaccount/account:Account":
+            return {
+                email: `${String(inputs.accountId)}@mock-project.iam.gserviceaccount.com`,
+                member: `serviceAccount:${String(inputs.accountId)}@mock-project.iam.gserviceaccount.com`,
+            };
+        case "gcp:serviceaccount/key:Key":
+            return { privateKey: Buffer.from(`{"mock":"${name}"}`).toString("base64") };
+        default:
+            return {};
+    }
+}
+
+export interface MockRun {
+    resources: Recorded[];
+    invokes: Invoked[];
+    /** Resources of one type token. */
+    ofType(type: string): Recorded[];
+    /** The one resource with this logical name (throws when there is none or more). */
+    byName(name: string): Recorded;
+}
+
+/**
+ * Install mocks and config. Call before importing anything that reads config or declares resources.
+ * @param config full keys (`bonito-vault:nodes`) → string values
+ */
+export function setupMocks(stack: string, config: Record<string, string>, secretKeys: string[] = []): MockRun {
+    const resources: Recorded[] = [];
+    const invokes: Invoked[] = [];
+    pulumi.runtime.setAllConfig(config, secretKeys);
+    pulumi.runtime.setMocks(
+        {
+            newResource(args: pulumi.runtime.MockResourceArgs) {
+                const id = `${args.name}-id`;
+                resources.push({
+                    type: args.type,
+                    name: args.name,
+                    urn: `urn:pulumi:mock::bonito-vault::${args.type}::${args.name}`,
+                    id,
+                    inputs: unwrapSecrets(args.inputs) as Record<string, unknown>,
+                    rawInputs: args.inputs,
+                    provider: args.provider,
+                });
+                const plain = unwrapSecrets(args.inputs) as Record<string, unknown>;
+                return { id, state: { ...args.inputs, ...fakeState(args.type, args.name, plain) } };
+            },
+            call(args: pulumi.runtime.MockCallArgs) {
+                invokes.push({ token: args.token, inputs: args.inputs });
+                switch (args.token) {
+                    case "aws:index/getCallerIdentity:getCallerIdentity":
+                        return {
+                            accountId: "123456789012",
+                            arn: "arn:aws:iam::123456789012:user/ci",
+                            userId: "AIDAMOCK",
+                        };
+                    case "aws:index/getRegion:getRegion":
+                        return { name: "us-east-1", region: "us-east-1" };
+                    case "aws:index/getPartition:getPartition":
+                        return { partition: "aws" };
+                    case "azure-native:authorization:getClientConfig":
+                        return {
+                            clientId: "00000000-0000-0000-0000-0000000000c1",
+                            objectId: "00000000-0000-0000-0000-0000000000b1",
+                            subscriptionId: "00000000-0000-0000-0000-0000000000a1",
+                            tenantId: "00000000-0000-0000-0000-0000000000d1",
+                        };
+                    case "gcp:organizations/getProject:getProject":
+                        return { projectId: "mock-project", number: "123456" };
+                    default:
+                        return args.inputs;
+                }
+            },
+        },
+        "bonito-vault",
+        stack,
+        true,
+    );
+    return {
+        resources,
+        invokes,
+        ofType: (type) => resources.filter((r) => r.type === type),
+        byName(name) {
+            const hits = resources.filter((r) => r.name === name);
+            if (hits.length !== 1) throw new Error(`expected one resource named ${name}, found ${hits.length}`);
+            return hits[0];
+        },
+    };
+}
+
+/** The committed stack file's config, with keys as Pulumi passes them (`bonito-vault:nodes`). */
+export function stackConfig(stack: string, overrides: Record<string, string | undefined> = {}): Record<string, string> {
+    const file = path.join(__dirname, "..", "..", `Pulumi.${stack}.yaml`);
+    const doc = parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> };
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(doc.config ?? {})) {
+        if (v !== null && typeof v === "object" && "secure" in (v as object)) continue;
+        out[k] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    for (const [k, v] of Object.entries(overrides)) {
+        const full = k.includes(":") ? k : `bonito-vault:${k}`;
+        if (v === undefined) delete out[full];
+        else out[full] = v;
+    }
+    return out;
+}
+
+/** Resolve an Output's value under the mock runtime. */
+export function valueOf<T>(o: pulumi.Input<T>): Promise<T> {
+    return new Promise((resolve) => pulumi.output(o).apply((v) => resolve(v as T)));
+}
+
+/** Wait until every resource registration so far has been recorded. */
+export async function settle(...resources: pulumi.Resource[]): Promise<void> {
+    await Promise.all(resources.map((r) => valueOf(r.urn)));
+    // Registrations of children of `resources` are issued before their parent's urn resolves,
+    // but the mock's newResource runs asynchronously: give the event loop a few turns.
+    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+}
+
+/**
+ * Record every child's resource options (protect, retainOnDelete, dependsOn…), which the mock
+ * monitor does not see. Pass `transformations` to the component under test.
+ */
+export function optionRecorder(): {
+    transformations: pulumi.ResourceTransformation[];
+    opts: Map<string, pulumi.ResourceOptions>;
+} {
+    const opts = new Map<string, pulumi.ResourceOptions>();
+    return {
+        opts,
+        transformations: [
+            (args) => {
+                opts.set(args.name, args.opts);
+                return undefined;
+            },
+        ],
+    };
+}

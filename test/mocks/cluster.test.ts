@@ -1,0 +1,206 @@
+/**
+ * DockerHosts + ClusterTls + RaftCluster under Pulumi's mock runtime, with a stand-in seal.
+ * Proves: exact container inputs (command, entrypoint, capabilities, ulimits, mounts, uploads,
+ * healthcheck, ports), certificate SANs and usages, protected volumes, secrets kept secret.
+ * Does not prove: that Docker or Vault accept them.
+ */
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import type { SealDelivery, SealStanza } from "../../components/seal";
+import { isSecretInput, optionRecorder, setupMocks, settle, valueOf, type MockRun } from "../helpers/mocks";
+
+const run: MockRun = setupMocks("local", {});
+const recorder = optionRecorder();
+let built: Awaited<ReturnType<typeof build>>;
+
+async function build() {
+    const { loadConfig } = await import("../../components/config");
+    const { planNodes } = await import("../../components/topology");
+    const { DockerHosts } = await import("../../components/dockerHosts");
+    const { ClusterTls } = await import("../../components/clusterTls");
+    const { RaftCluster } = await import("../../components/raftCluster");
+    const { renderServerConfigJson } = await import("../../components/serverConfig");
+    const config = {
+        ...loadConfig("local", { "bonito-vault:cloud": "local", "bonito-vault:image": "hashicorp/vault:1.21.1" }),
+        stack: "local",
+    };
+    const stanza: SealStanza = { type: "transit", config: { address: "http://unsealer:8200", key_name: "k" } };
+    const seal: SealDelivery = {
+        stanza: pulumi.output(stanza) as pulumi.Output<SealStanza>,
+        env: pulumi.secret(["VAULT_TOKEN=s.fake"]),
+        files: [],
+        dependsOn: [],
+        keyId: pulumi.output("k"),
+        identity: pulumi.output("transit-policy"),
+    };
+    const nodes = planNodes(config);
+    const opts = { transformations: recorder.transformations };
+    const hosts = new DockerHosts("t-docker", { config }, opts);
+    const tls = new ClusterTls("t-tls", { config, nodes }, opts);
+    const cluster = new RaftCluster(
+        "t-raft",
+        { config, nodes, hosts: hosts.perNode, tls: { caCertPem: tls.caCertPem, nodeCerts: tls.nodeCerts }, seal },
+        opts,
+    );
+    await settle(cluster, tls, hosts, ...cluster.containers);
+    const expectedConfigs = nodes.map((node) =>
+        renderServerConfigJson({
+            config,
+            node,
+            nodes,
+            seal: { type: "transit", config: { address: "http://unsealer:8200", key_name: "k" } },
+        }),
+    );
+    return { cluster, tls, nodes, expectedConfigs };
+}
+
+before(async () => {
+    built = await build();
+});
+
+describe("RaftCluster", () => {
+    it("declares one network, one image and three containers, each with its own two volumes", () => {
+        assert.equal(run.ofType("docker:index/network:Network").length, 1);
+        assert.equal(run.ofType("docker:index/remoteImage:RemoteImage").length, 1);
+        assert.equal(run.ofType("docker:index/container:Container").length, 3);
+        assert.deepEqual(
+            run.ofType("docker:index/volume:Volume").map((v) => v.inputs.name),
+            [
+                "bonito-vault-local-vault-0-data",
+                "bonito-vault-local-vault-0-audit",
+                "bonito-vault-local-vault-1-data",
+                "bonito-vault-local-vault-1-audit",
+                "bonito-vault-local-vault-2-data",
+                "bonito-vault-local-vault-2-audit",
+            ],
+        );
+    });
+
+    it("protects every volume from replacement and destroy", () => {
+        for (const v of run.ofType("docker:index/volume:Volume")) {
+            const o = recorder.opts.get(v.name);
+            assert.equal(o?.protect, true, `${v.name} protect`);
+            assert.equal(o?.retainOnDelete, true, `${v.name} retainOnDelete`);
+        }
+    });
+
+    it("runs each container hardened, exactly", async () => {
+        const containers = run.ofType("docker:index/container:Container");
+        for (const [i, c] of containers.entries()) {
+            const node = built.nodes[i];
+            const inputs = c.inputs as Record<string, unknown>;
+            assert.deepEqual(inputs.command, ["server", "-config=/vault/config/server.json"]);
+            assert.ok(!JSON.stringify(inputs.command).includes("-dev"));
+            assert.deepEqual(inputs.entrypoints, [
+                "/bin/sh",
+                "-ec",
+                'chown vault:vault /vault/data /vault/audit && exec su-exec vault vault "$@"',
+                "bonito-vault-entrypoint",
+            ]);
+            assert.deepEqual(inputs.capabilities, { adds: ["CHOWN", "IPC_LOCK", "SETGID", "SETUID"], drops: ["ALL"] });
+            assert.deepEqual(inputs.ulimits, [
+                { name: "core", soft: 0, hard: 0 },
+                { name: "nofile", soft: 65536, hard: 65536 },
+            ]);
+            assert.deepEqual(inputs.securityOpts, ["no-new-privileges:true"]);
+            assert.deepEqual(
+                [inputs.memory, inputs.memorySwap, inputs.restart, inputs.init],
+                [1024, 1024, "unless-stopped", true],
+            );
+            assert.deepEqual(inputs.healthcheck, {
+                tests: [
+                    "CMD",
+                    "wget",
+                    "-q",
+                    "-O",
+                    "/dev/null",
+                    "--no-check-certificate",
+                    "https://127.0.0.1:8200/v1/sys/health?standbyok=true",
+                ],
+                interval: "10s",
+                timeout: "5s",
+                retries: 3,
+                startPeriod: "30s",
+            });
+            assert.deepEqual(inputs.volumes, [
+                { volumeName: node.dataVolumeName, containerPath: "/vault/data" },
+                { volumeName: node.auditVolumeName, containerPath: "/vault/audit" },
+            ]);
+            assert.deepEqual(inputs.ports, [{ internal: 8200, external: 8200 + i, ip: "127.0.0.1", protocol: "tcp" }]);
+            assert.deepEqual(inputs.networksAdvanced, [{ name: "bonito-vault-local", aliases: [node.name, "vault"] }]);
+            assert.equal(inputs.hostname, node.name);
+            assert.equal(inputs.name, node.containerName);
+            const uploads = inputs.uploads as Record<string, unknown>[];
+            assert.deepEqual(
+                uploads.map((u) => [u.file, u.owner, u.group, u.permissions]),
+                [
+                    ["/vault/config/server.json", "100", "1000", "0440"],
+                    ["/vault/tls/ca.pem", "100", "1000", "0444"],
+                    ["/vault/tls/node.pem", "100", "1000", "0444"],
+                    ["/vault/tls/node-key.pem", "100", "1000", "0400"],
+                ],
+            );
+            assert.equal(uploads[0].content, built.expectedConfigs[i]);
+            assert.match(String(uploads[3].content), /PRIVATE KEY/);
+            assert.deepEqual(inputs.envs, [
+                "VAULT_TOKEN=s.fake",
+                "VAULT_ADDR=https://127.0.0.1:8200",
+                "VAULT_CACERT=/vault/tls/ca.pem",
+            ]);
+        }
+    });
+
+    it("keeps credentials out of the command line and the rendered config", () => {
+        for (const c of run.ofType("docker:index/container:Container")) {
+            const line = JSON.stringify([c.inputs.command, c.inputs.entrypoints]);
+            assert.doesNotMatch(line, /s\.fake|PRIVATE KEY|token/i);
+            const cfg = String((c.inputs.uploads as { content: string }[])[0].content);
+            assert.doesNotMatch(cfg, /s\.fake|PRIVATE KEY/);
+        }
+    });
+
+    it("marks the environment and the key upload secret", async () => {
+        for (const c of run.ofType("docker:index/container:Container")) {
+            assert.equal(isSecretInput(c.rawInputs.envs), true, "envs reach the engine as a secret");
+            assert.equal(
+                isSecretInput(c.rawInputs.uploads),
+                true,
+                "uploads (holding the key) reach the engine as a secret",
+            );
+        }
+        for (const c of built.cluster.containers) {
+            assert.equal(await pulumi.isSecret(c.envs), true);
+        }
+        for (const nc of built.tls.nodeCerts) assert.equal(await pulumi.isSecret(nc.keyPem), true);
+        assert.equal(await pulumi.isSecret(built.tls.caCertPem), false);
+    });
+});
+
+describe("ClusterTls", () => {
+    it("declares an ECDSA CA and one server+client certificate per node with the node's SANs", async () => {
+        assert.equal(run.ofType("tls:index/privateKey:PrivateKey").length, 4);
+        const ca = run.byName("t-tls-ca").inputs;
+        assert.equal(ca.isCaCertificate, true);
+        assert.deepEqual(ca.allowedUses, ["cert_signing", "crl_signing", "digital_signature"]);
+        assert.equal(ca.validityPeriodHours, 87600);
+        const csrs = run.ofType("tls:index/certRequest:CertRequest");
+        assert.deepEqual(
+            csrs.map((c) => [c.inputs.dnsNames, c.inputs.ipAddresses]),
+            [0, 1, 2].map((i) => [[`vault-${i}`, "vault", "localhost"], ["127.0.0.1"]]),
+        );
+        for (const cert of run.ofType("tls:index/locallySignedCert:LocallySignedCert")) {
+            assert.deepEqual(cert.inputs.allowedUses, [
+                "digital_signature",
+                "key_encipherment",
+                "server_auth",
+                "client_auth",
+            ]);
+            assert.deepEqual([cert.inputs.validityPeriodHours, cert.inputs.earlyRenewalHours], [8760, 720]);
+        }
+        for (const k of run.ofType("tls:index/privateKey:PrivateKey")) {
+            assert.deepEqual([k.inputs.algorithm, k.inputs.ecdsaCurve], ["ECDSA", "P256"]);
+        }
+        assert.match(await valueOf(built.tls.caCertPem), /BEGIN CERTIFICATE/);
+    });
+});
