@@ -1,0 +1,357 @@
+/**
+ * Settings keys: how Pulumi reaches the Vault API, the recovery keys, the audit devices, the KV
+ * mount, the backend's AppRole and autopilot. Owned by the settings area; see section.ts for the
+ * contract. Every default is written here once; the renderers in components/settings/ only read
+ * the typed result.
+ */
+import type { CoreConfig } from "./core";
+import { DURATION, boolean, duration, durationSeconds, integer, oneOf, stringList, text } from "./fields";
+import type { ConfigSection } from "./section";
+
+export type AuditSecondDevice = "syslog" | "socket";
+export type AuditSocketType = "tcp" | "udp" | "unix";
+
+export interface RecoveryConfig {
+    shares: number;
+    threshold: number;
+    /** Base64 of each operator's binary PGP public key, one per share, in share order; [] = plain shares. */
+    pgpKeys: string[];
+}
+
+export interface AuditConfig {
+    second: AuditSecondDevice;
+    /** host:port for tcp/udp, a path for unix; set only when `second` is socket. */
+    socketAddress?: string;
+    socketType: AuditSocketType;
+    retentionDays: number;
+    rotateSizeMb: number;
+    rotateMaxAgeHours: number;
+}
+
+export interface ApproleConfig {
+    /** Vault duration or "0" (never expires). */
+    secretIdTtl: string;
+    secretIdNumUses: number;
+    secretIdBoundCidrs: string[];
+    tokenBoundCidrs: string[];
+    /** Deliver the backend's secret ID response-wrapped with this TTL; undefined = plain. */
+    wrappingTtl?: string;
+}
+
+export interface AutopilotConfig {
+    cleanupDeadServers: boolean;
+    lastContactThreshold: string;
+    deadServerLastContactThreshold: string;
+    serverStabilizationTime: string;
+    /** undefined when dead-server cleanup is off (Vault then ignores it). */
+    minQuorum?: number;
+}
+
+export interface SettingsConfig {
+    /** URL Pulumi uses to reach the Vault API (bootstrap and the @pulumi/vault provider). */
+    adminAddr: string;
+    /** Name checked against the server certificate when Pulumi calls adminAddr (a certificate SAN). */
+    adminTlsServerName: string;
+    /** VAULT_ADDR handed to the backend. */
+    backendAddr: string;
+    /** KV v2 mount path without slashes; the backend's VAULT_MOUNT. */
+    kvMount: string;
+    recovery: RecoveryConfig;
+    audit: AuditConfig;
+    approle: ApproleConfig;
+    autopilot: AutopilotConfig;
+}
+
+const URL_PATTERN = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/;
+const MOUNT = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+/** Mount paths Vault owns or this program uses for something else. */
+const RESERVED_MOUNTS = ["sys", "auth", "identity", "cubbyhole", "secret", "approle", "pulumi-admin", "audit"];
+const CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
+/** A base64 string (the binary PGP public key exported with `gpg --export <id> | base64 -w0`). */
+const BASE64 = /^[A-Za-z0-9+/]{40,}={0,2}$/;
+const TTL_OR_ZERO = new RegExp(`^0$|${DURATION.source}`);
+const SOCKET_ADDR = /^(([A-Za-z0-9.-]+:\d{1,5})|(\/[^\s]+))$/;
+
+/**
+ * Where Pulumi finds the first node's published API port: the publish address when it is a
+ * concrete one, else the first Docker host's name (ssh:// or tcp://), else the first node address.
+ */
+export function adminHost(
+    c: Pick<CoreConfig, "publishAddress" | "dockerHosts" | "nodeAddresses" | "multiHost">,
+): string {
+    if (c.publishAddress !== "0.0.0.0") return c.publishAddress;
+    const host = c.dockerHosts[0] && /^(ssh|tcp):\/\/(?:[^@/]*@)?([^:/]+)/.exec(c.dockerHosts[0]);
+    if (host) return host[2];
+    return c.multiHost ? c.nodeAddresses[0] : "127.0.0.1";
+}
+
+export const settingsSection: ConfigSection<SettingsConfig, CoreConfig> = {
+    keys: {
+        adminAddr: {
+            schema: text({ pattern: URL_PATTERN, describe: "an http(s) URL such as https://127.0.0.1:8200" }),
+            type: "string",
+            description:
+                "URL Pulumi uses to reach the Vault API for bootstrap and settings; must be https unless tlsMode is upstream-proxy.",
+            default:
+                "https://<publishAddress, else the first Docker host's name>:<hostPortBase> (the first node's API)",
+        },
+        adminTlsServerName: {
+            schema: text({ pattern: /^[a-z0-9.-]+$/, describe: "a DNS name" }),
+            type: "string",
+            description:
+                "Name Pulumi checks the server certificate against when calling adminAddr; must be a SAN of the node certificates.",
+            default: "serviceName",
+        },
+        backendAddr: {
+            schema: text({ pattern: URL_PATTERN, describe: "an http(s) URL such as https://vault.internal:8200" }),
+            type: "string",
+            description: "VAULT_ADDR handed to the Bonito backend in backendEnv.",
+            default: "https://<serviceName>:<apiPort>",
+        },
+        kvMount: {
+            schema: text({ def: "bonito", pattern: MOUNT, describe: "a mount path of a-z, 0-9, _ and - (no slashes)" }),
+            type: "string",
+            description: "Path of the KV v2 mount the backend uses; emitted as VAULT_MOUNT.",
+            default: "bonito",
+        },
+        recoveryShares: {
+            schema: integer({ min: 1, max: 10 }),
+            type: "integer",
+            description: "Number of recovery key shares created at initialisation (auto-unseal recovery keys).",
+            default: "5 on prod, 3 on staging, 1 elsewhere",
+        },
+        recoveryThreshold: {
+            schema: integer({ min: 1, max: 10 }),
+            type: "integer",
+            description: "Recovery key shares needed for generate-root or rekey; at most recoveryShares.",
+            default: "3 on prod, 2 on staging, 1 elsewhere",
+        },
+        recoveryPgpKeys: {
+            schema: stringList({
+                item: BASE64,
+                describe: "a base64-encoded binary PGP public key (gpg --export <id> | base64 -w0)",
+            }),
+            type: "array",
+            description:
+                "Operators' PGP public keys (base64 of the binary key), one per recovery share; the shares in state are encrypted to them. Required on prod.",
+            default: "[] (required on prod)",
+        },
+        auditSecondDevice: {
+            schema: oneOf(["syslog", "socket"] as const, "syslog"),
+            type: "string",
+            description:
+                "Second audit device beside the file device: syslog (tag vault, facility AUTH, needs the host's /dev/log) or socket (auditSocketAddress).",
+            default: "syslog",
+        },
+        auditSocketAddress: {
+            schema: text({ pattern: SOCKET_ADDR, describe: "host:port, or an absolute path for a unix socket" }),
+            type: "string",
+            description: "Log shipper the socket audit device writes to; required when auditSecondDevice is socket.",
+            default: "none",
+        },
+        auditSocketType: {
+            schema: oneOf(["tcp", "udp", "unix"] as const, "tcp"),
+            type: "string",
+            description: "Transport of the socket audit device.",
+            default: "tcp",
+        },
+        auditRetentionDays: {
+            schema: integer({ min: 1, max: 3650 }),
+            type: "integer",
+            description: "Days rotated audit files are kept on each node's audit volume before deletion.",
+            default: "90 on prod, 14 elsewhere",
+        },
+        auditRotateSizeMb: {
+            schema: integer({ def: 100, min: 1, max: 10240 }),
+            type: "integer",
+            description: "Rotate the audit file when it reaches this size (MiB).",
+            default: "100",
+        },
+        auditRotateMaxAgeHours: {
+            schema: integer({ def: 24, min: 1, max: 8760 }),
+            type: "integer",
+            description: "Rotate the audit file at least this often (hours), even when small.",
+            default: "24",
+        },
+        approleSecretIdTtl: {
+            schema: text({ def: "0", pattern: TTL_OR_ZERO, describe: "0 (never expires) or a duration such as 720h" }),
+            type: "string",
+            description:
+                "secret_id_ttl of the bonito-backend role; 0 means the secret ID never expires (seed value), a duration forces rotation by pulumi up.",
+            default: "0",
+        },
+        approleSecretIdNumUses: {
+            schema: integer({ def: 0, min: 0, max: 1000000 }),
+            type: "integer",
+            description: "secret_id_num_uses of the bonito-backend role; 0 means unlimited logins (seed value).",
+            default: "0",
+        },
+        approleSecretIdBoundCidrs: {
+            schema: stringList({ def: [], item: CIDR, describe: "an IPv4 CIDR such as 10.0.0.0/8" }),
+            type: "array",
+            description: "CIDRs allowed to log in with the backend's secret ID (secret_id_bound_cidrs).",
+            default: "[] (any address)",
+        },
+        approleTokenBoundCidrs: {
+            schema: stringList({ def: [], item: CIDR, describe: "an IPv4 CIDR such as 10.0.0.0/8" }),
+            type: "array",
+            description: "CIDRs allowed to use the backend's tokens (token_bound_cidrs).",
+            default: "[] (any address)",
+        },
+        approleWrappingTtl: {
+            schema: duration(),
+            type: "string",
+            description:
+                "Deliver the backend's secret ID response-wrapped with this TTL (backendEnv then carries VAULT_WRAPPED_SECRET_ID).",
+            default: "none (plain secret ID)",
+        },
+        autopilotCleanupDeadServers: {
+            schema: boolean(),
+            type: "boolean",
+            description:
+                "Let autopilot remove nodes that stay unreachable past autopilotDeadServerLastContactThreshold.",
+            default: "true with 3 or more nodes, false otherwise",
+        },
+        autopilotLastContactThreshold: {
+            schema: duration("10s"),
+            type: "string",
+            description: "Autopilot marks a node unhealthy after this long without contact from the leader.",
+            default: "10s",
+        },
+        autopilotDeadServerLastContactThreshold: {
+            schema: duration("24h"),
+            type: "string",
+            description: "Autopilot removes a node after this long without contact (Vault requires at least 1m).",
+            default: "24h",
+        },
+        autopilotServerStabilizationTime: {
+            schema: duration("10s"),
+            type: "string",
+            description: "How long a new node must be healthy before autopilot promotes it to voter.",
+            default: "10s",
+        },
+    },
+
+    build(v, ctx, prior) {
+        const tlsOff = prior.tls.mode === "upstream-proxy";
+        const scheme = tlsOff ? "http" : "https";
+        const adminAddr = (
+            (v.adminAddr as string | undefined) ?? `${scheme}://${adminHost(prior)}:${prior.hostPortBase}`
+        ).replace(/\/$/, "");
+        if (!tlsOff && !adminAddr.startsWith("https://"))
+            ctx.issue("adminAddr", "must be an https URL: Vault terminates TLS (tlsMode is not upstream-proxy)");
+        const backendAddr = (
+            (v.backendAddr as string | undefined) ?? `${scheme}://${prior.serviceName}:${prior.apiPort}`
+        ).replace(/\/$/, "");
+        if (!tlsOff && !backendAddr.startsWith("https://"))
+            ctx.issue("backendAddr", "must be an https URL: Vault terminates TLS (tlsMode is not upstream-proxy)");
+
+        const kvMount = v.kvMount as string;
+        if (RESERVED_MOUNTS.includes(kvMount))
+            ctx.issue(
+                "kvMount",
+                `must not be one of ${RESERVED_MOUNTS.join(", ")} (reserved by Vault or this program)`,
+            );
+
+        const shares = (v.recoveryShares as number | undefined) ?? (ctx.prod ? 5 : ctx.stack === "staging" ? 3 : 1);
+        const threshold =
+            (v.recoveryThreshold as number | undefined) ?? (ctx.prod ? 3 : ctx.stack === "staging" ? 2 : 1);
+        if (threshold > shares)
+            ctx.issue(
+                "recoveryThreshold",
+                `${threshold} exceeds recoveryShares (${shares}); use a number from 1 to ${shares}`,
+            );
+        else if (shares > 1 && threshold < 2)
+            ctx.issue(
+                "recoveryThreshold",
+                `must be at least 2 when recoveryShares is ${shares} (Vault's Shamir split needs 2 or more)`,
+            );
+        if (ctx.prod && shares < 3)
+            ctx.issue("recoveryShares", "must be at least 3 on prod, so no single operator holds recovery");
+        const pgpKeys = (v.recoveryPgpKeys as string[] | undefined) ?? [];
+        if (ctx.prod && pgpKeys.length === 0)
+            ctx.issue(
+                "recoveryPgpKeys",
+                `is required on prod: list ${shares} operators' PGP public keys (base64 of gpg --export <id>), one per recovery share, so the shares in state are encrypted`,
+            );
+        else if (pgpKeys.length > 0 && pgpKeys.length !== shares)
+            ctx.issue(
+                "recoveryPgpKeys",
+                `lists ${pgpKeys.length} keys but recoveryShares is ${shares}; give exactly one key per share`,
+            );
+
+        const second = v.auditSecondDevice as AuditSecondDevice;
+        const socketAddress = v.auditSocketAddress as string | undefined;
+        const socketType = v.auditSocketType as AuditSocketType;
+        if (second === "socket" && socketAddress === undefined)
+            ctx.issue(
+                "auditSocketAddress",
+                "is required when auditSecondDevice is socket: the log shipper's host:port",
+            );
+        if (second !== "socket" && socketAddress !== undefined)
+            ctx.issue(
+                "auditSocketAddress",
+                `is only used when auditSecondDevice is socket (auditSecondDevice is ${second})`,
+            );
+        if (socketAddress !== undefined && (socketType === "unix") !== socketAddress.startsWith("/"))
+            ctx.issue(
+                "auditSocketAddress",
+                socketType === "unix"
+                    ? "must be an absolute socket path when auditSocketType is unix"
+                    : `must be host:port when auditSocketType is ${socketType}`,
+            );
+
+        const wrappingTtl = v.approleWrappingTtl as string | undefined;
+        if (wrappingTtl !== undefined && durationSeconds(wrappingTtl) > 7 * 24 * 3600)
+            ctx.issue(
+                "approleWrappingTtl",
+                "must be at most 168h: a wrapping token is a short-lived delivery envelope",
+            );
+
+        const cleanup = (v.autopilotCleanupDeadServers as boolean | undefined) ?? prior.nodes >= 3;
+        if (cleanup && prior.nodes < 3)
+            ctx.issue(
+                "autopilotCleanupDeadServers",
+                `needs at least 3 nodes (nodes is ${prior.nodes}): Vault requires min_quorum of 3 or more for dead-server cleanup`,
+            );
+        const lastContact = v.autopilotLastContactThreshold as string;
+        const deadContact = v.autopilotDeadServerLastContactThreshold as string;
+        if (durationSeconds(deadContact) < 60)
+            ctx.issue("autopilotDeadServerLastContactThreshold", "must be at least 1m (Vault's lower bound)");
+        else if (durationSeconds(deadContact) <= durationSeconds(lastContact))
+            ctx.issue(
+                "autopilotDeadServerLastContactThreshold",
+                `must exceed autopilotLastContactThreshold (${lastContact}): a node is unhealthy before it is dead`,
+            );
+
+        return {
+            adminAddr,
+            adminTlsServerName: (v.adminTlsServerName as string | undefined) ?? prior.serviceName,
+            backendAddr,
+            kvMount,
+            recovery: { shares, threshold, pgpKeys },
+            audit: {
+                second,
+                socketAddress,
+                socketType,
+                retentionDays: (v.auditRetentionDays as number | undefined) ?? (ctx.prod ? 90 : 14),
+                rotateSizeMb: v.auditRotateSizeMb as number,
+                rotateMaxAgeHours: v.auditRotateMaxAgeHours as number,
+            },
+            approle: {
+                secretIdTtl: v.approleSecretIdTtl as string,
+                secretIdNumUses: v.approleSecretIdNumUses as number,
+                secretIdBoundCidrs: v.approleSecretIdBoundCidrs as string[],
+                tokenBoundCidrs: v.approleTokenBoundCidrs as string[],
+                wrappingTtl,
+            },
+            autopilot: {
+                cleanupDeadServers: cleanup,
+                lastContactThreshold: lastContact,
+                deadServerLastContactThreshold: deadContact,
+                serverStabilizationTime: v.autopilotServerStabilizationTime as string,
+                minQuorum: cleanup ? prior.nodes : undefined,
+            },
+        };
+    },
+};

@@ -1,0 +1,98 @@
+/**
+ * Audit devices and the audit-file rotation script, as plain data.
+ *
+ * Two devices on every stack (seed §3: a blocked device stops Vault, so never rely on one):
+ * a `file` device on the node's audit volume and a second one, syslog or socket. HMAC stays on
+ * (`log_raw` false, `hmac_accessor` true). HashiCorp Vault gets them through the API
+ * (`vault.Audit`); OpenBao ≥ 2.3 refuses API creation unless `unsafe_allow_api_audit_creation` is
+ * set, so for OpenBao the server-config renderer writes the same list as `audit` stanzas
+ * (https://openbao.org/docs/configuration/audit) and the API flag stays off.
+ */
+import type { AuditConfig } from "../config/settings";
+
+export interface AuditDevice {
+    type: "file" | "syslog" | "socket";
+    /** Mount path of the device (`sys/audit/<path>`), without slashes. */
+    path: string;
+    description?: string;
+    /** Vault takes every option as a string. */
+    options: Record<string, string>;
+}
+
+/** Where each node's audit volume is mounted in the Vault container. */
+export const AUDIT_DIR = "/vault/audit";
+export const AUDIT_FILE = `${AUDIT_DIR}/audit.log`;
+
+const HMAC_ON = { log_raw: "false", hmac_accessor: "true", format: "json" } as const;
+
+export function renderAuditDevices(settings: { audit: AuditConfig }): AuditDevice[] {
+    const a = settings.audit;
+    const file: AuditDevice = {
+        type: "file",
+        path: "file",
+        description:
+            "Every request and response, HMAC-hashed, on the node's audit volume (rotated by the audit rotator).",
+        options: { file_path: AUDIT_FILE, mode: "0600", ...HMAC_ON },
+    };
+    const second: AuditDevice =
+        a.second === "syslog"
+            ? {
+                  type: "syslog",
+                  path: "syslog",
+                  description: "Second device (seed §3): local syslog, tag vault, facility AUTH.",
+                  options: { tag: "vault", facility: "AUTH", ...HMAC_ON },
+              }
+            : {
+                  type: "socket",
+                  path: "socket",
+                  description: "Second device: the log shipper.",
+                  options: {
+                      address: a.socketAddress ?? "",
+                      socket_type: a.socketType,
+                      // A shipper that stalls must not hold requests for long; the file device still records them.
+                      write_timeout: "2s",
+                      ...HMAC_ON,
+                  },
+              };
+    return [file, second];
+}
+
+/**
+ * The rotator sidecar's shell loop (busybox sh from the Vault image). It shares the Vault
+ * container's PID namespace and audit volume: it renames the live file (Vault keeps writing to the
+ * renamed inode), sends SIGHUP so Vault reopens `audit.log`, compresses the old file, and deletes
+ * rotated files older than the retention.
+ */
+export function renderAuditRotatorScript(
+    a: Pick<AuditConfig, "rotateSizeMb" | "rotateMaxAgeHours" | "retentionDays">,
+    checkSeconds = 60,
+): string {
+    return [
+        "set -u",
+        `LOG=${AUDIT_FILE}`,
+        `MAX_BYTES=${a.rotateSizeMb * 1024 * 1024}`,
+        `MAX_AGE=${a.rotateMaxAgeHours * 3600}`,
+        `KEEP_DAYS=${a.retentionDays}`,
+        `INTERVAL=${checkSeconds}`,
+        "last=$(date +%s)",
+        "while true; do",
+        "  now=$(date +%s)",
+        "  size=0",
+        '  [ -f "$LOG" ] && size=$(stat -c %s "$LOG")',
+        '  if [ "$size" -ge "$MAX_BYTES" ] || { [ "$size" -gt 0 ] && [ $((now - last)) -ge "$MAX_AGE" ]; }; then',
+        '    dest="$LOG.$(date -u +%Y%m%dT%H%M%SZ)"',
+        '    if mv "$LOG" "$dest"; then',
+        // Signal the server process itself; PID 1 (dumb-init) forwards SIGHUP when it is not found.
+        "      pid=$(pidof vault bao 2>/dev/null | cut -d' ' -f1)",
+        '      kill -HUP "${pid:-1}" || echo "audit-rotator: SIGHUP failed" >&2',
+        '      sleep 5 && gzip "$dest"',
+        '      echo "audit-rotator: rotated to $dest.gz"',
+        "    fi",
+        "    last=$now",
+        "  fi",
+        `  find ${AUDIT_DIR} -name 'audit.log.*' -type f -mtime +$((KEEP_DAYS - 1)) -exec rm -f {} +`,
+        '  sleep "$INTERVAL"',
+        "done",
+        "",
+    ].join("\n");
+}

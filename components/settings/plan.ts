@@ -1,0 +1,195 @@
+/**
+ * Every Vault setting this program declares, as plain data in Vault's own API field names.
+ *
+ * The component (vaultSettings.ts) turns this into @pulumi/vault resources; the real-server tier
+ * writes the same data with plain HTTP; `npm run render` prints it. Nothing here knows Pulumi.
+ */
+import type { CoreConfig } from "../config/core";
+import { durationSeconds } from "../config/fields";
+import type { SettingsConfig } from "../config/settings";
+import { renderAuditDevices, type AuditDevice } from "./audit";
+import {
+    NAMES,
+    renderAdminPolicy,
+    renderBackendPolicy,
+    renderSnapshotAgentPolicy,
+    type PolicyDocument,
+} from "./policies";
+
+export type SettingsInput = SettingsConfig & Pick<CoreConfig, "engine" | "nodes" | "storage">;
+
+/** An AppRole role exactly as `POST auth/<mount>/role/<name>` takes it. */
+export interface ApproleRole {
+    mount: string;
+    name: string;
+    token_policies: string[];
+    token_ttl: number;
+    token_max_ttl: number;
+    token_type: "service";
+    token_num_uses: number;
+    token_bound_cidrs: string[];
+    bind_secret_id: true;
+    secret_id_ttl: number;
+    secret_id_num_uses: number;
+    secret_id_bound_cidrs: string[];
+}
+
+/** `POST sys/storage/raft/autopilot/configuration`. */
+export interface AutopilotSettings {
+    cleanup_dead_servers: boolean;
+    last_contact_threshold: string;
+    dead_server_last_contact_threshold: string;
+    server_stabilization_time: string;
+    max_trailing_logs: number;
+    min_quorum?: number;
+}
+
+export interface VaultSettingsPlan {
+    kvMount: { path: string; type: "kv"; options: { version: "2" }; description: string };
+    /** Every audit device the cluster runs. */
+    auditDevices: AuditDevice[];
+    /** True for HashiCorp Vault (API, `vault.Audit`); false for OpenBao (server-config `audit` stanzas). */
+    auditViaApi: boolean;
+    authBackends: { path: string; type: "approle"; description: string }[];
+    policies: Record<string, PolicyDocument>;
+    roles: ApproleRole[];
+    /** Undefined without Raft storage. */
+    autopilot?: AutopilotSettings;
+    /** Created by the bootstrap with the root token; Pulumi's own identity afterwards. */
+    admin: { mount: string; role: ApproleRole; policyName: string; policy: PolicyDocument };
+}
+
+const ttl = (d: string): number => (d === "0" ? 0 : durationSeconds(d));
+
+/** The Bonito backend's role (seed §4): 1h tokens, 4h max, secret ID limits from config. */
+export function backendRole(s: Pick<SettingsConfig, "approle">): ApproleRole {
+    return {
+        mount: NAMES.approleMount,
+        name: NAMES.backendRole,
+        token_policies: [NAMES.backendPolicy],
+        token_ttl: 3600,
+        token_max_ttl: 14400,
+        token_type: "service",
+        token_num_uses: 0,
+        token_bound_cidrs: [...s.approle.tokenBoundCidrs],
+        bind_secret_id: true,
+        secret_id_ttl: ttl(s.approle.secretIdTtl),
+        secret_id_num_uses: s.approle.secretIdNumUses,
+        secret_id_bound_cidrs: [...s.approle.secretIdBoundCidrs],
+    };
+}
+
+/** The backups area's snapshot agent: short tokens, snapshot read only. */
+export function snapshotAgentRole(): ApproleRole {
+    return {
+        mount: NAMES.approleMount,
+        name: NAMES.snapshotRole,
+        token_policies: [NAMES.snapshotPolicy],
+        token_ttl: 900,
+        token_max_ttl: 3600,
+        token_type: "service",
+        token_num_uses: 0,
+        token_bound_cidrs: [],
+        bind_secret_id: true,
+        secret_id_ttl: 0,
+        secret_id_num_uses: 0,
+        secret_id_bound_cidrs: [],
+    };
+}
+
+/**
+ * Pulumi's identity: 15-minute tokens (1h max). The @pulumi/vault provider logs in on each run
+ * and keeps no long-lived token; its secret ID does not expire, so it is a credential of the
+ * stack, kept as a Pulumi secret.
+ */
+export function adminRole(): ApproleRole {
+    return {
+        mount: NAMES.adminMount,
+        name: NAMES.adminRole,
+        token_policies: [NAMES.adminPolicy],
+        token_ttl: 900,
+        token_max_ttl: 3600,
+        token_type: "service",
+        token_num_uses: 0,
+        token_bound_cidrs: [],
+        bind_secret_id: true,
+        secret_id_ttl: 0,
+        secret_id_num_uses: 0,
+        secret_id_bound_cidrs: [],
+    };
+}
+
+export function renderAutopilot(s: Pick<SettingsConfig, "autopilot">): AutopilotSettings {
+    const a = s.autopilot;
+    return {
+        cleanup_dead_servers: a.cleanupDeadServers,
+        last_contact_threshold: a.lastContactThreshold,
+        dead_server_last_contact_threshold: a.deadServerLastContactThreshold,
+        server_stabilization_time: a.serverStabilizationTime,
+        max_trailing_logs: 1000,
+        ...(a.minQuorum !== undefined ? { min_quorum: a.minQuorum } : {}),
+    };
+}
+
+export function renderVaultSettings(s: SettingsInput): VaultSettingsPlan {
+    const auditDevices = renderAuditDevices(s);
+    const auditViaApi = s.engine === "vault";
+    const raft = s.storage === "raft";
+    return {
+        kvMount: {
+            path: s.kvMount,
+            type: "kv",
+            options: { version: "2" },
+            description: "Bonito backend secrets (KV v2)",
+        },
+        auditDevices,
+        auditViaApi,
+        authBackends: [
+            { path: NAMES.approleMount, type: "approle", description: "Bonito workloads (backend, snapshot agent)" },
+        ],
+        policies: {
+            [NAMES.backendPolicy]: renderBackendPolicy(s.kvMount),
+            [NAMES.snapshotPolicy]: renderSnapshotAgentPolicy(),
+        },
+        roles: [backendRole(s), snapshotAgentRole()],
+        autopilot: raft ? renderAutopilot(s) : undefined,
+        admin: {
+            mount: NAMES.adminMount,
+            role: adminRole(),
+            policyName: NAMES.adminPolicy,
+            policy: renderAdminPolicy({
+                kvMount: s.kvMount,
+                apiAuditDevices: auditViaApi ? auditDevices : [],
+                autopilot: raft,
+            }),
+        },
+    };
+}
+
+export interface BackendEnvInput {
+    addr: string;
+    roleId: string;
+    /** The secret ID, or the wrapping token when `wrapped`. */
+    secret: string;
+    wrapped: boolean;
+    caCert: string;
+    mount: string;
+}
+
+/** The backend's bundle (secret as a whole): the seed's variables plus the CA and the mount. */
+export function renderBackendEnv(i: BackendEnvInput): Record<string, string> {
+    return {
+        VAULT_ADDR: i.addr,
+        VAULT_ROLE_ID: i.roleId,
+        [i.wrapped ? "VAULT_WRAPPED_SECRET_ID" : "VAULT_SECRET_ID"]: i.secret,
+        VAULT_CACERT: i.caCert,
+        VAULT_MOUNT: i.mount,
+    };
+}
+
+/** dotenv lines, values JSON-quoted so a PEM's newlines survive (`pulumi stack output … | …` prints the same). */
+export function toDotenv(env: Record<string, string>): string {
+    return Object.entries(env)
+        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+        .join("\n");
+}

@@ -1,0 +1,108 @@
+/**
+ * Vault ACL policies as JSON documents (Vault accepts JSON wherever it accepts policy HCL).
+ *
+ * Pure: plain data in, plain data out, so the real-server tier writes exactly these documents.
+ * Paths are enumerated; no policy here grants `*` on `sys/`.
+ */
+import type { AuditDevice } from "./audit";
+
+export type Capability = "create" | "read" | "update" | "patch" | "delete" | "list" | "sudo" | "deny";
+
+export interface PolicyDocument {
+    path: Record<string, { capabilities: Capability[] }>;
+}
+
+/** Names other areas rely on (the backups area logs in as `snapshot-agent` on `approle/`). */
+export const NAMES = {
+    approleMount: "approle",
+    backendRole: "bonito-backend",
+    backendPolicy: "bonito-backend",
+    snapshotRole: "snapshot-agent",
+    snapshotPolicy: "snapshot-agent",
+    adminMount: "pulumi-admin",
+    adminRole: "pulumi-admin",
+    adminPolicy: "pulumi-admin",
+} as const;
+
+/** The path the snapshot agent reads (GET streams a Raft snapshot). */
+export const SNAPSHOT_PATH = "sys/storage/raft/snapshot";
+export const AUTOPILOT_PATH = "sys/storage/raft/autopilot/configuration";
+
+/**
+ * The Bonito backend: the seed's grants plus `delete` on `<mount>/metadata/*`, because the backend's
+ * client deletes a secret with `DELETE <mount>/metadata/<path>` (all versions and metadata), which
+ * the seed's list/read would refuse. The explicit `*` deny documents intent; renew-self and
+ * lookup-self still work because the default policy names those exact paths, and the most
+ * specific matching path wins.
+ */
+export function renderBackendPolicy(mount: string): PolicyDocument {
+    return {
+        path: {
+            [`${mount}/data/*`]: { capabilities: ["create", "read", "update"] },
+            [`${mount}/metadata/*`]: { capabilities: ["read", "list", "delete"] },
+            "*": { capabilities: ["deny"] },
+        },
+    };
+}
+
+/** The snapshot agent may only stream a Raft snapshot. */
+export function renderSnapshotAgentPolicy(): PolicyDocument {
+    return { path: { [SNAPSHOT_PATH]: { capabilities: ["read"] } } };
+}
+
+export interface AdminScope {
+    kvMount: string;
+    /** Audit devices this program enables through the API ([] when the server config declares them). */
+    apiAuditDevices: readonly Pick<AuditDevice, "path">[];
+    /** Autopilot is managed only with Raft storage. */
+    autopilot: boolean;
+}
+
+/** Everything the provider touches for one AppRole role: the role, its role ID, its secret IDs. */
+function roleAccess(mount: string, role: string): PolicyDocument["path"] {
+    const base = `auth/${mount}/role/${role}`;
+    return {
+        [base]: { capabilities: ["create", "read", "update", "delete"] },
+        [`${base}/role-id`]: { capabilities: ["read"] },
+        // secret-id generation and the lookup/destroy endpoints are POST-only (update).
+        [`${base}/secret-id`]: { capabilities: ["update"] },
+        [`${base}/secret-id/lookup`]: { capabilities: ["update"] },
+        [`${base}/secret-id/destroy`]: { capabilities: ["update"] },
+        [`${base}/secret-id-accessor/lookup`]: { capabilities: ["update"] },
+        [`${base}/secret-id-accessor/destroy`]: { capabilities: ["update"] },
+    };
+}
+
+/**
+ * The identity Pulumi uses after bootstrap: exactly the audit devices, mount, auth method,
+ * policies, roles and autopilot this program declares. It cannot touch its own policy or its own
+ * auth mount (that would let it grant itself anything): changing those needs a root token from
+ * `operator generate-root` (runbook). `sudo` appears only where Vault demands it (audit and auth
+ * method management are root-protected paths).
+ */
+export function renderAdminPolicy(scope: AdminScope): PolicyDocument {
+    const path: PolicyDocument["path"] = {};
+    if (scope.apiAuditDevices.length > 0) {
+        // Listing audit devices (the provider's read) is itself root-protected.
+        path["sys/audit"] = { capabilities: ["read", "sudo"] };
+        for (const d of scope.apiAuditDevices)
+            path[`sys/audit/${d.path}`] = { capabilities: ["create", "update", "delete", "sudo"] };
+    }
+    path["sys/mounts"] = { capabilities: ["read"] };
+    path[`sys/mounts/${scope.kvMount}`] = { capabilities: ["create", "read", "update", "delete"] };
+    path[`sys/mounts/${scope.kvMount}/tune`] = { capabilities: ["read", "update"] };
+    path["sys/auth"] = { capabilities: ["read"] };
+    path[`sys/auth/${NAMES.approleMount}`] = { capabilities: ["create", "read", "update", "delete", "sudo"] };
+    path[`sys/auth/${NAMES.approleMount}/tune`] = { capabilities: ["read", "update", "sudo"] };
+    for (const p of [NAMES.backendPolicy, NAMES.snapshotPolicy])
+        path[`sys/policies/acl/${p}`] = { capabilities: ["create", "read", "update", "delete"] };
+    Object.assign(path, roleAccess(NAMES.approleMount, NAMES.backendRole));
+    Object.assign(path, roleAccess(NAMES.approleMount, NAMES.snapshotRole));
+    if (scope.autopilot) path[AUTOPILOT_PATH] = { capabilities: ["read", "update"] };
+    return { path };
+}
+
+/** The text Vault stores: stable key order, two-space JSON. */
+export function policyText(doc: PolicyDocument): string {
+    return JSON.stringify(doc, null, 2);
+}

@@ -1,0 +1,262 @@
+/**
+ * VaultSettings: bootstrap, then everything Vault itself holds: audit devices, the KV v2 mount,
+ * policies, AppRole, the backend's and the snapshot agent's credentials, autopilot.
+ *
+ * All values come from {@link renderVaultSettings} (pure); this file only turns them into
+ * resources. The @pulumi/vault provider logs in with Pulumi's admin AppRole on every run; the
+ * token it gets lives 15 minutes and can do only what the admin policy lists.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as vault from "@pulumi/vault";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { StackConfig } from "../config";
+import { renderBackendEnv, renderVaultSettings, type ApproleRole, type VaultSettingsPlan } from "./plan";
+import { NAMES, policyText } from "./policies";
+import { VaultHandover, VaultInit } from "./vaultInit";
+
+export interface VaultSettingsArgs {
+    /** The loaded stack configuration (plain: it decides which resources exist). */
+    config: StackConfig;
+    /** PEM of the CA that signed the node certificates; "" when TLS terminates at a trusted proxy. */
+    caCert: pulumi.Input<string>;
+    /** What must exist before Vault answers (the cluster's containers). */
+    dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/** The role fields `POST auth/<mount>/role/<name>` takes (drops the plan's mount and name). */
+export function roleBody(r: ApproleRole): Record<string, unknown> {
+    const { mount: _mount, name: _name, ...body } = r;
+    void _mount;
+    void _name;
+    return body;
+}
+
+/** @pulumi/vault AuthBackendRole arguments for one planned role. */
+export function roleArgs(r: ApproleRole, backend: pulumi.Input<string>): vault.approle.AuthBackendRoleArgs {
+    return {
+        backend,
+        roleName: r.name,
+        tokenPolicies: r.token_policies,
+        tokenTtl: r.token_ttl,
+        tokenMaxTtl: r.token_max_ttl,
+        tokenType: r.token_type,
+        tokenNumUses: r.token_num_uses,
+        tokenBoundCidrs: r.token_bound_cidrs,
+        bindSecretId: r.bind_secret_id,
+        secretIdTtl: r.secret_id_ttl,
+        secretIdNumUses: r.secret_id_num_uses,
+        secretIdBoundCidrs: r.secret_id_bound_cidrs,
+    };
+}
+
+/** Where the provider logs in as Pulumi's admin AppRole. */
+export function adminLoginPath(plan: VaultSettingsPlan): string {
+    return `auth/${plan.admin.mount}/login`;
+}
+
+/**
+ * The provider needs the CA as a file. Content-addressed under the OS temp directory, so the path
+ * (which the provider keeps in state) stays the same while the CA does.
+ */
+function caCertFile(stack: string, pem: string): string {
+    const hash = crypto.createHash("sha256").update(pem).digest("hex").slice(0, 16);
+    const dir = path.join(os.tmpdir(), "bonito-vault");
+    const file = path.join(dir, `${stack}-ca-${hash}.pem`);
+    fs.mkdirSync(dir, { recursive: true });
+    if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== pem) fs.writeFileSync(file, pem, { mode: 0o644 });
+    return file;
+}
+
+export class VaultSettings extends pulumi.ComponentResource {
+    /** The plain settings this component declared (for `npm run render` and the conformance tier). */
+    readonly plan: VaultSettingsPlan;
+    /** Secret: VAULT_ADDR, VAULT_ROLE_ID, VAULT_SECRET_ID or VAULT_WRAPPED_SECRET_ID, VAULT_CACERT, VAULT_MOUNT. */
+    readonly backendEnv: pulumi.Output<Record<string, string>>;
+    readonly kvMount: pulumi.Output<string>;
+    /** Secret (half of a credential): the backups area's snapshot agent role ID on `approle/`. */
+    readonly snapshotAgentRoleId: pulumi.Output<string>;
+    readonly snapshotAgentSecretId: pulumi.Output<string>;
+    /** Secret: the recovery key shares, base64; PGP-encrypted to the operators when recoveryPgpKeys is set. */
+    readonly recoveryKeys: pulumi.Output<string[]>;
+    /** The provider logged in as Pulumi's admin identity, for other areas' Vault resources. */
+    readonly provider: vault.Provider;
+
+    constructor(name: string, args: VaultSettingsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("bonito:vault:VaultSettings", name, {}, opts);
+        const out = createVaultSettings(name, this, args);
+        this.plan = out.plan;
+        this.backendEnv = out.backendEnv;
+        this.kvMount = out.kvMount;
+        this.snapshotAgentRoleId = out.snapshotAgentRoleId;
+        this.snapshotAgentSecretId = out.snapshotAgentSecretId;
+        this.recoveryKeys = out.recoveryKeys;
+        this.provider = out.provider;
+        this.registerOutputs({
+            backendEnv: this.backendEnv,
+            kvMount: this.kvMount,
+            snapshotAgentRoleId: this.snapshotAgentRoleId,
+            snapshotAgentSecretId: this.snapshotAgentSecretId,
+            recoveryKeys: this.recoveryKeys,
+        });
+    }
+}
+
+function createVaultSettings(name: string, self: VaultSettings, args: VaultSettingsArgs) {
+    const cfg = args.config;
+    const plan = renderVaultSettings(cfg);
+    const endpoint = { addr: cfg.adminAddr, caCert: args.caCert, tlsServerName: cfg.adminTlsServerName };
+
+    const init = new VaultInit(
+        `${name}-init`,
+        {
+            ...endpoint,
+            recoveryShares: cfg.recovery.shares,
+            recoveryThreshold: cfg.recovery.threshold,
+            recoveryPgpKeys: cfg.recovery.pgpKeys,
+        },
+        { parent: self, dependsOn: args.dependsOn },
+    );
+    const handover = new VaultHandover(
+        `${name}-handover`,
+        {
+            ...endpoint,
+            rootToken: init.rootToken,
+            mount: plan.admin.mount,
+            roleName: plan.admin.role.name,
+            role: roleBody(plan.admin.role),
+            policyName: plan.admin.policyName,
+            policy: policyText(plan.admin.policy),
+        },
+        { parent: self, dependsOn: [init] },
+    );
+
+    const tls = cfg.adminAddr.startsWith("https://");
+    const provider = new vault.Provider(
+        `${name}-vault`,
+        {
+            address: cfg.adminAddr,
+            ...(tls
+                ? {
+                      caCertFile: pulumi.output(args.caCert).apply((pem) => caCertFile(cfg.stack, pem)),
+                      tlsServerName: cfg.adminTlsServerName,
+                  }
+                : {}),
+            // The login token is already short-lived and scoped; a child token would need auth/token/create.
+            skipChildToken: true,
+            authLogin: {
+                path: adminLoginPath(plan),
+                parameters: { role_id: handover.roleId, secret_id: handover.secretId },
+            },
+        },
+        { parent: self, dependsOn: [handover] },
+    );
+    const on = { parent: self, provider };
+
+    // Audit first, so every later change is recorded. OpenBao declares the same devices in its config file.
+    const audits = plan.auditViaApi
+        ? plan.auditDevices.map(
+              (d) =>
+                  new vault.Audit(
+                      `${name}-audit-${d.path}`,
+                      { type: d.type, path: d.path, description: d.description, options: d.options },
+                      on,
+                  ),
+          )
+        : [];
+    const after = { ...on, dependsOn: audits };
+
+    const mount = new vault.Mount(
+        `${name}-kv`,
+        {
+            path: plan.kvMount.path,
+            type: plan.kvMount.type,
+            options: plan.kvMount.options,
+            description: plan.kvMount.description,
+        },
+        after,
+    );
+    const policies = Object.entries(plan.policies).map(
+        ([policyName, doc]) =>
+            new vault.Policy(`${name}-policy-${policyName}`, { name: policyName, policy: policyText(doc) }, after),
+    );
+    const approle = new vault.AuthBackend(
+        `${name}-approle`,
+        {
+            type: plan.authBackends[0].type,
+            path: plan.authBackends[0].path,
+            description: plan.authBackends[0].description,
+        },
+        after,
+    );
+    const roles = Object.fromEntries(
+        plan.roles.map((r) => [
+            r.name,
+            new vault.approle.AuthBackendRole(`${name}-role-${r.name}`, roleArgs(r, approle.path), {
+                ...on,
+                dependsOn: [...audits, ...policies],
+            }),
+        ]),
+    );
+
+    const wrappingTtl = cfg.approle.wrappingTtl;
+    const backendSecret = new vault.approle.AuthBackendRoleSecretId(
+        `${name}-secret-id-${NAMES.backendRole}`,
+        {
+            backend: approle.path,
+            roleName: roles[NAMES.backendRole].roleName,
+            // With the accessor as the ID, the backend unwrapping its secret ID does not make Pulumi issue a new one.
+            ...(wrappingTtl ? { wrappingTtl, withWrappedAccessor: true } : {}),
+        },
+        { ...on, additionalSecretOutputs: ["secretId", "wrappingToken", "accessor"] },
+    );
+    const snapshotSecret = new vault.approle.AuthBackendRoleSecretId(
+        `${name}-secret-id-${NAMES.snapshotRole}`,
+        { backend: approle.path, roleName: roles[NAMES.snapshotRole].roleName },
+        { ...on, additionalSecretOutputs: ["secretId", "accessor"] },
+    );
+
+    if (plan.autopilot) {
+        const a = plan.autopilot;
+        new vault.RaftAutopilot(
+            `${name}-autopilot`,
+            {
+                cleanupDeadServers: a.cleanup_dead_servers,
+                lastContactThreshold: a.last_contact_threshold,
+                deadServerLastContactThreshold: a.dead_server_last_contact_threshold,
+                serverStabilizationTime: a.server_stabilization_time,
+                maxTrailingLogs: a.max_trailing_logs,
+                ...(a.min_quorum !== undefined ? { minQuorum: a.min_quorum } : {}),
+            },
+            after,
+        );
+    }
+
+    const credential = wrappingTtl ? backendSecret.wrappingToken : backendSecret.secretId;
+    const backendEnv = pulumi.secret(
+        pulumi
+            .all([roles[NAMES.backendRole].roleId, credential, args.caCert, mount.path])
+            .apply(([roleId, secret, ca, mountPath]) =>
+                renderBackendEnv({
+                    addr: cfg.backendAddr,
+                    roleId,
+                    secret,
+                    wrapped: !!wrappingTtl,
+                    caCert: ca,
+                    mount: mountPath,
+                }),
+            ),
+    );
+
+    return {
+        plan,
+        provider,
+        backendEnv,
+        kvMount: mount.path,
+        snapshotAgentRoleId: pulumi.secret(roles[NAMES.snapshotRole].roleId),
+        snapshotAgentSecretId: pulumi.secret(snapshotSecret.secretId),
+        recoveryKeys: pulumi.secret(init.recoveryKeys),
+    };
+}
