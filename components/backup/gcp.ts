@@ -1,0 +1,90 @@
+/**
+ * gcp: a Cloud Storage bucket under Bucket Lock (a retention policy, locked with COMPLIANCE),
+ * uniform bucket-level access, public access prevention enforced and lifecycle deletion once
+ * retention has passed. The writer is a service account that can create and list objects on this
+ * bucket only.
+ *
+ * No Object Versioning: Cloud Storage refuses versioning on a bucket with a retention policy
+ * ("Object versioning cannot be enabled on a bucket with a retention policy"). The retention
+ * policy is the stronger guarantee: an object can be neither deleted nor replaced before its age
+ * exceeds the period, by anyone; soft delete keeps deleted objects 7 more days.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as serviceaccount from "@pulumi/gcp/serviceaccount";
+import * as storage from "@pulumi/gcp/storage";
+import { SECRET_FILES, type AgentStorage } from "./agentConfig";
+import { GCP_WRITER_ROLES } from "./policies";
+import type { BackupDelivery, BackupImplArgs } from "./types";
+
+/** A service-account id (6-30 characters of a-z, 0-9, -; starts with a letter) derived from the cluster name. */
+export function writerAccountId(clusterName: string): string {
+    const suffix = "-snap-writer";
+    const head = clusterName.replace(/[^a-z0-9-]/g, "-").replace(/^[^a-z]+/, "");
+    return `${(head || "vault").slice(0, 30 - suffix.length).replace(/-+$/, "")}${suffix}`;
+}
+
+export function createGcpBackup(name: string, parent: pulumi.Resource, args: BackupImplArgs): BackupDelivery {
+    const b = args.config.backup;
+    if (b.location.cloud !== "gcp") throw new Error("createGcpBackup needs a gcp stack");
+    const { project, location } = b.location;
+    const child = { parent };
+    const locked = b.lockMode === "COMPLIANCE";
+
+    const bucket = new storage.Bucket(
+        `${name}-bucket`,
+        {
+            name: b.bucketName,
+            project,
+            location,
+            storageClass: "STANDARD",
+            uniformBucketLevelAccess: true,
+            publicAccessPrevention: "enforced",
+            versioning: { enabled: false },
+            // A locked policy can never be shortened or removed, and the bucket cannot be deleted
+            // until every object has aged past it.
+            retentionPolicy: { retentionPeriod: String(b.retentionDays * 86400), isLocked: locked },
+            softDeletePolicy: { retentionDurationSeconds: 7 * 86400 },
+            lifecycleRules: [{ action: { type: "Delete" }, condition: { age: b.retentionDays + 1 } }],
+            forceDestroy: false,
+        },
+        { parent, protect: true, retainOnDelete: true },
+    );
+
+    const writer = new serviceaccount.Account(
+        `${name}-writer`,
+        {
+            project,
+            accountId: writerAccountId(args.config.clusterName),
+            displayName: `${args.config.clusterName} snapshot writer (create and list only)`,
+        },
+        child,
+    );
+    for (const role of GCP_WRITER_ROLES) {
+        new storage.BucketIAMMember(
+            `${name}-writer-${role.split(".").pop()!.toLowerCase()}`,
+            { bucket: bucket.name, role, member: writer.member },
+            child,
+        );
+    }
+    const key = new serviceaccount.Key(`${name}-writer-key`, { serviceAccountId: writer.name }, child);
+
+    const storageSettings: pulumi.Output<AgentStorage> = bucket.name.apply((n) => ({
+        kind: "gcp" as const,
+        bucket: n,
+    }));
+    return {
+        bucketName: bucket.name,
+        url: pulumi.interpolate`gs://${bucket.name}`,
+        writerIdentity: writer.email,
+        storage: storageSettings,
+        files: [
+            {
+                path: SECRET_FILES.gcpCredentials,
+                content: pulumi.secret(key.privateKey.apply((k) => Buffer.from(k, "base64").toString("utf8"))),
+            },
+        ],
+        env: [`GOOGLE_APPLICATION_CREDENTIALS=${SECRET_FILES.gcpCredentials}`],
+        volumes: [],
+        pendingSteps: pulumi.output([]),
+    };
+}

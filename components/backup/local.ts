@@ -1,0 +1,29 @@
+/**
+ * local: a named Docker volume on the first Docker host. NOT write-once: anyone with access to the
+ * Docker daemon can delete it, and the agent itself prunes it to the retention. It exists for the
+ * local stack and for tests; a stack that needs backups it can trust uses aws, azure or gcp.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import { AGENT_LOCAL_PATH, type AgentStorage } from "./agentConfig";
+import type { BackupDelivery, BackupImplArgs } from "./types";
+
+export function createLocalBackup(name: string, parent: pulumi.Resource, args: BackupImplArgs): BackupDelivery {
+    const target = args.targets[0];
+    const volume = new docker.Volume(
+        `${name}-volume`,
+        { name: `${args.config.clusterName}-snapshots` },
+        { parent, provider: target?.provider, protect: true, retainOnDelete: true },
+    );
+    const storage: pulumi.Output<AgentStorage> = pulumi.output({ kind: "local" as const, path: AGENT_LOCAL_PATH });
+    return {
+        bucketName: volume.name,
+        url: pulumi.interpolate`docker-volume://${target?.host ?? "default"}/${volume.name}`,
+        writerIdentity: pulumi.output("docker-volume (not write-once)"),
+        storage,
+        files: [],
+        env: [],
+        volumes: [{ volumeName: volume.name, containerPath: AGENT_LOCAL_PATH }],
+        pendingSteps: pulumi.output([]),
+    };
+}

@@ -1,0 +1,139 @@
+/**
+ * Restore a Raft snapshot into a running cluster, callable from a test or from scripts/restore.ts.
+ *
+ * The HTTP request is planned by a pure function (`planRestore`) and sent by a small executor
+ * (`httpsTransport`), so tests check the exact request with a fake transport and the real-server
+ * tier sends it to a real cluster.
+ *
+ * Vault: `POST /v1/sys/storage/raft/snapshot` restores a snapshot of this same cluster;
+ * `POST /v1/sys/storage/raft/snapshot-force` also accepts one from another cluster (a fresh
+ * cluster built to recover), which must use the same seal key: the snapshot's data is encrypted
+ * under the keyring that key protects. Both need a `sudo` token (root or generate-root).
+ */
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as https from "node:https";
+
+export interface RestoreOptions {
+    /** Vault address, `https://host:8200` (no trailing `/v1`). */
+    addr: string;
+    /** PEM of the CA that signed Vault's certificate; required for https. */
+    caCert?: string;
+    /** A token with sudo on sys/storage/raft/snapshot(-force). */
+    token: string;
+    /** The snapshot's bytes, or a path to a snapshot file. */
+    snapshot: Buffer | string;
+    /** Use snapshot-force: restoring into a different (fresh) cluster. */
+    force?: boolean;
+    /** Must be exactly true: a restore replaces every secret, policy and token in the cluster. */
+    confirm: boolean;
+}
+
+export interface RestorePlan {
+    method: "POST";
+    url: string;
+    headers: Record<string, string>;
+    body: Buffer;
+    caCert?: string;
+}
+
+export interface TransportResponse {
+    status: number;
+    body: string;
+}
+
+export type Transport = (plan: RestorePlan) => Promise<TransportResponse>;
+
+export class RestoreRefused extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "RestoreRefused";
+    }
+}
+
+export const CONFIRMATION_REQUIRED =
+    "refusing to restore without explicit confirmation: a restore replaces every secret, policy and token in the cluster with the snapshot's; pass confirm: true (CLI: --confirm)";
+
+/** The exact request a restore sends; throws {@link RestoreRefused} when it must not run. */
+export function planRestore(opts: Omit<RestoreOptions, "snapshot"> & { snapshot: Buffer }): RestorePlan {
+    if (opts.confirm !== true) throw new RestoreRefused(CONFIRMATION_REQUIRED);
+    let url: URL;
+    try {
+        url = new URL(opts.addr);
+    } catch {
+        throw new RestoreRefused(`addr ${JSON.stringify(opts.addr)} is not a URL such as https://vault:8200`);
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:")
+        throw new RestoreRefused(`addr must use https:// (or http:// behind a trusted proxy), got ${url.protocol}`);
+    if (url.protocol === "https:" && !opts.caCert)
+        throw new RestoreRefused(
+            "caCert is required for an https address: the snapshot and token must reach the right server",
+        );
+    if (!opts.token)
+        throw new RestoreRefused("a token is required (VAULT_TOKEN): a root or generate-root token with sudo");
+    if (opts.snapshot.length === 0) throw new RestoreRefused("the snapshot is empty");
+    const base = opts.addr.replace(/\/+$/, "");
+    return {
+        method: "POST",
+        url: `${base}/v1/sys/storage/raft/${opts.force ? "snapshot-force" : "snapshot"}`,
+        headers: {
+            "X-Vault-Token": opts.token,
+            "Content-Type": "application/octet-stream",
+            "Content-Length": String(opts.snapshot.length),
+        },
+        body: opts.snapshot,
+        caCert: opts.caCert,
+    };
+}
+
+/** Sends a plan with node:https (pinning `caCert`) or node:http. */
+export const httpsTransport: Transport = (plan) =>
+    new Promise((resolve, reject) => {
+        const url = new URL(plan.url);
+        const mod = url.protocol === "https:" ? https : http;
+        const req = mod.request(
+            url,
+            { method: plan.method, headers: plan.headers, ...(url.protocol === "https:" ? { ca: plan.caCert } : {}) },
+            (res) => {
+                const chunks: Buffer[] = [];
+                res.on("data", (c: Buffer) => chunks.push(c));
+                res.on("end", () =>
+                    resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }),
+                );
+            },
+        );
+        req.on("error", reject);
+        req.end(plan.body);
+    });
+
+export interface RestoreResult {
+    status: number;
+    endpoint: string;
+    bytes: number;
+}
+
+/**
+ * Restore `snapshot` into the cluster at `addr`. Resolves when Vault accepted it (2xx); rejects
+ * with Vault's error text otherwise. After a restore, every token issued since the snapshot was
+ * taken is gone, including the one used here if it was created later.
+ */
+export async function restoreSnapshot(
+    opts: RestoreOptions,
+    transport: Transport = httpsTransport,
+): Promise<RestoreResult> {
+    if (opts.confirm !== true) throw new RestoreRefused(CONFIRMATION_REQUIRED);
+    const bytes = typeof opts.snapshot === "string" ? fs.readFileSync(opts.snapshot) : opts.snapshot;
+    const plan = planRestore({ ...opts, snapshot: bytes });
+    const res = await transport(plan);
+    if (res.status < 200 || res.status >= 300) {
+        let detail = res.body.trim();
+        try {
+            const parsed = JSON.parse(res.body) as { errors?: string[] };
+            if (parsed.errors?.length) detail = parsed.errors.join("; ");
+        } catch {
+            // not JSON: keep the text
+        }
+        throw new Error(`Vault refused the restore (${res.status} on ${new URL(plan.url).pathname}): ${detail}`);
+    }
+    return { status: res.status, endpoint: new URL(plan.url).pathname, bytes: bytes.length };
+}

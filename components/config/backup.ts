@@ -1,0 +1,232 @@
+/**
+ * Backup keys. Owned by the backup area; see section.ts for the contract.
+ *
+ * One retention number drives every cloud: S3 Object Lock default retention, the GCS bucket
+ * retention policy, the Azure container's time-based immutability period and the lifecycle rules
+ * that delete what has aged out (the snapshot agent itself never deletes: its writer cannot).
+ */
+import { z } from "zod";
+import { PINNED_IMAGE, type CoreConfig } from "./core";
+import { integer, oneOf, text } from "./fields";
+import type { ConfigSection } from "./section";
+import type { UnsealConfig } from "./unseal";
+
+export type BackupLockMode = "COMPLIANCE" | "GOVERNANCE";
+
+export type BackupLocation =
+    | { cloud: "aws"; region: string }
+    | { cloud: "gcp"; project: string; location: string }
+    | { cloud: "azure"; resourceGroup: string; location: string }
+    | { cloud: "local" };
+
+export interface BackupConfig {
+    backup: {
+        /** Days every snapshot stays write-once (and then is deleted by the bucket's lifecycle). */
+        retentionDays: number;
+        /** Interval between snapshots, as the agent reads it (Go duration: `1h`, `24h`, `1h30m`). */
+        schedule: string;
+        scheduleSeconds: number;
+        /** COMPLIANCE: nobody can shorten retention (S3 COMPLIANCE, GCS locked policy, Azure locked policy). */
+        lockMode: BackupLockMode;
+        /** Explicit bucket (aws, gcp) or storage-account (azure) name; undefined: auto-named. */
+        bucketName?: string;
+        agentImage: string;
+        agentMemoryMb: number;
+        /** Where the bucket lives, reusing the unseal area's location keys. */
+        location: BackupLocation;
+    };
+}
+
+/** The snapshot agent's image, pinned; see components/backup/agentConfig.ts for the format it reads. */
+export const DEFAULT_AGENT_IMAGE = "ghcr.io/argelbargel/vault-raft-snapshot-agent:v0.12.0";
+
+const SCHEDULE = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
+const MIN_SCHEDULE_SECONDS = 300;
+
+/** Seconds of a schedule such as `1h`, `30m` or `1h30m`; undefined when it is not one. */
+export function scheduleSeconds(s: string): number | undefined {
+    const m = SCHEDULE.exec(s);
+    if (!m || s === "") return undefined;
+    const [h, min, sec] = [m[1], m[2], m[3]].map((x) => Number(x ?? 0));
+    return h * 3600 + min * 60 + sec;
+}
+
+/**
+ * A snapshot interval. The agent schedules by interval (Go `time.ParseDuration`), not by cron, so a
+ * cron expression is refused with a sentence saying so instead of being silently misread.
+ */
+function schedule() {
+    return z
+        .string()
+        .optional()
+        .transform((raw: string | undefined, ctx): string | undefined => {
+            if (raw === undefined) return undefined;
+            const v = raw.trim();
+            if (/\s|\*/.test(v)) {
+                ctx.addIssue({
+                    code: "custom",
+                    message:
+                        "must be an interval such as 1h or 24h: the snapshot agent schedules by interval and does not read cron expressions",
+                });
+                return z.NEVER;
+            }
+            const secs = scheduleSeconds(v);
+            if (secs === undefined || secs === 0) {
+                ctx.addIssue({
+                    code: "custom",
+                    message: "must be an interval in hours, minutes and seconds such as 30m, 1h, 24h or 1h30m",
+                });
+                return z.NEVER;
+            }
+            return v;
+        });
+}
+
+const S3_OR_GCS_BUCKET = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+const AZURE_ACCOUNT = /^[a-z0-9]{3,24}$/;
+const GCS_LOCATION = /^[A-Za-z0-9-]{2,40}$/;
+
+export const backupSection: ConfigSection<BackupConfig, CoreConfig & UnsealConfig> = {
+    keys: {
+        backupRetentionDays: {
+            schema: integer({ min: 1, max: 36500 }),
+            type: "integer",
+            description:
+                "Days each Raft snapshot stays write-once in the backup bucket; the bucket's lifecycle deletes it afterwards. prod needs at least 30.",
+            default: "30 on prod, 7 elsewhere",
+        },
+        backupSchedule: {
+            schema: schedule(),
+            type: "string",
+            description:
+                "Interval between Raft snapshots (30m, 1h, 24h, 1h30m; at least 5m). The agent runs on an interval, so cron expressions are refused.",
+            default: "1h on prod, 24h elsewhere",
+        },
+        backupLockMode: {
+            schema: oneOf(["COMPLIANCE", "GOVERNANCE"] as const),
+            type: "string",
+            description:
+                "COMPLIANCE: nobody can shorten a snapshot's retention (S3 COMPLIANCE, locked GCS retention policy, locked Azure immutability policy). GOVERNANCE (not on prod): a privileged identity can.",
+            default: "COMPLIANCE on prod, GOVERNANCE elsewhere",
+        },
+        backupBucketName: {
+            schema: text({
+                pattern: /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/,
+                describe: "3-63 characters of a-z, 0-9 and -, starting and ending with a letter or digit",
+            }),
+            type: "string",
+            description:
+                "Name of the backup bucket (aws, gcp) or storage account (azure: 3-24 of a-z and 0-9); unset lets Pulumi add a random suffix.",
+            default: "auto-named",
+        },
+        backupAgentImage: {
+            schema: text({
+                def: DEFAULT_AGENT_IMAGE,
+                pattern: PINNED_IMAGE,
+                describe: "an image pinned by digest or exact version tag (repo:v0.12.0)",
+            }),
+            type: "string",
+            description:
+                "Snapshot agent image (Argelbargel/vault-raft-snapshot-agent), pinned by digest or exact version tag.",
+            default: DEFAULT_AGENT_IMAGE,
+        },
+        backupAgentMemoryMb: {
+            schema: integer({ def: 256, min: 64, max: 16384 }),
+            type: "integer",
+            description: "Memory limit of the snapshot agent container in MiB (a snapshot passes through it).",
+            default: "256",
+        },
+        backupGcpLocation: {
+            schema: text({
+                pattern: GCS_LOCATION,
+                describe: "a Cloud Storage location such as US, EU or europe-west1",
+            }),
+            type: "string",
+            description:
+                "cloud gcp: location of the backup bucket (US, EU, europe-west1, …). Needed when gcpLocation is global, which is not a bucket location.",
+            default: "gcpLocation, unless it is global",
+        },
+    },
+
+    build(v, ctx, prior) {
+        const prod = ctx.prod;
+        const retentionDays = (v.backupRetentionDays as number | undefined) ?? (prod ? 30 : 7);
+        if (prod && retentionDays < 30)
+            ctx.issue(
+                "backupRetentionDays",
+                "must be at least 30 on the prod stack (snapshots must outlive a month of undetected damage)",
+            );
+
+        const schedule = (v.backupSchedule as string | undefined) ?? (prod ? "1h" : "24h");
+        const secs = scheduleSeconds(schedule) ?? 0;
+        if (secs > 0 && secs < MIN_SCHEDULE_SECONDS)
+            ctx.issue("backupSchedule", `must be at least 5m: each snapshot copies the whole Raft database`);
+        if (prod && secs > 86400) ctx.issue("backupSchedule", "must be at most 24h on the prod stack");
+        if (secs > retentionDays * 86400)
+            ctx.issue(
+                "backupSchedule",
+                `is longer than backupRetentionDays (${retentionDays} days): there would be moments with no snapshot in the bucket`,
+            );
+
+        const lockMode = (v.backupLockMode as BackupLockMode | undefined) ?? (prod ? "COMPLIANCE" : "GOVERNANCE");
+        if (prod && lockMode !== "COMPLIANCE")
+            ctx.issue(
+                "backupLockMode",
+                "must be COMPLIANCE on the prod stack: GOVERNANCE lets a privileged identity shorten or remove a snapshot's retention",
+            );
+
+        const bucketName = v.backupBucketName as string | undefined;
+        if (bucketName !== undefined) {
+            if (prior.cloud === "azure" && !AZURE_ACCOUNT.test(bucketName))
+                ctx.issue(
+                    "backupBucketName",
+                    "must be 3-24 characters of a-z and 0-9 on azure (a storage account name)",
+                );
+            if ((prior.cloud === "aws" || prior.cloud === "gcp") && !S3_OR_GCS_BUCKET.test(bucketName))
+                ctx.issue("backupBucketName", "must be a valid bucket name");
+            if (prior.cloud === "local")
+                ctx.issue("backupBucketName", "is not used when cloud is local (a Docker volume holds the snapshots)");
+        }
+
+        const location = backupLocation(v.backupGcpLocation as string | undefined, ctx, prior);
+
+        return {
+            backup: {
+                retentionDays,
+                schedule,
+                scheduleSeconds: secs,
+                lockMode,
+                bucketName,
+                agentImage: v.backupAgentImage as string,
+                agentMemoryMb: v.backupAgentMemoryMb as number,
+                location,
+            },
+        };
+    },
+};
+
+/** The bucket's place, from the unseal area's keys (awsRegion, gcpProject/gcpLocation, azureLocation/azureResourceGroup). */
+function backupLocation(
+    gcsLocation: string | undefined,
+    ctx: { issue(key: string, message: string): void },
+    prior: CoreConfig & UnsealConfig,
+): BackupLocation {
+    const u = prior.unseal;
+    switch (u?.cloud) {
+        case "aws":
+            return { cloud: "aws", region: u.region };
+        case "azure":
+            return { cloud: "azure", resourceGroup: u.resourceGroup, location: u.location };
+        case "gcp": {
+            const location = gcsLocation ?? (u.location !== "global" ? u.location : undefined);
+            if (location === undefined)
+                ctx.issue(
+                    "backupGcpLocation",
+                    "is required when cloud is gcp and gcpLocation is global: a bucket needs a location such as US, EU or europe-west1",
+                );
+            return { cloud: "gcp", project: u.project, location: location ?? "" };
+        }
+        default:
+            return { cloud: "local" };
+    }
+}
