@@ -1,0 +1,508 @@
+/**
+ * Unseal keys. Owned by the unseal area; see section.ts for the contract.
+ *
+ * `cloud` (a core key) picks where the auto-unseal key lives; the keys here refine it. Keys named
+ * `<cloud>…` apply only when `cloud` is that cloud and are ignored otherwise, so one stack file can
+ * carry settings for several clouds while a test overrides `cloud`.
+ */
+import type { CoreConfig } from "./core";
+import { Secret, duration, durationSeconds, integer, oneOf, secretText, stringList, text } from "./fields";
+import type { ConfigSection } from "./section";
+
+export interface AwsUnseal {
+    cloud: "aws";
+    region: string;
+    /** `role`: IAM role + instance profile for EC2 hosts; `user`: IAM user with an access key (Pulumi secret). */
+    identity: "role" | "user";
+    /** An existing key to adopt (no key, key policy or alias is created). */
+    keyArn?: string;
+    deletionWindowDays: number;
+    rotationDays: number;
+    /** Name prefix for the alias and IAM objects. */
+    baseName: string;
+}
+
+export interface AzureUnseal {
+    cloud: "azure";
+    location: string;
+    resourceGroup: string;
+    /** undefined: the tenant of the azure-native provider. */
+    tenantId?: string;
+    vaultName: string;
+    keyName: string;
+    /** An existing key (ARM resource id) to adopt: only the role assignment is created. */
+    keyId?: string;
+    sku: "standard" | "premium";
+    identity: "managedIdentity" | "servicePrincipal";
+    /** servicePrincipal only. */
+    servicePrincipal?: { clientId: string; objectId: string; clientSecret: Secret };
+    network: { defaultAction: "Deny" | "Allow"; ipRules: string[]; subnetIds: string[] };
+    rotationDays: number;
+    baseName: string;
+}
+
+export interface GcpUnseal {
+    cloud: "gcp";
+    project: string;
+    location: string;
+    keyRing: string;
+    cryptoKey: string;
+    /** True when keyRing/cryptoKey name an existing key (from gcpKeyId) that is adopted, not created. */
+    adopt: boolean;
+    protectionLevel: "SOFTWARE" | "HSM";
+    /** `attached`: the service account is attached to the GCE hosts; `key`: a JSON key file (Pulumi secret). */
+    identity: "attached" | "key";
+    serviceAccountId: string;
+    /** Project-level custom role holding exactly the three permissions the seal needs. */
+    roleId: string;
+    rotationDays: number;
+    baseName: string;
+}
+
+export interface LocalUnseal {
+    cloud: "local";
+    /** Host port (on 127.0.0.1) of the unsealer's API, used by the Pulumi host only. */
+    port: number;
+    /** Period of the transit token; Vault renews it, and it dies if the cluster stays down longer. */
+    tokenPeriod: string;
+    keyName: string;
+    rotationDays: number;
+    baseName: string;
+}
+
+export type UnsealSettings = AwsUnseal | AzureUnseal | GcpUnseal | LocalUnseal;
+
+export interface UnsealConfig {
+    unseal: UnsealSettings;
+}
+
+/** The transit key's fixed name on the local unsealer. */
+export const LOCAL_TRANSIT_KEY = "bonito-vault-unseal";
+
+const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
+const AWS_KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const AZURE_VAULT_NAME = /^(?=.{3,24}$)[a-zA-Z](?!.*--)[a-zA-Z0-9-]*[a-zA-Z0-9]$/;
+const AZURE_KEY_NAME = /^[a-zA-Z0-9-]{1,127}$/;
+const AZURE_KEY_ID =
+    /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[^/]+\/providers\/Microsoft\.KeyVault\/vaults\/[^/]+\/keys\/[^/]+$/i;
+const AZURE_SUBNET_ID =
+    /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[^/]+\/providers\/Microsoft\.Network\/virtualNetworks\/[^/]+\/subnets\/[^/]+$/i;
+const IPV4_OR_CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}(\/([0-9]|[12]\d|3[0-2]))?$/;
+const GCP_PROJECT = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+const GCP_NAME = /^[a-zA-Z0-9_-]{1,63}$/;
+const GCP_LOCATION = /^[a-z0-9-]+$/;
+const GCP_KEY_ID =
+    /^projects\/([a-z][a-z0-9-]{4,28}[a-z0-9])\/locations\/([a-z0-9-]+)\/keyRings\/([a-zA-Z0-9_-]{1,63})\/cryptoKeys\/([a-zA-Z0-9_-]{1,63})$/;
+const GCP_ACCOUNT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+
+/** The KMS key's region when neither awsRegion nor awsKeyArn says otherwise. */
+export const DEFAULT_AWS_REGION = "us-east-1";
+
+/** Longest rotation period any cloud may use: keys rotate at least quarterly. */
+export const MAX_ROTATION_DAYS = 90;
+
+/**
+ * A GCP service-account id (6–30 chars, starts with a letter, no trailing hyphen) derived from the
+ * cluster and stack names. Pure, so the name is stable across runs.
+ */
+export function gcpAccountId(clusterName: string, stack: string): string {
+    const suffix = "-unseal";
+    const base = `${clusterName}-${stack}`.toLowerCase().replace(/[^a-z0-9-]/g, "-");
+    const trimmed = base.slice(0, 30 - suffix.length).replace(/-+$/, "");
+    const id = `${/^[a-z]/.test(trimmed) ? "" : "v"}${trimmed}${suffix}`;
+    return id.length >= 6 ? id : `vault${id}`;
+}
+
+/** A default Azure Key Vault name (3–24 chars, globally unique: set azureVaultName on a clash). */
+export function azureVaultName(clusterName: string, stack: string): string {
+    const raw = `${clusterName}-${stack}`.replace(/[^a-zA-Z0-9-]/g, "-").replace(/-{2,}/g, "-");
+    const name = raw.slice(0, 21).replace(/-+$/, "");
+    return `${/^[a-zA-Z]/.test(name) ? "" : "v"}${name}-kv`;
+}
+
+/** A GCP custom role id ([a-zA-Z0-9_.], 3–64) for the stack. */
+export function gcpRoleId(clusterName: string, stack: string): string {
+    return `${clusterName}_${stack}_unseal`.replace(/[^a-zA-Z0-9_.]/g, "_").slice(0, 64);
+}
+
+export const unsealSection: ConfigSection<UnsealConfig, CoreConfig> = {
+    keys: {
+        keyRotationDays: {
+            schema: integer({ def: MAX_ROTATION_DAYS, min: 1, max: 3650 }),
+            type: "integer",
+            description:
+                "Days between automatic rotations of the unseal key (aws: exactly 90, the KMS minimum; azure: 7 to 90; gcp and local: 1 to 90). Old versions stay usable for decryption.",
+            default: "90",
+        },
+        awsRegion: {
+            schema: text({ pattern: AWS_REGION, describe: "an AWS region such as eu-west-1" }),
+            type: "string",
+            description: "cloud aws: region of the KMS key (the seal's region).",
+            default: "the region of awsKeyArn, else us-east-1",
+        },
+        awsIdentity: {
+            schema: oneOf(["role", "user"] as const, "role"),
+            type: "string",
+            description:
+                "cloud aws: role (IAM role + instance profile, for nodes on EC2 hosts; no static credential) or user (IAM user whose access key reaches the containers as a secret, for nodes outside AWS).",
+            default: "role",
+        },
+        awsKeyArn: {
+            schema: text({
+                pattern: AWS_KMS_KEY_ARN,
+                describe: "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<uuid>)",
+            }),
+            type: "string",
+            description:
+                "cloud aws: adopt this existing KMS key instead of creating one; its key policy must let the Vault identity use it (README).",
+            default: "none (a key is created)",
+        },
+        awsKeyDeletionWindowDays: {
+            schema: integer({ def: 30, min: 1, max: 30 }),
+            type: "integer",
+            description:
+                "cloud aws: days a scheduled key deletion waits before it is final (7 to 30; prod must keep 30).",
+            default: "30",
+        },
+        azureLocation: {
+            schema: text({ pattern: /^[a-z0-9]+$/, describe: "an Azure region name such as westeurope" }),
+            type: "string",
+            description: "cloud azure: region of the Key Vault and the managed identity.",
+            default: "required when cloud is azure",
+        },
+        azureResourceGroup: {
+            schema: text({ pattern: /^[-\w.()]{1,90}$/, describe: "an Azure resource group name" }),
+            type: "string",
+            description: "cloud azure: existing resource group that holds the Key Vault and the identity.",
+            default: "required when cloud is azure",
+        },
+        azureTenantId: {
+            schema: text({ pattern: UUID, describe: "a tenant id (GUID)" }),
+            type: "string",
+            description: "cloud azure: Entra tenant of the Key Vault and of the identity.",
+            default: "the azure-native provider's tenant",
+        },
+        azureVaultName: {
+            schema: text({
+                pattern: AZURE_VAULT_NAME,
+                describe: "a Key Vault name: 3 to 24 letters, digits and single hyphens, starting with a letter",
+            }),
+            type: "string",
+            description:
+                "cloud azure: Key Vault name (globally unique; a purged name stays reserved for the soft-delete retention).",
+            default: "<clusterName>-<stack>-kv",
+        },
+        azureKeyName: {
+            schema: text({ def: "vault-unseal", pattern: AZURE_KEY_NAME, describe: "letters, digits and hyphens" }),
+            type: "string",
+            description: "cloud azure: name of the RSA key in the Key Vault.",
+            default: "vault-unseal",
+        },
+        azureKeyId: {
+            schema: text({
+                pattern: AZURE_KEY_ID,
+                describe:
+                    "a key resource id (/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<vault>/keys/<key>)",
+            }),
+            type: "string",
+            description:
+                "cloud azure: adopt this existing key (its vault must use RBAC authorization); only the role assignment is created.",
+            default: "none (a vault and key are created)",
+        },
+        azureSku: {
+            schema: oneOf(["standard", "premium"] as const),
+            type: "string",
+            description: "cloud azure: Key Vault SKU; premium keeps the key in an HSM (RSA-HSM).",
+            default: "premium on prod, standard elsewhere",
+        },
+        azureIdentity: {
+            schema: oneOf(["managedIdentity", "servicePrincipal"] as const, "managedIdentity"),
+            type: "string",
+            description:
+                "cloud azure: managedIdentity (a user-assigned identity you attach to the Azure VM hosts; no secret) or servicePrincipal (an existing app registration given by azureClientId, azurePrincipalId and azureClientSecret).",
+            default: "managedIdentity",
+        },
+        azureClientId: {
+            schema: text({ pattern: UUID, describe: "an application (client) id (GUID)" }),
+            type: "string",
+            description: "cloud azure, servicePrincipal: the application (client) id Vault signs in as.",
+            default: "required when azureIdentity is servicePrincipal",
+        },
+        azurePrincipalId: {
+            schema: text({ pattern: UUID, describe: "an object id (GUID)" }),
+            type: "string",
+            description:
+                "cloud azure, servicePrincipal: the service principal's object id, which the role assignment names.",
+            default: "required when azureIdentity is servicePrincipal",
+        },
+        azureClientSecret: {
+            schema: secretText({ describe: "a client secret" }),
+            type: "string",
+            description:
+                "cloud azure, servicePrincipal: the client secret; reaches the containers only as a secret env var. Secret.",
+            default: "required when azureIdentity is servicePrincipal",
+            secret: true,
+        },
+        azureNetworkDefault: {
+            schema: oneOf(["deny", "allow"] as const, "deny"),
+            type: "string",
+            description:
+                "cloud azure: Key Vault firewall default; deny admits only azureAllowedIps and azureSubnetIds (prod must deny).",
+            default: "deny",
+        },
+        azureAllowedIps: {
+            schema: stringList({ def: [], item: IPV4_OR_CIDR, describe: "an IPv4 address or CIDR range" }),
+            type: "array",
+            description: "cloud azure: public addresses (the Vault hosts' egress) the Key Vault firewall admits.",
+            default: "[]",
+        },
+        azureSubnetIds: {
+            schema: stringList({ def: [], item: AZURE_SUBNET_ID, describe: "a subnet resource id" }),
+            type: "array",
+            description:
+                "cloud azure: virtual-network subnets (with the Microsoft.KeyVault service endpoint) the firewall admits.",
+            default: "[]",
+        },
+        gcpProject: {
+            schema: text({ pattern: GCP_PROJECT, describe: "a GCP project id" }),
+            type: "string",
+            description: "cloud gcp: project of the key ring, the service account and its custom role.",
+            default: "required when cloud is gcp",
+        },
+        gcpLocation: {
+            schema: text({
+                def: "global",
+                pattern: GCP_LOCATION,
+                describe: "a Cloud KMS location such as global or europe-west1",
+            }),
+            type: "string",
+            description: "cloud gcp: Cloud KMS location of the key ring (the seal's region).",
+            default: "global",
+        },
+        gcpKeyRing: {
+            schema: text({ pattern: GCP_NAME, describe: "letters, digits, _ and -" }),
+            type: "string",
+            description: "cloud gcp: key ring name (key rings can never be deleted, so the name is used once).",
+            default: "<clusterName>-<stack>",
+        },
+        gcpCryptoKey: {
+            schema: text({ def: "vault-unseal", pattern: GCP_NAME, describe: "letters, digits, _ and -" }),
+            type: "string",
+            description: "cloud gcp: crypto key name.",
+            default: "vault-unseal",
+        },
+        gcpKeyId: {
+            schema: text({
+                pattern: GCP_KEY_ID,
+                describe: "a key id (projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>)",
+            }),
+            type: "string",
+            description:
+                "cloud gcp: adopt this existing ENCRYPT_DECRYPT key in gcpProject instead of creating a ring and key.",
+            default: "none (a key ring and key are created)",
+        },
+        gcpProtectionLevel: {
+            schema: oneOf(["SOFTWARE", "HSM"] as const),
+            type: "string",
+            description: "cloud gcp: protection level of the key versions.",
+            default: "HSM on prod, SOFTWARE elsewhere",
+        },
+        gcpIdentity: {
+            schema: oneOf(["attached", "key"] as const, "attached"),
+            type: "string",
+            description:
+                "cloud gcp: attached (the service account is attached to the GCE hosts; no key file) or key (a JSON key, a Pulumi secret uploaded into the containers, for nodes outside GCP).",
+            default: "attached",
+        },
+        gcpServiceAccountId: {
+            schema: text({ pattern: GCP_ACCOUNT_ID, describe: "a service-account id (6 to 30 of a-z, 0-9, -)" }),
+            type: "string",
+            description: "cloud gcp: id of the service account Vault uses.",
+            default: "<clusterName>-<stack>-unseal (shortened to 30)",
+        },
+        localUnsealerPort: {
+            schema: integer({ def: 8210, min: 1024, max: 65535 }),
+            type: "integer",
+            description:
+                "cloud local: port on 127.0.0.1 where the transit unsealer's API is published for the Pulumi host.",
+            default: "8210",
+        },
+        localTokenPeriod: {
+            schema: duration("720h"),
+            type: "string",
+            description:
+                "cloud local: period of the transit token; Vault renews it while running, and it expires if the cluster stays down longer.",
+            default: "720h",
+        },
+    },
+
+    build(v, ctx, core) {
+        const rotationDays = v.keyRotationDays as number;
+        const cloud = core.cloud;
+        const baseName = `${core.clusterName}-${ctx.stack}`;
+        if (rotationDays > MAX_ROTATION_DAYS)
+            ctx.issue(
+                "keyRotationDays",
+                `must be at most ${MAX_ROTATION_DAYS} days: the unseal key rotates at least quarterly`,
+            );
+        const required = (key: string, when: string) => {
+            if (v[key] === undefined) ctx.issue(key, `is required when ${when}`);
+        };
+
+        switch (cloud) {
+            case "aws": {
+                const deletionWindowDays = v.awsKeyDeletionWindowDays as number;
+                if (deletionWindowDays < 7)
+                    ctx.issue("awsKeyDeletionWindowDays", `must be at least 7 days (the AWS KMS minimum)`);
+                else if (ctx.prod && deletionWindowDays < 30)
+                    ctx.issue("awsKeyDeletionWindowDays", `must be 30 days on the prod stack`);
+                if (rotationDays < 90 && v.awsKeyArn === undefined)
+                    ctx.issue("keyRotationDays", `must be 90 when cloud is aws (the shortest AWS KMS rotation period)`);
+                const keyArn = v.awsKeyArn as string | undefined;
+                const region = v.awsRegion as string | undefined;
+                if (keyArn && region && keyArn.split(":")[3] !== region)
+                    ctx.issue("awsKeyArn", `names a key in ${keyArn.split(":")[3]}, but awsRegion is ${region}`);
+                return {
+                    unseal: {
+                        cloud,
+                        region: region ?? keyArn?.split(":")[3] ?? DEFAULT_AWS_REGION,
+                        identity: v.awsIdentity as AwsUnseal["identity"],
+                        keyArn,
+                        deletionWindowDays,
+                        rotationDays,
+                        baseName,
+                    },
+                };
+            }
+            case "azure": {
+                required("azureLocation", "cloud is azure");
+                required("azureResourceGroup", "cloud is azure");
+                const identity = v.azureIdentity as AzureUnseal["identity"];
+                let servicePrincipal: AzureUnseal["servicePrincipal"];
+                const spKeys = ["azureClientId", "azurePrincipalId", "azureClientSecret"];
+                if (identity === "servicePrincipal") {
+                    for (const k of spKeys) required(k, "azureIdentity is servicePrincipal");
+                    if (v.azureClientId && v.azurePrincipalId && v.azureClientSecret)
+                        servicePrincipal = {
+                            clientId: v.azureClientId as string,
+                            objectId: v.azurePrincipalId as string,
+                            clientSecret: v.azureClientSecret as Secret,
+                        };
+                } else {
+                    for (const k of spKeys)
+                        if (v[k] !== undefined)
+                            ctx.issue(
+                                k,
+                                "is only used when azureIdentity is servicePrincipal (azureIdentity is managedIdentity)",
+                            );
+                }
+                if (rotationDays < 7)
+                    ctx.issue(
+                        "keyRotationDays",
+                        `must be at least 7 when cloud is azure (the shortest Key Vault rotation policy)`,
+                    );
+                const defaultAction = v.azureNetworkDefault === "allow" ? "Allow" : "Deny";
+                const ipRules = v.azureAllowedIps as string[];
+                const subnetIds = v.azureSubnetIds as string[];
+                if (defaultAction === "Allow" && ctx.prod)
+                    ctx.issue(
+                        "azureNetworkDefault",
+                        "must be deny on the prod stack: admit the Vault hosts with azureAllowedIps or azureSubnetIds",
+                    );
+                if (
+                    defaultAction === "Deny" &&
+                    ipRules.length === 0 &&
+                    subnetIds.length === 0 &&
+                    v.azureKeyId === undefined
+                )
+                    ctx.issue(
+                        "azureAllowedIps",
+                        "is required when azureNetworkDefault is deny: list the Vault hosts' public addresses (or set azureSubnetIds), or Vault cannot reach the key",
+                    );
+                const keyId = v.azureKeyId as string | undefined;
+                const adopted = keyId ? /\/vaults\/([^/]+)\/keys\/([^/]+)$/.exec(keyId) : null;
+                return {
+                    unseal: {
+                        cloud,
+                        location: (v.azureLocation as string | undefined) ?? "",
+                        resourceGroup: (v.azureResourceGroup as string | undefined) ?? "",
+                        tenantId: v.azureTenantId as string | undefined,
+                        vaultName:
+                            adopted?.[1] ??
+                            (v.azureVaultName as string | undefined) ??
+                            azureVaultName(core.clusterName, ctx.stack),
+                        keyName: adopted?.[2] ?? (v.azureKeyName as string),
+                        keyId,
+                        sku: (v.azureSku as AzureUnseal["sku"] | undefined) ?? (ctx.prod ? "premium" : "standard"),
+                        identity,
+                        servicePrincipal,
+                        network: { defaultAction, ipRules, subnetIds },
+                        rotationDays,
+                        baseName,
+                    },
+                };
+            }
+            case "gcp": {
+                required("gcpProject", "cloud is gcp");
+                const project = (v.gcpProject as string | undefined) ?? "";
+                const keyId = v.gcpKeyId as string | undefined;
+                const m = keyId ? GCP_KEY_ID.exec(keyId) : null;
+                if (m && project && m[1] !== project)
+                    ctx.issue(
+                        "gcpKeyId",
+                        `must name a key in gcpProject (${project}): the custom role it is bound with lives there`,
+                    );
+                const protectionLevel =
+                    (v.gcpProtectionLevel as GcpUnseal["protectionLevel"] | undefined) ??
+                    (ctx.prod ? "HSM" : "SOFTWARE");
+                return {
+                    unseal: {
+                        cloud,
+                        project,
+                        location: m?.[2] ?? (v.gcpLocation as string),
+                        keyRing: m?.[3] ?? (v.gcpKeyRing as string | undefined) ?? baseName,
+                        cryptoKey: m?.[4] ?? (v.gcpCryptoKey as string),
+                        adopt: m !== null,
+                        protectionLevel,
+                        identity: v.gcpIdentity as GcpUnseal["identity"],
+                        serviceAccountId:
+                            (v.gcpServiceAccountId as string | undefined) ?? gcpAccountId(core.clusterName, ctx.stack),
+                        roleId: gcpRoleId(core.clusterName, ctx.stack),
+                        rotationDays,
+                        baseName,
+                    },
+                };
+            }
+            case "local":
+            default: {
+                if (ctx.prod)
+                    ctx.issue(
+                        "cloud",
+                        "must not be local on the prod stack: a transit unsealer beside the cluster is not production auto-unseal",
+                    );
+                if (core.multiHost || core.dockerHosts.some((h) => h !== undefined && !/^(unix|npipe):\/\//.test(h)))
+                    ctx.issue(
+                        "dockerHosts",
+                        "must name only the local Docker daemon (unix:// or npipe://) when cloud is local: the transit unsealer is reached on 127.0.0.1 and over one Docker network",
+                    );
+                const tokenPeriod = v.localTokenPeriod as string;
+                if (durationSeconds(tokenPeriod) < 3600)
+                    ctx.issue(
+                        "localTokenPeriod",
+                        "must be at least 1h: Vault renews the transit token at about half its period",
+                    );
+                return {
+                    unseal: {
+                        cloud: "local",
+                        port: v.localUnsealerPort as number,
+                        tokenPeriod,
+                        keyName: LOCAL_TRANSIT_KEY,
+                        rotationDays,
+                        baseName,
+                    },
+                };
+            }
+        }
+    },
+};

@@ -1,0 +1,185 @@
+/**
+ * local: a `transit` seal against a separate, persistent "unsealer" Vault (server mode, file
+ * storage on a protected volume, never -dev) on the cluster's Docker network. A dynamic resource
+ * initialises it once, enables transit, creates the key, a policy and an orphan periodic token,
+ * then revokes the root token. The local cluster then restarts and unseals like prod.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { Engine, StackConfig } from "../config";
+import type { LocalUnseal } from "../config/unseal";
+import type { DockerTarget, SealDelivery } from "../seal";
+import { dockerName } from "../topology";
+import { transitPolicy, transitStanza } from "./policies";
+import { DEFAULT_WAITER, diffUnsealer, ensureUnsealed, runBootstrap, type TransitSetup } from "./transit";
+
+export const UNSEALER_API_PORT = 8200;
+export const UNSEALER_PATHS = { config: "/vault/config/unsealer.json", data: "/vault/file" } as const;
+export const TRANSIT_MOUNT = "transit";
+export const TRANSIT_POLICY = "bonito-vault-seal";
+
+const RUNTIME: Record<Engine, { user: string; binary: string; uid: string; gid: string }> = {
+    vault: { user: "vault", binary: "vault", uid: "100", gid: "1000" },
+    openbao: { user: "openbao", binary: "bao", uid: "100", gid: "1000" },
+};
+
+/** The unsealer's server config (JSON). No TLS: it listens only on the Docker network and 127.0.0.1. */
+export function renderUnsealerConfig(a: { containerName: string }): string {
+    return (
+        JSON.stringify(
+            {
+                storage: { file: { path: UNSEALER_PATHS.data } },
+                listener: [{ tcp: { address: `0.0.0.0:${UNSEALER_API_PORT}`, tls_disable: true } }],
+                api_addr: `http://${a.containerName}:${UNSEALER_API_PORT}`,
+                // Swap is off for the container (memorySwap = memory), as for the cluster nodes.
+                disable_mlock: true,
+                ui: false,
+                log_level: "info",
+                default_lease_ttl: "1h",
+                // Bounds the periodic token's period.
+                max_lease_ttl: "8760h",
+            },
+            null,
+            2,
+        ) + "\n"
+    );
+}
+
+export function transitSetup(u: LocalUnseal): TransitSetup {
+    return {
+        mountPath: TRANSIT_MOUNT,
+        keyName: u.keyName,
+        policyName: TRANSIT_POLICY,
+        tokenPeriod: u.tokenPeriod,
+        autoRotatePeriod: `${u.rotationDays * 24}h`,
+        policy: transitPolicy(TRANSIT_MOUNT, u.keyName),
+    };
+}
+
+/**
+ * The dynamic provider. Serialised into state by Pulumi: it may only capture the functions above
+ * and globals (`fetch`), never config objects or resources.
+ */
+const unsealerProvider: pulumi.dynamic.ResourceProvider = {
+    async create(inputs: Record<string, unknown>) {
+        const setup = inputs as unknown as TransitSetup & { address: string };
+        const out = await runBootstrap(fetch, setup.address, setup, DEFAULT_WAITER);
+        return { id: `unsealer-${String(inputs.keyName)}`, outs: { ...inputs, ...out } };
+    },
+    async diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>) {
+        return { ...diffUnsealer(olds, news), deleteBeforeReplace: true };
+    },
+    async update(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>) {
+        // A replaced container starts sealed: unseal it with the key from state.
+        await ensureUnsealed(fetch, String(news.address), String(olds.unsealKey), DEFAULT_WAITER);
+        return { outs: { ...news, unsealKey: olds.unsealKey, transitToken: olds.transitToken } };
+    },
+    async delete() {
+        // Nothing to undo: the unsealer's volume is retained, and with it the cluster's seal.
+    },
+};
+
+interface UnsealerInitInputs extends TransitSetup {
+    address: string;
+    containerId: pulumi.Input<string>;
+}
+
+/** Holds the unsealer's unseal key and the seal token, both as secrets. */
+export class UnsealerInit extends pulumi.dynamic.Resource {
+    declare public readonly unsealKey: pulumi.Output<string>;
+    declare public readonly transitToken: pulumi.Output<string>;
+    constructor(name: string, args: UnsealerInitInputs, opts: pulumi.CustomResourceOptions) {
+        super(
+            unsealerProvider,
+            name,
+            { ...args, unsealKey: undefined, transitToken: undefined },
+            { ...opts, additionalSecretOutputs: ["unsealKey", "transitToken"] },
+            "bonito",
+            "UnsealerInit",
+        );
+    }
+}
+
+export function createLocalUnseal(
+    name: string,
+    parent: pulumi.Resource,
+    cfg: StackConfig,
+    u: LocalUnseal,
+    target: DockerTarget,
+): SealDelivery {
+    const child = { parent, provider: target.provider };
+    const runtime = RUNTIME[cfg.engine];
+    const containerName = dockerName(cfg, "unsealer");
+    const labels = [
+        { label: "bonito.role", value: "vault-unsealer" },
+        { label: "bonito.stack", value: cfg.stack },
+    ];
+
+    // The transit key lives in this volume: losing it loses the cluster and every snapshot.
+    const volume = new docker.Volume(
+        `${name}-unsealer-data`,
+        { name: dockerName(cfg, "unsealer-data"), driver: "local", labels },
+        { ...child, protect: true, retainOnDelete: true },
+    );
+    const image = new docker.RemoteImage(`${name}-unsealer-image`, { name: cfg.image, keepLocally: true }, child);
+    const container = new docker.Container(
+        `${name}-unsealer`,
+        {
+            name: containerName,
+            image: image.imageId,
+            hostname: "unsealer",
+            entrypoints: [
+                "/bin/sh",
+                "-ec",
+                `chown ${runtime.user}:${runtime.user} ${UNSEALER_PATHS.data} && exec su-exec ${runtime.user} ${runtime.binary} "$@"`,
+                "bonito-unsealer-entrypoint",
+            ],
+            command: ["server", `-config=${UNSEALER_PATHS.config}`],
+            init: true,
+            capabilities: { adds: ["CHOWN", "IPC_LOCK", "SETGID", "SETUID"], drops: ["ALL"] },
+            securityOpts: ["no-new-privileges:true"],
+            ulimits: [{ name: "core", soft: 0, hard: 0 }],
+            memory: 256,
+            memorySwap: 256,
+            restart: "unless-stopped",
+            volumes: [{ volumeName: volume.name, containerPath: UNSEALER_PATHS.data }],
+            uploads: [
+                {
+                    file: UNSEALER_PATHS.config,
+                    content: renderUnsealerConfig({ containerName }),
+                    owner: runtime.uid,
+                    group: runtime.gid,
+                    permissions: "0440",
+                },
+            ],
+            // Loopback only: the Pulumi host initialises and re-unseals it; nothing else outside Docker.
+            ports: [{ internal: UNSEALER_API_PORT, external: u.port, ip: "127.0.0.1", protocol: "tcp" }],
+            networksAdvanced: [{ name: target.network.name, aliases: [containerName] }],
+            logDriver: "json-file",
+            logOpts: { "max-size": "10m", "max-file": "3" },
+            labels,
+            mustRun: true,
+            wait: false,
+        },
+        { ...child, deleteBeforeReplace: true },
+    );
+
+    const setup = transitSetup(u);
+    const init = new UnsealerInit(
+        `${name}-unsealer-init`,
+        { ...setup, address: `http://127.0.0.1:${u.port}`, containerId: container.id },
+        // Its state holds the only copy of the unsealer's unseal key.
+        { parent, protect: true, dependsOn: [container] },
+    );
+
+    return {
+        stanza: pulumi.output(
+            transitStanza(`http://${containerName}:${UNSEALER_API_PORT}`, `${TRANSIT_MOUNT}/`, u.keyName),
+        ),
+        env: pulumi.secret(init.transitToken.apply((t) => [`VAULT_TOKEN=${t}`])),
+        files: [],
+        dependsOn: [init],
+        keyId: pulumi.output(`${containerName}:${TRANSIT_MOUNT}/keys/${u.keyName}`),
+        identity: pulumi.output(`token policy ${TRANSIT_POLICY} (orphan, period ${u.tokenPeriod})`),
+    };
+}
