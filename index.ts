@@ -13,3 +13,13 @@ export const cloud = outputs.cloud;
 export const sealType = outputs.sealType;
 export const unsealKeyId = outputs.unsealKeyId;
 export const unsealIdentity = outputs.unsealIdentity;
+export const kvMount = outputs.kvMount;
+/** Secret. `pulumi stack output backendEnv --show-secrets` (README shows the dotenv form). */
+export const backendEnv = outputs.backendEnv;
+/** Secret. */
+export const recoveryKeys = outputs.recoveryKeys;
+export const backupBucket = outputs.backupBucket;
+export const backupWriter = outputs.backupWriter;
+export const backupRetentionDays = outputs.backupRetentionDays;
+export const backupSchedule = outputs.backupSchedule;
+export const backupPendingSteps = outputs.backupPendingSteps;

@@ -15,13 +15,21 @@ export function readRawConfig(): { raw: Record<string, string>; secretKeys: Set<
     return { raw, secretKeys: new Set(Object.keys(raw).filter((k) => isSecret(k))) };
 }
 
-export function buildProgram(config?: StackConfig, opts?: pulumi.ComponentResourceOptions) {
+/**
+ * @param options.allowExampleKeys accept the committed example operator keys: only for the mock
+ *   runtime (tests, `npm run render`); a real preview or up always refuses them.
+ */
+export function buildProgram(
+    config?: StackConfig,
+    opts?: pulumi.ComponentResourceOptions,
+    options: { allowExampleKeys?: boolean } = {},
+) {
     const stack = pulumi.getStack();
     const cfg =
         config ??
         (() => {
             const { raw, secretKeys } = readRawConfig();
-            return loadConfig(stack, raw, secretKeys);
+            return loadConfig(stack, raw, secretKeys, { allowExampleKeys: options.allowExampleKeys });
         })();
     const platform = new VaultPlatform("bonito-vault", { config: cfg }, opts);
     const unseal = platform.unseal.delivery;
@@ -38,6 +46,16 @@ export function buildProgram(config?: StackConfig, opts?: pulumi.ComponentResour
             sealType: unseal.stanza.apply((s) => s.type),
             unsealKeyId: unseal.keyId,
             unsealIdentity: unseal.identity,
+            kvMount: platform.settings.kvMount,
+            /** Secret: paste into the backend's deployment (README shows the dotenv command). */
+            backendEnv: platform.settings.backendEnv,
+            /** Secret (and PGP-encrypted per share when recoveryPgpKeys is set). */
+            recoveryKeys: platform.settings.recoveryKeys,
+            backupBucket: platform.backup.url,
+            backupWriter: platform.backup.writerIdentity,
+            backupRetentionDays: platform.backup.retentionDays,
+            backupSchedule: platform.snapshots.schedule,
+            backupPendingSteps: platform.backup.pendingSteps,
         },
     };
 }

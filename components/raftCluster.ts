@@ -11,6 +11,7 @@ import type { Engine, StackConfig } from "./config";
 import type { NodeCertificate } from "./clusterTls";
 import type { DockerTarget, SealDelivery } from "./seal";
 import { renderServerConfigJson, type AuditStanza } from "./serverConfig";
+import { AuditRotator } from "./settings/auditRotator";
 import { PATHS, type NodePlan } from "./topology";
 
 export interface RaftClusterArgs {
@@ -87,6 +88,8 @@ export class RaftCluster extends pulumi.ComponentResource {
     /** Rendered server config per node (plain: it holds no secret). */
     public readonly serverConfigs: pulumi.Output<string>[];
     public readonly imageRef: pulumi.Output<string>;
+    /** One audit-log rotator per node. */
+    public readonly rotators: AuditRotator[];
 
     constructor(name: string, args: RaftClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("bonito:vault:RaftCluster", name, {}, opts);
@@ -116,6 +119,7 @@ export class RaftCluster extends pulumi.ComponentResource {
         this.dataVolumes = [];
         this.auditVolumes = [];
         this.serverConfigs = [];
+        this.rotators = [];
         for (const node of nodes) {
             const target = hosts[node.index];
             const childOpts = { parent: this, provider: target.provider };
@@ -181,6 +185,8 @@ export class RaftCluster extends pulumi.ComponentResource {
                     volumes: [
                         { volumeName: data.name, containerPath: PATHS.data },
                         { volumeName: audit.name, containerPath: PATHS.audit },
+                        // The syslog audit device writes to the host's syslog socket.
+                        ...(cfg.audit.second === "syslog" ? [{ hostPath: "/dev/log", containerPath: "/dev/log" }] : []),
                     ],
                     uploads,
                     ports: node.ports.map((p) => ({
@@ -201,6 +207,19 @@ export class RaftCluster extends pulumi.ComponentResource {
                 },
                 // The container name is fixed, so a replacement must remove the old one first.
                 { ...childOpts, dependsOn: seal.dependsOn, deleteBeforeReplace: true },
+            );
+            this.rotators.push(
+                new AuditRotator(
+                    `${name}-${node.name}-audit-rotator`,
+                    {
+                        provider: target.provider,
+                        image: image.imageId,
+                        vaultContainerName: container.name,
+                        auditVolumeName: audit.name,
+                        config: cfg,
+                    },
+                    { parent: this },
+                ),
             );
             this.containers.push(container);
             this.dataVolumes.push(data);

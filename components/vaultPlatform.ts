@@ -7,9 +7,13 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "./config";
+import { BackupBucket } from "./backup/backupBucket";
+import { SnapshotAgent } from "./backup/snapshotAgent";
 import { ClusterTls } from "./clusterTls";
 import { DockerHosts } from "./dockerHosts";
 import { RaftCluster } from "./raftCluster";
+import { renderAuditDevices } from "./settings/audit";
+import { VaultSettings } from "./settings/vaultSettings";
 import { planNodes, type NodePlan } from "./topology";
 import { UnsealKey } from "./unseal/unsealKey";
 
@@ -29,6 +33,9 @@ export class VaultPlatform extends pulumi.ComponentResource {
     public readonly unseal: UnsealKey;
     public readonly tls: ClusterTls | undefined;
     public readonly cluster: RaftCluster;
+    public readonly settings: VaultSettings;
+    public readonly backup: BackupBucket;
+    public readonly snapshots: SnapshotAgent;
 
     constructor(name: string, args: VaultPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("bonito:vault:VaultPlatform", name, {}, opts);
@@ -50,6 +57,27 @@ export class VaultPlatform extends pulumi.ComponentResource {
                 hosts: this.hosts.perNode,
                 tls: this.tls && { caCertPem: this.tls.caCertPem, nodeCerts: this.tls.nodeCerts },
                 seal: this.unseal.delivery,
+                // OpenBao >= 2.3 takes audit devices from the config file only (see README).
+                audit: cfg.engine === "openbao" ? renderAuditDevices(cfg) : undefined,
+            },
+            child,
+        );
+        this.settings = new VaultSettings(
+            `${name}-settings`,
+            { config: cfg, caCert: this.tls?.caCertPem ?? "", dependsOn: this.cluster.containers },
+            child,
+        );
+        this.backup = new BackupBucket(`${name}-backup`, { config: cfg, targets: this.hosts.targets }, child);
+        this.snapshots = new SnapshotAgent(
+            `${name}-snapshots`,
+            {
+                config: cfg,
+                target: this.hosts.targets[0],
+                delivery: this.backup.delivery,
+                roleId: this.settings.snapshotAgentRoleId,
+                secretId: this.settings.snapshotAgentSecretId,
+                caCert: this.tls?.caCertPem,
+                dependsOn: [this.settings],
             },
             child,
         );

@@ -9,24 +9,38 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { setupMocks, stackConfig, valueOf, type Recorded } from "../test/helpers/mocks";
+import { isSecretInput, setupMocks, stackConfig, unwrapSecrets, valueOf, type Recorded } from "../test/helpers/mocks";
 
-const SECRET_INPUTS = /(key|secret|token|password|credential|privateKey|recovery)/i;
-
-/** Replace anything that may hold a secret: env values, uploaded files other than server.json. */
+/**
+ * What a reviewer may see of a resource's inputs: every value the program marked secret is
+ * replaced by "[secret]", and each server.json upload points at its own file.
+ */
 export function redact(r: Recorded): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(r.inputs)) {
-        if (k === "envs" && Array.isArray(v)) out[k] = v.map((e) => String(e).replace(/=.*/s, "=[redacted]"));
-        else if (k === "uploads" && Array.isArray(v))
-            out[k] = v.map((u: Record<string, unknown>) =>
-                String(u.file).endsWith(".json") && String(u.file).includes("server")
-                    ? { ...u, content: "[see <node>.server.json]" }
-                    : { ...u, content: u.content === undefined ? undefined : "[redacted]" },
-            );
-        else if (SECRET_INPUTS.test(k) && typeof v === "string") out[k] = "[redacted]";
-        else out[k] = v;
-    }
+    const hide = (v: unknown): unknown => {
+        if (isSecretInput(v)) {
+            const inner = (v as { value: unknown }).value;
+            // A secret list still shows its shape: which files go where, which variables are set.
+            if (Array.isArray(inner))
+                return inner.map((x) =>
+                    typeof x === "string" && /^[A-Za-z_][A-Za-z0-9_]*=/.test(x)
+                        ? x.replace(/=.*/s, "=[secret]")
+                        : hideUpload(x),
+                );
+            return "[secret]";
+        }
+        if (Array.isArray(v)) return v.map(hide);
+        if (typeof v === "object" && v !== null)
+            return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, hide(x)]));
+        return v;
+    };
+    const hideUpload = (u: unknown): unknown => {
+        if (typeof u !== "object" || u === null || !("file" in u)) return "[secret]";
+        const up = unwrapSecrets(u) as Record<string, unknown>;
+        const content = String(up.file).endsWith("/server.json") ? "[see <node>.server.json]" : "[secret]";
+        return { ...up, content };
+    };
+    const out = hide(r.rawInputs) as Record<string, unknown>;
+    if (Array.isArray(out.uploads)) out.uploads = out.uploads.map(hideUpload);
     return out;
 }
 
@@ -34,7 +48,8 @@ export async function render(stack: string, overrides: Record<string, string>, o
     const config = stackConfig(stack, overrides);
     const run = setupMocks(stack, config);
     const { buildProgram } = await import("../program");
-    const { platform, outputs } = buildProgram();
+    // The mock runtime: the committed example operator keys are acceptable here, never in a real up.
+    const { platform, outputs } = buildProgram(undefined, undefined, { allowExampleKeys: true });
     await valueOf(pulumi_all(outputs));
     await Promise.all(platform.cluster.containers.map((c) => valueOf(c.urn)));
     const configs = await Promise.all(platform.cluster.serverConfigs.map((c) => valueOf(c)));

@@ -64,11 +64,13 @@ export class ConfigError extends Error {
  * @param raw the config map as Pulumi gives it: `bonito-vault:key` → string; other namespaces
  *   (provider settings such as `aws:region`) are ignored
  * @param secretKeys the full names of keys that were set with `--secret`
+ * @param options.allowExampleKeys accept the committed example operator PGP keys (mock runtime only)
  */
 export function loadConfig(
     stack: string,
     raw: Record<string, string>,
     secretKeys: ReadonlySet<string> = new Set(),
+    options: { allowExampleKeys?: boolean } = {},
 ): StackConfig {
     const keys = allKeys();
     const problems: string[] = [];
@@ -107,6 +109,7 @@ export function loadConfig(
     const ctx: BuildContext = {
         stack,
         prod: stack === "prod",
+        allowExampleKeys: options.allowExampleKeys ?? false,
         issue: (key, message) => problems.push(`${PROJECT}:${key} ${message}${shown(key, own[key])}`),
     };
     let merged: object = {};

@@ -33,6 +33,8 @@ export interface BuildContext {
     prod: boolean;
     /** Report a problem with one key. `value` is echoed unless the key is secret. */
     issue(key: string, message: string): void;
+    /** Accept the committed example operator keys (only under the mock runtime: tests, render). */
+    allowExampleKeys?: boolean;
 }
 
 export interface ConfigSection<T, Prior = unknown> {

@@ -6,6 +6,7 @@
  */
 import type { CoreConfig } from "./core";
 import { DURATION, boolean, duration, durationSeconds, integer, oneOf, stringList, text } from "./fields";
+import { isExamplePgpKey } from "./exampleKeys";
 import type { ConfigSection } from "./section";
 
 export type AuditSecondDevice = "syslog" | "socket";
@@ -269,6 +270,12 @@ export const settingsSection: ConfigSection<SettingsConfig, CoreConfig> = {
         if (ctx.prod && shares < 3)
             ctx.issue("recoveryShares", "must be at least 3 on prod, so no single operator holds recovery");
         const pgpKeys = (v.recoveryPgpKeys as string[] | undefined) ?? [];
+        const examples = pgpKeys.map((k, i) => (isExamplePgpKey(k) ? i : -1)).filter((i) => i >= 0);
+        if (examples.length > 0 && !ctx.allowExampleKeys)
+            ctx.issue(
+                "recoveryPgpKeys",
+                `entries ${examples.join(", ")} are the committed example keys, whose private halves were destroyed: replace them with your operators' keys (gpg --export <id> | base64 -w0) before any real preview or up`,
+            );
         if (ctx.prod && pgpKeys.length === 0)
             ctx.issue(
                 "recoveryPgpKeys",

@@ -148,7 +148,9 @@ function createVaultSettings(name: string, self: VaultSettings, args: VaultSetti
             skipChildToken: true,
             authLogin: {
                 path: adminLoginPath(plan),
-                parameters: { role_id: handover.roleId, secret_id: handover.secretId },
+                // Explicit: provider inputs are kept in state, and additionalSecretOutputs alone
+                // is invisible to anything that reads these inputs before the engine does.
+                parameters: { role_id: pulumi.secret(handover.roleId), secret_id: pulumi.secret(handover.secretId) },
             },
         },
         { parent: self, dependsOn: [handover] },

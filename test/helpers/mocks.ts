@@ -88,7 +88,34 @@ function fakeState(type: string, name: string, inputs: Record<string, unknown>):
             };
         case "gcp:serviceaccount/key:Key":
             return { privateKey: Buffer.from(`{"mock":"${name}"}`).toString("base64") };
+        case "azure-native:managedidentity:UserAssignedIdentity":
+            return {
+                principalId: "00000000-0000-0000-0000-00000000aaaa",
+                clientId: "00000000-0000-0000-0000-00000000cccc",
+                tenantId: "00000000-0000-0000-0000-0000000000d1",
+            };
+        case "vault:appRole/authBackendRole:AuthBackendRole":
+            return { roleId: `mock-role-id-${name}` };
+        case "vault:appRole/authBackendRoleSecretId:AuthBackendRoleSecretId":
+            return {
+                secretId: `mock-secret-id-${name}`,
+                accessor: `mock-accessor-${name}`,
+                ...(inputs.wrappingTtl
+                    ? { wrappingToken: `mock-wrapping-token-${name}`, wrappingAccessor: "mock-wa" }
+                    : {}),
+            };
         default:
+            if (type.endsWith(":VaultInit"))
+                return {
+                    rootToken: "mock-root-token",
+                    recoveryKeys: ["mock-recovery-1"],
+                    recoveryKeysEncrypted: false,
+                    adopted: false,
+                };
+            if (type.endsWith(":VaultHandover"))
+                return { roleId: "mock-admin-role-id", secretId: "mock-admin-secret-id" };
+            if (type.endsWith(":UnsealerInit"))
+                return { unsealKey: "mock-unsealer-key", transitToken: "mock-transit-token" };
             return {};
     }
 }

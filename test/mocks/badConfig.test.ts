@@ -16,7 +16,7 @@ describe("bad config", () => {
     it("throws the config error and declares nothing", async () => {
         const { buildProgram } = await import("../../program");
         assert.throws(
-            () => buildProgram(),
+            () => buildProgram(undefined, undefined, { allowExampleKeys: true }),
             (e: Error) => {
                 assert.equal(e.name, "ConfigError");
                 assert.match(e.message, /^Stack "prod" has \d+ configuration problems; nothing was declared:/);

@@ -55,6 +55,11 @@ async function build() {
     return { cluster, tls, nodes, expectedConfigs };
 }
 
+const servers = () =>
+    run
+        .ofType("docker:index/container:Container")
+        .filter((c) => JSON.stringify(c.inputs.labels ?? []).includes('"vault-server"'));
+
 before(async () => {
     built = await build();
 });
@@ -63,7 +68,9 @@ describe("RaftCluster", () => {
     it("declares one network, one image and three containers, each with its own two volumes", () => {
         assert.equal(run.ofType("docker:index/network:Network").length, 1);
         assert.equal(run.ofType("docker:index/remoteImage:RemoteImage").length, 1);
-        assert.equal(run.ofType("docker:index/container:Container").length, 3);
+        assert.equal(servers().length, 3);
+        // Beside each node, its audit-log rotator (components/settings/auditRotator.ts).
+        assert.equal(run.ofType("docker:index/container:Container").length, 6);
         assert.deepEqual(
             run.ofType("docker:index/volume:Volume").map((v) => v.inputs.name),
             [
@@ -86,8 +93,7 @@ describe("RaftCluster", () => {
     });
 
     it("runs each container hardened, exactly", async () => {
-        const containers = run.ofType("docker:index/container:Container");
-        for (const [i, c] of containers.entries()) {
+        for (const [i, c] of servers().entries()) {
             const node = built.nodes[i];
             const inputs = c.inputs as Record<string, unknown>;
             assert.deepEqual(inputs.command, ["server", "-config=/vault/config/server.json"]);
@@ -126,6 +132,8 @@ describe("RaftCluster", () => {
             assert.deepEqual(inputs.volumes, [
                 { volumeName: node.dataVolumeName, containerPath: "/vault/data" },
                 { volumeName: node.auditVolumeName, containerPath: "/vault/audit" },
+                // The default second audit device is syslog, through the host's socket.
+                { hostPath: "/dev/log", containerPath: "/dev/log" },
             ]);
             assert.deepEqual(inputs.ports, [{ internal: 8200, external: 8200 + i, ip: "127.0.0.1", protocol: "tcp" }]);
             assert.deepEqual(inputs.networksAdvanced, [{ name: "bonito-vault-local", aliases: [node.name, "vault"] }]);
@@ -152,7 +160,7 @@ describe("RaftCluster", () => {
     });
 
     it("keeps credentials out of the command line and the rendered config", () => {
-        for (const c of run.ofType("docker:index/container:Container")) {
+        for (const c of servers()) {
             const line = JSON.stringify([c.inputs.command, c.inputs.entrypoints]);
             assert.doesNotMatch(line, /s\.fake|PRIVATE KEY|token/i);
             const cfg = String((c.inputs.uploads as { content: string }[])[0].content);
@@ -161,7 +169,7 @@ describe("RaftCluster", () => {
     });
 
     it("marks the environment and the key upload secret", async () => {
-        for (const c of run.ofType("docker:index/container:Container")) {
+        for (const c of servers()) {
             assert.equal(isSecretInput(c.rawInputs.envs), true, "envs reach the engine as a secret");
             assert.equal(
                 isSecretInput(c.rawInputs.uploads),
@@ -170,6 +178,7 @@ describe("RaftCluster", () => {
             );
         }
         for (const c of built.cluster.containers) {
+            // The server containers (not the rotators, which carry no environment).
             assert.equal(await pulumi.isSecret(c.envs), true);
         }
         for (const nc of built.tls.nodeCerts) assert.equal(await pulumi.isSecret(nc.keyPem), true);

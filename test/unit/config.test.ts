@@ -14,7 +14,7 @@ function problems(stack: string, raw: Record<string, string>, secretKeys: string
     // prod and staging cases start from the committed stack file, so only the mutation under test is wrong.
     const base = stack === "local" ? BASE : stackConfig(stack);
     try {
-        loadConfig(stack, { ...base, ...raw }, new Set(secretKeys));
+        loadConfig(stack, { ...base, ...raw }, new Set(secretKeys), { allowExampleKeys: true });
     } catch (e) {
         assert.ok(e instanceof ConfigError, `expected ConfigError, got ${String(e)}`);
         return e.problems;
@@ -56,10 +56,14 @@ describe("defaults", () => {
     });
 
     it("defaults tlsMinVersion to tls13 on prod (committed prod stack without the key)", () => {
-        const c = loadConfig("prod", stackConfig("prod", { tlsMinVersion: undefined }));
+        const c = loadConfig("prod", stackConfig("prod", { tlsMinVersion: undefined }), new Set(), {
+            allowExampleKeys: true,
+        });
         assert.equal(c.tls.minVersion, "tls13");
         assert.equal(
-            loadConfig("staging", stackConfig("staging", { tlsMinVersion: undefined })).tls.minVersion,
+            loadConfig("staging", stackConfig("staging", { tlsMinVersion: undefined }), new Set(), {
+                allowExampleKeys: true,
+            }).tls.minVersion,
             "tls12",
         );
     });
@@ -361,5 +365,22 @@ describe("invalid configurations", () => {
             throw new Error("no error");
         })();
         assert.match(err.message, /^Stack "local" has \d+ configuration problems; nothing was declared:\n {2}- /);
+    });
+});
+
+describe("example operator keys", () => {
+    it("are accepted under the mock runtime and refused for a real preview or up", () => {
+        assert.equal(
+            loadConfig("prod", stackConfig("prod"), new Set(), { allowExampleKeys: true }).recovery.pgpKeys.length,
+            5,
+        );
+        assert.throws(
+            () => loadConfig("prod", stackConfig("prod")),
+            (e: ConfigError) =>
+                e.problems.length === 1 &&
+                e.problems[0].startsWith(
+                    "bonito-vault:recoveryPgpKeys entries 0, 1, 2, 3, 4 are the committed example keys, whose private halves were destroyed: replace them with your operators' keys (gpg --export <id> | base64 -w0) before any real preview or up",
+                ),
+        );
     });
 });

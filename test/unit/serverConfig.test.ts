@@ -115,7 +115,7 @@ describe("renderServerConfig", () => {
     });
 
     it("uses tls13 and published addresses for the prod shape (one node per host)", () => {
-        const c = { ...loadConfig("prod", stackConfig("prod")), stack: "prod" };
+        const c = { ...loadConfig("prod", stackConfig("prod"), new Set(), { allowExampleKeys: true }), stack: "prod" };
         const nodes = planNodes(c);
         assert.deepEqual(nodes[1].ports, [
             { internal: 8200, external: 8200 },

@@ -1,0 +1,65 @@
+/**
+ * `npm run render`: the offline render of a committed stack.
+ * Proves: it writes one server config per node (identical to what the containers receive) and a
+ * resource list in which every value the program marked secret is hidden. Does not prove: that a
+ * real preview declares the same (it runs the same program, under the mock runtime).
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { render } from "../../scripts/render";
+
+describe("render local", () => {
+    it("writes node configs and a redacted resource list", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "render-"));
+        try {
+            const files = await render("local", {}, dir);
+            assert.deepEqual(
+                files.map((f) => path.relative(dir, f)),
+                [
+                    "local/vault-0.server.json",
+                    "local/vault-1.server.json",
+                    "local/vault-2.server.json",
+                    "local/resources.json",
+                    "local/resources.txt",
+                ],
+            );
+            const cfg = JSON.parse(fs.readFileSync(path.join(dir, "local/vault-1.server.json"), "utf8"));
+            assert.equal(cfg.storage.raft.node_id, "vault-1");
+            assert.deepEqual(Object.keys(cfg.seal), ["transit"]);
+            const listing = fs.readFileSync(path.join(dir, "local/resources.json"), "utf8");
+            // The mock runtime's stand-ins for every secret (test/helpers/mocks.ts) must not appear.
+            assert.doesNotMatch(
+                listing,
+                /mock-(root-token|admin-secret-id|secret-id|transit-token|unsealer-key|recovery)|PRIVATE KEY/,
+            );
+            const resources = JSON.parse(listing) as { type: string; inputs: Record<string, unknown> }[];
+            const servers = resources.filter(
+                (r) =>
+                    r.type === "docker:index/container:Container" &&
+                    JSON.stringify(r.inputs.labels ?? []).includes("vault-server"),
+            );
+            assert.equal(servers.length, 3);
+            for (const s of servers) {
+                assert.deepEqual(s.inputs.envs, [
+                    "VAULT_TOKEN=[secret]",
+                    "VAULT_ADDR=[secret]",
+                    "VAULT_CACERT=[secret]",
+                ]);
+                assert.deepEqual(
+                    (s.inputs.uploads as { file: string; content: string }[]).map((u) => [u.file, u.content]),
+                    [
+                        ["/vault/config/server.json", "[see <node>.server.json]"],
+                        ["/vault/tls/ca.pem", "[secret]"],
+                        ["/vault/tls/node.pem", "[secret]"],
+                        ["/vault/tls/node-key.pem", "[secret]"],
+                    ],
+                );
+            }
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
