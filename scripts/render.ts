@@ -4,6 +4,8 @@
  *   - <node>.server.json  each node's rendered Vault server configuration
  *   - resources.json      every declared resource: type, name, parent, key inputs (secrets redacted)
  *   - resources.txt       the same, one line per resource
+ *   - vault-settings.json the Vault-side settings: KV mount, audit devices, policies, AppRoles, autopilot
+ *   - backups.json        the backup bucket, schedule and the snapshot agent's configuration
  * Extra `key=value` arguments override stack config (e.g. `cloud=gcp gcpProject=acme`).
  * A bad stack config fails with the config error and writes nothing.
  */
@@ -64,6 +66,20 @@ export async function render(stack: string, overrides: Record<string, string>, o
         fs.writeFileSync(file, configs[i]);
         written.push(file);
     });
+    // The Vault-side settings (mount, audit devices, policies, roles, autopilot) as plain data, and
+    // the snapshot agent's configuration and the bucket it writes to: neither holds a secret.
+    fs.writeFileSync(path.join(dir, "vault-settings.json"), JSON.stringify(platform.settings.plan, null, 2) + "\n");
+    const agentConfig = await valueOf(platform.snapshots.agentConfig);
+    const bucket = { url: await valueOf(platform.backup.url), retentionDays: platform.backup.retentionDays };
+    fs.writeFileSync(
+        path.join(dir, "backups.json"),
+        JSON.stringify(
+            { bucket, schedule: platform.snapshots.schedule, agentConfig: JSON.parse(agentConfig) },
+            null,
+            2,
+        ) + "\n",
+    );
+    written.push(path.join(dir, "vault-settings.json"), path.join(dir, "backups.json"));
     const list = run.resources.map((r) => ({ type: r.type, name: r.name, inputs: redact(r) }));
     fs.writeFileSync(path.join(dir, "resources.json"), JSON.stringify(list, null, 2) + "\n");
     fs.writeFileSync(

@@ -6,13 +6,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { AGENT_LOCAL_PATH, type AgentStorage } from "./agentConfig";
+import { dockerName } from "../topology";
 import type { BackupDelivery, BackupImplArgs } from "./types";
 
 export function createLocalBackup(name: string, parent: pulumi.Resource, args: BackupImplArgs): BackupDelivery {
     const target = args.targets[0];
     const volume = new docker.Volume(
         `${name}-volume`,
-        { name: `${args.config.clusterName}-snapshots` },
+        { name: dockerName(args.config, "snapshots") },
         { parent, provider: target?.provider, protect: true, retainOnDelete: true },
     );
     const storage: pulumi.Output<AgentStorage> = pulumi.output({ kind: "local" as const, path: AGENT_LOCAL_PATH });

@@ -9,6 +9,7 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { dockerName } from "../topology";
 import type { StackConfig } from "../config";
 import type { DockerTarget } from "../seal";
 import {
@@ -99,7 +100,7 @@ export class SnapshotAgent extends pulumi.ComponentResource {
         this.container = new docker.Container(
             `${name}-container`,
             {
-                name: `${cfg.clusterName}-snapshot-agent`,
+                name: dockerName(cfg, "snapshot-agent"),
                 image: image.imageId,
                 restart: "unless-stopped",
                 memory,

@@ -216,7 +216,7 @@ describe("aws backup bucket", () => {
 
     it("agent container: restart policy, memory cap, no-new-privileges, all capabilities dropped, no command", () => {
         const c = inputs("docker:index/container:Container");
-        assert.equal(c.name, "bonito-vault-snapshot-agent");
+        assert.equal(c.name, "bonito-vault-staging-snapshot-agent");
         assert.equal(c.restart, "unless-stopped");
         assert.equal(c.memory, 256);
         assert.equal(c.memorySwap, 256);

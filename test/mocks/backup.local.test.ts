@@ -42,10 +42,12 @@ describe("local backup volume", () => {
     it("one named volume, mounted at /snapshots in the agent", () => {
         assert.deepStrictEqual(
             run.ofType("docker:index/volume:Volume").map((v) => v.inputs),
-            [{ name: "bonito-vault-snapshots" }],
+            [{ name: "bonito-vault-staging-snapshots" }],
         );
-        assert.deepStrictEqual(volumes, [{ volumeName: "bonito-vault-snapshots", containerPath: "/snapshots" }]);
-        assert.equal(url, "docker-volume://default/bonito-vault-snapshots");
+        assert.deepStrictEqual(volumes, [
+            { volumeName: "bonito-vault-staging-snapshots", containerPath: "/snapshots" },
+        ]);
+        assert.equal(url, "docker-volume://default/bonito-vault-staging-snapshots");
     });
 
     it("declares no cloud resource and does not load a cloud SDK", () => {

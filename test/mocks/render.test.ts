@@ -22,6 +22,8 @@ describe("render local", () => {
                     "local/vault-0.server.json",
                     "local/vault-1.server.json",
                     "local/vault-2.server.json",
+                    "local/vault-settings.json",
+                    "local/backups.json",
                     "local/resources.json",
                     "local/resources.txt",
                 ],
@@ -29,6 +31,11 @@ describe("render local", () => {
             const cfg = JSON.parse(fs.readFileSync(path.join(dir, "local/vault-1.server.json"), "utf8"));
             assert.equal(cfg.storage.raft.node_id, "vault-1");
             assert.deepEqual(Object.keys(cfg.seal), ["transit"]);
+            const settings = JSON.parse(fs.readFileSync(path.join(dir, "local/vault-settings.json"), "utf8"));
+            assert.equal(settings.kvMount.path, "bonito");
+            const backups = JSON.parse(fs.readFileSync(path.join(dir, "local/backups.json"), "utf8"));
+            assert.equal(backups.schedule, "24h");
+            assert.doesNotMatch(JSON.stringify([settings, backups]), /mock-|PRIVATE KEY/);
             const listing = fs.readFileSync(path.join(dir, "local/resources.json"), "utf8");
             // The mock runtime's stand-ins for every secret (test/helpers/mocks.ts) must not appear.
             assert.doesNotMatch(
