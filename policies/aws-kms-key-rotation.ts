@@ -1,0 +1,27 @@
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+
+export const AWS_KMS_KEY = "aws:kms/key:Key";
+
+/**
+ * A snapshot restores only with the same seal key, so the key bounds every backup's life: rotate
+ * its material yearly and leave a month to notice a scheduled deletion.
+ */
+export const awsKmsKeyRotation: ResourceValidationPolicy = {
+    name: "aws-kms-key-rotation",
+    description: "AWS KMS keys enable automatic rotation and have a deletion window of at least 30 days.",
+    enforcementLevel: "mandatory",
+    severity: "high",
+    tags: ["aws", "kms", "unseal", "seed-2"],
+    remediationSteps: "Declare the key with `enableKeyRotation: true` and `deletionWindowInDays: 30`.",
+    validateResource: (args, report) => {
+        if (args.type !== AWS_KMS_KEY) return;
+        if (args.props.enableKeyRotation !== true)
+            report("The KMS key does not enable automatic rotation; set enableKeyRotation: true.");
+        // Unset means AWS's default of 30 days.
+        const window = args.props.deletionWindowInDays;
+        if (window !== undefined && Number(window) < 30)
+            report(
+                `The KMS key's deletion window is ${String(window)} days; use at least 30 so a mistaken deletion can be cancelled.`,
+            );
+    },
+};

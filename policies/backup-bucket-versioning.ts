@@ -1,0 +1,40 @@
+import type { StackValidationPolicy } from "@pulumi/policy";
+import { obj, str } from "./lib/common";
+import { AZ_ACCOUNT, AZ_BLOB_SERVICE, GCS_BUCKET, S3_VERSIONING, azureSide, s3Buckets, s3Side } from "./lib/backup";
+
+/** Seed §6: snapshots go to versioned storage, so an overwrite never loses the previous snapshot. */
+export const backupBucketVersioning: StackValidationPolicy = {
+    name: "backup-bucket-versioning",
+    description:
+        "Every backup bucket keeps versions: S3 versioning Enabled, GCS versioning enabled, Azure blob versioning on.",
+    enforcementLevel: "mandatory",
+    severity: "high",
+    tags: ["backup", "seed-6"],
+    remediationSteps:
+        'AWS: a BucketVersioning with versioningConfiguration.status "Enabled". GCP: versioning: { enabled: true }. Azure: BlobServiceProperties isVersioningEnabled: true.',
+    validateStack: (args, report) => {
+        for (const b of s3Buckets(args)) {
+            const inline =
+                str(obj(b.props.versioning)?.enabled) === "true" || obj(b.props.versioning)?.enabled === true;
+            const side = s3Side(args, b, S3_VERSIONING).some(
+                (v) => str(obj(v.props.versioningConfiguration)?.status) === "Enabled",
+            );
+            if (!inline && !side)
+                report(
+                    `S3 bucket ${b.name} has no versioning; declare a BucketVersioning with status "Enabled".`,
+                    b.urn,
+                );
+        }
+        for (const b of args.resources.filter((r) => r.type === GCS_BUCKET))
+            if (obj(b.props.versioning)?.enabled !== true)
+                report(`GCS bucket ${b.name} has no versioning; set versioning: { enabled: true }.`, b.urn);
+        for (const a of args.resources.filter((r) => r.type === AZ_ACCOUNT)) {
+            const on = azureSide(args, a, [AZ_BLOB_SERVICE]).some((s) => s.props.isVersioningEnabled === true);
+            if (!on)
+                report(
+                    `Storage account ${a.name} has no blob versioning; declare BlobServiceProperties with isVersioningEnabled: true.`,
+                    a.urn,
+                );
+        }
+    },
+};

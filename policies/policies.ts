@@ -1,0 +1,63 @@
+/** Every rule of the pack, in the order the README lists them. Safe to import (starts nothing). */
+import type { Policies } from "@pulumi/policy";
+import { awsIamPolicyNoWildcards } from "./aws-iam-policy-no-wildcards";
+import { awsIamUnsealLeastPrivilege } from "./aws-iam-unseal-least-privilege";
+import { awsKmsKeyRotation } from "./aws-kms-key-rotation";
+import { azureKeyVaultPurgeProtection } from "./azure-keyvault-purge-protection";
+import { azureKeyVaultRoleUnsealLeastPrivilege } from "./azure-keyvault-role-unseal-least-privilege";
+import { backupBucketNoPublicAccess } from "./backup-bucket-no-public-access";
+import { backupBucketTlsOnly } from "./backup-bucket-tls-only";
+import { backupBucketVersioning } from "./backup-bucket-versioning";
+import { backupBucketWorm } from "./backup-bucket-worm";
+import { backupWriterNoDelete } from "./backup-writer-no-delete";
+import { containerNoCredentialsOnCommandLine } from "./container-no-credentials-on-command-line";
+import { containerSecretsMarkedSecret } from "./container-secrets-marked-secret";
+import { gcpKmsCryptoKeyRotation } from "./gcp-kms-cryptokey-rotation";
+import { gcpKmsIamUnsealLeastPrivilege } from "./gcp-kms-iam-unseal-least-privilege";
+import { vaultAppRoleTokenTtl } from "./vault-approle-token-ttl";
+import { vaultAuditDevicesRedundant } from "./vault-audit-devices-redundant";
+import { vaultAuditNoLogRaw } from "./vault-audit-no-log-raw";
+import { vaultContainerCoreDumpsDisabled } from "./vault-container-core-dumps-disabled";
+import { vaultContainerImagePinned } from "./vault-container-image-pinned";
+import { vaultContainerIpcLock } from "./vault-container-ipc-lock";
+import { vaultContainerNoDevMode } from "./vault-container-no-dev-mode";
+import { vaultListenerMtlsProd } from "./vault-listener-mtls-prod";
+import { vaultListenerTlsMinVersion } from "./vault-listener-tls-min-version";
+import { vaultListenerTlsRequired } from "./vault-listener-tls-required";
+import { vaultPolicyBackendLeastPrivilege } from "./vault-policy-backend-least-privilege";
+import { vaultRaftNodeCount } from "./vault-raft-node-count";
+import { vaultSealAutoUnseal } from "./vault-seal-auto-unseal";
+import { vaultSealNoInlineCredentials } from "./vault-seal-no-inline-credentials";
+import { vaultVolumeDataProtected } from "./vault-volume-data-protected";
+
+export const POLICIES: Policies = [
+    vaultContainerNoDevMode,
+    vaultContainerImagePinned,
+    vaultContainerIpcLock,
+    vaultContainerCoreDumpsDisabled,
+    vaultListenerTlsRequired,
+    vaultListenerTlsMinVersion,
+    vaultListenerMtlsProd,
+    vaultRaftNodeCount,
+    vaultVolumeDataProtected,
+    vaultSealAutoUnseal,
+    vaultSealNoInlineCredentials,
+    vaultAuditDevicesRedundant,
+    vaultAuditNoLogRaw,
+    awsKmsKeyRotation,
+    gcpKmsCryptoKeyRotation,
+    azureKeyVaultPurgeProtection,
+    awsIamUnsealLeastPrivilege,
+    awsIamPolicyNoWildcards,
+    gcpKmsIamUnsealLeastPrivilege,
+    azureKeyVaultRoleUnsealLeastPrivilege,
+    backupBucketVersioning,
+    backupBucketWorm,
+    backupBucketNoPublicAccess,
+    backupBucketTlsOnly,
+    backupWriterNoDelete,
+    vaultAppRoleTokenTtl,
+    vaultPolicyBackendLeastPrivilege,
+    containerNoCredentialsOnCommandLine,
+    containerSecretsMarkedSecret,
+];

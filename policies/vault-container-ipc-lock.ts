@@ -1,0 +1,22 @@
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { TYPES, arr, isVaultContainer, obj } from "./lib/common";
+
+/** Recent Vault binaries refuse to start without IPC_LOCK even with `disable_mlock` (DESIGN.md). */
+export const vaultContainerIpcLock: ResourceValidationPolicy = {
+    name: "vault-container-ipc-lock",
+    description: "Vault containers add the IPC_LOCK capability and are not privileged.",
+    enforcementLevel: "mandatory",
+    severity: "high",
+    tags: ["vault", "hardening"],
+    remediationSteps: 'Set `capabilities: { adds: ["IPC_LOCK"], drops: ["ALL"] }` and leave `privileged` unset.',
+    validateResource: (args, report) => {
+        if (args.type !== TYPES.container || !isVaultContainer(args.props)) return;
+        const adds = arr(obj(args.props.capabilities)?.adds).map((c) => String(c).toUpperCase().replace(/^CAP_/, ""));
+        if (!adds.includes("IPC_LOCK"))
+            report(
+                'The Vault container does not add the IPC_LOCK capability; add it with `capabilities: { adds: ["IPC_LOCK"] }`.',
+            );
+        if (args.props.privileged === true)
+            report("The Vault container is privileged; remove `privileged: true` and add only IPC_LOCK.");
+    },
+};
