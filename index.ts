@@ -8,6 +8,9 @@ export const nodeApiAddrs = outputs.nodeApiAddrs;
 export const caCert = outputs.caCert;
 export const nodeNames = outputs.nodeNames;
 export const image = outputs.image;
+/** The image this stack deployed after its checks: prod's promotion gate reads it from staging. */
+export const verifiedImage = outputs.verifiedImage;
+export const verifiedCommit = outputs.verifiedCommit;
 export const engine = outputs.engine;
 export const cloud = outputs.cloud;
 export const sealType = outputs.sealType;

@@ -41,6 +41,9 @@ export function buildProgram(
             caCert: platform.caCert,
             nodeNames: platform.nodes.map((n) => n.name),
             image: cfg.image,
+            /** What this stack deployed and checked; the stack promoted from it must use the same. */
+            verifiedImage: platform.image,
+            verifiedCommit: cfg.promotion.sourceCommit ?? "",
             engine: cfg.engine,
             cloud: cfg.cloud,
             sealType: unseal.stanza.apply((s) => s.type),

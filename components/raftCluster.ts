@@ -24,6 +24,8 @@ export interface RaftClusterArgs {
     seal: SealDelivery;
     /** Audit devices declared in the config file (OpenBao only). */
     audit?: AuditStanza[];
+    /** The image to pull, when it passed through a gate (the promotion check); default config.image. */
+    image?: pulumi.Input<string>;
 }
 
 /** The unprivileged account of the official images (alpine `adduser -S`: uid 100, gid 1000). */
@@ -99,6 +101,8 @@ export class RaftCluster extends pulumi.ComponentResource {
             { label: "bonito.role", value: role },
             { label: "bonito.stack", value: cfg.stack },
             { label: "bonito.node", value: node.name },
+            // Lets the policy pack tell the explicit upstream-proxy TLS opt-in from a mistake.
+            { label: "bonito.tls-mode", value: cfg.tls.mode },
         ];
 
         const images = new Map<DockerTarget, docker.RemoteImage>();
@@ -107,7 +111,7 @@ export class RaftCluster extends pulumi.ComponentResource {
             if (!image) {
                 image = new docker.RemoteImage(
                     `${name}-image-${images.size}`,
-                    { name: cfg.image, keepLocally: true },
+                    { name: args.image ?? cfg.image, keepLocally: true },
                     { parent: this, provider: target.provider },
                 );
                 images.set(target, image);

@@ -7,6 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "./config";
+import { promotionProblems } from "./config/promotion";
 import { BackupBucket } from "./backup/backupBucket";
 import { SnapshotAgent } from "./backup/snapshotAgent";
 import { ClusterTls } from "./clusterTls";
@@ -36,6 +37,8 @@ export class VaultPlatform extends pulumi.ComponentResource {
     public readonly settings: VaultSettings;
     public readonly backup: BackupBucket;
     public readonly snapshots: SnapshotAgent;
+    /** The image this stack deploys, after the promotion gate (prod: equal to staging's verifiedImage). */
+    public readonly image: pulumi.Output<string>;
 
     constructor(name: string, args: VaultPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("bonito:vault:VaultPlatform", name, {}, opts);
@@ -43,6 +46,7 @@ export class VaultPlatform extends pulumi.ComponentResource {
         const child = { parent: this };
         this.nodes = planNodes(cfg);
 
+        this.image = promotedImage(name, this, cfg);
         this.hosts = new DockerHosts(`${name}-docker`, { config: cfg }, child);
         this.unseal = new UnsealKey(`${name}-unseal`, { config: cfg, targets: this.hosts.targets }, child);
         this.tls =
@@ -57,6 +61,7 @@ export class VaultPlatform extends pulumi.ComponentResource {
                 hosts: this.hosts.perNode,
                 tls: this.tls && { caCertPem: this.tls.caCertPem, nodeCerts: this.tls.nodeCerts },
                 seal: this.unseal.delivery,
+                image: this.image,
                 // OpenBao >= 2.3 takes audit devices from the config file only (see README).
                 audit: cfg.engine === "openbao" ? renderAuditDevices(cfg) : undefined,
             },
@@ -88,4 +93,28 @@ export class VaultPlatform extends pulumi.ComponentResource {
         this.caCert = this.tls?.caCertPem;
         this.registerOutputs({ vaultAddr: this.vaultAddr, nodeApiAddrs: this.nodeApiAddrs, caCert: this.caCert });
     }
+}
+
+/**
+ * The promotion gate: with `promoteFrom` set (prod defaults to staging), the image is accepted only
+ * if it equals what that stack exports as `verifiedImage` (and, with `sourceCommit`, the same
+ * commit). Every Vault container pulls the image through this value, so a refused promotion fails
+ * before any node is touched, whether `pulumi up` runs from CI or from a workstation.
+ */
+export function promotedImage(name: string, parent: pulumi.Resource, cfg: StackConfig): pulumi.Output<string> {
+    const from = cfg.promotion.from;
+    if (from === undefined) return pulumi.output(cfg.image);
+    const ref = new pulumi.StackReference(`${name}-promoted-from`, { name: from }, { parent });
+    return pulumi
+        .all([ref.getOutput("verifiedImage"), ref.getOutput("verifiedCommit")])
+        .apply(([verifiedImage, verifiedCommit]) => {
+            const problems = promotionProblems(
+                from,
+                cfg.image,
+                { verifiedImage, verifiedCommit },
+                cfg.promotion.sourceCommit,
+            );
+            if (problems.length > 0) throw new Error(`promotion refused: ${problems.join("; ")}`);
+            return cfg.image;
+        });
 }

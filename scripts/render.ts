@@ -6,9 +6,11 @@
  *   - resources.txt       the same, one line per resource
  *   - vault-settings.json the Vault-side settings: KV mount, audit devices, policies, AppRoles, autopilot
  *   - backups.json        the backup bucket, schedule and the snapshot agent's configuration
+ *   - outputs.json        the stack outputs as a preview shows them (secrets hidden)
  * Extra `key=value` arguments override stack config (e.g. `cloud=gcp gcpProject=acme`).
  * A bad stack config fails with the config error and writes nothing.
  */
+import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { isSecretInput, setupMocks, stackConfig, unwrapSecrets, valueOf, type Recorded } from "../test/helpers/mocks";
@@ -52,7 +54,9 @@ export async function render(stack: string, overrides: Record<string, string>, o
     const { buildProgram } = await import("../program");
     // The mock runtime: the committed example operator keys are acceptable here, never in a real up.
     const { platform, outputs } = buildProgram(undefined, undefined, { allowExampleKeys: true });
-    await valueOf(pulumi_all(outputs));
+    // Stack outputs as a preview shows them: secrets hidden, provider-computed values unknown.
+    const shownOutputs: Record<string, unknown> = {};
+    for (const [k, o] of Object.entries(outputs)) shownOutputs[k] = await shown(o);
     await Promise.all(platform.cluster.containers.map((c) => valueOf(c.urn)));
     const configs = await Promise.all(platform.cluster.serverConfigs.map((c) => valueOf(c)));
     for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
@@ -69,17 +73,25 @@ export async function render(stack: string, overrides: Record<string, string>, o
     // The Vault-side settings (mount, audit devices, policies, roles, autopilot) as plain data, and
     // the snapshot agent's configuration and the bucket it writes to: neither holds a secret.
     fs.writeFileSync(path.join(dir, "vault-settings.json"), JSON.stringify(platform.settings.plan, null, 2) + "\n");
-    const agentConfig = await valueOf(platform.snapshots.agentConfig);
-    const bucket = { url: await valueOf(platform.backup.url), retentionDays: platform.backup.retentionDays };
+    const agentConfigText = await shown(platform.snapshots.agentConfig);
+    const bucket = { url: await shown(platform.backup.url), retentionDays: platform.backup.retentionDays };
     fs.writeFileSync(
         path.join(dir, "backups.json"),
         JSON.stringify(
-            { bucket, schedule: platform.snapshots.schedule, agentConfig: JSON.parse(agentConfig) },
+            {
+                bucket,
+                schedule: platform.snapshots.schedule,
+                agentConfig:
+                    typeof agentConfigText === "string" && agentConfigText.startsWith("{")
+                        ? JSON.parse(agentConfigText)
+                        : agentConfigText,
+            },
             null,
             2,
         ) + "\n",
     );
-    written.push(path.join(dir, "vault-settings.json"), path.join(dir, "backups.json"));
+    fs.writeFileSync(path.join(dir, "outputs.json"), JSON.stringify(shownOutputs, null, 2) + "\n");
+    written.push(path.join(dir, "vault-settings.json"), path.join(dir, "backups.json"), path.join(dir, "outputs.json"));
     const list = run.resources.map((r) => ({ type: r.type, name: r.name, inputs: redact(r) }));
     fs.writeFileSync(path.join(dir, "resources.json"), JSON.stringify(list, null, 2) + "\n");
     fs.writeFileSync(
@@ -90,23 +102,35 @@ export async function render(stack: string, overrides: Record<string, string>, o
     return written;
 }
 
-function pulumi_all(o: Record<string, unknown>) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
-    return pulumi.all(Object.values(o).filter((v) => v !== undefined) as never[]);
+/** An output's value as a preview would show it. */
+async function shown(o: unknown): Promise<unknown> {
+    if (o === undefined) return null;
+    const out = pulumi.output(o) as unknown as { isKnown: Promise<boolean>; isSecret: Promise<boolean> };
+    if (await out.isSecret) return "[secret]";
+    if (!(await out.isKnown)) return "(known after deploy)";
+    return valueOf(o as pulumi.Input<unknown>);
 }
 
+let done = false;
 if (require.main === module) {
     const [stack, ...rest] = process.argv.slice(2);
     if (!stack || (!["staging", "prod", "local"].includes(stack) && !fs.existsSync(`Pulumi.${stack}.yaml`))) {
         console.error("usage: npm run render -- <staging|prod|local> [key=value …]");
         process.exit(2);
     }
+    // Anything that ends the process before the render settles (a promise that never resolves lets
+    // Node exit once the event loop drains) must not look like success.
+    process.exitCode = 1;
+    process.on("exit", (code) => {
+        if (code === 1 && !done) console.error("render: the program did not finish (an output never resolved)");
+    });
     const overrides = Object.fromEntries(
         rest.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
     );
     render(stack, overrides, path.join(__dirname, "..", "out")).then(
         (files) => {
+            done = true;
+            process.exitCode = 0;
             console.log(`rendered stack ${stack}:`);
             for (const f of files) console.log(`  ${path.relative(process.cwd(), f)}`);
         },

@@ -94,6 +94,15 @@ function fakeState(type: string, name: string, inputs: Record<string, unknown>):
                 clientId: "00000000-0000-0000-0000-00000000cccc",
                 tenantId: "00000000-0000-0000-0000-0000000000d1",
             };
+        case "pulumi:pulumi:StackReference": {
+            // The referenced stack "deployed" exactly what its committed stack file pins.
+            const ref = String(inputs.name).split("/").pop();
+            return { outputs: { verifiedImage: committedImage(ref ?? ""), verifiedCommit: "" } };
+        }
+        case "gcp:storage/bucket:Bucket":
+            return { name: inputs.name ?? `${name}-bucket`, url: `gs://${String(inputs.name ?? `${name}-bucket`)}` };
+        case "azure-native:storage:StorageAccount":
+            return { name: inputs.accountName ?? name.replace(/[^a-z0-9]/g, "").slice(0, 24) };
         case "vault:appRole/authBackendRole:AuthBackendRole":
             return { roleId: `mock-role-id-${name}` };
         case "vault:appRole/authBackendRoleSecretId:AuthBackendRoleSecretId":
@@ -118,6 +127,14 @@ function fakeState(type: string, name: string, inputs: Record<string, unknown>):
                 return { unsealKey: "mock-unsealer-key", transitToken: "mock-transit-token" };
             return {};
     }
+}
+
+/** The `image` a committed stack file pins (what a deployed stack of that name would export). */
+function committedImage(stack: string): string | undefined {
+    const file = path.join(__dirname, "..", "..", `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(file)) return undefined;
+    const doc = parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> };
+    return doc.config?.["bonito-vault:image"] as string | undefined;
 }
 
 export interface MockRun {
@@ -213,9 +230,16 @@ export function stackConfig(stack: string, overrides: Record<string, string | un
     return out;
 }
 
-/** Resolve an Output's value under the mock runtime. */
-export function valueOf<T>(o: pulumi.Input<T>): Promise<T> {
-    return new Promise((resolve) => pulumi.output(o).apply((v) => resolve(v as T)));
+/**
+ * Resolve an Output's value under the mock runtime. An unknown value (a provider output the mock
+ * does not fill in) rejects with a clear error instead of leaving a promise that never settles:
+ * `apply` never runs on unknowns, and a drained event loop would end the process with exit code 0.
+ */
+export async function valueOf<T>(o: pulumi.Input<T>): Promise<T> {
+    const out = pulumi.output(o) as unknown as { isKnown: Promise<boolean>; promise(): Promise<T> };
+    if (!(await out.isKnown))
+        throw new Error("valueOf: the value is unknown under the mock runtime (add it to fakeState)");
+    return out.promise();
 }
 
 /** Wait until every resource registration so far has been recorded. */
@@ -244,4 +268,20 @@ export function optionRecorder(): {
             },
         ],
     };
+}
+
+/**
+ * The error an Output was rejected with. Awaits each of the Output's internal promises, so that
+ * none is left rejected and unhandled after the test (node:test would report that as a failure).
+ */
+export async function rejectionOf(o: pulumi.Output<unknown>): Promise<Error> {
+    const impl = o as unknown as {
+        isKnown: Promise<boolean>;
+        isSecret: Promise<boolean>;
+        allResources?: () => Promise<unknown>;
+    };
+    const results = await Promise.allSettled([impl.isKnown, impl.isSecret, impl.allResources?.() ?? Promise.resolve()]);
+    const failed = results.find((r) => r.status === "rejected");
+    if (!failed) throw new Error("expected the output to be rejected");
+    return (failed as PromiseRejectedResult).reason as Error;
 }

@@ -24,6 +24,7 @@ describe("render local", () => {
                     "local/vault-2.server.json",
                     "local/vault-settings.json",
                     "local/backups.json",
+                    "local/outputs.json",
                     "local/resources.json",
                     "local/resources.txt",
                 ],
@@ -36,6 +37,10 @@ describe("render local", () => {
             const backups = JSON.parse(fs.readFileSync(path.join(dir, "local/backups.json"), "utf8"));
             assert.equal(backups.schedule, "24h");
             assert.doesNotMatch(JSON.stringify([settings, backups]), /mock-|PRIVATE KEY/);
+            const outputs = JSON.parse(fs.readFileSync(path.join(dir, "local/outputs.json"), "utf8"));
+            assert.equal(outputs.backendEnv, "[secret]");
+            assert.equal(outputs.recoveryKeys, "[secret]");
+            assert.equal(outputs.sealType, "transit");
             const listing = fs.readFileSync(path.join(dir, "local/resources.json"), "utf8");
             // The mock runtime's stand-ins for every secret (test/helpers/mocks.ts) must not appear.
             assert.doesNotMatch(
