@@ -79,12 +79,16 @@ export function backendRole(s: Pick<SettingsConfig, "approle">): ApproleRole {
     };
 }
 
-/** The backups area's snapshot agent: short tokens, snapshot read only. */
-export function snapshotAgentRole(): ApproleRole {
+/**
+ * A machine identity with 15-minute tokens (1h max) and a secret ID that does not expire: the
+ * holder logs in again when its token runs out, and the secret ID is a credential of the stack,
+ * kept as a Pulumi secret.
+ */
+function machineRole(mount: string, name: string, policy: string): ApproleRole {
     return {
-        mount: NAMES.approleMount,
-        name: NAMES.snapshotRole,
-        token_policies: [NAMES.snapshotPolicy],
+        mount,
+        name,
+        token_policies: [policy],
         token_ttl: 900,
         token_max_ttl: 3600,
         token_type: "service",
@@ -97,26 +101,14 @@ export function snapshotAgentRole(): ApproleRole {
     };
 }
 
-/**
- * Pulumi's identity: 15-minute tokens (1h max). The @pulumi/vault provider logs in on each run
- * and keeps no long-lived token; its secret ID does not expire, so it is a credential of the
- * stack, kept as a Pulumi secret.
- */
+/** The backups area's snapshot agent: short tokens, snapshot read only. */
+export function snapshotAgentRole(): ApproleRole {
+    return machineRole(NAMES.approleMount, NAMES.snapshotRole, NAMES.snapshotPolicy);
+}
+
+/** Pulumi's identity: the @pulumi/vault provider logs in on each run and keeps no long-lived token. */
 export function adminRole(): ApproleRole {
-    return {
-        mount: NAMES.adminMount,
-        name: NAMES.adminRole,
-        token_policies: [NAMES.adminPolicy],
-        token_ttl: 900,
-        token_max_ttl: 3600,
-        token_type: "service",
-        token_num_uses: 0,
-        token_bound_cidrs: [],
-        bind_secret_id: true,
-        secret_id_ttl: 0,
-        secret_id_num_uses: 0,
-        secret_id_bound_cidrs: [],
-    };
+    return machineRole(NAMES.adminMount, NAMES.adminRole, NAMES.adminPolicy);
 }
 
 export function renderAutopilot(s: Pick<SettingsConfig, "autopilot">): AutopilotSettings {

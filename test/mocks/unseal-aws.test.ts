@@ -20,6 +20,7 @@ import {
     valueOf,
     type MockRun,
 } from "../helpers/mocks";
+import { buildUnsealKey, childrenOf } from "../helpers/unseal";
 
 const run: MockRun = setupMocks("staging", stackConfig("staging", { cloud: "aws", awsRegion: "eu-west-1" }));
 const recorder = optionRecorder();
@@ -27,28 +28,13 @@ const ACCOUNT_ROOT = "arn:aws:iam::123456789012:root";
 const KMS_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"];
 
 async function build(name: string, extra: Record<string, string>) {
-    const { loadConfig } = await import("../../components/config");
-    const docker = await import("@pulumi/docker");
-    const { UnsealKey } = await import("../../components/unseal/unsealKey");
-    const raw = Object.fromEntries(
-        Object.entries({ cloud: "aws", image: "hashicorp/vault:1.21.1", awsRegion: "eu-west-1", ...extra }).map(
-            ([k, v]) => [`bonito-vault:${k}`, v],
-        ),
-    );
-    const config = loadConfig("staging", raw);
-    const network = new docker.Network(`${name}-net`, { name: `${name}-net` });
-    const unseal = new UnsealKey(
+    return buildUnsealKey(
         name,
-        { config, targets: [{ provider: undefined, network, host: "default" }] },
-        { transformations: recorder.transformations },
+        { cloud: "aws", image: "hashicorp/vault:1.21.1", awsRegion: "eu-west-1", ...extra },
+        recorder,
     );
-    await settle(unseal);
-    return unseal;
 }
-const children = (prefix: string) =>
-    run.resources
-        .filter((r) => r.name.startsWith(`${prefix}-`) && r.name !== `${prefix}-net`)
-        .map((r) => `${r.type} ${r.name}`);
+const children = (prefix: string) => childrenOf(run, prefix);
 const json = (v: unknown) => JSON.parse(String(v));
 
 describe("aws, role identity (default)", () => {

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { optionRecorder, setupMocks, settle, stackConfig, valueOf, type MockRun } from "../helpers/mocks";
+import { buildUnsealKey, childrenOf } from "../helpers/unseal";
 
 const AZ = {
     azureLocation: "westeurope",
@@ -26,29 +27,13 @@ const TENANT = "00000000-0000-0000-0000-0000000000d1";
 const ROLE = `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/e147488a-f6f5-4113-8e2d-b22465e65bf6`;
 
 async function build(name: string, extra: Record<string, string>, secretKeys: string[] = []) {
-    const { loadConfig } = await import("../../components/config");
-    const docker = await import("@pulumi/docker");
-    const { UnsealKey } = await import("../../components/unseal/unsealKey");
-    const raw = Object.fromEntries(
-        Object.entries({ cloud: "azure", image: "hashicorp/vault:1.21.1", ...AZ, ...extra }).map(([k, v]) => [
-            `bonito-vault:${k}`,
-            v,
-        ]),
-    );
-    const config = loadConfig("staging", raw, new Set(secretKeys));
-    const network = new docker.Network(`${name}-net`, { name: `${name}-net` });
-    const unseal = new UnsealKey(
+    return buildUnsealKey(
         name,
-        { config, targets: [{ provider: undefined, network, host: "default" }] },
-        { transformations: recorder.transformations },
+        { cloud: "azure", image: "hashicorp/vault:1.21.1", ...AZ, ...extra },
+        { ...recorder, secretKeys },
     );
-    await settle(unseal);
-    return unseal;
 }
-const children = (prefix: string) =>
-    run.resources
-        .filter((r) => r.name.startsWith(`${prefix}-`) && r.name !== `${prefix}-net`)
-        .map((r) => `${r.type} ${r.name}`);
+const children = (prefix: string) => childrenOf(run, prefix);
 
 describe("azure, managed identity (default)", () => {
     let u: Awaited<ReturnType<typeof build>>;

@@ -10,35 +10,16 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { optionRecorder, setupMocks, settle, stackConfig, valueOf, type MockRun } from "../helpers/mocks";
+import { buildUnsealKey, childrenOf } from "../helpers/unseal";
 
 const GCP = { gcpProject: "acme-vault", gcpLocation: "europe-west1" };
 const run: MockRun = setupMocks("staging", stackConfig("staging", { cloud: "gcp", ...GCP }));
 const recorder = optionRecorder();
 
 async function build(name: string, extra: Record<string, string>) {
-    const { loadConfig } = await import("../../components/config");
-    const docker = await import("@pulumi/docker");
-    const { UnsealKey } = await import("../../components/unseal/unsealKey");
-    const raw = Object.fromEntries(
-        Object.entries({ cloud: "gcp", image: "hashicorp/vault:1.21.1", ...GCP, ...extra }).map(([k, v]) => [
-            `bonito-vault:${k}`,
-            v,
-        ]),
-    );
-    const config = loadConfig("staging", raw);
-    const network = new docker.Network(`${name}-net`, { name: `${name}-net` });
-    const unseal = new UnsealKey(
-        name,
-        { config, targets: [{ provider: undefined, network, host: "default" }] },
-        { transformations: recorder.transformations },
-    );
-    await settle(unseal);
-    return unseal;
+    return buildUnsealKey(name, { cloud: "gcp", image: "hashicorp/vault:1.21.1", ...GCP, ...extra }, recorder);
 }
-const children = (prefix: string) =>
-    run.resources
-        .filter((r) => r.name.startsWith(`${prefix}-`) && r.name !== `${prefix}-net`)
-        .map((r) => `${r.type} ${r.name}`);
+const children = (prefix: string) => childrenOf(run, prefix);
 
 describe("gcp, service-account key (nodes outside GCP)", () => {
     it("creates exactly: ring, key, account, custom role, key-level binding, account key", async () => {

@@ -12,27 +12,18 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { optionRecorder, setupMocks, settle, stackConfig, valueOf, type MockRun } from "../helpers/mocks";
+import { buildUnsealKey } from "../helpers/unseal";
 
 const run: MockRun = setupMocks("local", stackConfig("local", {}));
 const recorder = optionRecorder();
 let u: Awaited<ReturnType<typeof build>>;
 
 async function build() {
-    const { loadConfig } = await import("../../components/config");
-    const docker = await import("@pulumi/docker");
-    const { UnsealKey } = await import("../../components/unseal/unsealKey");
-    const config = loadConfig("local", {
-        "bonito-vault:cloud": "local",
-        "bonito-vault:image": "hashicorp/vault:1.21.1",
-    });
-    const network = new docker.Network("l-net", { name: "bonito-vault-local" });
-    const unseal = new UnsealKey(
+    return buildUnsealKey(
         "l",
-        { config, targets: [{ provider: undefined, network, host: "default" }] },
-        { transformations: recorder.transformations },
+        { cloud: "local", image: "hashicorp/vault:1.21.1" },
+        { ...recorder, stack: "local", networkName: "bonito-vault-local" },
     );
-    await settle(unseal);
-    return unseal;
 }
 const children = () =>
     run.resources.filter((r) => r.name.startsWith("l-") && r.name !== "l-net").map((r) => `${r.type} ${r.name}`);
