@@ -150,7 +150,15 @@ describe("RaftCluster", () => {
                 ],
             );
             assert.equal(uploads[0].content, built.expectedConfigs[i]);
-            assert.match(String(uploads[3].content), /PRIVATE KEY/);
+            // This node's own key (the mock's stand-in PEM for t-tls-<node>-key), not another node's.
+            assert.equal(
+                uploads[3].content,
+                `-----BEGIN PRIVATE KEY-----\nMOCK-t-tls-${node.name}-key\n-----END PRIVATE KEY-----\n`,
+            );
+            assert.equal(
+                uploads[2].content,
+                `-----BEGIN CERTIFICATE-----\nMOCK-t-tls-${node.name}-cert\n-----END CERTIFICATE-----\n`,
+            );
             assert.deepEqual(inputs.envs, [
                 "VAULT_TOKEN=s.fake",
                 "VAULT_ADDR=https://127.0.0.1:8200",

@@ -391,14 +391,38 @@ describe("audit devices", () => {
                 assert.equal(d.options.log_raw, "false");
     });
 
-    it("renders the rotator loop with the configured size, age and retention", () => {
-        const s = renderAuditRotatorScript({ rotateSizeMb: 100, rotateMaxAgeHours: 24, retentionDays: 14 });
-        assert.match(s, /^LOG=\/vault\/audit\/audit\.log$/m);
-        assert.match(s, /^MAX_BYTES=104857600$/m);
-        assert.match(s, /^MAX_AGE=86400$/m);
-        assert.match(s, /^KEEP_DAYS=14$/m);
-        assert.match(s, /kill -HUP "\$\{pid:-1\}"/);
-        assert.match(s, /-mtime \+\$\(\(KEEP_DAYS - 1\)\) -exec rm -f \{\} \+/);
+    it("renders the rotator loop with the configured size, age and retention, exactly", () => {
+        // A snapshot: the whole script, so any change to rotation, signalling or retention shows here.
+        assert.equal(
+            renderAuditRotatorScript({ rotateSizeMb: 100, rotateMaxAgeHours: 24, retentionDays: 14 }),
+            [
+                "set -u",
+                "LOG=/vault/audit/audit.log",
+                "MAX_BYTES=104857600",
+                "MAX_AGE=86400",
+                "KEEP_DAYS=14",
+                "INTERVAL=60",
+                "last=$(date +%s)",
+                "while true; do",
+                "  now=$(date +%s)",
+                "  size=0",
+                '  [ -f "$LOG" ] && size=$(stat -c %s "$LOG")',
+                '  if [ "$size" -ge "$MAX_BYTES" ] || { [ "$size" -gt 0 ] && [ $((now - last)) -ge "$MAX_AGE" ]; }; then',
+                '    dest="$LOG.$(date -u +%Y%m%dT%H%M%SZ)"',
+                '    if mv "$LOG" "$dest"; then',
+                "      pid=$(pidof vault bao 2>/dev/null | cut -d' ' -f1)",
+                '      kill -HUP "${pid:-1}" || echo "audit-rotator: SIGHUP failed" >&2',
+                '      sleep 5 && gzip "$dest"',
+                '      echo "audit-rotator: rotated to $dest.gz"',
+                "    fi",
+                "    last=$now",
+                "  fi",
+                "  find /vault/audit -name 'audit.log.*' -type f -mtime +$((KEEP_DAYS - 1)) -exec rm -f {} +",
+                '  sleep "$INTERVAL"',
+                "done",
+                "",
+            ].join("\n"),
+        );
     });
 });
 
