@@ -11,6 +11,7 @@ import type { Engine, StackConfig } from "./config";
 import type { NodeCertificate } from "./clusterTls";
 import type { DockerTarget, SealDelivery } from "./seal";
 import { renderServerConfigJson, type AuditStanza } from "./serverConfig";
+import { RUNTIME_USER, START_CAPABILITIES, START_USER, dropRootEntrypoint } from "./runtime";
 import { AuditRotator } from "./settings/auditRotator";
 import { PATHS, type NodePlan } from "./topology";
 
@@ -28,31 +29,15 @@ export interface RaftClusterArgs {
     image?: pulumi.Input<string>;
 }
 
-/** The unprivileged account of the official images (alpine `adduser -S`: uid 100, gid 1000). */
-export const RUNTIME_USER: Record<Engine, { user: string; binary: string; uid: string; gid: string }> = {
-    vault: { user: "vault", binary: "vault", uid: "100", gid: "1000" },
-    openbao: { user: "openbao", binary: "bao", uid: "100", gid: "1000" },
-};
-
-/**
- * The container entrypoint: make the fresh volumes' roots writable by the runtime user, then drop
- * root for good. The image's own entrypoint is bypassed because it adds `-config=/vault/config`
- * (the whole directory), which would load our file twice. No secret is ever part of it.
- */
+/** The container entrypoint: chown the two volume roots, then run the server unprivileged. */
 export function entrypoint(engine: Engine): string[] {
-    const { user, binary } = RUNTIME_USER[engine];
-    return [
-        "/bin/sh",
-        "-ec",
-        `chown ${user}:${user} ${PATHS.data} ${PATHS.audit} && exec su-exec ${user} ${binary} "$@"`,
-        "bonito-vault-entrypoint",
-    ];
+    return dropRootEntrypoint(engine, [PATHS.data, PATHS.audit], "bonito-vault-entrypoint");
 }
 
 export const COMMAND = ["server", `-config=${PATHS.config}`];
 
-/** Capabilities: IPC_LOCK for the Vault binary, and the three the entrypoint needs to chown and drop root. */
-export const CAPABILITIES = { adds: ["CHOWN", "IPC_LOCK", "SETGID", "SETUID"], drops: ["ALL"] };
+/** See components/runtime.ts: what the entrypoint needs, nothing else. */
+export const CAPABILITIES = START_CAPABILITIES;
 
 export const ULIMITS = [
     { name: "core", soft: 0, hard: 0 },
@@ -166,6 +151,7 @@ export class RaftCluster extends pulumi.ComponentResource {
                     name: node.containerName,
                     image: image.imageId,
                     hostname: node.name,
+                    user: START_USER,
                     entrypoints: entrypoint(cfg.engine),
                     command: COMMAND,
                     // Tini as PID 1 forwards SIGTERM/SIGHUP to Vault and reaps children.

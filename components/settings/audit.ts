@@ -82,7 +82,7 @@ export function renderAuditRotatorScript(
         '  if [ "$size" -ge "$MAX_BYTES" ] || { [ "$size" -gt 0 ] && [ $((now - last)) -ge "$MAX_AGE" ]; }; then',
         '    dest="$LOG.$(date -u +%Y%m%dT%H%M%SZ)"',
         '    if mv "$LOG" "$dest"; then',
-        // Signal the server process itself; PID 1 (dumb-init) forwards SIGHUP when it is not found.
+        // Signal the server process itself; PID 1 (tini, the container init) forwards SIGHUP when it is not found.
         "      pid=$(pidof vault bao 2>/dev/null | cut -d' ' -f1)",
         '      kill -HUP "${pid:-1}" || echo "audit-rotator: SIGHUP failed" >&2',
         '      sleep 5 && gzip "$dest"',

@@ -10,6 +10,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
+import { RUNTIME_USER } from "../runtime";
 import { AUDIT_DIR, renderAuditRotatorScript } from "./audit";
 
 export interface AuditRotatorArgs {
@@ -39,7 +40,7 @@ export class AuditRotator extends pulumi.ComponentResource {
                 image: args.image,
                 entrypoints: ["/bin/sh", "-c"],
                 command: [renderAuditRotatorScript(cfg.audit)],
-                user: args.user ?? (cfg.engine === "openbao" ? "openbao" : "vault"),
+                user: args.user ?? RUNTIME_USER[cfg.engine].user,
                 pidMode: pulumi.interpolate`container:${args.vaultContainerName}`,
                 volumes: [{ volumeName: args.auditVolumeName, containerPath: AUDIT_DIR }],
                 networkMode: "none",

@@ -94,6 +94,9 @@ export function renderAdminPolicy(scope: AdminScope): PolicyDocument {
     path["sys/auth"] = { capabilities: ["read"] };
     path[`sys/auth/${NAMES.approleMount}`] = { capabilities: ["create", "read", "update", "delete", "sudo"] };
     path[`sys/auth/${NAMES.approleMount}/tune`] = { capabilities: ["read", "update", "sudo"] };
+    // The provider updates an existing auth mount through the generic mount-tune endpoint
+    // (terraform-provider-vault: updateAuthMount → TuneMount("auth/<path>")).
+    path[`sys/mounts/auth/${NAMES.approleMount}/tune`] = { capabilities: ["update"] };
     for (const p of [NAMES.backendPolicy, NAMES.snapshotPolicy])
         path[`sys/policies/acl/${p}`] = { capabilities: ["create", "read", "update", "delete"] };
     Object.assign(path, roleAccess(NAMES.approleMount, NAMES.backendRole));

@@ -6,9 +6,10 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { Engine, StackConfig } from "../config";
+import type { StackConfig } from "../config";
 import type { LocalUnseal } from "../config/unseal";
 import type { DockerTarget, SealDelivery } from "../seal";
+import { RUNTIME_USER, START_CAPABILITIES, START_USER, dropRootEntrypoint } from "../runtime";
 import { dockerName } from "../topology";
 import { transitPolicy, transitStanza } from "./policies";
 import { DEFAULT_WAITER, diffUnsealer, ensureUnsealed, runBootstrap, type TransitSetup } from "./transit";
@@ -17,11 +18,6 @@ export const UNSEALER_API_PORT = 8200;
 export const UNSEALER_PATHS = { config: "/vault/config/unsealer.json", data: "/vault/file" } as const;
 export const TRANSIT_MOUNT = "transit";
 export const TRANSIT_POLICY = "bonito-vault-seal";
-
-const RUNTIME: Record<Engine, { user: string; binary: string; uid: string; gid: string }> = {
-    vault: { user: "vault", binary: "vault", uid: "100", gid: "1000" },
-    openbao: { user: "openbao", binary: "bao", uid: "100", gid: "1000" },
-};
 
 /** The unsealer's server config (JSON). No TLS: it listens only on the Docker network and 127.0.0.1. */
 export function renderUnsealerConfig(a: { containerName: string }): string {
@@ -108,7 +104,7 @@ export function createLocalUnseal(
     target: DockerTarget,
 ): SealDelivery {
     const child = { parent, provider: target.provider };
-    const runtime = RUNTIME[cfg.engine];
+    const runtime = RUNTIME_USER[cfg.engine];
     const containerName = dockerName(cfg, "unsealer");
     const labels = [
         { label: "bonito.role", value: "vault-unsealer" },
@@ -128,15 +124,11 @@ export function createLocalUnseal(
             name: containerName,
             image: image.imageId,
             hostname: "unsealer",
-            entrypoints: [
-                "/bin/sh",
-                "-ec",
-                `chown ${runtime.user}:${runtime.user} ${UNSEALER_PATHS.data} && exec su-exec ${runtime.user} ${runtime.binary} "$@"`,
-                "bonito-unsealer-entrypoint",
-            ],
+            user: START_USER,
+            entrypoints: dropRootEntrypoint(cfg.engine, [UNSEALER_PATHS.data], "bonito-unsealer-entrypoint"),
             command: ["server", `-config=${UNSEALER_PATHS.config}`],
             init: true,
-            capabilities: { adds: ["CHOWN", "IPC_LOCK", "SETGID", "SETUID"], drops: ["ALL"] },
+            capabilities: START_CAPABILITIES,
             securityOpts: ["no-new-privileges:true"],
             ulimits: [{ name: "core", soft: 0, hard: 0 }],
             memory: 256,

@@ -104,6 +104,8 @@ describe("RaftCluster", () => {
                 'chown vault:vault /vault/data /vault/audit && exec su-exec vault vault "$@"',
                 "bonito-vault-entrypoint",
             ]);
+            // Root only until su-exec: explicit, because openbao/openbao's image ends with USER openbao.
+            assert.equal(inputs.user, "0:0");
             assert.deepEqual(inputs.capabilities, { adds: ["CHOWN", "IPC_LOCK", "SETGID", "SETUID"], drops: ["ALL"] });
             assert.deepEqual(inputs.ulimits, [
                 { name: "core", soft: 0, hard: 0 },

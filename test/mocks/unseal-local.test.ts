@@ -58,6 +58,7 @@ describe("local transit unsealer", () => {
             { name: "bonito-vault-local", aliases: ["bonito-vault-local-unsealer"] },
         ]);
         assert.deepEqual(c.volumes, [{ volumeName: "bonito-vault-local-unsealer-data", containerPath: "/vault/file" }]);
+        assert.equal(c.user, "0:0");
         assert.deepEqual(c.capabilities, { adds: ["CHOWN", "IPC_LOCK", "SETGID", "SETUID"], drops: ["ALL"] });
         assert.deepEqual(c.securityOpts, ["no-new-privileges:true"]);
         assert.equal(c.memory, c.memorySwap);

@@ -278,6 +278,7 @@ describe("policies", () => {
                 "sys/auth": { capabilities: ["read"] },
                 "sys/auth/approle": { capabilities: ["create", "read", "update", "delete", "sudo"] },
                 "sys/auth/approle/tune": { capabilities: ["read", "update", "sudo"] },
+                "sys/mounts/auth/approle/tune": { capabilities: ["update"] },
                 "sys/policies/acl/bonito-backend": { capabilities: ["create", "read", "update", "delete"] },
                 "sys/policies/acl/snapshot-agent": { capabilities: ["create", "read", "update", "delete"] },
                 ...role("bonito-backend"),

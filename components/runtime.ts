@@ -1,0 +1,34 @@
+/**
+ * How a Vault or OpenBao server process starts inside its container, shared by the cluster nodes
+ * and the local transit unsealer.
+ *
+ * The container starts as root only to make fresh volume roots writable, then drops to the image's
+ * unprivileged account for good with su-exec. Root must be explicit: the hashicorp/vault image has
+ * no USER line, but openbao/openbao ends with `USER openbao`, under which the chown fails and the
+ * container restarts forever. su-exec changing the uid also clears every capability, so the
+ * server itself runs with none.
+ */
+import type { Engine } from "./config";
+
+/** The unprivileged account of the official images (alpine `adduser -S`: uid 100, gid 1000). */
+export const RUNTIME_USER: Record<Engine, { user: string; binary: string; uid: string; gid: string }> = {
+    vault: { user: "vault", binary: "vault", uid: "100", gid: "1000" },
+    openbao: { user: "openbao", binary: "bao", uid: "100", gid: "1000" },
+};
+
+/** The container's user: root, for the entrypoint's chown and su-exec only. */
+export const START_USER = "0:0";
+
+/** Capabilities the entrypoint needs (chown the volumes, switch user) plus IPC_LOCK; all else dropped. */
+export const START_CAPABILITIES = { adds: ["CHOWN", "IPC_LOCK", "SETGID", "SETUID"], drops: ["ALL"] };
+
+/**
+ * The entrypoint: chown the given volume roots to the runtime user, then exec the server as that
+ * user with the container's command as arguments. The image's own entrypoint is bypassed because
+ * hashicorp/vault's adds `-config=/vault/config` (the whole directory), which would load our file
+ * twice. No secret is ever part of it.
+ */
+export function dropRootEntrypoint(engine: Engine, writableDirs: readonly string[], label: string): string[] {
+    const { user, binary } = RUNTIME_USER[engine];
+    return ["/bin/sh", "-ec", `chown ${user}:${user} ${writableDirs.join(" ")} && exec su-exec ${user} ${binary} "$@"`, label];
+}
