@@ -30,5 +30,10 @@ export const START_CAPABILITIES = { adds: ["CHOWN", "IPC_LOCK", "SETGID", "SETUI
  */
 export function dropRootEntrypoint(engine: Engine, writableDirs: readonly string[], label: string): string[] {
     const { user, binary } = RUNTIME_USER[engine];
-    return ["/bin/sh", "-ec", `chown ${user}:${user} ${writableDirs.join(" ")} && exec su-exec ${user} ${binary} "$@"`, label];
+    return [
+        "/bin/sh",
+        "-ec",
+        `chown ${user}:${user} ${writableDirs.join(" ")} && exec su-exec ${user} ${binary} "$@"`,
+        label,
+    ];
 }
