@@ -6,12 +6,12 @@ import { AZ_ACCOUNT, AZ_BLOB_SERVICE, GCS_BUCKET, S3_VERSIONING, azureSide, s3Bu
 export const backupBucketVersioning: StackValidationPolicy = {
     name: "backup-bucket-versioning",
     description:
-        "Every backup bucket keeps versions: S3 versioning Enabled, GCS versioning enabled, Azure blob versioning on.",
+        "Every backup bucket keeps versions: S3 versioning Enabled, GCS versioning enabled (or a retention policy, which GCS does not allow beside versioning), Azure blob versioning on.",
     enforcementLevel: "mandatory",
     severity: "high",
     tags: ["backup", "seed-6"],
     remediationSteps:
-        'AWS: a BucketVersioning with versioningConfiguration.status "Enabled". GCP: versioning: { enabled: true }. Azure: BlobServiceProperties isVersioningEnabled: true.',
+        'AWS: a BucketVersioning with versioningConfiguration.status "Enabled". GCP: versioning: { enabled: true }, or a retentionPolicy (GCS refuses both together). Azure: BlobServiceProperties isVersioningEnabled: true.',
     validateStack: (args, report) => {
         for (const b of s3Buckets(args)) {
             const inline =
@@ -25,9 +25,16 @@ export const backupBucketVersioning: StackValidationPolicy = {
                     b.urn,
                 );
         }
-        for (const b of args.resources.filter((r) => r.type === GCS_BUCKET))
-            if (obj(b.props.versioning)?.enabled !== true)
-                report(`GCS bucket ${b.name} has no versioning; set versioning: { enabled: true }.`, b.urn);
+        // GCS refuses object versioning on a bucket with a retention policy; the policy itself then
+        // forbids delete and replace for the retention period, which is what versions protect here.
+        for (const b of args.resources.filter((r) => r.type === GCS_BUCKET)) {
+            const retention = Number(obj(b.props.retentionPolicy)?.retentionPeriod ?? 0);
+            if (obj(b.props.versioning)?.enabled !== true && !(retention > 0))
+                report(
+                    `GCS bucket ${b.name} has neither versioning nor a retention policy; set versioning: { enabled: true } or a retentionPolicy.`,
+                    b.urn,
+                );
+        }
         for (const a of args.resources.filter((r) => r.type === AZ_ACCOUNT)) {
             const on = azureSide(args, a, [AZ_BLOB_SERVICE]).some((s) => s.props.isVersioningEnabled === true);
             if (!on)

@@ -198,7 +198,8 @@ export function gcsBucket(over: Record<string, unknown> = {}): TestResource {
         name: "snapshots",
         props: {
             name: "bonito-snapshots",
-            versioning: { enabled: true },
+            // GCS refuses versioning beside a retention policy; the policy protects instead.
+            versioning: { enabled: false },
             retentionPolicy: { retentionPeriod: 30 * 86400, isLocked: true },
             publicAccessPrevention: "enforced",
             uniformBucketLevelAccess: true,

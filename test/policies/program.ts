@@ -20,7 +20,8 @@ export async function declaredResources(
     const built = buildProgram(undefined, { transformations: recorder.transformations }, { allowExampleKeys: true });
     // An output built from a value unknown during preview never resolves under mocks: wait for
     // each, but no longer than a moment.
-    const settleOr = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, 500))]);
+    const settleOr = (p: Promise<unknown>) =>
+        Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 500))]);
     await Promise.all(Object.values(built.outputs).map((o) => settleOr(valueOf(o as pulumi.Input<unknown>))));
     for (let i = 0; i < 30; i++) await new Promise((r) => setImmediate(r));
     // The mock monitor keeps each resource's state (inputs plus the provider outputs the mock

@@ -11,14 +11,15 @@ import { POLICIES } from "../../policies/policies";
 import { runPack, type TestResource } from "./harness";
 import { declaredResources } from "./program";
 
-export function describeStackPolicies(stack: string): void {
+export function describeStackPolicies(stack: string, overrides: Record<string, string> = {}): void {
     let resources: TestResource[] = [];
     let result: Awaited<ReturnType<typeof runPack>>;
     before(async () => {
-        resources = await declaredResources(stack);
+        resources = await declaredResources(stack, overrides);
         result = await runPack(POLICIES as never, resources, stack);
     });
-    describe(`policy pack on the committed ${stack} stack`, () => {
+    const what = Object.keys(overrides).length > 0 ? ` with ${JSON.stringify(overrides)}` : "";
+    describe(`policy pack on the committed ${stack} stack${what}`, () => {
         it("declares Vault servers for the pack to check", () => {
             assert.ok(resources.some((r) => r.type === "docker:index/container:Container"));
         });
