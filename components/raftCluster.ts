@@ -36,9 +36,6 @@ export function entrypoint(engine: Engine): string[] {
 
 export const COMMAND = ["server", `-config=${PATHS.config}`];
 
-/** See components/runtime.ts: what the entrypoint needs, nothing else. */
-export const CAPABILITIES = START_CAPABILITIES;
-
 export const ULIMITS = [
     { name: "core", soft: 0, hard: 0 },
     { name: "nofile", soft: 65536, hard: 65536 },
@@ -74,7 +71,6 @@ export class RaftCluster extends pulumi.ComponentResource {
     public readonly auditVolumes: docker.Volume[];
     /** Rendered server config per node (plain: it holds no secret). */
     public readonly serverConfigs: pulumi.Output<string>[];
-    public readonly imageRef: pulumi.Output<string>;
     /** One audit-log rotator per node. */
     public readonly rotators: AuditRotator[];
 
@@ -164,7 +160,7 @@ export class RaftCluster extends pulumi.ComponentResource {
                             ...(tls ? [`VAULT_CACERT=${PATHS.caCert}`] : []),
                         ]),
                     ),
-                    capabilities: CAPABILITIES,
+                    capabilities: START_CAPABILITIES,
                     securityOpts: ["no-new-privileges:true"],
                     ulimits: ULIMITS,
                     memory: cfg.memoryMb,
@@ -216,7 +212,6 @@ export class RaftCluster extends pulumi.ComponentResource {
             this.auditVolumes.push(audit);
             this.serverConfigs.push(serverConfig);
         }
-        this.imageRef = pulumi.output(cfg.image);
-        this.registerOutputs({ imageRef: this.imageRef });
+        this.registerOutputs({});
     }
 }

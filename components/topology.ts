@@ -27,7 +27,6 @@ export interface NodePlan {
     name: string;
     /** How other nodes and clients reach this node. */
     address: string;
-    dockerHost: string | undefined;
     containerName: string;
     dataVolumeName: string;
     auditVolumeName: string;
@@ -66,7 +65,6 @@ export function planNodes(cfg: CoreConfig & { stack: string }): NodePlan[] {
             index,
             name,
             address,
-            dockerHost: cfg.dockerHosts[index],
             containerName: dockerName(cfg, name),
             dataVolumeName: dockerName(cfg, name, "data"),
             auditVolumeName: dockerName(cfg, name, "audit"),

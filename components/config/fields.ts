@@ -178,4 +178,3 @@ export function secretText(opts: { pattern?: RegExp; describe?: string } = {}) {
 
 export const PEM_CERT = /^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/;
 export const PEM_KEY = /^-----BEGIN ((RSA|EC) )?PRIVATE KEY-----[\s\S]+-----END ((RSA|EC) )?PRIVATE KEY-----\s*$/;
-export const PEM_PUBLIC_KEY_BLOCK = /-----BEGIN PGP PUBLIC KEY BLOCK-----/;

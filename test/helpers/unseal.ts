@@ -3,7 +3,7 @@
  * short config keys on a stand-in Docker network, under the mock runtime the caller installed.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { settle, type MockRun } from "./mocks";
+import { settle, valueOf, type MockRun } from "./mocks";
 
 export async function buildUnsealKey(
     name: string,
@@ -35,4 +35,12 @@ export function childrenOf(run: MockRun, prefix: string): string[] {
     return run.resources
         .filter((r) => r.name.startsWith(`${prefix}-`) && r.name !== `${prefix}-net`)
         .map((r) => `${r.type} ${r.name}`);
+}
+
+/** Build the whole program under the installed mocks and return every node's rendered server config. */
+export async function programServerConfigs(): Promise<string[]> {
+    const { buildProgram } = await import("../../program");
+    const { platform } = buildProgram();
+    await settle(platform);
+    return Promise.all(platform.cluster.serverConfigs.map((c) => valueOf(c)));
 }

@@ -11,20 +11,12 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { SEAL_CREDENTIAL_FIELDS } from "../../components/seal";
-import {
-    isSecretInput,
-    optionRecorder,
-    setupMocks,
-    settle,
-    stackConfig,
-    valueOf,
-    type MockRun,
-} from "../helpers/mocks";
-import { buildUnsealKey, childrenOf } from "../helpers/unseal";
+import { awsKeyPolicy } from "../../components/unseal/policies";
+import { isSecretInput, optionRecorder, setupMocks, stackConfig, valueOf, type MockRun } from "../helpers/mocks";
+import { buildUnsealKey, childrenOf, programServerConfigs } from "../helpers/unseal";
 
 const run: MockRun = setupMocks("staging", stackConfig("staging", { cloud: "aws", awsRegion: "eu-west-1" }));
 const recorder = optionRecorder();
-const ACCOUNT_ROOT = "arn:aws:iam::123456789012:root";
 const KMS_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"];
 
 async function build(name: string, extra: Record<string, string>) {
@@ -72,41 +64,16 @@ describe("aws, role identity (default)", () => {
     });
 
     it("key policy, whole: the account administers without Encrypt/Decrypt, only the role uses", () => {
-        assert.deepEqual(json(run.byName("r-kms-key").inputs.policy), {
-            Version: "2012-10-17",
-            Statement: [
-                {
-                    Sid: "AccountAdministersKey",
-                    Effect: "Allow",
-                    Principal: { AWS: ACCOUNT_ROOT },
-                    Action: [
-                        "kms:CancelKeyDeletion",
-                        "kms:Create*",
-                        "kms:Delete*",
-                        "kms:Describe*",
-                        "kms:Disable*",
-                        "kms:Enable*",
-                        "kms:Get*",
-                        "kms:List*",
-                        "kms:Put*",
-                        "kms:Revoke*",
-                        "kms:RotateKeyOnDemand",
-                        "kms:ScheduleKeyDeletion",
-                        "kms:TagResource",
-                        "kms:UntagResource",
-                        "kms:Update*",
-                    ],
-                    Resource: "*",
-                },
-                {
-                    Sid: "VaultIdentityUsesKey",
-                    Effect: "Allow",
-                    Principal: { AWS: "arn:aws:iam::123456789012:r-identity" },
-                    Action: KMS_ACTIONS,
-                    Resource: "*",
-                },
-            ],
-        });
+        // The renderer's output is pinned exactly in test/unit/unseal-policies.test.ts; here: the key
+        // receives exactly that document, naming this account and this stack's role.
+        assert.deepEqual(
+            json(run.byName("r-kms-key").inputs.policy),
+            awsKeyPolicy({
+                partition: "aws",
+                accountId: "123456789012",
+                identityArn: "arn:aws:iam::123456789012:r-identity",
+            }),
+        );
     });
 
     it("role: assumable by EC2 only; its policy is exactly the three actions on the key's ARN", () => {
@@ -181,10 +148,7 @@ describe("aws, user identity and adopted key", () => {
 
 describe("aws, whole staging program", () => {
     it("renders the awskms stanza into every node's config; no credential in configs, commands or plain env", async () => {
-        const { buildProgram } = await import("../../program");
-        const { platform } = buildProgram();
-        await settle(platform);
-        const configs = await Promise.all(platform.cluster.serverConfigs.map((c) => valueOf(c)));
+        const configs = await programServerConfigs();
         assert.equal(configs.length, 3);
         for (const c of configs) {
             assert.deepEqual(JSON.parse(c).seal, {

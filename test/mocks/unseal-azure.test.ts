@@ -10,8 +10,8 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { optionRecorder, setupMocks, settle, stackConfig, valueOf, type MockRun } from "../helpers/mocks";
-import { buildUnsealKey, childrenOf } from "../helpers/unseal";
+import { optionRecorder, setupMocks, stackConfig, valueOf, type MockRun } from "../helpers/mocks";
+import { buildUnsealKey, childrenOf, programServerConfigs } from "../helpers/unseal";
 
 const AZ = {
     azureLocation: "westeurope",
@@ -163,10 +163,7 @@ describe("azure, existing service principal, adopted key", () => {
 
 describe("azure, whole staging program", () => {
     it("renders the azurekeyvault stanza into every node's config, and loads no aws or gcp module", async () => {
-        const { buildProgram } = await import("../../program");
-        const { platform } = buildProgram();
-        await settle(platform);
-        const configs = await Promise.all(platform.cluster.serverConfigs.map((c) => valueOf(c)));
+        const configs = await programServerConfigs();
         assert.equal(configs.length, 3);
         for (const c of configs) {
             assert.deepEqual(JSON.parse(c).seal, {

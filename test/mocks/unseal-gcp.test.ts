@@ -9,8 +9,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { optionRecorder, setupMocks, settle, stackConfig, valueOf, type MockRun } from "../helpers/mocks";
-import { buildUnsealKey, childrenOf } from "../helpers/unseal";
+import { optionRecorder, setupMocks, stackConfig, valueOf, type MockRun } from "../helpers/mocks";
+import { buildUnsealKey, childrenOf, programServerConfigs } from "../helpers/unseal";
 
 const GCP = { gcpProject: "acme-vault", gcpLocation: "europe-west1" };
 const run: MockRun = setupMocks("staging", stackConfig("staging", { cloud: "gcp", ...GCP }));
@@ -117,10 +117,7 @@ describe("gcp, service-account key (nodes outside GCP)", () => {
 
 describe("gcp, whole staging program", () => {
     it("renders the gcpckms stanza into every node's config (no credentials), and loads no aws or azure module", async () => {
-        const { buildProgram } = await import("../../program");
-        const { platform } = buildProgram();
-        await settle(platform);
-        const configs = await Promise.all(platform.cluster.serverConfigs.map((c) => valueOf(c)));
+        const configs = await programServerConfigs();
         assert.equal(configs.length, 3);
         for (const c of configs) {
             assert.deepEqual(JSON.parse(c).seal, {

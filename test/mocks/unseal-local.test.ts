@@ -11,8 +11,8 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { optionRecorder, setupMocks, settle, stackConfig, valueOf, type MockRun } from "../helpers/mocks";
-import { buildUnsealKey } from "../helpers/unseal";
+import { optionRecorder, setupMocks, stackConfig, valueOf, type MockRun } from "../helpers/mocks";
+import { buildUnsealKey, programServerConfigs } from "../helpers/unseal";
 
 const run: MockRun = setupMocks("local", stackConfig("local", {}));
 const recorder = optionRecorder();
@@ -118,10 +118,7 @@ describe("local transit unsealer", () => {
 
 describe("local, whole program", () => {
     it("renders the transit stanza into every node's config, and loads no cloud SDK", async () => {
-        const { buildProgram } = await import("../../program");
-        const { platform } = buildProgram();
-        await settle(platform);
-        const configs = await Promise.all(platform.cluster.serverConfigs.map((c) => valueOf(c)));
+        const configs = await programServerConfigs();
         assert.equal(configs.length, 3);
         for (const c of configs) {
             assert.deepEqual(JSON.parse(c).seal, {
