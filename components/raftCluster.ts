@@ -171,9 +171,14 @@ export class RaftCluster extends pulumi.ComponentResource {
                     volumes: [
                         { volumeName: data.name, containerPath: PATHS.data },
                         { volumeName: audit.name, containerPath: PATHS.audit },
-                        // The syslog audit device writes to the host's syslog socket.
-                        ...(cfg.audit.second === "syslog" ? [{ hostPath: "/dev/log", containerPath: "/dev/log" }] : []),
                     ],
+                    // The syslog audit device writes to the host's syslog socket. A `mounts` bind (not a
+                    // `volumes` hostPath) makes Docker refuse the container when the host has no /dev/log
+                    // ("bind source path does not exist") instead of creating an empty folder there, which
+                    // would leave the device failing at enable time and the host's syslog broken.
+                    ...(cfg.audit.second === "syslog"
+                        ? { mounts: [{ type: "bind", source: "/dev/log", target: "/dev/log" }] }
+                        : {}),
                     uploads,
                     ports: node.ports.map((p) => ({
                         internal: p.internal,

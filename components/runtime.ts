@@ -23,17 +23,20 @@ export const START_USER = "0:0";
 export const START_CAPABILITIES = { adds: ["CHOWN", "IPC_LOCK", "SETGID", "SETUID"], drops: ["ALL"] };
 
 /**
- * The entrypoint: chown the given volume roots to the runtime user, then exec the server as that
+ * The entrypoint: chown the given volume roots to the runtime user, close them to everyone else as
+ * that user (0700: `vault operator diagnose` flags a Raft folder others can read; root without
+ * CAP_FOWNER may not chmod a folder it no longer owns, as on every restart), then exec the server as that
  * user with the container's command as arguments. The image's own entrypoint is bypassed because
  * hashicorp/vault's adds `-config=/vault/config` (the whole directory), which would load our file
  * twice. No secret is ever part of it.
  */
 export function dropRootEntrypoint(engine: Engine, writableDirs: readonly string[], label: string): string[] {
     const { user, binary } = RUNTIME_USER[engine];
+    const dirs = writableDirs.join(" ");
     return [
         "/bin/sh",
         "-ec",
-        `chown ${user}:${user} ${writableDirs.join(" ")} && exec su-exec ${user} ${binary} "$@"`,
+        `chown ${user}:${user} ${dirs} && su-exec ${user} chmod 0700 ${dirs} && exec su-exec ${user} ${binary} "$@"`,
         label,
     ];
 }

@@ -9,7 +9,7 @@ import { DURATION, boolean, duration, durationSeconds, integer, oneOf, stringLis
 import { isExamplePgpKey } from "./exampleKeys";
 import type { ConfigSection } from "./section";
 
-export type AuditSecondDevice = "syslog" | "socket";
+export type AuditSecondDevice = "syslog" | "socket" | "file";
 export type AuditSocketType = "tcp" | "udp" | "unix";
 
 export interface RecoveryConfig {
@@ -138,10 +138,10 @@ export const settingsSection: ConfigSection<SettingsConfig, CoreConfig> = {
             default: "[] (required on prod)",
         },
         auditSecondDevice: {
-            schema: oneOf(["syslog", "socket"] as const, "syslog"),
+            schema: oneOf(["syslog", "socket", "file"] as const, "syslog"),
             type: "string",
             description:
-                "Second audit device beside the file device: syslog (tag vault, facility AUTH, needs the host's /dev/log) or socket (auditSocketAddress).",
+                "Second audit device beside the file device: syslog (tag vault, facility AUTH; the Docker host must have /dev/log, or the node container is refused), socket (auditSocketAddress), or file (a second file on the audit volume, for hosts without syslog such as Docker Desktop).",
             default: "syslog",
         },
         auditSocketAddress: {

@@ -22,6 +22,8 @@ export interface AuditDevice {
 /** Where each node's audit volume is mounted in the Vault container. */
 export const AUDIT_DIR = "/vault/audit";
 export const AUDIT_FILE = `${AUDIT_DIR}/audit.log`;
+/** The second file device's file (auditSecondDevice: file), rotated together with the first. */
+export const AUDIT_MIRROR_FILE = `${AUDIT_DIR}/audit-mirror.log`;
 
 const HMAC_ON = { log_raw: "false", hmac_accessor: "true", format: "json" } as const;
 
@@ -34,26 +36,35 @@ export function renderAuditDevices(settings: { audit: AuditConfig }): AuditDevic
             "Every request and response, HMAC-hashed, on the node's audit volume (rotated by the audit rotator).",
         options: { file_path: AUDIT_FILE, mode: "0600", ...HMAC_ON },
     };
+    const mirror: AuditDevice = {
+        type: "file",
+        path: "file-mirror",
+        description:
+            "Second device: a second file on the audit volume, for Docker hosts without syslog (rotated with the first).",
+        options: { file_path: AUDIT_MIRROR_FILE, mode: "0600", ...HMAC_ON },
+    };
     const second: AuditDevice =
-        a.second === "syslog"
-            ? {
-                  type: "syslog",
-                  path: "syslog",
-                  description: "Second device (seed §3): local syslog, tag vault, facility AUTH.",
-                  options: { tag: "vault", facility: "AUTH", ...HMAC_ON },
-              }
-            : {
-                  type: "socket",
-                  path: "socket",
-                  description: "Second device: the log shipper.",
-                  options: {
-                      address: a.socketAddress ?? "",
-                      socket_type: a.socketType,
-                      // A shipper that stalls must not hold requests for long; the file device still records them.
-                      write_timeout: "2s",
-                      ...HMAC_ON,
-                  },
-              };
+        a.second === "file"
+            ? mirror
+            : a.second === "syslog"
+              ? {
+                    type: "syslog",
+                    path: "syslog",
+                    description: "Second device (seed §3): local syslog, tag vault, facility AUTH.",
+                    options: { tag: "vault", facility: "AUTH", ...HMAC_ON },
+                }
+              : {
+                    type: "socket",
+                    path: "socket",
+                    description: "Second device: the log shipper.",
+                    options: {
+                        address: a.socketAddress ?? "",
+                        socket_type: a.socketType,
+                        // A shipper that stalls must not hold requests for long; the file device still records them.
+                        write_timeout: "2s",
+                        ...HMAC_ON,
+                    },
+                };
     return [file, second];
 }
 
@@ -64,12 +75,15 @@ export function renderAuditDevices(settings: { audit: AuditConfig }): AuditDevic
  * rotated files older than the retention.
  */
 export function renderAuditRotatorScript(
-    a: Pick<AuditConfig, "rotateSizeMb" | "rotateMaxAgeHours" | "retentionDays">,
+    a: Pick<AuditConfig, "rotateSizeMb" | "rotateMaxAgeHours" | "retentionDays"> & { second?: AuditConfig["second"] },
     checkSeconds = 60,
 ): string {
+    // With a second file device, both files rotate in the same step (one SIGHUP reopens both).
+    const mirror = a.second === "file";
     return [
         "set -u",
         `LOG=${AUDIT_FILE}`,
+        ...(mirror ? [`MIRROR=${AUDIT_MIRROR_FILE}`] : []),
         `MAX_BYTES=${a.rotateSizeMb * 1024 * 1024}`,
         `MAX_AGE=${a.rotateMaxAgeHours * 3600}`,
         `KEEP_DAYS=${a.retentionDays}`,
@@ -81,16 +95,21 @@ export function renderAuditRotatorScript(
         '  [ -f "$LOG" ] && size=$(stat -c %s "$LOG")',
         '  if [ "$size" -ge "$MAX_BYTES" ] || { [ "$size" -gt 0 ] && [ $((now - last)) -ge "$MAX_AGE" ]; }; then',
         '    dest="$LOG.$(date -u +%Y%m%dT%H%M%SZ)"',
+        ...(mirror ? ['    mdest="$MIRROR.${dest##*.}"'] : []),
         '    if mv "$LOG" "$dest"; then',
+        ...(mirror ? ['      [ -f "$MIRROR" ] && mv "$MIRROR" "$mdest"'] : []),
         // Signal the server process itself; PID 1 (tini, the container init) forwards SIGHUP when it is not found.
         "      pid=$(pidof vault bao 2>/dev/null | cut -d' ' -f1)",
         '      kill -HUP "${pid:-1}" || echo "audit-rotator: SIGHUP failed" >&2',
         '      sleep 5 && gzip "$dest"',
+        ...(mirror ? ['      [ -f "$mdest" ] && gzip "$mdest"'] : []),
         '      echo "audit-rotator: rotated to $dest.gz"',
         "    fi",
         "    last=$now",
         "  fi",
-        `  find ${AUDIT_DIR} -name 'audit.log.*' -type f -mtime +$((KEEP_DAYS - 1)) -exec rm -f {} +`,
+        mirror
+            ? `  find ${AUDIT_DIR} \\( -name 'audit.log.*' -o -name 'audit-mirror.log.*' \\) -type f -mtime +$((KEEP_DAYS - 1)) -exec rm -f {} +`
+            : `  find ${AUDIT_DIR} -name 'audit.log.*' -type f -mtime +$((KEEP_DAYS - 1)) -exec rm -f {} +`,
         '  sleep "$INTERVAL"',
         "done",
         "",

@@ -84,13 +84,17 @@ export function backendRole(s: Pick<SettingsConfig, "approle">): ApproleRole {
  * holder logs in again when its token runs out, and the secret ID is a credential of the stack,
  * kept as a Pulumi secret.
  */
-function machineRole(mount: string, name: string, policy: string): ApproleRole {
+function machineRole(
+    mount: string,
+    name: string,
+    policy: string,
+    ttl: { token_ttl: number; token_max_ttl: number } = { token_ttl: 900, token_max_ttl: 3600 },
+): ApproleRole {
     return {
         mount,
         name,
         token_policies: [policy],
-        token_ttl: 900,
-        token_max_ttl: 3600,
+        ...ttl,
         token_type: "service",
         token_num_uses: 0,
         token_bound_cidrs: [],
@@ -106,9 +110,20 @@ export function snapshotAgentRole(): ApproleRole {
     return machineRole(NAMES.approleMount, NAMES.snapshotRole, NAMES.snapshotPolicy);
 }
 
+/**
+ * How long Pulumi's admin token lives: the @pulumi/vault provider logs in once per run (authLogin,
+ * skipChildToken) and never renews, and the engine configures it early in a run, before slow steps
+ * such as image pulls and a rolling replacement of every node. Two hours outlives the longest
+ * realistic run; the token is not renewable past it and is useless without the admin policy's paths.
+ */
+export const ADMIN_TOKEN_TTL_SECONDS = 7200;
+
 /** Pulumi's identity: the @pulumi/vault provider logs in on each run and keeps no long-lived token. */
 export function adminRole(): ApproleRole {
-    return machineRole(NAMES.adminMount, NAMES.adminRole, NAMES.adminPolicy);
+    return machineRole(NAMES.adminMount, NAMES.adminRole, NAMES.adminPolicy, {
+        token_ttl: ADMIN_TOKEN_TTL_SECONDS,
+        token_max_ttl: ADMIN_TOKEN_TTL_SECONDS,
+    });
 }
 
 export function renderAutopilot(s: Pick<SettingsConfig, "autopilot">): AutopilotSettings {

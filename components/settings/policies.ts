@@ -31,16 +31,19 @@ export const AUTOPILOT_PATH = "sys/storage/raft/autopilot/configuration";
 /**
  * The Bonito backend: the seed's grants plus `delete` on `<mount>/metadata/*`, because the backend's
  * client deletes a secret with `DELETE <mount>/metadata/<path>` (all versions and metadata), which
- * the seed's list/read would refuse. The explicit `*` deny documents intent; renew-self and
- * lookup-self still work because the default policy names those exact paths, and the most
- * specific matching path wins.
+ * the seed's list/read would refuse.
+ *
+ * No `path "*" { deny }` (the seed has one): Vault already denies whatever no rule grants, and a
+ * catch-all deny is not inert. For a LIST, Vault also checks the path without its trailing slash,
+ * so `LIST <mount>/metadata/` is matched against `<mount>/metadata`, which only `*` matches: the
+ * deny then refuses listing the mount's root (and the default policy's `LIST cubbyhole/`). Proven
+ * on Vault 1.21.1 in test/conformance.
  */
 export function renderBackendPolicy(mount: string): PolicyDocument {
     return {
         path: {
             [`${mount}/data/*`]: { capabilities: ["create", "read", "update"] },
             [`${mount}/metadata/*`]: { capabilities: ["read", "list", "delete"] },
-            "*": { capabilities: ["deny"] },
         },
     };
 }

@@ -168,7 +168,10 @@ function createVaultSettings(name: string, self: VaultSettings, args: VaultSetti
                   ),
           )
         : [];
-    const after = { ...on, dependsOn: audits };
+    // Everything else waits for the first (file) device only, so every change is recorded; a second
+    // device that fails to enable (syslog without the host's /dev/log) then fails alone instead of
+    // taking every later setting down with it.
+    const after = { ...on, dependsOn: audits.slice(0, 1) };
 
     const mount = new vault.Mount(
         `${name}-kv`,
@@ -198,7 +201,7 @@ function createVaultSettings(name: string, self: VaultSettings, args: VaultSetti
             r.name,
             new vault.approle.AuthBackendRole(`${name}-role-${r.name}`, roleArgs(r, approle.path), {
                 ...on,
-                dependsOn: [...audits, ...policies],
+                dependsOn: [...audits.slice(0, 1), ...policies],
             }),
         ]),
     );

@@ -101,7 +101,7 @@ describe("RaftCluster", () => {
             assert.deepEqual(inputs.entrypoints, [
                 "/bin/sh",
                 "-ec",
-                'chown vault:vault /vault/data /vault/audit && exec su-exec vault vault "$@"',
+                'chown vault:vault /vault/data /vault/audit && su-exec vault chmod 0700 /vault/data /vault/audit && exec su-exec vault vault "$@"',
                 "bonito-vault-entrypoint",
             ]);
             // Root only until su-exec: explicit, because openbao/openbao's image ends with USER openbao.
@@ -134,9 +134,11 @@ describe("RaftCluster", () => {
             assert.deepEqual(inputs.volumes, [
                 { volumeName: node.dataVolumeName, containerPath: "/vault/data" },
                 { volumeName: node.auditVolumeName, containerPath: "/vault/audit" },
-                // The default second audit device is syslog, through the host's socket.
-                { hostPath: "/dev/log", containerPath: "/dev/log" },
             ]);
+            // The default second audit device is syslog, through the host's socket: a `mounts` bind,
+            // which Docker refuses when the host has no /dev/log (a `volumes` hostPath would create an
+            // empty folder there, and the device would fail only when Vault enables it).
+            assert.deepEqual(inputs.mounts, [{ type: "bind", source: "/dev/log", target: "/dev/log" }]);
             assert.deepEqual(inputs.ports, [{ internal: 8200, external: 8200 + i, ip: "127.0.0.1", protocol: "tcp" }]);
             assert.deepEqual(inputs.networksAdvanced, [{ name: "bonito-vault-local", aliases: [node.name, "vault"] }]);
             assert.equal(inputs.hostname, node.name);

@@ -11,11 +11,12 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { setupMocks, settle, valueOf, type MockRun } from "../helpers/mocks";
+import { optionRecorder, setupMocks, settle, valueOf, type MockRun } from "../helpers/mocks";
 
 const BASE = { "bonito-vault:cloud": "local", "bonito-vault:image": "hashicorp/vault:1.21.1" };
 const CA = "-----BEGIN CERTIFICATE-----\nMOCK-CA\n-----END CERTIFICATE-----\n";
 const run: MockRun = setupMocks("local", BASE);
+const recorder = optionRecorder();
 
 let built: Awaited<ReturnType<typeof build>>;
 
@@ -25,7 +26,11 @@ async function build() {
     const { AuditRotator } = await import("../../components/settings/auditRotator");
     const { renderVaultSettings } = await import("../../components/settings/plan");
     const config = loadConfig("local", BASE);
-    const settings = new VaultSettings("t-settings", { config, caCert: CA });
+    const settings = new VaultSettings(
+        "t-settings",
+        { config, caCert: CA },
+        { transformations: recorder.transformations },
+    );
     const rotator = new AuditRotator("t-rot-0", {
         image: "hashicorp/vault:1.21.1",
         vaultContainerName: "bonito-vault-vault-0",
@@ -54,6 +59,25 @@ const T = {
 };
 
 describe("VaultSettings on local (vault engine)", () => {
+    it("makes every later setting wait for the first (file) audit device only, so a failing second device fails alone", async () => {
+        const deps = async (name: string) => {
+            const d = recorder.opts.get(name)?.dependsOn;
+            const list = (Array.isArray(d) ? d : d ? [d] : []) as pulumi.Resource[];
+            return (await Promise.all(list.map((r) => valueOf(r.urn)))).map((u) => u.split("::").pop());
+        };
+        const file = "t-settings-audit-file";
+        for (const name of [
+            "t-settings-kv",
+            "t-settings-approle",
+            "t-settings-policy-bonito-backend",
+            "t-settings-autopilot",
+        ])
+            assert.deepEqual(await deps(name), [file], name);
+        const roleDeps = await deps("t-settings-role-bonito-backend");
+        assert.equal(roleDeps[0], file);
+        assert.ok(!roleDeps.includes("t-settings-audit-syslog"));
+    });
+
     it("declares two audit devices through the API: file with HMAC on, and syslog tag vault facility AUTH", () => {
         const audits = run.ofType(T.audit).map((r) => r.inputs);
         assert.equal(audits.length, 2);
@@ -97,7 +121,6 @@ describe("VaultSettings on local (vault engine)", () => {
                 path: {
                     "bonito/data/*": { capabilities: ["create", "read", "update"] },
                     "bonito/metadata/*": { capabilities: ["read", "list", "delete"] },
-                    "*": { capabilities: ["deny"] },
                 },
             },
             "snapshot-agent": { path: { "sys/storage/raft/snapshot": { capabilities: ["read"] } } },
@@ -193,8 +216,9 @@ describe("VaultSettings on local (vault engine)", () => {
         assert.deepEqual(JSON.parse(String(h.inputs.policy)), built.plan.admin.policy);
         assert.deepEqual(h.inputs.role, {
             token_policies: ["pulumi-admin"],
-            token_ttl: 900,
-            token_max_ttl: 3600,
+            // Two hours: the provider logs in once per run and never renews (README "Pulumi's identity").
+            token_ttl: 7200,
+            token_max_ttl: 7200,
             token_type: "service",
             token_num_uses: 0,
             token_bound_cidrs: [],

@@ -14,7 +14,7 @@ describe("server entrypoint", () => {
         assert.deepEqual(entrypoint("vault"), [
             "/bin/sh",
             "-ec",
-            'chown vault:vault /vault/data /vault/audit && exec su-exec vault vault "$@"',
+            'chown vault:vault /vault/data /vault/audit && su-exec vault chmod 0700 /vault/data /vault/audit && exec su-exec vault vault "$@"',
             "bonito-vault-entrypoint",
         ]);
     });
@@ -23,7 +23,7 @@ describe("server entrypoint", () => {
         assert.deepEqual(entrypoint("openbao"), [
             "/bin/sh",
             "-ec",
-            'chown openbao:openbao /vault/data /vault/audit && exec su-exec openbao bao "$@"',
+            'chown openbao:openbao /vault/data /vault/audit && su-exec openbao chmod 0700 /vault/data /vault/audit && exec su-exec openbao bao "$@"',
             "bonito-vault-entrypoint",
         ]);
     });

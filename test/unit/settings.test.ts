@@ -225,7 +225,6 @@ describe("policies", () => {
                     path: {
                         "bonito/data/*": { capabilities: ["create", "read", "update"] },
                         "bonito/metadata/*": { capabilities: ["read", "list", "delete"] },
-                        "*": { capabilities: ["deny"] },
                     },
                 },
                 null,
@@ -239,7 +238,6 @@ describe("policies", () => {
             path: {
                 "team-kv/data/*": { capabilities: ["create", "read", "update"] },
                 "team-kv/metadata/*": { capabilities: ["read", "list", "delete"] },
-                "*": { capabilities: ["deny"] },
             },
         });
         const text = policyText(renderBackendPolicy("team-kv"));
@@ -333,13 +331,16 @@ describe("AppRole data", () => {
         });
     });
 
-    it("gives Pulumi's admin role 15-minute tokens (1h max) on its own mount", () => {
+    it("gives Pulumi's admin role 2-hour tokens on its own mount: the provider logs in once per run and never renews", () => {
         const plan = renderVaultSettings(loadConfig("local", BASE));
         assert.equal(plan.admin.mount, "pulumi-admin");
+        // A 15-minute token (the old value) expired half-way through a run that pulls images and
+        // replaces three nodes before it manages Vault resources: 403s after the cluster changed.
         assert.deepEqual(
             [plan.admin.role.token_policies, plan.admin.role.token_ttl, plan.admin.role.token_max_ttl],
-            [["pulumi-admin"], 900, 3600],
+            [["pulumi-admin"], 7200, 7200],
         );
+        assert.equal(plan.roles.find((r) => r.name === "snapshot-agent")?.token_ttl, 900);
         assert.deepEqual(
             plan.roles.map((r) => [r.mount, r.name]),
             [
@@ -383,6 +384,70 @@ describe("audit devices", () => {
                 format: "json",
             },
         });
+    });
+
+    it("renders file + a second file on the audit volume for hosts without syslog", () => {
+        const c = loadConfig("local", { ...BASE, "bonito-vault:auditSecondDevice": "file" });
+        assert.deepEqual(renderAuditDevices(c), [
+            renderAuditDevices(loadConfig("local", BASE))[0],
+            {
+                type: "file",
+                path: "file-mirror",
+                description:
+                    "Second device: a second file on the audit volume, for Docker hosts without syslog (rotated with the first).",
+                options: {
+                    file_path: "/vault/audit/audit-mirror.log",
+                    mode: "0600",
+                    log_raw: "false",
+                    hmac_accessor: "true",
+                    format: "json",
+                },
+            },
+        ]);
+    });
+
+    it("refuses an unknown second audit device, naming the allowed values", () => {
+        assert.throws(
+            () => loadConfig("local", { ...BASE, "bonito-vault:auditSecondDevice": "journald" }),
+            (e: Error) =>
+                e.message.includes(
+                    'bonito-vault:auditSecondDevice must be one of syslog, socket, file (got "journald")',
+                ),
+        );
+    });
+
+    it("rotates the second file in the same step as the first (one SIGHUP), and expires both", () => {
+        const script = renderAuditRotatorScript({
+            rotateSizeMb: 100,
+            rotateMaxAgeHours: 24,
+            retentionDays: 14,
+            second: "file",
+        });
+        const lines = script.split("\n");
+        assert.equal(lines[2], "MIRROR=/vault/audit/audit-mirror.log");
+        const mv = lines.indexOf('    if mv "$LOG" "$dest"; then');
+        assert.deepEqual(lines.slice(mv - 1, mv + 8), [
+            '    mdest="$MIRROR.${dest##*.}"',
+            '    if mv "$LOG" "$dest"; then',
+            '      [ -f "$MIRROR" ] && mv "$MIRROR" "$mdest"',
+            "      pid=$(pidof vault bao 2>/dev/null | cut -d' ' -f1)",
+            '      kill -HUP "${pid:-1}" || echo "audit-rotator: SIGHUP failed" >&2',
+            '      sleep 5 && gzip "$dest"',
+            '      [ -f "$mdest" ] && gzip "$mdest"',
+            '      echo "audit-rotator: rotated to $dest.gz"',
+            "    fi",
+        ]);
+        assert.ok(
+            lines.includes(
+                "  find /vault/audit \\( -name 'audit.log.*' -o -name 'audit-mirror.log.*' \\) -type f -mtime +$((KEEP_DAYS - 1)) -exec rm -f {} +",
+            ),
+        );
+        // Without the mirror the script is the single-file one (pinned exactly below).
+        assert.ok(
+            !renderAuditRotatorScript({ rotateSizeMb: 100, rotateMaxAgeHours: 24, retentionDays: 14 }).includes(
+                "MIRROR",
+            ),
+        );
     });
 
     it("never renders log_raw true, for either engine", () => {
