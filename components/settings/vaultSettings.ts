@@ -73,7 +73,7 @@ function caCertFile(stack: string, pem: string): string {
 export class VaultSettings extends pulumi.ComponentResource {
     /** The plain settings this component declared (for `npm run render` and the conformance tier). */
     readonly plan: VaultSettingsPlan;
-    /** Secret: VAULT_ADDR, VAULT_ROLE_ID, VAULT_SECRET_ID or VAULT_WRAPPED_SECRET_ID, VAULT_CACERT, VAULT_MOUNT. */
+    /** Secret: VAULT_ADDR, VAULT_ROLE_ID, VAULT_SECRET_ID or VAULT_WRAPPED_SECRET_ID, VAULT_CACERT (a path), VAULT_CACERT_BYTES (the PEM), VAULT_MOUNT. */
     readonly backendEnv: pulumi.Output<Record<string, string>>;
     readonly kvMount: pulumi.Output<string>;
     /** Secret (half of a credential): the backups area's snapshot agent role ID on `approle/`. */
@@ -247,6 +247,7 @@ function createVaultSettings(name: string, self: VaultSettings, args: VaultSetti
                     secret,
                     wrapped: !!wrappingTtl,
                     caCert: ca,
+                    caCertPath: cfg.backendCaCertPath,
                     mount: mountPath,
                 }),
             ),
