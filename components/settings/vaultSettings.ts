@@ -8,11 +8,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
-import * as crypto from "node:crypto";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import type { StackConfig } from "../config";
+import { providerCaCertFile } from "./caFile";
 import { renderBackendEnv, renderVaultSettings, type ApproleRole, type VaultSettingsPlan } from "./plan";
 import { NAMES, policyText } from "./policies";
 import { VaultHandover, VaultInit } from "./vaultInit";
@@ -55,19 +52,6 @@ export function roleArgs(r: ApproleRole, backend: pulumi.Input<string>): vault.a
 /** Where the provider logs in as Pulumi's admin AppRole. */
 export function adminLoginPath(plan: VaultSettingsPlan): string {
     return `auth/${plan.admin.mount}/login`;
-}
-
-/**
- * The provider needs the CA as a file. Content-addressed under the OS temp directory, so the path
- * (which the provider keeps in state) stays the same while the CA does.
- */
-function caCertFile(stack: string, pem: string): string {
-    const hash = crypto.createHash("sha256").update(pem).digest("hex").slice(0, 16);
-    const dir = path.join(os.tmpdir(), "bonito-vault");
-    const file = path.join(dir, `${stack}-ca-${hash}.pem`);
-    fs.mkdirSync(dir, { recursive: true });
-    if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== pem) fs.writeFileSync(file, pem, { mode: 0o644 });
-    return file;
 }
 
 export class VaultSettings extends pulumi.ComponentResource {
@@ -140,7 +124,8 @@ function createVaultSettings(name: string, self: VaultSettings, args: VaultSetti
             address: cfg.adminAddr,
             ...(tls
                 ? {
-                      caCertFile: pulumi.output(args.caCert).apply((pem) => caCertFile(cfg.stack, pem)),
+                      // A path below the project, kept in state; `npm run ca-file` recreates it (caFile.ts).
+                      caCertFile: pulumi.output(args.caCert).apply((pem) => providerCaCertFile(cfg.stack, pem)),
                       tlsServerName: cfg.adminTlsServerName,
                   }
                 : {}),
