@@ -16,6 +16,8 @@ export const cloud = outputs.cloud;
 export const sealType = outputs.sealType;
 export const unsealKeyId = outputs.unsealKeyId;
 export const unsealIdentity = outputs.unsealIdentity;
+/** Steps on the Docker hosts that Pulumi cannot take (aws role: attach the instance profile, IMDSv2 hop limit 2). */
+export const unsealHostSteps = outputs.unsealHostSteps;
 export const kvMount = outputs.kvMount;
 /** Secret. `pulumi stack output backendEnv --show-secrets` (README shows the dotenv form). */
 export const backendEnv = outputs.backendEnv;

@@ -49,6 +49,8 @@ export function buildProgram(
             sealType: unseal.stanza.apply((s) => s.type),
             unsealKeyId: unseal.keyId,
             unsealIdentity: unseal.identity,
+            /** What to do on the Docker hosts before Vault can unseal (aws role: instance profile, IMDS hop limit 2). */
+            unsealHostSteps: unseal.hostSteps ?? pulumi.output([] as string[]),
             kvMount: platform.settings.kvMount,
             /** Secret: paste into the backend's deployment (README shows the dotenv command). */
             backendEnv: platform.settings.backendEnv,

@@ -44,6 +44,11 @@ export interface SealDelivery {
     keyId: pulumi.Output<string>;
     /** The identity Vault uses (role ARN, principal, service-account email, policy name): not secret. */
     identity: pulumi.Output<string>;
+    /**
+     * What an operator must do on the Docker hosts, outside Pulumi, before Vault can unseal (stack
+     * output `unsealHostSteps`): sentences with the command. Absent: nothing.
+     */
+    hostSteps?: pulumi.Output<string[]>;
 }
 
 /** A Docker daemon the cluster uses, with the cluster network on it. */

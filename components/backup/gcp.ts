@@ -9,6 +9,7 @@
  * policy is the stronger guarantee: an object can be neither deleted nor replaced before its age
  * exceeds the period, by anyone; soft delete keeps deleted objects 7 more days.
  */
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as serviceaccount from "@pulumi/gcp/serviceaccount";
 import * as storage from "@pulumi/gcp/storage";
@@ -16,11 +17,24 @@ import { SECRET_FILES, type AgentStorage } from "./agentConfig";
 import { GCP_WRITER_ROLES } from "./policies";
 import type { BackupDelivery, BackupImplArgs } from "./types";
 
-/** A service-account id (6-30 characters of a-z, 0-9, -; starts with a letter) derived from the cluster name. */
-export function writerAccountId(clusterName: string): string {
-    const suffix = "-snap-writer";
-    const head = clusterName.replace(/[^a-z0-9-]/g, "-").replace(/^[^a-z]+/, "");
-    return `${(head || "vault").slice(0, 30 - suffix.length).replace(/-+$/, "")}${suffix}`;
+/**
+ * A service-account id (6-30 characters of a-z, 0-9, -; starts with a letter) derived from the
+ * cluster and stack names: service-account ids are unique per project, and prod and staging may
+ * share one. When `<clusterName>-<stack>` is too long it is cut and a short hash of both keeps it
+ * distinct per stack.
+ */
+export function writerAccountId(clusterName: string, stack: string): string {
+    const suffix = "-backup";
+    const room = 30 - suffix.length;
+    let head = `${clusterName}-${stack}`
+        .toLowerCase()
+        .replace(/[^a-z0-9-]/g, "-")
+        .replace(/^[^a-z]+/, "");
+    if (head.length > room) {
+        const hash = createHash("sha256").update(`${clusterName}/${stack}`).digest("hex").slice(0, 6);
+        head = `${head.slice(0, room - hash.length - 1).replace(/-+$/, "")}-${hash}`;
+    }
+    return `${head || "vault"}${suffix}`;
 }
 
 export function createGcpBackup(name: string, parent: pulumi.Resource, args: BackupImplArgs): BackupDelivery {
@@ -54,8 +68,8 @@ export function createGcpBackup(name: string, parent: pulumi.Resource, args: Bac
         `${name}-writer`,
         {
             project,
-            accountId: writerAccountId(args.config.clusterName),
-            displayName: `${args.config.clusterName} snapshot writer (create and list only)`,
+            accountId: writerAccountId(args.config.clusterName, args.config.stack),
+            displayName: `${args.config.clusterName} ${args.config.stack} snapshot writer (create and list only)`,
         },
         child,
     );

@@ -5,6 +5,7 @@
  * retention policy, the Azure container's time-based immutability period and the lifecycle rules
  * that delete what has aged out (the snapshot agent itself never deletes: its writer cannot).
  */
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import { PINNED_IMAGE, type CoreConfig } from "./core";
 import { integer, oneOf, text } from "./fields";
@@ -28,7 +29,7 @@ export interface BackupConfig {
         scheduleSeconds: number;
         /** COMPLIANCE: nobody can shorten retention (S3 COMPLIANCE, GCS locked policy, Azure locked policy). */
         lockMode: BackupLockMode;
-        /** Explicit bucket (aws, gcp) or storage-account (azure) name; undefined: auto-named. */
+        /** Bucket (aws, gcp) or storage-account (azure) name; undefined: auto-named (never on azure). */
         bucketName?: string;
         agentImage: string;
         agentMemoryMb: number;
@@ -84,6 +85,22 @@ function schedule() {
 
 const S3_OR_GCS_BUCKET = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const AZURE_ACCOUNT = /^[a-z0-9]{3,24}$/;
+
+/**
+ * The default storage-account name on azure: 3-24 of a-z and 0-9, the same on every run, different
+ * per stack and resource group. azure-native's autoname (logical name + random hex, unfiltered)
+ * would be `bonito-vault-backup-account<hex>`: hyphens and over 24 characters, which Azure refuses
+ * (pulumi-azure-native#3665, #4294). Readable prefix (cluster and stack, letters and digits, at
+ * most 16) plus 8 hex of a hash of resource group, cluster and stack, for global uniqueness.
+ */
+export function azureStorageAccountName(clusterName: string, stack: string, resourceGroup: string): string {
+    const prefix = `${clusterName}${stack}`
+        .toLowerCase()
+        .replace(/[^a-z0-9]/g, "")
+        .slice(0, 16);
+    const hash = createHash("sha256").update(`${resourceGroup}/${clusterName}/${stack}`).digest("hex").slice(0, 8);
+    return `${prefix}${hash}`;
+}
 const GCS_LOCATION = /^[A-Za-z0-9-]{2,40}$/;
 
 export const backupSection: ConfigSection<BackupConfig, CoreConfig & UnsealConfig> = {
@@ -116,8 +133,9 @@ export const backupSection: ConfigSection<BackupConfig, CoreConfig & UnsealConfi
             }),
             type: "string",
             description:
-                "Name of the backup bucket (aws, gcp) or storage account (azure: 3-24 of a-z and 0-9); unset lets Pulumi add a random suffix.",
-            default: "auto-named",
+                "Name of the backup bucket (aws, gcp) or storage account (azure: 3-24 of a-z and 0-9, globally unique); unset: aws and gcp let Pulumi add a random suffix, azure derives a valid name.",
+            default:
+                "auto-named (azure: <clusterName><stack>, letters and digits, cut to 16, + 8 hex of a hash of resource group, cluster and stack)",
         },
         backupAgentImage: {
             schema: text({
@@ -189,6 +207,11 @@ export const backupSection: ConfigSection<BackupConfig, CoreConfig & UnsealConfi
         }
 
         const location = backupLocation(v.backupGcpLocation as string | undefined, ctx, prior);
+        const name =
+            bucketName ??
+            (location.cloud === "azure"
+                ? azureStorageAccountName(prior.clusterName, ctx.stack, location.resourceGroup)
+                : undefined);
 
         return {
             backup: {
@@ -196,7 +219,7 @@ export const backupSection: ConfigSection<BackupConfig, CoreConfig & UnsealConfi
                 schedule,
                 scheduleSeconds: secs,
                 lockMode,
-                bucketName,
+                bucketName: name,
                 agentImage: v.backupAgentImage as string,
                 agentMemoryMb: v.backupAgentMemoryMb as number,
                 location,

@@ -4,6 +4,7 @@
  * Pure: it takes the raw key/value map Pulumi hands the program and returns a typed object, or
  * throws a {@link ConfigError} listing every problem at once, before any resource is declared.
  */
+import { RunError } from "@pulumi/pulumi/errors";
 import { backupSection, type BackupConfig } from "./backup";
 import { coreSection, type CoreConfig } from "./core";
 import { settingsSection, type SettingsConfig } from "./settings";
@@ -46,13 +47,19 @@ export function allKeys(): Record<string, KeySpec> {
     return out;
 }
 
-export class ConfigError extends Error {
+/**
+ * Every problem of a stack config at once. A {@link RunError}: Pulumi's run handler prints only
+ * the message of a RunError (anything else is printed with `util.inspect`, stack trace included).
+ * The stack name is `stackName`: a field named `stack` would replace `Error.prototype.stack`, and
+ * `util.inspect` would print it as `[prod] { problems: [...] }`.
+ */
+export class ConfigError extends RunError {
     constructor(
-        readonly stack: string,
+        readonly stackName: string,
         readonly problems: string[],
     ) {
         super(
-            `Stack "${stack}" has ${problems.length} configuration problem${problems.length === 1 ? "" : "s"}; nothing was declared:\n` +
+            `Stack "${stackName}" has ${problems.length} configuration problem${problems.length === 1 ? "" : "s"}; nothing was declared:\n` +
                 problems.map((p) => `  - ${p}`).join("\n"),
         );
         this.name = "ConfigError";

@@ -55,6 +55,8 @@ export interface SettingsConfig {
     adminTlsServerName: string;
     /** VAULT_ADDR handed to the backend. */
     backendAddr: string;
+    /** Where the backend's container keeps the CA file: VAULT_CACERT (a path, as every Vault client reads it). */
+    backendCaCertPath: string;
     /** KV v2 mount path without slashes; the backend's VAULT_MOUNT. */
     kvMount: string;
     recovery: RecoveryConfig;
@@ -108,6 +110,17 @@ export const settingsSection: ConfigSection<SettingsConfig, CoreConfig> = {
             type: "string",
             description: "VAULT_ADDR handed to the Bonito backend in backendEnv.",
             default: "https://<serviceName>:<apiPort>",
+        },
+        backendCaCertPath: {
+            schema: text({
+                def: "/etc/bonito/vault-ca.pem",
+                pattern: /^\/[A-Za-z0-9._/-]+$/,
+                describe: "an absolute file path such as /etc/bonito/vault-ca.pem",
+            }),
+            type: "string",
+            description:
+                "Path of the CA file inside the backend's container, emitted as VAULT_CACERT (Vault clients read it as a path); the PEM itself travels as VAULT_CACERT_BYTES.",
+            default: "/etc/bonito/vault-ca.pem",
         },
         kvMount: {
             schema: text({ def: "bonito", pattern: MOUNT, describe: "a mount path of a-z, 0-9, _ and - (no slashes)" }),
@@ -335,6 +348,7 @@ export const settingsSection: ConfigSection<SettingsConfig, CoreConfig> = {
             adminAddr,
             adminTlsServerName: (v.adminTlsServerName as string | undefined) ?? prior.serviceName,
             backendAddr,
+            backendCaCertPath: v.backendCaCertPath as string,
             kvMount,
             recovery: { shares, threshold, pgpKeys },
             audit: {

@@ -50,11 +50,18 @@ export interface RunOptions {
     log?: (line: string) => void;
 }
 
-export class BootstrapError extends Error {
-    constructor(message: string) {
-        super(message);
-        this.name = "BootstrapError";
-    }
+/**
+ * A refusal or failed step, as a plain `Error` with `name` set: not a subclass. Pulumi's closure
+ * serialiser turns a class that extends `Error` into a function whose `super(message)` becomes
+ * `Error.call(this, message)`, which returns a new object and leaves `this.message` unset; the
+ * dynamic provider host reports `e.message`, so the operator would see an empty error.
+ */
+export type BootstrapError = Error & { name: "BootstrapError" };
+
+export function bootstrapError(message: string): BootstrapError {
+    const e = new Error(message) as BootstrapError;
+    e.name = "BootstrapError";
+    return e;
 }
 
 /** Replace every occurrence of each secret in `text` with `[redacted]`. */
@@ -112,7 +119,7 @@ export async function runPlan<C>(
             if (i < attempts) await sleep(delay);
         }
         if (!done)
-            throw new BootstrapError(
+            throw bootstrapError(
                 redact(`Vault bootstrap step "${step.name}" (${where}) failed: ${last}`, secrets(ctx)),
             );
     }
@@ -185,7 +192,7 @@ export function initPlan(): Step<InitContext>[] {
 export const ROOT_TOKEN_ENV = "BONITO_VAULT_ROOT_TOKEN";
 
 export function alreadyInitialisedError(addr: string): BootstrapError {
-    return new BootstrapError(
+    return bootstrapError(
         `Vault at ${addr} is already initialised, but this stack's state holds no bootstrap record or admin credentials, ` +
             `so Pulumi did not initialise it and will not guess. If this cluster is yours, generate a one-time root token with ` +
             `\`vault operator generate-root\` and the recovery keys (docs/runbook.md, "Emergency root token"), export it as ` +
@@ -417,7 +424,7 @@ export async function initialise(
         adopted = true;
     }
     await runPlan(initPlan(), ctx, send, initSecrets, opts);
-    if (!ctx.rootToken) throw new BootstrapError("Vault answered sys/init without a root token; nothing was stored");
+    if (!ctx.rootToken) throw bootstrapError("Vault answered sys/init without a root token; nothing was stored");
     return {
         rootToken: ctx.rootToken,
         recoveryKeys: ctx.recoveryKeys ?? [],
@@ -441,12 +448,12 @@ export async function handOver(
     const ctx: HandoverContext = { ...inputs, token: rootToken, issueSecretId: true };
     await runPlan(handoverPlan(), ctx, send, handoverSecrets, opts);
     if (!ctx.roleId || !ctx.secretId)
-        throw new BootstrapError("Vault returned no role ID or secret ID for Pulumi's admin role");
+        throw bootstrapError("Vault returned no role ID or secret ID for Pulumi's admin role");
     return { roleId: ctx.roleId, secretId: ctx.secretId };
 }
 
 export function adminChangeNeedsRootError(): BootstrapError {
-    return new BootstrapError(
+    return bootstrapError(
         `Pulumi's admin policy or role changed (for example kvMount or the audit devices), and Pulumi's own identity may not ` +
             `rewrite its own policy. Generate a one-time root token (\`vault operator generate-root\`, docs/runbook.md ` +
             `"Emergency root token"), export it as ${ROOT_TOKEN_ENV} and run \`pulumi up\` again; the token is revoked afterwards.`,

@@ -179,17 +179,32 @@ export interface BackendEnvInput {
     /** The secret ID, or the wrapping token when `wrapped`. */
     secret: string;
     wrapped: boolean;
+    /** The CA PEM; "" when TLS terminates at a trusted proxy (no CA to pin). */
     caCert: string;
+    /** Where the backend's container keeps the CA file (backendCaCertPath). */
+    caCertPath: string;
     mount: string;
 }
 
-/** The backend's bundle (secret as a whole): the seed's variables plus the CA and the mount. */
+/**
+ * What the backend's start command runs first (README, "The backend bundle"): writes the PEM from
+ * VAULT_CACERT_BYTES to the file VAULT_CACERT names. Railway and most PaaS deliver only variables.
+ */
+export const BACKEND_CA_WRITE_COMMAND =
+    'mkdir -p "$(dirname "$VAULT_CACERT")" && printf \'%s\' "$VAULT_CACERT_BYTES" > "$VAULT_CACERT"';
+
+/**
+ * The backend's bundle (secret as a whole): the seed's variables plus the CA and the mount. Each
+ * variable means what Vault's clients read it as: `VAULT_CACERT` is a file path (the Vault CLI, the
+ * Go API client, hvac, and the backend's httpx client as `verify=<path>`), `VAULT_CACERT_BYTES` the
+ * PEM text (Vault's Go client; the backend writes it to `VAULT_CACERT` at start, README).
+ */
 export function renderBackendEnv(i: BackendEnvInput): Record<string, string> {
     return {
         VAULT_ADDR: i.addr,
         VAULT_ROLE_ID: i.roleId,
         [i.wrapped ? "VAULT_WRAPPED_SECRET_ID" : "VAULT_SECRET_ID"]: i.secret,
-        VAULT_CACERT: i.caCert,
+        ...(i.caCert ? { VAULT_CACERT: i.caCertPath, VAULT_CACERT_BYTES: i.caCert } : {}),
         VAULT_MOUNT: i.mount,
     };
 }

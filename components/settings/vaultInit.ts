@@ -12,7 +12,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
-    BootstrapError,
+    bootstrapError,
     handOver,
     initialise,
     nodeTransport,
@@ -71,7 +71,7 @@ export const initProvider: pulumi.dynamic.ResourceProvider<Endpoint & InitInputs
             olds.recoveryThreshold !== news.recoveryThreshold ||
             !sameJson(olds.recoveryPgpKeys, news.recoveryPgpKeys);
         if (recoveryChanged && process.env[RECOVERY_REKEYED_ENV] !== "true")
-            throw new BootstrapError(
+            throw bootstrapError(
                 "recoveryShares, recoveryThreshold and recoveryPgpKeys apply only at initialisation. Rekey the recovery keys by hand " +
                     '(`vault operator rekey -target=recovery`, docs/runbook.md "Recovery keys"), then run `pulumi up` with ' +
                     `${RECOVERY_REKEYED_ENV}=true to record the new settings; or revert the config.`,

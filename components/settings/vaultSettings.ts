@@ -8,11 +8,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
-import * as crypto from "node:crypto";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import type { StackConfig } from "../config";
+import { providerCaCertFile } from "./caFile";
 import { renderBackendEnv, renderVaultSettings, type ApproleRole, type VaultSettingsPlan } from "./plan";
 import { NAMES, policyText } from "./policies";
 import { VaultHandover, VaultInit } from "./vaultInit";
@@ -57,23 +54,10 @@ export function adminLoginPath(plan: VaultSettingsPlan): string {
     return `auth/${plan.admin.mount}/login`;
 }
 
-/**
- * The provider needs the CA as a file. Content-addressed under the OS temp directory, so the path
- * (which the provider keeps in state) stays the same while the CA does.
- */
-function caCertFile(stack: string, pem: string): string {
-    const hash = crypto.createHash("sha256").update(pem).digest("hex").slice(0, 16);
-    const dir = path.join(os.tmpdir(), "bonito-vault");
-    const file = path.join(dir, `${stack}-ca-${hash}.pem`);
-    fs.mkdirSync(dir, { recursive: true });
-    if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== pem) fs.writeFileSync(file, pem, { mode: 0o644 });
-    return file;
-}
-
 export class VaultSettings extends pulumi.ComponentResource {
     /** The plain settings this component declared (for `npm run render` and the conformance tier). */
     readonly plan: VaultSettingsPlan;
-    /** Secret: VAULT_ADDR, VAULT_ROLE_ID, VAULT_SECRET_ID or VAULT_WRAPPED_SECRET_ID, VAULT_CACERT, VAULT_MOUNT. */
+    /** Secret: VAULT_ADDR, VAULT_ROLE_ID, VAULT_SECRET_ID or VAULT_WRAPPED_SECRET_ID, VAULT_CACERT (a path), VAULT_CACERT_BYTES (the PEM), VAULT_MOUNT. */
     readonly backendEnv: pulumi.Output<Record<string, string>>;
     readonly kvMount: pulumi.Output<string>;
     /** Secret (half of a credential): the backups area's snapshot agent role ID on `approle/`. */
@@ -140,7 +124,8 @@ function createVaultSettings(name: string, self: VaultSettings, args: VaultSetti
             address: cfg.adminAddr,
             ...(tls
                 ? {
-                      caCertFile: pulumi.output(args.caCert).apply((pem) => caCertFile(cfg.stack, pem)),
+                      // A path below the project, kept in state; `npm run ca-file` recreates it (caFile.ts).
+                      caCertFile: pulumi.output(args.caCert).apply((pem) => providerCaCertFile(cfg.stack, pem)),
                       tlsServerName: cfg.adminTlsServerName,
                   }
                 : {}),
@@ -250,6 +235,7 @@ function createVaultSettings(name: string, self: VaultSettings, args: VaultSetti
                     secret,
                     wrapped: !!wrappingTtl,
                     caCert: ca,
+                    caCertPath: cfg.backendCaCertPath,
                     mount: mountPath,
                 }),
             ),

@@ -12,6 +12,20 @@ import type { AwsUnseal } from "../config/unseal";
 import type { SealDelivery } from "../seal";
 import { awsEc2TrustPolicy, awsIdentityPolicy, awsKeyPolicy, awsStanza } from "./policies";
 
+/**
+ * The EC2 side of the role identity, which Pulumi does not manage (the hosts are not declared here).
+ * IMDSv2 answers a PUT only within its hop limit, and a container on Docker's bridge network is one
+ * hop further than the host: with the default limit of 1, Vault gets no credentials and stays sealed.
+ */
+export function awsRoleHostSteps(instanceProfile: string): string[] {
+    return [
+        `Attach the instance profile ${instanceProfile} to every EC2 Docker host: ` +
+            `aws ec2 associate-iam-instance-profile --instance-id <id> --iam-instance-profile Name=${instanceProfile}`,
+        "Raise every EC2 Docker host's IMDSv2 hop limit to 2, so containers on the Docker bridge network reach the instance metadata service: " +
+            "aws ec2 modify-instance-metadata-options --instance-id <id> --http-endpoint enabled --http-tokens required --http-put-response-hop-limit 2",
+    ];
+}
+
 export function createAwsUnseal(name: string, parent: pulumi.Resource, u: AwsUnseal): SealDelivery {
     const child = { parent };
     const identityName = `${u.baseName}-unseal`;
@@ -22,6 +36,7 @@ export function createAwsUnseal(name: string, parent: pulumi.Resource, u: AwsUns
     let identityArn: pulumi.Output<string>;
     let attachPolicy: (keyArn: pulumi.Input<string>) => pulumi.Resource;
     let env: pulumi.Output<string[]>;
+    let hostSteps: pulumi.Output<string[]> = pulumi.output([] as string[]);
     if (u.identity === "role") {
         const role = new iam.Role(
             `${name}-identity`,
@@ -44,6 +59,7 @@ export function createAwsUnseal(name: string, parent: pulumi.Resource, u: AwsUns
             );
         // Credentials come from the instance metadata service: nothing to deliver.
         env = pulumi.secret(pulumi.output([] as string[]));
+        hostSteps = pulumi.output(awsRoleHostSteps(identityName));
     } else {
         const user = new iam.User(`${name}-identity`, { name: identityName, tags }, child);
         const accessKey = new iam.AccessKey(`${name}-access-key`, { user: user.name }, child);
@@ -107,6 +123,7 @@ export function createAwsUnseal(name: string, parent: pulumi.Resource, u: AwsUns
         dependsOn: [policy],
         keyId: keyArn,
         identity: identityArn,
+        hostSteps,
     };
 }
 

@@ -56,7 +56,7 @@ export function transitSetup(u: LocalUnseal): TransitSetup {
  * The dynamic provider. Serialised into state by Pulumi: it may only capture the functions above
  * and globals (`fetch`), never config objects or resources.
  */
-const unsealerProvider: pulumi.dynamic.ResourceProvider = {
+export const unsealerProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: Record<string, unknown>) {
         const setup = inputs as unknown as TransitSetup & { address: string };
         const out = await runBootstrap(fetch, setup.address, setup, DEFAULT_WAITER);

@@ -93,15 +93,19 @@ export function tokenRequest(s: TransitSetup): VaultRequest {
     };
 }
 
-export class VaultHttpError extends Error {
-    constructor(
-        readonly request: string,
-        readonly status: number,
-        detail: string,
-    ) {
-        super(`${request} answered ${status}${detail ? `: ${detail}` : ""}`);
-        this.name = "VaultHttpError";
-    }
+export type VaultHttpError = Error & { name: "VaultHttpError"; request: string; status: number };
+
+/**
+ * A non-2xx answer, as a plain `Error` (not a subclass: Pulumi's closure serialiser would turn a
+ * class extending `Error` into a function that never sets `message`, and the dynamic provider
+ * host reports only `e.message`).
+ */
+export function vaultHttpError(request: string, status: number, detail: string): VaultHttpError {
+    const e = new Error(`${request} answered ${status}${detail ? `: ${detail}` : ""}`) as VaultHttpError;
+    e.name = "VaultHttpError";
+    e.request = request;
+    e.status = status;
+    return e;
 }
 
 /** Send one request; non-2xx throws with Vault's `errors` text only (never the request body). */
@@ -129,7 +133,7 @@ export async function send(
     // sys/health reports state through its status code; the caller reads it.
     if ((res.status < 200 || res.status > 299) && req !== HEALTH_REQUEST) {
         const errors = Array.isArray(body.errors) ? (body.errors as unknown[]).map(String).join("; ") : "";
-        throw new VaultHttpError(`${req.method} /v1/${req.path}`, res.status, errors);
+        throw vaultHttpError(`${req.method} /v1/${req.path}`, res.status, errors);
     }
     return { status: res.status, body };
 }

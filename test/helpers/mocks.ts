@@ -8,6 +8,7 @@
  * the program wraps with `pulumi.secret` itself.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
@@ -102,7 +103,9 @@ function fakeState(type: string, name: string, inputs: Record<string, unknown>):
         case "gcp:storage/bucket:Bucket":
             return { name: inputs.name ?? `${name}-bucket`, url: `gs://${String(inputs.name ?? `${name}-bucket`)}` };
         case "azure-native:storage:StorageAccount":
-            return { name: inputs.accountName ?? name.replace(/[^a-z0-9]/g, "").slice(0, 24) };
+            // azure-native's autoname: the logical name plus random hex, not cleaned or cut
+            // (pulumi-azure-native#3665, #4294); Azure itself refuses such a name.
+            return { name: inputs.accountName ?? `${name}${randomBytes(4).toString("hex")}` };
         case "vault:appRole/authBackendRole:AuthBackendRole":
             return { roleId: `mock-role-id-${name}` };
         case "vault:appRole/authBackendRoleSecretId:AuthBackendRoleSecretId":

@@ -57,12 +57,12 @@ describe("gcp backup bucket", () => {
             {
                 bucket: "bonito-snaps",
                 role: "roles/storage.objectCreator",
-                member: "serviceAccount:bonito-vault-snap-writer@mock-project.iam.gserviceaccount.com",
+                member: "serviceAccount:bonito-vault-staging-backup@mock-project.iam.gserviceaccount.com",
             },
             {
                 bucket: "bonito-snaps",
                 role: "roles/storage.legacyBucketReader",
-                member: "serviceAccount:bonito-vault-snap-writer@mock-project.iam.gserviceaccount.com",
+                member: "serviceAccount:bonito-vault-staging-backup@mock-project.iam.gserviceaccount.com",
             },
         ]);
         for (const m of members)
@@ -73,10 +73,21 @@ describe("gcp backup bucket", () => {
     it("service account and its key; key content is secret and reaches the agent as a file", () => {
         assert.deepStrictEqual(run.ofType("gcp:serviceaccount/account:Account")[0].inputs, {
             project: "bonito-prod-1",
-            accountId: "bonito-vault-snap-writer",
-            displayName: "bonito-vault snapshot writer (create and list only)",
+            accountId: "bonito-vault-staging-backup",
+            displayName: "bonito-vault staging snapshot writer (create and list only)",
         });
         assert.equal(keySecret, true);
         assert.deepStrictEqual(env, ["GOOGLE_APPLICATION_CREDENTIALS=/etc/vault.d/secrets/gcp-credentials.json"]);
+    });
+
+    it("prod and staging in one project get different writer service accounts, each a valid id", async () => {
+        const { writerAccountId } = await import("../../components/backup/gcp");
+        const VALID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+        for (const cluster of ["bonito-vault", "a-cluster-name-long-enough-to-be-cut"]) {
+            const ids = ["prod", "staging", "staging-eu-west"].map((stack) => writerAccountId(cluster, stack));
+            for (const id of ids) assert.match(id, VALID);
+            assert.equal(new Set(ids).size, ids.length, ids.join(", "));
+        }
+        assert.equal(writerAccountId("bonito-vault", "prod"), "bonito-vault-prod-backup");
     });
 });

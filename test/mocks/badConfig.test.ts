@@ -1,7 +1,7 @@
 /**
  * A bad stack config fails before anything is declared.
  * Proves: the whole program, run under mocks with an invalid config, throws the ConfigError and
- * registers no resource at all. Does not prove: how the Pulumi CLI prints it (it prints the message).
+ * registers no resource at all. How Pulumi prints it: test/unit/configError.printed.test.ts.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";

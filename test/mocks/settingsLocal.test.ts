@@ -188,7 +188,7 @@ describe("VaultSettings on local (vault engine)", () => {
         assert.equal(p.inputs.address, "https://127.0.0.1:8200");
         assert.equal(p.inputs.tlsServerName, "vault");
         assert.equal(p.inputs.skipChildToken, "true");
-        assert.match(String(p.inputs.caCertFile), /bonito-vault[\\/]local-ca-[0-9a-f]{16}\.pem$/);
+        assert.equal(p.inputs.caCertFile, ".bonito-vault/local-vault-ca.pem");
         // authLogin carries the handover's role_id/secret_id, unknown under the mock (no state for
         // dynamic resources), so the provider config records it as unknown; its path is checked below.
         assert.ok(p.inputs.authLogin !== undefined);

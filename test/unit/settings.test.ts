@@ -6,12 +6,22 @@
  * that Vault accepts it or that the policies behave as intended (issue 8's real-server tier).
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, it } from "node:test";
 import { ConfigError, loadConfig } from "../../components/config";
 import type { CoreConfig } from "../../components/config";
 import { adminHost, settingsSection } from "../../components/config/settings";
 import { renderAuditDevices, renderAuditRotatorScript } from "../../components/settings/audit";
-import { backendRole, renderBackendEnv, renderVaultSettings, toDotenv } from "../../components/settings/plan";
+import {
+    BACKEND_CA_WRITE_COMMAND,
+    backendRole,
+    renderBackendEnv,
+    renderVaultSettings,
+    toDotenv,
+} from "../../components/settings/plan";
 import {
     policyText,
     renderAdminPolicy,
@@ -493,13 +503,23 @@ describe("audit devices", () => {
 });
 
 describe("backendEnv", () => {
+    const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    const base = {
+        addr: "https://vault:8200",
+        roleId: "r",
+        secret: "s",
+        caCert: PEM,
+        caCertPath: "/etc/bonito/vault-ca.pem",
+        mount: "bonito",
+    };
+
     it("carries the seed's variables, the CA and the mount; the wrapped form names the wrapping token", () => {
-        const base = { addr: "https://vault:8200", roleId: "r", secret: "s", caCert: "PEM", mount: "bonito" };
         assert.deepEqual(renderBackendEnv({ ...base, wrapped: false }), {
             VAULT_ADDR: "https://vault:8200",
             VAULT_ROLE_ID: "r",
             VAULT_SECRET_ID: "s",
-            VAULT_CACERT: "PEM",
+            VAULT_CACERT: "/etc/bonito/vault-ca.pem",
+            VAULT_CACERT_BYTES: PEM,
             VAULT_MOUNT: "bonito",
         });
         assert.deepEqual(Object.keys(renderBackendEnv({ ...base, wrapped: true })), [
@@ -507,8 +527,49 @@ describe("backendEnv", () => {
             "VAULT_ROLE_ID",
             "VAULT_WRAPPED_SECRET_ID",
             "VAULT_CACERT",
+            "VAULT_CACERT_BYTES",
             "VAULT_MOUNT",
         ]);
         assert.equal(toDotenv({ A: "x", B: "l1\nl2" }), 'A="x"\nB="l1\\nl2"');
+    });
+
+    it("each variable means what Vault's clients read: VAULT_CACERT a file path, the PEM only in VAULT_CACERT_BYTES", () => {
+        const cfg = loadConfig("staging", {
+            "bonito-vault:cloud": "aws",
+            "bonito-vault:image": "hashicorp/vault:1.21.1",
+        });
+        const env = renderBackendEnv({ ...base, caCertPath: cfg.backendCaCertPath, wrapped: false });
+        // The Vault CLI, the Go API client (VAULT_CACERT → rootcerts CAFile), hvac and httpx's
+        // verify=<path> all open VAULT_CACERT as a file.
+        assert.equal(env.VAULT_CACERT, "/etc/bonito/vault-ca.pem");
+        assert.ok(path.isAbsolute(env.VAULT_CACERT) && !env.VAULT_CACERT.includes("\n"));
+        assert.equal(env.VAULT_CACERT_BYTES, PEM);
+        for (const [k, v] of Object.entries(env))
+            if (k !== "VAULT_CACERT_BYTES") assert.doesNotMatch(v, /BEGIN CERTIFICATE/, k);
+        const custom = loadConfig("staging", {
+            "bonito-vault:cloud": "aws",
+            "bonito-vault:image": "hashicorp/vault:1.21.1",
+            "bonito-vault:backendCaCertPath": "/app/certs/vault-ca.pem",
+        });
+        assert.equal(custom.backendCaCertPath, "/app/certs/vault-ca.pem");
+    });
+
+    it("the start command in the README turns the bundle into the file VAULT_CACERT names", () => {
+        const readme = fs.readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
+        assert.ok(readme.includes(BACKEND_CA_WRITE_COMMAND), "README shows the command");
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "backend-ca-"));
+        const env = renderBackendEnv({
+            ...base,
+            caCertPath: path.join(root, "etc", "bonito", "vault-ca.pem"),
+            wrapped: false,
+        });
+        execFileSync("sh", ["-c", BACKEND_CA_WRITE_COMMAND], { env: { PATH: process.env.PATH, ...env } });
+        assert.equal(fs.readFileSync(env.VAULT_CACERT, "utf8"), PEM);
+        fs.rmSync(root, { recursive: true, force: true });
+    });
+
+    it("no CA variables when TLS terminates at a trusted proxy", () => {
+        const env = renderBackendEnv({ ...base, caCert: "", wrapped: false });
+        assert.deepEqual(Object.keys(env), ["VAULT_ADDR", "VAULT_ROLE_ID", "VAULT_SECRET_ID", "VAULT_MOUNT"]);
     });
 });
