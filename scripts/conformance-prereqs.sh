@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what the real-server tier (test/conformance) needs on a fresh Debian machine, then builds
+# (or reuses) the Vault binary. Idempotent; run as root (CI runs as root).
+#   - gosu: stands in for the image's Alpine su-exec (same call form) when the declared
+#     entrypoint runs outside Docker;
+#   - a `vault` system account: the image's unprivileged user;
+#   - openssl (test certificates, TLS probes), gnupg (PGP-encrypted recovery shares),
+#     util-linux's unshare (one mount namespace per container).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+command -v gosu >/dev/null || need+=(gosu)
+command -v openssl >/dev/null || need+=(openssl)
+command -v gpg >/dev/null || need+=(gnupg)
+command -v unshare >/dev/null || need+=(util-linux)
+if [ ${#need[@]} -gt 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+getent passwd vault >/dev/null || useradd --system --user-group --no-create-home --shell /usr/sbin/nologin vault
+bash scripts/build-vault.sh

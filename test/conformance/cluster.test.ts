@@ -1,0 +1,539 @@
+/**
+ * Real-server tier: the `local` stack's declared cluster on HashiCorp Vault 1.21.1 (built from the
+ * Go module proxy by scripts/build-vault.sh), on loopback, one cluster for the whole file.
+ *
+ * What this proves: Vault accepts every config the program renders (no error, no warning); the
+ * transit seal, TLS, mTLS joins and retry_join work as declared; the program's own dynamic
+ * providers (as serialised into state) initialise, hand over and refuse as documented; the settings
+ * plan is accepted and reads back as declared; the backend's and the snapshot agent's tokens can do
+ * exactly their jobs; the audit devices record everything and never a secret in clear.
+ *
+ * What it does not prove: Docker itself (entrypoint under a real engine, capabilities, healthcheck,
+ * restarts: that is test/docker), the @pulumi/vault provider's own code (lib/applySettings.ts
+ * restates its API calls), a cloud KMS seal, or anything across real hosts.
+ */
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as tls from "node:tls";
+import { after, before, describe, it } from "node:test";
+import { policyText } from "../../components/settings/policies";
+import { roleBody } from "../../components/settings/vaultSettings";
+import { adminLogin } from "./lib/applySettings";
+import { bringUp, decryptShare, healthStatus, restartNode, tearDown, type Live } from "./lib/bringup";
+import { REPO, UNSEALER_PORT, VAULT_BIN, call, rawRequest, stop, waitUntil, type Node } from "./lib/cluster";
+import { loadProvider } from "./lib/dynamic";
+
+let live: Live;
+const OUT = path.join(__dirname, "..", "..", "out");
+
+/** Checks `vault operator diagnose` skips, each with why it cannot apply here. */
+export const DIAGNOSE_SKIPS: Record<string, string> = {};
+
+type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+async function leader(): Promise<Node> {
+    return waitUntil("an active node", 30000, async () => {
+        for (const n of live.nodes) {
+            const h = await call(n.http, "GET", "sys/health");
+            if (h.status === 200) return n;
+        }
+        return undefined;
+    });
+}
+
+function logLines(name: string): Body[] {
+    const file = path.join(live.base, "logs", `${name}.log`);
+    return fs
+        .readFileSync(file, "utf8")
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as Body);
+}
+
+function auditEntries(file: string): Body[] {
+    const out: Body[] = [];
+    for (const name of live.declared.nodeNames) {
+        const p = path.join(live.roots[name].hostPath(file));
+        if (!fs.existsSync(p)) continue;
+        for (const l of fs.readFileSync(p, "utf8").split("\n")) if (l.trim()) out.push(JSON.parse(l) as Body);
+    }
+    return out;
+}
+
+async function backendLogin(): Promise<{ token: string; secretId: string }> {
+    const env = live.backendEnv;
+    let secretId = env.VAULT_SECRET_ID;
+    if (!secretId) {
+        const un = await call(live.backendHttp, "POST", "sys/wrapping/unwrap", env.VAULT_WRAPPED_SECRET_ID);
+        assert.equal(un.status, 200, "the backend's wrapped secret ID unwraps");
+        secretId = (un.body as Body).data.secret_id as string;
+    }
+    const login = await call(live.backendHttp, "POST", `auth/approle/login`, undefined, {
+        role_id: env.VAULT_ROLE_ID,
+        secret_id: secretId,
+    });
+    assert.equal(login.status, 200);
+    return { token: (login.body as Body).auth.client_token as string, secretId };
+}
+
+let backend: { token: string; secretId: string };
+
+describe("real Vault 1.21.1: the local stack as declared", { timeout: 15 * 60_000 }, () => {
+    before(async () => {
+        try {
+            live = await bringUp();
+        } catch (e) {
+            await tearDown(undefined);
+            throw e;
+        }
+    });
+    after(async () => {
+        if (live) {
+            fs.mkdirSync(OUT, { recursive: true });
+            fs.writeFileSync(
+                path.join(OUT, "conformance-tier1.json"),
+                JSON.stringify({ timings: live.timings, rewrites: live.rewrites }, null, 2) + "\n",
+            );
+        }
+        await tearDown(live);
+    });
+
+    describe("1. config", () => {
+        it("every node and the unsealer start with no warning or error in their logs", () => {
+            for (const name of [...live.declared.nodeNames, "unsealer"]) {
+                const bad = logLines(name).filter((l) => ["warn", "error"].includes(String(l["@level"])));
+                assert.deepEqual(
+                    bad.map((l) => `${l["@level"]}: ${l["@message"]}`),
+                    [],
+                    `${name} logged warnings or errors`,
+                );
+            }
+        });
+
+        it("`vault operator diagnose` passes on every rendered config, run through the declared entrypoint", () => {
+            for (const name of live.declared.nodeNames) {
+                const d = live.diagnose[name];
+                const lines = d.output.split("\n");
+                const failed = lines.filter((l) => /\[ (failure|warning) \]/.test(l));
+                assert.deepEqual(failed, [], `${name}: diagnose reported\n${d.output}`);
+            }
+        });
+    });
+
+    describe("2. cluster", () => {
+        it("three voters, one leader, all unsealed by transit without any unseal key", async () => {
+            // Read with the root token during bring-up, before the hand-over revoked it.
+            assert.equal(live.raftServers.length, 3);
+            assert.ok(live.raftServers.every((s) => s.voter));
+            assert.equal(live.raftServers.filter((s) => s.leader).length, 1);
+            assert.deepEqual(live.raftServers.map((s) => s.node_id).sort(), [...live.declared.nodeNames].sort());
+            const statuses = await Promise.all(live.nodes.map((n) => call(n.http, "GET", "sys/seal-status")));
+            for (const s of statuses) {
+                assert.equal((s.body as Body).sealed, false);
+                assert.equal((s.body as Body).type, "transit");
+                assert.equal((s.body as Body).recovery_seal, true, "auto-unseal: recovery keys, no unseal keys");
+            }
+            const leaders = [];
+            for (const n of live.nodes) {
+                const l = await call(n.http, "GET", "sys/leader");
+                if ((l.body as Body).is_self) leaders.push(n.name);
+            }
+            assert.equal(leaders.length, 1);
+            const health = await Promise.all(live.nodes.map(healthStatus));
+            assert.deepEqual(health, [200, 200, 200]);
+        });
+
+        it("nodes joined through the mTLS join listener: a client without the cluster CA's certificate is refused", async () => {
+            const peer = live.nodes[1].ports.peer;
+            const attempt = (opts: tls.ConnectionOptions) =>
+                new Promise<string>((resolve) => {
+                    const s = tls.connect({ host: "127.0.0.1", port: peer, ca: live.caPem, servername: "vault-1", ...opts });
+                    s.on("secureConnect", () => {
+                        s.write("GET /v1/sys/health HTTP/1.1\r\nHost: vault-1\r\nConnection: close\r\n\r\n");
+                    });
+                    let data = "";
+                    s.on("data", (d) => (data += d.toString()));
+                    s.on("end", () => resolve(data.split("\r\n")[0] || "closed"));
+                    s.on("error", (e: NodeJS.ErrnoException) => resolve(`error ${e.code ?? e.message}`));
+                });
+            const none = await attempt({});
+            assert.match(none, /^error /, `no client certificate: ${none}`);
+            const strangerResult = await attempt({
+                cert: fs.readFileSync(live.stranger.cert),
+                key: fs.readFileSync(live.stranger.key),
+            });
+            assert.match(strangerResult, /^error /, `a certificate from another CA: ${strangerResult}`);
+            const node0 = live.roots["vault-0"];
+            const ok = await attempt({
+                cert: fs.readFileSync(node0.hostPath("/vault/tls/node.pem")),
+                key: fs.readFileSync(node0.hostPath("/vault/tls/node-key.pem")),
+            });
+            assert.match(ok, /^HTTP\/1\.1 200/, `a node's own certificate is accepted: ${ok}`);
+        });
+
+        it("a TLS handshake below tlsMinVersion is refused by the server", () => {
+            const min = live.declared.config.tls.minVersion;
+            const below = min === "tls13" ? "-tls1_2" : "-tls1_1";
+            const r = spawnSync(
+                "openssl",
+                ["s_client", "-connect", `127.0.0.1:${live.nodes[0].ports.api}`, below, "-cipher", "DEFAULT:@SECLEVEL=0", "-servername", "vault-0"],
+                { input: "", timeout: 10000 },
+            );
+            const text = `${r.stdout}${r.stderr}`;
+            assert.notEqual(r.status, 0);
+            assert.match(text, /alert protocol version|unsupported protocol|wrong version number/i, text);
+            const ok = spawnSync(
+                "openssl",
+                ["s_client", "-connect", `127.0.0.1:${live.nodes[0].ports.api}`, "-CAfile", live.ca.certFile, "-servername", "vault-0", "-verify_return_error"],
+                { input: "", timeout: 10000 },
+            );
+            assert.equal(ok.status, 0, `${ok.stdout}${ok.stderr}`);
+        });
+
+        it("HSTS and nosniff headers are present on API responses", async () => {
+            const r = await rawRequest(live.nodes[0].ports.api, "GET", "/v1/sys/health", live.caPem, "vault-0");
+            assert.equal(r.headers["strict-transport-security"], "max-age=31536000; includeSubDomains");
+            assert.equal(r.headers["x-content-type-options"], "nosniff");
+        });
+    });
+
+    describe("3. bootstrap", () => {
+        it("the root token is revoked", async () => {
+            const r = await call(live.nodes[0].http, "GET", "auth/token/lookup-self", live.init.rootToken);
+            assert.equal(r.status, 403);
+        });
+
+        it("recovery shares are PGP-encrypted, and a decrypted share generates a root token", async () => {
+            assert.equal(live.init.recoveryKeysEncrypted, true);
+            assert.equal(live.init.recoveryKeys.length, live.declared.config.recovery.shares);
+            // Encrypted: a share is a PGP message, not a plain key.
+            assert.equal(Buffer.from(live.init.recoveryKeys[0], "base64")[0] & 0x80, 0x80, "a PGP packet");
+            const key = decryptShare(live, live.init.recoveryKeys[0]);
+            const n = await leader();
+            const start = await call(n.http, "PUT", "sys/generate-root/attempt", undefined, {});
+            assert.equal(start.status, 200);
+            const { otp, nonce } = start.body as Body;
+            const upd = await call(n.http, "PUT", "sys/generate-root/update", undefined, { key, nonce });
+            assert.equal(upd.status, 200, JSON.stringify(upd.body));
+            assert.equal((upd.body as Body).complete, true);
+            const decoded = execFileSync(
+                VAULT_BIN,
+                ["operator", "generate-root", `-decode=${(upd.body as Body).encoded_token}`, `-otp=${otp}`],
+                { encoding: "utf8", env: { PATH: process.env.PATH ?? "", VAULT_ADDR: "https://127.0.0.1:1" } },
+            ).trim();
+            const look = await call(n.http, "GET", "auth/token/lookup-self", decoded);
+            assert.equal(look.status, 200);
+            assert.deepEqual((look.body as Body).data.policies, ["root"]);
+            // Emergency token used: revoke it, as the runbook says.
+            assert.equal((await call(n.http, "POST", "auth/token/revoke-self", decoded)).status, 204);
+        });
+
+        it("the admin AppRole can do what the settings need and nothing outside its policy", async () => {
+            // It applied every setting (lib/applySettings.ts): its calls all succeeded.
+            assert.ok(live.applied.calls.length >= 10);
+            assert.ok(live.applied.calls.every((c) => / -> 2\d\d$/.test(c)), live.applied.calls.join("\n"));
+            const token = await adminLogin(
+                { port: live.nodes[0].ports.api, ca: live.caPem, serverName: "vault-0" },
+                live.declared.plan,
+                live.handover.roleId,
+                live.handover.secretId,
+            );
+            const n = live.nodes[0];
+            const denied: [string, string, Body?][] = [
+                ["GET", "bonito/data/app"],
+                ["POST", "auth/token/create", {}],
+                ["PUT", "sys/policies/acl/root-like", { policy: 'path "*" { capabilities = ["sudo"] }' }],
+                ["GET", "sys/storage/raft/snapshot"],
+                ["POST", "sys/mounts/other", { type: "kv" }],
+                ["PUT", "sys/policies/acl/pulumi-admin", { policy: "{}" }],
+                ["GET", "sys/raw/core"],
+                ["PUT", "sys/generate-root/attempt", {}],
+            ];
+            for (const [m, p, b] of denied) {
+                const r = await call(n.http, m as "GET", p, token, b);
+                // generate-root is unauthenticated; every other one must be a permission denial.
+                if (p.startsWith("sys/generate-root")) continue;
+                assert.equal(r.status, 403, `admin ${m} ${p} answered ${r.status}`);
+            }
+        });
+
+        it("a second run of the bootstrap is a no-op (diff: no changes)", async () => {
+            const initP = loadProvider(live.declared.vaultInit.providerText);
+            const outsInit = { ...live.init.inputs, rootToken: live.init.rootToken, recoveryKeys: live.init.recoveryKeys };
+            const d1 = await initP.diff("vault-init", outsInit, live.init.inputs);
+            assert.equal(d1.changes, false);
+            const handP = loadProvider(live.declared.vaultHandover.providerText);
+            const d2 = await handP.diff(
+                "vault-handover",
+                { ...live.handover.inputs, roleId: live.handover.roleId, secretId: live.handover.secretId },
+                live.handover.inputs,
+            );
+            assert.equal(d2.changes, false);
+        });
+
+        it("an initialised cluster without the one-time root token is refused with the documented message", async () => {
+            const initP = loadProvider(live.declared.vaultInit.providerText);
+            const saved = process.env.BONITO_VAULT_ROOT_TOKEN;
+            delete process.env.BONITO_VAULT_ROOT_TOKEN;
+            try {
+                await assert.rejects(initP.create(live.init.inputs), (e: Error) => {
+                    assert.match(e.message, /already initialised/);
+                    assert.match(e.message, /BONITO_VAULT_ROOT_TOKEN/);
+                    return true;
+                });
+            } finally {
+                if (saved !== undefined) process.env.BONITO_VAULT_ROOT_TOKEN = saved;
+            }
+        });
+    });
+
+    describe("4. settings read back as declared", () => {
+        const admin = async () =>
+            adminLogin(
+                { port: live.nodes[0].ports.api, ca: live.caPem, serverName: "vault-0" },
+                live.declared.plan,
+                live.handover.roleId,
+                live.handover.secretId,
+            );
+
+        it("audit devices with the declared options", async () => {
+            const r = await call(live.nodes[0].http, "GET", "sys/audit", await admin());
+            assert.equal(r.status, 200);
+            const got = (r.body as Body).data as Record<string, Body>;
+            const plan = live.declared.plan.auditDevices;
+            assert.equal(Object.keys(got).length, plan.length);
+            for (const d of plan) {
+                const dev = got[`${d.path}/`];
+                assert.ok(dev, `audit device ${d.path}`);
+                assert.equal(dev.type, d.type);
+                assert.deepEqual(dev.options, d.options);
+            }
+        });
+
+        it("KV v2 at bonito/", async () => {
+            const r = await call(live.nodes[0].http, "GET", "sys/mounts", await admin());
+            const m = (r.body as Body).data[`${live.declared.plan.kvMount.path}/`] as Body;
+            assert.equal(m.type, "kv");
+            assert.equal(m.options.version, "2");
+        });
+
+        it("policies read back equal to the rendered documents", async () => {
+            const t = await admin();
+            for (const [name, doc] of Object.entries(live.declared.plan.policies)) {
+                const r = await call(live.nodes[0].http, "GET", `sys/policies/acl/${name}`, t);
+                assert.equal(r.status, 200, name);
+                assert.equal((r.body as Body).data.policy, policyText(doc));
+            }
+        });
+
+        it("AppRole roles with the declared TTLs, CIDRs and secret-id settings", async () => {
+            const t = await admin();
+            for (const role of live.declared.plan.roles) {
+                const r = await call(live.nodes[0].http, "GET", `auth/${role.mount}/role/${role.name}`, t);
+                assert.equal(r.status, 200, role.name);
+                const d = (r.body as Body).data as Body;
+                for (const [k, v] of Object.entries(roleBody(role))) assert.deepEqual(d[k], v, `${role.name}.${k}`);
+            }
+        });
+
+        it("the backend's wrapped secret ID unwraps exactly once", async () => {
+            backend = await backendLogin();
+            const again = await call(live.nodes[0].http, "POST", "sys/wrapping/unwrap", live.backendEnv.VAULT_WRAPPED_SECRET_ID);
+            assert.equal(again.status, 400);
+            assert.match(JSON.stringify(again.body), /wrapping token is not valid or does not exist/);
+        });
+
+        it("autopilot configuration as declared", async () => {
+            const r = await call(
+                live.nodes[0].http,
+                "GET",
+                "sys/storage/raft/autopilot/configuration",
+                await admin(),
+            );
+            assert.equal(r.status, 200);
+            const d = (r.body as Body).data as Body;
+            const a = live.declared.plan.autopilot!;
+            assert.equal(d.cleanup_dead_servers, a.cleanup_dead_servers);
+            assert.equal(d.min_quorum, a.min_quorum);
+            assert.equal(d.max_trailing_logs, a.max_trailing_logs);
+            const secs = (s: string) => Number(/^(\d+)s$/.exec(s)?.[1] ?? /^(\d+)h$/.exec(s)![1]) * (s.endsWith("h") ? 3600 : 1);
+            assert.equal(d.last_contact_threshold, `${secs(a.last_contact_threshold)}s`);
+            assert.equal(d.dead_server_last_contact_threshold, `${secs(a.dead_server_last_contact_threshold)}s`);
+        });
+    });
+
+    describe("5. the backend, as Bonito's VaultClient calls Vault", () => {
+        const SECRET = "conformance-plaintext-7f3a9c";
+        it("uses backendEnv exactly as a deployment receives it", () => {
+            const env = live.backendEnv;
+            assert.deepEqual(Object.keys(env).sort(), [
+                "VAULT_ADDR",
+                "VAULT_CACERT",
+                "VAULT_CACERT_BYTES",
+                "VAULT_MOUNT",
+                "VAULT_ROLE_ID",
+                "VAULT_WRAPPED_SECRET_ID",
+            ]);
+            assert.equal(env.VAULT_MOUNT, "bonito");
+            assert.match(env.VAULT_ADDR, /^https:\/\/vault:8200$/);
+            assert.ok(env.VAULT_CACERT.startsWith("/"), "VAULT_CACERT is a path, as Vault clients read it");
+        });
+        it("KV v2 write, read, list (the mount root too), delete through metadata; renew-self and lookup-self", async () => {
+            const n = live.nodes[1]; // a standby: requests are forwarded, as through any node
+            const t = backend.token;
+            const m = live.backendEnv.VAULT_MOUNT;
+            const w = await call(n.http, "POST", `${m}/data/app/db`, t, { data: { password: SECRET } });
+            assert.equal(w.status, 200, JSON.stringify(w.body));
+            const r = await call(n.http, "GET", `${m}/data/app/db`, t);
+            assert.equal((r.body as Body).data.data.password, SECRET);
+            const l = await call(n.http, "LIST", `${m}/metadata/app`, t);
+            assert.deepEqual((l.body as Body).data.keys, ["db"]);
+            const root = await call(n.http, "LIST", `${m}/metadata/`, t);
+            assert.equal(root.status, 200, `LIST ${m}/metadata/ answered ${root.status}`);
+            assert.deepEqual((root.body as Body).data.keys, ["app/"]);
+            const del = await call(n.http, "DELETE", `${m}/metadata/app/db`, t);
+            assert.equal(del.status, 204);
+            assert.equal((await call(n.http, "GET", `${m}/data/app/db`, t)).status, 404);
+            const renew = await call(n.http, "POST", "auth/token/renew-self", t, {});
+            assert.equal(renew.status, 200);
+            const look = await call(n.http, "GET", "auth/token/lookup-self", t);
+            assert.equal(look.status, 200);
+            assert.deepEqual((look.body as Body).data.policies, ["bonito-backend", "default"]);
+            // Leave the known value in place for the audit check.
+            assert.equal((await call(n.http, "POST", `${m}/data/app/keep`, t, { data: { v: SECRET } })).status, 200);
+        });
+
+        it("least privilege: the backend token is denied everything outside its mount (403 each)", async () => {
+            const n = live.nodes[0];
+            const t = backend.token;
+            const denied: [string, string, Body?][] = [
+                ["GET", "secret/data/x"],
+                ["POST", "sys/mounts/evil", { type: "kv" }],
+                ["GET", "sys/mounts"],
+                ["POST", "auth/token/create", {}],
+                ["PUT", "sys/policies/acl/bonito-backend", { policy: "{}" }],
+                ["GET", "sys/policies/acl/pulumi-admin"],
+                ["POST", "auth/approle/role/snapshot-agent/secret-id", {}],
+                ["GET", "auth/approle/role/bonito-backend/role-id"],
+                ["GET", "sys/storage/raft/snapshot"],
+                ["PUT", "sys/audit/evil", { type: "file", options: { file_path: "/tmp/x" } }],
+                ["DELETE", "sys/audit/file"],
+                ["GET", "sys/audit"],
+                ["POST", "sys/auth/userpass", { type: "userpass" }],
+                ["GET", "pulumi-admin/role/pulumi-admin/role-id"],
+                ["POST", "sys/storage/raft/autopilot/configuration", {}],
+                ["PUT", "sys/seal", {}],
+            ];
+            assert.ok(denied.length >= 12);
+            for (const [m, p, b] of denied) {
+                const r = await call(n.http, m as "GET", p, t, b);
+                assert.equal(r.status, 403, `backend ${m} ${p} answered ${r.status}`);
+            }
+        });
+
+        it("the snapshot-agent role can take a snapshot and nothing else", async () => {
+            const n = await leader();
+            const login = await call(n.http, "POST", "auth/approle/login", undefined, {
+                role_id: live.applied.roleIds["snapshot-agent"],
+                secret_id: live.applied.secretIds["snapshot-agent"],
+            });
+            const t = (login.body as Body).auth.client_token as string;
+            const snap = await rawRequest(n.ports.api, "GET", "/v1/sys/storage/raft/snapshot", live.caPem, n.name, {
+                token: t,
+            });
+            assert.equal(snap.status, 200);
+            for (const [m, p] of [
+                ["POST", "sys/storage/raft/snapshot"],
+                ["POST", "sys/storage/raft/snapshot-force"],
+                ["GET", "bonito/data/app/keep"],
+                ["GET", "sys/storage/raft/configuration"],
+                ["POST", "auth/token/create"],
+            ]) {
+                const r = await call(n.http, m as "GET", p, t, {});
+                assert.equal(r.status, 403, `snapshot-agent ${m} ${p} answered ${r.status}`);
+            }
+        });
+    });
+
+    describe("7. audit", () => {
+        it("neither device holds the secret in clear; both record the same requests", async () => {
+            const [first, second] = live.declared.plan.auditDevices;
+            const filePath = (d: typeof first) => String(d.options.file_path);
+            assert.equal(first.type, "file");
+            assert.equal(second.type, "file", "the local stack's second device is a file (no /dev/log here)");
+            const a = auditEntries(filePath(first));
+            const b = auditEntries(filePath(second));
+            const rawA = JSON.stringify(a);
+            const rawB = JSON.stringify(b);
+            assert.ok(a.length > 50, `audit entries: ${a.length}`);
+            assert.equal(rawA.includes("conformance-plaintext-7f3a9c"), false);
+            assert.equal(rawB.includes("conformance-plaintext-7f3a9c"), false);
+            assert.match(rawA, /"hmac-sha256:/);
+            const ids = (xs: Body[]) => xs.map((x) => `${x.type}:${x.request?.id}`).sort();
+            // Entries written after the second device was enabled appear in both.
+            const enabledAt = a.findIndex((x) => x.request?.path === `sys/audit/${second.path}`);
+            const sinceBoth = ids(a.slice(enabledAt + 2));
+            const inB = new Set(ids(b));
+            const missing = sinceBoth.filter((x) => !inB.has(x));
+            assert.deepEqual(missing, []);
+            for (const p of ["sys/storage/raft/snapshot", "auth/token/create", "bonito/metadata/app/db"])
+                assert.ok(b.some((x) => x.request?.path === p), `second device recorded ${p}`);
+        });
+    });
+
+    describe("2b. sealed node", () => {
+        it("a restarted node stays sealed (503) while the unsealer is down, and unseals by itself when it returns", async () => {
+            const standby = live.nodes[2];
+            await stop(live.unsealer);
+            await stop(live.procs[standby.name]);
+            restartNode(live, standby.name);
+            await waitUntil("the restarted node to answer sealed", 60000, async () =>
+                (await healthStatus(standby)) === 503 ? true : undefined,
+            );
+            // Restart the unsealer from the same root and env.
+            const { startContainer } = await import("./lib/cluster");
+            live.unsealer = startContainer(
+                live.declared.unsealer!,
+                live.unsealerRoot,
+                {},
+                path.join(live.base, "logs"),
+            );
+            // The unsealer itself restarts sealed: `npm run local:unseal`, the runbook's command, run as
+            // an operator would, with the stack state exported to a file (as `pulumi stack export` would).
+            const stateFile = path.join(live.base, "state.json");
+            const state = (transitToken: string) =>
+                JSON.stringify({
+                    deployment: {
+                        resources: [
+                            {
+                                urn: "urn:pulumi:local::bonito-vault::bonito:vault:UnsealKey$pulumi-nodejs:dynamic/bonito:UnsealerInit::bonito-vault-unseal-unsealer-init",
+                                type: "pulumi-nodejs:dynamic/bonito:UnsealerInit",
+                                outputs: { address: `http://127.0.0.1:${UNSEALER_PORT}`, unsealKey: live.unsealKey, transitToken },
+                            },
+                        ],
+                    },
+                });
+            const reunseal = () =>
+                spawnSync(
+                    process.execPath,
+                    ["--import", "tsx", "components/unseal/reunseal.ts", "local", "--state-file", stateFile],
+                    { cwd: REPO, encoding: "utf8", timeout: 120000 },
+                );
+            fs.writeFileSync(stateFile, state(live.transitToken), { mode: 0o600 });
+            const first = reunseal();
+            assert.equal(first.status, 0, first.stderr);
+            assert.match(first.stdout, /^unsealed the unsealer at http:\/\/127\.0\.0\.1:\d+; the nodes' seal token is valid/);
+            // A token that no longer works (as after a stop longer than localTokenPeriod) is reported, not hidden.
+            fs.writeFileSync(stateFile, state("hvs.expired-or-revoked-token"), { mode: 0o600 });
+            const expired = reunseal();
+            assert.equal(expired.status, 1);
+            assert.match(expired.stderr, /was already unsealed, but the seal token the nodes hold is no longer valid/);
+            assert.match(expired.stderr, /If the transit token expired/);
+            await waitUntil("the node to unseal by transit on its own", 120000, async () =>
+                (await healthStatus(standby)) === 200 ? true : undefined,
+            );
+        });
+    });
+});

@@ -1,0 +1,313 @@
+/**
+ * Brings up the `local` stack as the program declares it, on loopback, with a real Vault 1.21.1:
+ * the transit unsealer (bootstrapped by the UnsealerInit dynamic provider), three Raft nodes from
+ * their rendered server configs, the one-time init (VaultInit) and the hand-over to Pulumi's admin
+ * AppRole (VaultHandover), then the settings plan. Every dynamic provider runs from the text the
+ * program serialised (`__provider`), as the engine would run it.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { BACKEND_CA_WRITE_COMMAND, renderBackendEnv } from "../../../components/settings/plan";
+import { applySettings, type Applied } from "./applySettings";
+import {
+    ContainerRoot,
+    confined,
+    LOOPBACK_REWRITES,
+    UNSEALER_PORT,
+    call,
+    checkPrerequisites,
+    makeTempBase,
+    portsFor,
+    rewriteServerConfig,
+    rewriteUnsealerConfig,
+    startContainer,
+    stopAll,
+    transport,
+    waitUntil,
+    type Node,
+    type Running,
+} from "./cluster";
+import type { Transport } from "../../../components/settings/bootstrap";
+import { declaredStack, type DeclaredContainer, type DeclaredStack } from "./declared";
+import { loadProvider } from "./dynamic";
+import { TestCa } from "./pki";
+
+/**
+ * Config set on top of Pulumi.local.yaml, with why. Each changes only Vault-side settings that the
+ * committed local stack leaves at a value this tier could not check.
+ */
+export const STACK_OVERRIDES = {
+    /** So the tier can prove the shares are PGP-encrypted and decrypt one (prod requires it). */
+    recoveryPgpKeys: "<a test key made with gpg at run time>",
+    /** So the tier can prove the backend's wrapped secret ID unwraps exactly once. */
+    approleWrappingTtl: "10m",
+} as const;
+
+export interface RaftServer {
+    node_id: string;
+    address: string;
+    leader: boolean;
+    voter: boolean;
+}
+
+export interface Live {
+    base: string;
+    declared: DeclaredStack;
+    ca: TestCa;
+    caPem: string;
+    /** A CA the cluster does not trust, with a client certificate. */
+    stranger: { cert: string; key: string };
+    gnupgHome: string;
+    unsealer: Running;
+    unsealerRoot: ContainerRoot;
+    transitToken: string;
+    unsealKey: string;
+    roots: Record<string, ContainerRoot>;
+    procs: Record<string, Running>;
+    nodes: Node[];
+    envOf: Record<string, Record<string, string>>;
+    init: { rootToken: string; recoveryKeys: string[]; recoveryKeysEncrypted: boolean; inputs: Record<string, unknown> };
+    handover: { roleId: string; secretId: string; inputs: Record<string, unknown> };
+    applied: Applied;
+    backendEnv: Record<string, string>;
+    /** The backend's client: VAULT_ADDR's host as the TLS name, the CA from the file its start step wrote. */
+    backendHttp: Transport;
+    /** Diagnose output per node, run through the declared entrypoint before the node's first start. */
+    diagnose: Record<string, { status: number | null; output: string }>;
+    raftServers: RaftServer[];
+    timings: Record<string, number>;
+    rewrites: readonly string[];
+}
+
+function envMap(c: DeclaredContainer): Record<string, string> {
+    return Object.fromEntries(
+        c.envs.map((e) => {
+            const i = e.indexOf("=");
+            return [e.slice(0, i), e.slice(i + 1)];
+        }),
+    );
+}
+
+function gpgTestKey(home: string): string {
+    fs.mkdirSync(home, { recursive: true, mode: 0o700 });
+    const env = { ...process.env, GNUPGHOME: home };
+    execFileSync(
+        "gpg",
+        ["--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key", "conformance@bonito.test", "rsa2048", "encr", "1d"],
+        { env, stdio: "ignore" },
+    );
+    return execFileSync("gpg", ["--export", "conformance@bonito.test"], { env }).toString("base64");
+}
+
+/** Decrypt a PGP-encrypted recovery share (base64 of the binary message) with the test key. */
+export function decryptShare(live: Live, share: string): string {
+    const out = spawnSync("gpg", ["--batch", "--decrypt"], {
+        input: Buffer.from(share, "base64"),
+        env: { ...process.env, GNUPGHOME: live.gnupgHome },
+    });
+    if (out.status !== 0) throw new Error(`gpg --decrypt failed: ${out.stderr.toString()}`);
+    return out.stdout.toString("utf8").trim();
+}
+
+/** Put a declared container's volumes and uploads into its root (`files` replaces upload contents). */
+function lay(root: ContainerRoot, c: DeclaredContainer, files: Record<string, string>): void {
+    for (const v of c.volumes) if (v.containerPath.startsWith("/vault/")) root.volume(v.containerPath);
+    for (const u of c.uploads) {
+        const content = files[u.file];
+        if (content === undefined) throw new Error(`no content for upload ${u.file} of ${c.name}`);
+        root.upload(u.file, content, u.permissions);
+    }
+}
+
+export async function healthStatus(n: Node): Promise<number> {
+    return (await call(n.http, "GET", "sys/health?standbyok=true")).status;
+}
+
+export async function bringUp(): Promise<Live> {
+    checkPrerequisites();
+    const t0 = Date.now();
+    const timings: Record<string, number> = {};
+    const base = makeTempBase("bonito-conformance-");
+    const logDir = path.join(base, "logs");
+    fs.mkdirSync(logDir);
+    const gnupgHome = path.join(base, "gnupg");
+    const pgpKey = gpgTestKey(gnupgHome);
+
+    const declared = await declaredStack("local", {
+        recoveryPgpKeys: JSON.stringify([pgpKey]),
+        approleWrappingTtl: STACK_OVERRIDES.approleWrappingTtl,
+    });
+    const cfg = declared.config;
+    const org = `${cfg.clusterName}-${cfg.stack}`;
+
+    const ca = new TestCa(path.join(base, "pki"), declared.ca, org);
+    const caPem = ca.pem;
+    const strangerCa = new TestCa(path.join(base, "stranger"), declared.ca, "stranger");
+    const stranger = strangerCa.issue("stranger", declared.nodeCerts[declared.nodeNames[0]], "stranger");
+
+    // --- the transit unsealer
+    const u = declared.unsealer;
+    const ui = declared.unsealerInit;
+    if (!u || !ui) throw new Error("the local stack declares no unsealer");
+    const unsealerRoot = new ContainerRoot("unsealer", base);
+    const unsealerConfigUpload = u.uploads.find((x) => x.file.endsWith(".json"))!;
+    lay(unsealerRoot, u, {
+        [unsealerConfigUpload.file]: JSON.stringify(rewriteUnsealerConfig(unsealerConfigUpload.content, UNSEALER_PORT)),
+    });
+    const unsealer = startContainer(u, unsealerRoot, envMap(u), logDir);
+    const unsealerProvider = loadProvider(ui.providerText);
+    const unsealerInputs = { ...ui.inputs, address: `http://127.0.0.1:${UNSEALER_PORT}` };
+    const unsealerOut = (await unsealerProvider.create(unsealerInputs)).outs as { transitToken: string; unsealKey: string };
+    timings.unsealerReadyMs = Date.now() - t0;
+
+    // --- the three nodes
+    const declaredPorts = { api: cfg.apiPort, cluster: cfg.clusterPort, peer: cfg.peerPort };
+    const roots: Record<string, ContainerRoot> = {};
+    const envOf: Record<string, Record<string, string>> = {};
+    const nodes: Node[] = declared.nodeNames.map((name, i) => ({
+        name,
+        ports: portsFor(i),
+        http: transport(portsFor(i).api, caPem, name),
+    }));
+    const diagnose: Live["diagnose"] = {};
+    for (const [i, name] of declared.nodeNames.entries()) {
+        const c = declared.nodes[name];
+        const root = new ContainerRoot(name, base);
+        roots[name] = root;
+        const issued = ca.issue(name, declared.nodeCerts[name], org);
+        const serverJson = c.uploads.find((x) => x.file.endsWith("/server.json"))!;
+        const rewritten = rewriteServerConfig(
+            serverJson.content,
+            name,
+            declared.nodeNames,
+            declaredPorts,
+            `127.0.0.1:${UNSEALER_PORT}`,
+        );
+        const files: Record<string, string> = { [serverJson.file]: JSON.stringify(rewritten, null, 2) };
+        for (const up of c.uploads) {
+            if (up.file.endsWith("/ca.pem")) files[up.file] = caPem;
+            else if (up.file.endsWith("/node.pem")) files[up.file] = fs.readFileSync(issued.cert, "utf8");
+            else if (up.file.endsWith("/node-key.pem")) files[up.file] = fs.readFileSync(issued.key, "utf8");
+        }
+        lay(root, c, files);
+        const env = envMap(c);
+        env.VAULT_TOKEN = unsealerOut.transitToken;
+        env.VAULT_ADDR = `https://127.0.0.1:${portsFor(i).api}`;
+        envOf[name] = env;
+        // `vault operator diagnose` through the declared entrypoint, before the first start (it
+        // binds the listeners itself). Its skips are listed where the test asserts on it.
+        const diag = spawnSync(
+            "unshare",
+            [
+                "--mount",
+                "--propagation",
+                "private",
+                "--",
+                "/bin/sh",
+                "-c",
+                'mount --bind "$1" /vault && shift && exec "$@"',
+                "bind",
+                root.root,
+                ...confined(c),
+                ...c.entrypoints,
+                "operator",
+                "diagnose",
+                `-config=${c.command.find((a) => a.startsWith("-config="))!.slice("-config=".length)}`,
+            ],
+            { env: { PATH: `${root.binDir}:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: "/nonexistent", ...env }, timeout: 120000 },
+        );
+        diagnose[name] = { status: diag.status, output: `${diag.stdout}${diag.stderr}` };
+    }
+    const procs: Record<string, Running> = {};
+    for (const name of declared.nodeNames) procs[name] = startContainer(declared.nodes[name], roots[name], envOf[name], logDir);
+
+    // --- init through the program's VaultInit provider (node 0, as adminAddr points at it)
+    const initProvider = loadProvider(declared.vaultInit.providerText);
+    const initInputs = {
+        ...declared.vaultInit.inputs,
+        addr: `https://127.0.0.1:${nodes[0].ports.api}`,
+        caCert: caPem,
+    };
+    const init = (await initProvider.create(initInputs)).outs as Live["init"];
+    // All three unsealed by transit and voters, joined by retry_join alone (nothing here calls raft/join).
+    await waitUntil("three unsealed nodes", 120000, async () => {
+        const s = await Promise.all(nodes.map(healthStatus));
+        return s.every((x) => x === 200) ? true : undefined;
+    });
+    const raftServers = await waitUntil("three Raft voters", 120000, async () => {
+        const r = await call(nodes[0].http, "GET", "sys/storage/raft/configuration", init.rootToken);
+        const servers = (r.body as { data?: { config?: { servers?: RaftServer[] } } }).data?.config?.servers ?? [];
+        return servers.length === 3 && servers.every((s) => s.voter) ? servers : undefined;
+    });
+    timings.threeUnsealedVotersMs = Date.now() - t0;
+
+    // --- hand-over through VaultHandover, then the settings as the provider would apply them
+    const handoverProvider = loadProvider(declared.vaultHandover.providerText);
+    const handoverInputs = {
+        ...declared.vaultHandover.inputs,
+        addr: initInputs.addr,
+        caCert: caPem,
+        rootToken: init.rootToken,
+    };
+    const handover = (await handoverProvider.create(handoverInputs)).outs as Live["handover"];
+    const ep = { port: nodes[0].ports.api, ca: caPem, serverName: nodes[0].name };
+    const applied = await applySettings(ep, declared.plan, handover, cfg.approle.wrappingTtl);
+    // backendEnv as the program renders it, with the live credentials; then the backend's own start
+    // step (BACKEND_CA_WRITE_COMMAND) writes the CA file the backend's client verifies against.
+    const backendEnv = renderBackendEnv({
+        addr: cfg.backendAddr,
+        roleId: applied.roleIds["bonito-backend"],
+        secret: applied.wrappedSecretId ?? applied.secretIds["bonito-backend"],
+        wrapped: !!applied.wrappedSecretId,
+        caCert: caPem,
+        caCertPath: cfg.backendCaCertPath,
+        mount: declared.plan.kvMount.path,
+    });
+    const backendCaFile = path.join(base, "backend", path.basename(backendEnv.VAULT_CACERT));
+    execFileSync("sh", ["-c", BACKEND_CA_WRITE_COMMAND], {
+        env: { PATH: process.env.PATH, VAULT_CACERT: backendCaFile, VAULT_CACERT_BYTES: backendEnv.VAULT_CACERT_BYTES },
+    });
+    const backendUrl = new URL(backendEnv.VAULT_ADDR);
+    const backendHttp = transport(nodes[0].ports.api, fs.readFileSync(backendCaFile, "utf8"), backendUrl.hostname);
+    timings.bootstrappedMs = Date.now() - t0;
+
+    return {
+        base,
+        declared,
+        ca,
+        caPem,
+        stranger,
+        gnupgHome,
+        unsealer,
+        unsealerRoot,
+        transitToken: unsealerOut.transitToken,
+        unsealKey: unsealerOut.unsealKey,
+        roots,
+        procs,
+        nodes,
+        envOf,
+        init: { ...init, inputs: initInputs },
+        handover: { ...handover, inputs: handoverInputs },
+        applied,
+        backendEnv,
+        backendHttp,
+        diagnose,
+        raftServers,
+        timings,
+        rewrites: LOOPBACK_REWRITES,
+    };
+}
+
+export async function tearDown(live: Live | undefined, base?: string): Promise<void> {
+    await stopAll();
+    const dir = live?.base ?? base;
+    if (dir && process.env.BONITO_CONFORMANCE_KEEP !== "1") fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** Restart one node's process (same root, same env), as `docker restart` would. */
+export function restartNode(live: Live, name: string, logDir = path.join(live.base, "logs")): Running {
+    const p = startContainer(live.declared.nodes[name], live.roots[name], live.envOf[name], logDir);
+    live.procs[name] = p;
+    return p;
+}
