@@ -76,6 +76,9 @@ function remoteOptions(t: UploadTarget): [string, string | number | boolean][] {
                 ["upload_concurrency", S3_UPLOAD_CONCURRENCY],
                 // Never turn off the MD5 rclone computes (Content-MD5 and multipart metadata).
                 ["disable_checksum", false],
+                // rclone's AWS default (provider/AWS.yaml quirks), pinned: the SDK also sends a CRC32
+                // in the trailer, and streams the body without seeking it over HTTPS.
+                ["use_data_integrity_protections", true],
             ];
         case "gcp":
             return [
@@ -145,6 +148,9 @@ export function rcloneMoveArgs(t: UploadTarget, source = SPOOL_PATH, configPath 
         "--min-age",
         SPOOL_MIN_AGE,
         "--ignore-existing",
+        // Modification times from the bucket listing: without it rclone HEADs every object to
+        // read its mtime metadata, which the writer may not (no s3:GetObject).
+        "--use-server-modtime",
         "--log-level",
         "INFO",
         "--stats-one-line",
