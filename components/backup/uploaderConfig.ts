@@ -76,8 +76,9 @@ function remoteOptions(t: UploadTarget): [string, string | number | boolean][] {
                 ["upload_concurrency", S3_UPLOAD_CONCURRENCY],
                 // Never turn off the MD5 rclone computes (Content-MD5 and multipart metadata).
                 ["disable_checksum", false],
-                // rclone's AWS default (provider/AWS.yaml quirks), pinned: the SDK also sends a CRC32
-                // in the trailer, and streams the body without seeking it over HTTPS.
+                // rclone's AWS default (provider/AWS.yaml quirks), pinned so that a change of rclone's
+                // defaults cannot change the requests test/s3 recorded: over HTTPS, every PutObject
+                // and UploadPart with Content-MD5 and an UNSIGNED-PAYLOAD signature (no body seek).
                 ["use_data_integrity_protections", true],
             ];
         case "gcp":
