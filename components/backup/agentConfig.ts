@@ -2,15 +2,19 @@
  * Pure renderer of the snapshot agent's configuration file.
  *
  * Agent: Argelbargel/vault-raft-snapshot-agent (README "Configuration", testdata/complete.yaml,
- * internal/agent/vault/config.go, internal/agent/storage/{aws,azure,gcp,local}.go). It reads
+ * internal/agent/vault/config.go, internal/agent/storage/local.go). It reads
  * JSON, YAML or TOML through viper; we render JSON (also valid YAML) so nothing hand-writes a
  * format. Secrets never appear here: every credential is a `file://` reference to a file uploaded
  * with mode 0400 (the agent's "external property sources"), and the CA comes through VAULT_CACERT.
  *
- * Unconfirmed: `vault.nodes.urls` + `vault.nodes.autoDetectLeader` are the keys of the agent's
- * newer releases (vault/config.go where `Nodes` is required; the Helm chart's values.yaml renders
- * them); older releases used `vault.url`. The pinned image (v0.12.0) is the newest release the
- * Helm index lists; the repository snapshot we read does not tie a release tag to config.go.
+ * Vault addresses: `vault.nodes.urls` lists every node and `vault.nodes.autoDetectLeader` lets the
+ * agent follow /sys/leader to the active one (v0.12.0 internal/agent/vault/{config,client}.go:
+ * connectToLeader tries each URL in turn), so a snapshot is taken while any node is up.
+ *
+ * Storage: always the agent's `local` storage. On aws, gcp and azure that is a spool volume shared
+ * with the uploader (uploaderConfig.ts), which moves each snapshot into the write-once bucket: the
+ * agent's own S3 client (aws-sdk-go-v2 s3 v1.58.3) sends no Content-MD5, which an Object Lock
+ * bucket requires. On the local stack it is the backup volume itself.
  */
 
 export const AGENT_CONFIG_PATH = "/etc/vault.d/snapshots.json";
@@ -18,85 +22,42 @@ export const AGENT_SECRETS_DIR = "/etc/vault.d/secrets";
 export const AGENT_CA_PATH = "/etc/vault.d/vault-ca.pem";
 /** The image's entrypoint adds every file here to the system trust store (README "Add self-signed-certificates"). */
 export const AGENT_TRUST_DIR = "/tmp/certs";
+/** The agent's `local` storage: the spool (aws, gcp, azure) or the backup volume (local). */
 export const AGENT_LOCAL_PATH = "/snapshots";
 
 export const SECRET_FILES = {
     roleId: `${AGENT_SECRETS_DIR}/approle-role-id`,
     secretId: `${AGENT_SECRETS_DIR}/approle-secret-id`,
-    awsAccessKeyId: `${AGENT_SECRETS_DIR}/aws-access-key-id`,
-    awsSecretAccessKey: `${AGENT_SECRETS_DIR}/aws-secret-access-key`,
-    azureAccountKey: `${AGENT_SECRETS_DIR}/azure-account-key`,
-    gcpCredentials: `${AGENT_SECRETS_DIR}/gcp-credentials.json`,
 } as const;
 
-export type AgentStorage =
-    | { kind: "aws"; bucket: string; region: string }
-    | { kind: "gcp"; bucket: string }
-    | { kind: "azure"; accountName: string; container: string }
-    | { kind: "local"; path: string };
-
 export interface AgentConfigInput {
-    /** Where the agent first connects; it follows /sys/leader to the active node from there. */
-    vaultUrl: string;
+    /** Every node's API address; the agent tries them in turn and follows /sys/leader to the active one. */
+    vaultUrls: string[];
     /** Mount of the AppRole auth method (without `auth/`). */
     approlePath: string;
     /** Go duration: `1h`, `24h`, `1h30m`. */
     frequency: string;
     /**
-     * Snapshots the agent keeps (it deletes older ones). 0 = it never deletes, which is what a
-     * write-once bucket needs: the writer has no delete permission and the lifecycle expires them.
+     * Snapshots the agent keeps in its local storage (it deletes older ones). 0 = it never deletes:
+     * on a spool, only the uploader removes a snapshot, and only once it is in the bucket.
      */
     retain: number;
     /** Snapshot timeout, Go duration. */
     timeout: string;
-    storage: AgentStorage;
+    /** Directory of the agent's local storage. */
+    path: string;
 }
 
 const file = (path: string) => `file://${path}`;
-
-function storageSection(s: AgentStorage): Record<string, unknown> {
-    switch (s.kind) {
-        case "aws":
-            // useServerSideEncryption would force SSE-S3 (AES256) on each PUT and override the
-            // bucket's SSE-KMS default; leaving it false lets the bucket default apply.
-            return {
-                aws: {
-                    bucket: s.bucket,
-                    region: s.region,
-                    accessKeyId: file(SECRET_FILES.awsAccessKeyId),
-                    accessKey: file(SECRET_FILES.awsSecretAccessKey),
-                    useServerSideEncryption: false,
-                },
-            };
-        case "gcp":
-            // The agent's GCS client uses Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS
-            // names the uploaded key file (set in the container env, a path, not a secret).
-            return { gcp: { bucket: s.bucket } };
-        case "azure":
-            // The agent authenticates to Blob Storage with a shared key only (storage/azure.go).
-            return {
-                azure: {
-                    accountName: s.accountName,
-                    accountKey: file(SECRET_FILES.azureAccountKey),
-                    container: s.container,
-                },
-            };
-        case "local":
-            return { local: { path: s.path } };
-    }
-}
 
 /** The agent's configuration file content (JSON), deterministic for equal input. */
 export function renderAgentConfig(input: AgentConfigInput): string {
     if (!Number.isInteger(input.retain) || input.retain < 0)
         throw new Error(`retain must be a whole number ≥ 0, got ${input.retain}`);
-    if (input.storage.kind !== "local" && input.retain !== 0)
-        throw new Error(
-            "a write-once bucket needs retain 0: the writer cannot delete, the bucket lifecycle expires snapshots",
-        );
+    if (input.vaultUrls.length === 0) throw new Error("vaultUrls must list at least one node");
     const doc = {
         vault: {
-            nodes: { urls: [input.vaultUrl], autoDetectLeader: true },
+            nodes: { urls: input.vaultUrls, autoDetectLeader: true },
             timeout: input.timeout,
             auth: {
                 approle: {
@@ -112,7 +73,7 @@ export function renderAgentConfig(input: AgentConfigInput): string {
             timeout: input.timeout,
             namePrefix: "raft-snapshot-",
             nameSuffix: ".snap",
-            storages: storageSection(input.storage),
+            storages: { local: { path: input.path } },
         },
     };
     return JSON.stringify(doc, null, 2) + "\n";

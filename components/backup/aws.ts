@@ -2,13 +2,13 @@
  * aws: an S3 bucket with Object Lock (default retention), versioning, SSE-KMS under its own
  * rotating key, every public-access block, owner-enforced ownership, a TLS-only policy and a
  * lifecycle that expires what retention released. The writer is an IAM user that can add and list
- * snapshots and nothing else.
+ * snapshots and nothing else; the uploader (rclone) uses it, with Content-MD5 on every PUT and part.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as iam from "@pulumi/aws/iam";
 import * as kms from "@pulumi/aws/kms";
 import * as s3 from "@pulumi/aws/s3";
-import { SECRET_FILES, type AgentStorage } from "./agentConfig";
+import { UPLOADER_SECRET_FILES, type UploadTarget } from "./uploaderConfig";
 import { awsWriterPolicy, tlsOnlyBucketPolicy } from "./policies";
 import type { BackupDelivery, BackupImplArgs } from "./types";
 
@@ -130,22 +130,21 @@ export function createAwsBackup(name: string, parent: pulumi.Resource, args: Bac
     );
     const accessKey = new iam.AccessKey(`${name}-writer-key`, { user: writer.name }, child);
 
-    const storage: pulumi.Output<AgentStorage> = bucket.bucket.apply((bucketName) => ({
-        kind: "aws" as const,
-        bucket: bucketName,
-        region,
-    }));
+    const target: pulumi.Output<UploadTarget> = pulumi
+        .all([bucket.bucket, key.arn])
+        .apply(([bucketName, kmsKeyArn]) => ({ kind: "aws" as const, bucket: bucketName, region, kmsKeyArn }));
 
     return {
         bucketName: bucket.bucket,
         url: pulumi.interpolate`s3://${bucket.bucket}`,
         writerIdentity: writer.arn,
-        storage,
-        files: [
-            { path: SECRET_FILES.awsAccessKeyId, content: pulumi.secret(accessKey.id) },
-            { path: SECRET_FILES.awsSecretAccessKey, content: pulumi.secret(accessKey.secret) },
-        ],
-        env: [],
+        upload: {
+            target,
+            files: [
+                { path: UPLOADER_SECRET_FILES.awsAccessKeyId, content: pulumi.secret(accessKey.id) },
+                { path: UPLOADER_SECRET_FILES.awsSecretAccessKey, content: pulumi.secret(accessKey.secret) },
+            ],
+        },
         volumes: [],
         pendingSteps: pulumi.output([]),
     };

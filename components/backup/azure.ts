@@ -15,7 +15,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as storage from "@pulumi/azure-native/storage";
-import { SECRET_FILES, type AgentStorage } from "./agentConfig";
+import { UPLOADER_SECRET_FILES, type UploadTarget } from "./uploaderConfig";
 import { AZURE_CONTAINER } from "./policies";
 import type { BackupDelivery, BackupImplArgs } from "./types";
 
@@ -84,7 +84,7 @@ export function createAzureBackup(name: string, parent: pulumi.Resource, args: B
     const keys = storage.listStorageAccountKeysOutput({ accountName, resourceGroupName }, { parent });
     const accountKey = pulumi.secret(keys.apply((k) => k.keys?.[0]?.value ?? ""));
 
-    const storageSettings: pulumi.Output<AgentStorage> = accountName.apply((n) => ({
+    const target: pulumi.Output<UploadTarget> = accountName.apply((n) => ({
         kind: "azure" as const,
         accountName: n,
         container: AZURE_CONTAINER,
@@ -98,9 +98,7 @@ export function createAzureBackup(name: string, parent: pulumi.Resource, args: B
         bucketName: accountName,
         url: pulumi.interpolate`https://${accountName}.blob.core.windows.net/${AZURE_CONTAINER}`,
         writerIdentity: pulumi.interpolate`storage-account-shared-key:${accountName}`,
-        storage: storageSettings,
-        files: [{ path: SECRET_FILES.azureAccountKey, content: accountKey }],
-        env: [],
+        upload: { target, files: [{ path: UPLOADER_SECRET_FILES.azureAccountKey, content: accountKey }] },
         volumes: [],
         pendingSteps,
     };

@@ -13,7 +13,7 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as serviceaccount from "@pulumi/gcp/serviceaccount";
 import * as storage from "@pulumi/gcp/storage";
-import { SECRET_FILES, type AgentStorage } from "./agentConfig";
+import { UPLOADER_SECRET_FILES, type UploadTarget } from "./uploaderConfig";
 import { GCP_WRITER_ROLES } from "./policies";
 import type { BackupDelivery, BackupImplArgs } from "./types";
 
@@ -82,7 +82,7 @@ export function createGcpBackup(name: string, parent: pulumi.Resource, args: Bac
     }
     const key = new serviceaccount.Key(`${name}-writer-key`, { serviceAccountId: writer.name }, child);
 
-    const storageSettings: pulumi.Output<AgentStorage> = bucket.name.apply((n) => ({
+    const target: pulumi.Output<UploadTarget> = bucket.name.apply((n) => ({
         kind: "gcp" as const,
         bucket: n,
     }));
@@ -90,14 +90,15 @@ export function createGcpBackup(name: string, parent: pulumi.Resource, args: Bac
         bucketName: bucket.name,
         url: pulumi.interpolate`gs://${bucket.name}`,
         writerIdentity: writer.email,
-        storage: storageSettings,
-        files: [
-            {
-                path: SECRET_FILES.gcpCredentials,
-                content: pulumi.secret(key.privateKey.apply((k) => Buffer.from(k, "base64").toString("utf8"))),
-            },
-        ],
-        env: [`GOOGLE_APPLICATION_CREDENTIALS=${SECRET_FILES.gcpCredentials}`],
+        upload: {
+            target,
+            files: [
+                {
+                    path: UPLOADER_SECRET_FILES.gcpCredentials,
+                    content: pulumi.secret(key.privateKey.apply((k) => Buffer.from(k, "base64").toString("utf8"))),
+                },
+            ],
+        },
         volumes: [],
         pendingSteps: pulumi.output([]),
     };

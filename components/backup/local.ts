@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { AGENT_LOCAL_PATH, type AgentStorage } from "./agentConfig";
+import { AGENT_LOCAL_PATH } from "./agentConfig";
 import { dockerName } from "../topology";
 import type { BackupDelivery, BackupImplArgs } from "./types";
 
@@ -16,14 +16,10 @@ export function createLocalBackup(name: string, parent: pulumi.Resource, args: B
         { name: dockerName(args.config, "snapshots") },
         { parent, provider: target?.provider, protect: true, retainOnDelete: true },
     );
-    const storage: pulumi.Output<AgentStorage> = pulumi.output({ kind: "local" as const, path: AGENT_LOCAL_PATH });
     return {
         bucketName: volume.name,
         url: pulumi.interpolate`docker-volume://${target?.host ?? "default"}/${volume.name}`,
         writerIdentity: pulumi.output("docker-volume (not write-once)"),
-        storage,
-        files: [],
-        env: [],
         volumes: [{ volumeName: volume.name, containerPath: AGENT_LOCAL_PATH }],
         pendingSteps: pulumi.output([]),
     };

@@ -1,31 +1,43 @@
 /**
  * SnapshotAgent: vault-raft-snapshot-agent in a container on the first Docker host, on the
- * cluster network, taking a Raft snapshot every `backupSchedule` and uploading it to the backup
- * bucket. It logs in with its own AppRole (`snapshot-agent` on `approle/`, policy: read on
+ * cluster network, taking a Raft snapshot every `backupSchedule` from whichever node leads. It
+ * logs in with its own AppRole (`snapshot-agent` on `approle/`, policy: read on
  * `sys/storage/raft/snapshot`).
  *
- * Secrets reach the container as uploaded files (mode 0400), never on its command line or in its
- * rendered configuration, which only points at them (`file://…`).
+ * With a bucket (aws, gcp, azure) the agent writes each snapshot to a spool volume and, beside it,
+ * the uploader (rclone, uploaderConfig.ts) moves it into the write-once bucket with Content-MD5,
+ * deleting the spooled file only after the copy succeeded. The agent's own uploads cannot reach an
+ * S3 bucket with Object Lock (no Content-MD5), and only the uploader holds the bucket credentials.
+ * On local the agent writes to the backup volume directly.
+ *
+ * Secrets reach the containers as uploaded files (mode 0400), never on a command line or in a
+ * rendered configuration, which only points at them (`file://…`, or a path the script reads).
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { dockerName } from "../topology";
+import { dockerName, planNodes } from "../topology";
 import type { StackConfig } from "../config";
 import type { DockerTarget } from "../seal";
 import {
     AGENT_CA_PATH,
     AGENT_CONFIG_PATH,
+    AGENT_LOCAL_PATH,
     AGENT_TRUST_DIR,
     SECRET_FILES,
     localRetainCount,
     renderAgentConfig,
     type AgentConfigInput,
-    type AgentStorage,
 } from "./agentConfig";
+import { renderRcloneConfig, renderUploaderScript, SPOOL_PATH, UPLOADER_CONFIG_PATH } from "./uploaderConfig";
 import type { BackupDelivery } from "./types";
 
 export const SNAPSHOT_AGENT_ROLE = "snapshot-agent";
 export const SNAPSHOT_AGENT_APPROLE_MOUNT = "approle";
+/** The uploader buffers at most 4 × 16 MiB of parts (uploaderConfig.ts): 256 MiB is ample. */
+export const UPLOADER_MEMORY_MB = 256;
+/** No core dumps: a crashing process must not write credentials or snapshot bytes to disk. */
+const NO_CORE_DUMPS = [{ name: "core", soft: 0, hard: 0 }];
+const LOG_OPTS = { "max-size": "10m", "max-file": "3" };
 
 export interface SnapshotAgentArgs {
     config: StackConfig;
@@ -43,17 +55,23 @@ export interface SnapshotAgentArgs {
     dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
-/** The plain input of the agent's configuration for a stack and a storage target. */
-export function agentConfigInput(config: StackConfig, storage: AgentStorage): AgentConfigInput {
-    const scheme = config.tls.mode === "upstream-proxy" ? "http" : "https";
+/**
+ * The plain input of the agent's configuration for a stack. Every node's API address, not the
+ * service alias (which lives on host 0 only): with any node down, the agent reaches another and
+ * follows /sys/leader. On a spool (aws, gcp, azure) the agent never prunes (retain 0): only the
+ * uploader removes a snapshot, once it is in the bucket; on local it prunes to cover the retention.
+ */
+export function agentConfigInput(config: StackConfig): AgentConfigInput {
     return {
-        vaultUrl: `${scheme}://${config.serviceName}:${config.apiPort}`,
+        vaultUrls: planNodes(config).map((n) => n.apiAddr),
         approlePath: SNAPSHOT_AGENT_APPROLE_MOUNT,
         frequency: config.backup.schedule,
         retain:
-            storage.kind === "local" ? localRetainCount(config.backup.retentionDays, config.backup.scheduleSeconds) : 0,
+            config.backup.location.cloud === "local"
+                ? localRetainCount(config.backup.retentionDays, config.backup.scheduleSeconds)
+                : 0,
         timeout: "5m",
-        storage,
+        path: AGENT_LOCAL_PATH,
     };
 }
 
@@ -62,13 +80,21 @@ export class SnapshotAgent extends pulumi.ComponentResource {
     /** The rendered configuration (no secrets in it). */
     public readonly agentConfig: pulumi.Output<string>;
     public readonly schedule: string;
+    /** The rclone sidecar that moves snapshots into the bucket; undefined on local. */
+    public readonly uploader?: docker.Container;
+    /** The uploader's rendered rclone.conf (no secrets in it); undefined on local. */
+    public readonly uploaderConfig?: pulumi.Output<string>;
 
     constructor(name: string, args: SnapshotAgentArgs, opts?: pulumi.ComponentResourceOptions) {
         super("bonito:vault:SnapshotAgent", name, {}, opts);
         const cfg = args.config;
         const dockerOpts = { parent: this, provider: args.target.provider };
         this.schedule = cfg.backup.schedule;
-        this.agentConfig = args.delivery.storage.apply((s) => renderAgentConfig(agentConfigInput(cfg, s)));
+        this.agentConfig = pulumi.output(renderAgentConfig(agentConfigInput(cfg)));
+        const labels = (role: string) => [
+            { label: "bonito.role", value: role },
+            { label: "bonito.stack", value: cfg.stack },
+        ];
 
         const image = new docker.RemoteImage(
             `${name}-image`,
@@ -85,9 +111,8 @@ export class SnapshotAgent extends pulumi.ComponentResource {
             { file: AGENT_CONFIG_PATH, content: this.agentConfig, permissions: "0444" },
             secretFile(SECRET_FILES.roleId, args.roleId),
             secretFile(SECRET_FILES.secretId, args.secretId),
-            ...args.delivery.files.map((f) => secretFile(f.path, f.content)),
         ];
-        const env = [`VRSA_CONFIG_FILE=${AGENT_CONFIG_PATH}`, ...args.delivery.env];
+        const env = [`VRSA_CONFIG_FILE=${AGENT_CONFIG_PATH}`];
         if (args.caCert !== undefined) {
             // VAULT_CACERT is read by the Vault API client the agent uses (api.DefaultConfig);
             // the copy in /tmp/certs goes into the system store via the image's entrypoint.
@@ -95,6 +120,18 @@ export class SnapshotAgent extends pulumi.ComponentResource {
             uploads.push({ file: `${AGENT_TRUST_DIR}/vault-ca.crt`, content: args.caCert, permissions: "0444" });
             env.push(`VAULT_CACERT=${AGENT_CA_PATH}`);
         }
+
+        const upload = args.delivery.upload;
+        const spool = upload
+            ? new docker.Volume(
+                  `${name}-spool`,
+                  { name: dockerName(cfg, "snapshot-spool"), driver: "local", labels: labels("snapshot-spool") },
+                  dockerOpts,
+              )
+            : undefined;
+        const agentVolumes = spool
+            ? [{ volumeName: spool.name, containerPath: AGENT_LOCAL_PATH }]
+            : args.delivery.volumes.map((v) => ({ volumeName: v.volumeName, containerPath: v.containerPath }));
 
         const memory = cfg.backup.agentMemoryMb;
         this.container = new docker.Container(
@@ -107,22 +144,65 @@ export class SnapshotAgent extends pulumi.ComponentResource {
                 memorySwap: memory,
                 securityOpts: ["no-new-privileges:true"],
                 capabilities: { drops: ["ALL"] },
+                ulimits: NO_CORE_DUMPS,
                 networksAdvanced: [{ name: args.target.network.name }],
                 envs: env,
                 uploads,
-                volumes: args.delivery.volumes.map((v) => ({
-                    volumeName: v.volumeName,
-                    containerPath: v.containerPath,
-                })),
-                logOpts: { "max-size": "10m", "max-file": "3" },
+                volumes: agentVolumes,
+                logDriver: "json-file",
+                logOpts: LOG_OPTS,
+                labels: labels("snapshot-agent"),
             },
             { ...dockerOpts, dependsOn: args.dependsOn },
         );
+
+        if (upload && spool) {
+            this.uploaderConfig = upload.target.apply(renderRcloneConfig);
+            const uploaderImage = new docker.RemoteImage(
+                `${name}-uploader-image`,
+                { name: cfg.backup.uploaderImage, keepLocally: true },
+                dockerOpts,
+            );
+            this.uploader = new docker.Container(
+                `${name}-uploader`,
+                {
+                    name: dockerName(cfg, "snapshot-uploader"),
+                    image: uploaderImage.imageId,
+                    // The image's entrypoint is rclone; the script only names files, never a secret.
+                    entrypoints: upload.target.apply((t) => [
+                        "/bin/sh",
+                        "-ec",
+                        renderUploaderScript(t, cfg.backup.scheduleSeconds),
+                        "snapshot-uploader",
+                    ]),
+                    // Tini as PID 1 forwards SIGTERM to the script and reaps rclone.
+                    init: true,
+                    restart: "unless-stopped",
+                    memory: UPLOADER_MEMORY_MB,
+                    memorySwap: UPLOADER_MEMORY_MB,
+                    securityOpts: ["no-new-privileges:true"],
+                    capabilities: { drops: ["ALL"] },
+                    ulimits: NO_CORE_DUMPS,
+                    networksAdvanced: [{ name: args.target.network.name }],
+                    uploads: [
+                        { file: UPLOADER_CONFIG_PATH, content: this.uploaderConfig, permissions: "0444" },
+                        ...upload.files.map((f) => secretFile(f.path, f.content)),
+                    ],
+                    volumes: [{ volumeName: spool.name, containerPath: SPOOL_PATH }],
+                    logDriver: "json-file",
+                    logOpts: LOG_OPTS,
+                    labels: labels("snapshot-uploader"),
+                },
+                dockerOpts,
+            );
+        }
 
         this.registerOutputs({
             containerName: this.container.name,
             schedule: this.schedule,
             agentConfig: this.agentConfig,
+            uploaderName: this.uploader?.name,
+            uploaderConfig: this.uploaderConfig,
         });
     }
 }

@@ -4,13 +4,21 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
 import type { DockerTarget } from "../seal";
-import type { AgentStorage } from "./agentConfig";
+import type { UploadTarget } from "./uploaderConfig";
 
 export interface AgentFile {
-    /** Absolute path inside the agent container. */
+    /** Absolute path inside the container that reads it. */
     path: string;
     /** File content; a Pulumi secret for credentials. */
     content: pulumi.Output<string>;
+}
+
+/** A write-once bucket and how the uploader reaches it (aws, gcp, azure). */
+export interface UploadDelivery {
+    /** Plain settings of the uploader's rclone remote. */
+    target: pulumi.Output<UploadTarget>;
+    /** Credential files for the uploader container (mode 0400). */
+    files: AgentFile[];
 }
 
 /** What every backup-bucket implementation hands to the snapshot agent and to stack outputs. */
@@ -21,13 +29,12 @@ export interface BackupDelivery {
     url: pulumi.Output<string>;
     /** The writer identity (IAM user ARN, service-account email, storage account): not secret. */
     writerIdentity: pulumi.Output<string>;
-    /** Plain storage settings for the agent's configuration. */
-    storage: pulumi.Output<AgentStorage>;
-    /** Credential files for the agent container (mode 0400). */
-    files: AgentFile[];
-    /** Extra environment for the agent, `NAME=value` (paths only, never secrets). */
-    env: string[];
-    /** Docker volumes the agent mounts (local only). */
+    /**
+     * Set for a bucket (aws, gcp, azure): the agent spools snapshots on a volume and an uploader
+     * moves them there. Undefined on local, where the agent writes to `volumes` directly.
+     */
+    upload?: UploadDelivery;
+    /** Docker volumes the agent mounts as its local storage (local only). */
     volumes: { volumeName: pulumi.Output<string>; containerPath: string }[];
     /** A step a person must still run for the bucket to be fully write-once (empty when none). */
     pendingSteps: pulumi.Output<string[]>;

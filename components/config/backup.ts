@@ -33,6 +33,8 @@ export interface BackupConfig {
         bucketName?: string;
         agentImage: string;
         agentMemoryMb: number;
+        /** The rclone image of the uploader that moves snapshots into the bucket (aws, gcp, azure). */
+        uploaderImage: string;
         /** Where the bucket lives, reusing the unseal area's location keys. */
         location: BackupLocation;
     };
@@ -40,6 +42,12 @@ export interface BackupConfig {
 
 /** The snapshot agent's image, pinned; see components/backup/agentConfig.ts for the format it reads. */
 export const DEFAULT_AGENT_IMAGE = "ghcr.io/argelbargel/vault-raft-snapshot-agent:v0.12.0";
+
+/**
+ * The uploader's image (rclone, Docker Hub tags without a `v`: rclone's release workflow tags
+ * `type=semver,pattern={{version}}`), pinned; see components/backup/uploaderConfig.ts.
+ */
+export const DEFAULT_UPLOADER_IMAGE = "rclone/rclone:1.76.0";
 
 const SCHEDULE = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
 const MIN_SCHEDULE_SECONDS = 300;
@@ -154,6 +162,17 @@ export const backupSection: ConfigSection<BackupConfig, CoreConfig & UnsealConfi
             description: "Memory limit of the snapshot agent container in MiB (a snapshot passes through it).",
             default: "256",
         },
+        backupUploaderImage: {
+            schema: text({
+                def: DEFAULT_UPLOADER_IMAGE,
+                pattern: PINNED_IMAGE,
+                describe: "an image pinned by digest or exact version tag (repo:1.76.0)",
+            }),
+            type: "string",
+            description:
+                "Uploader image (rclone) that moves each snapshot into the write-once bucket with Content-MD5 (aws, gcp, azure; unused when cloud is local), pinned by digest or exact version tag.",
+            default: DEFAULT_UPLOADER_IMAGE,
+        },
         backupGcpLocation: {
             schema: text({
                 pattern: GCS_LOCATION,
@@ -222,6 +241,7 @@ export const backupSection: ConfigSection<BackupConfig, CoreConfig & UnsealConfi
                 bucketName: name,
                 agentImage: v.backupAgentImage as string,
                 agentMemoryMb: v.backupAgentMemoryMb as number,
+                uploaderImage: v.backupUploaderImage as string,
                 location,
             },
         };

@@ -1,10 +1,11 @@
 /**
- * BackupBucket on aws under Pulumi mocks, plus the snapshot agent wired to it.
+ * BackupBucket on aws under Pulumi mocks, plus the snapshot agent and its uploader wired to it.
  * Proves: the exact security inputs of the S3 bucket (Object Lock, versioning, SSE-KMS with a
  * rotating key, public access blocks, ownership, TLS-only policy, lifecycle), protection of bucket
- * and key, the writer's exact policy with no delete action, and that credentials reach the agent
- * only as secret 0400 files. Does not prove: that AWS accepts these inputs or that the agent
- * uploads (a real account and a real run do).
+ * and key, the writer's exact policy with no delete action, that the agent spools to a volume the
+ * uploader moves from, that the bucket credentials reach the uploader only (as secret 0400 files
+ * its script reads), and both containers' hardening. Does not prove: that AWS accepts these inputs
+ * (a real account does); test/s3 proves the uploader's rclone config against a real S3 server.
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
@@ -12,6 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { setupMocks, settle, valueOf, type MockRun } from "../helpers/mocks";
 import { loadConfig } from "../../components/config";
 import { awsWriterPolicy, destructiveActions, type IamPolicy } from "../../components/backup/policies";
+import { renderRcloneConfig } from "../../components/backup/uploaderConfig";
 
 const raw = {
     "bonito-vault:cloud": "aws",
@@ -21,8 +23,14 @@ const raw = {
 
 let run: MockRun;
 let inputs: (type: string) => Record<string, unknown>;
-let agentUploads: { file: string; content: unknown; permissions?: string }[];
+type Upload = { file: string; content: unknown; permissions?: string };
+let agentUploads: Upload[];
 let agentEnvs: string[];
+let agentVolumes: unknown;
+let uploaderUploads: Upload[];
+let uploaderEntrypoint: string[];
+let uploaderVolumes: unknown;
+let uploaderConfig: string;
 let secretFlags: boolean[];
 
 before(async () => {
@@ -48,14 +56,16 @@ before(async () => {
         assert.equal(hits.length, 1, `one ${type}`);
         return hits[0].inputs;
     };
-    const uploads = (await valueOf(agent.container.uploads)) as unknown as {
-        file: string;
-        content: unknown;
-        permissions?: string;
-    }[];
-    agentUploads = uploads ?? [];
+    agentUploads = ((await valueOf(agent.container.uploads)) as unknown as Upload[]) ?? [];
     agentEnvs = ((await valueOf(agent.container.envs)) as string[]) ?? [];
-    secretFlags = await Promise.all(bucket.delivery.files.map((f) => pulumi.isSecret(f.content)));
+    agentVolumes = await valueOf(agent.container.volumes);
+    const uploader = agent.uploader!;
+    await settle(uploader);
+    uploaderUploads = ((await valueOf(uploader.uploads)) as unknown as Upload[]) ?? [];
+    uploaderEntrypoint = (await valueOf(uploader.entrypoints)) as string[];
+    uploaderVolumes = await valueOf(uploader.volumes);
+    uploaderConfig = await valueOf(agent.uploaderConfig!);
+    secretFlags = await Promise.all(bucket.delivery.upload!.files.map((f) => pulumi.isSecret(f.content)));
 });
 
 describe("aws backup bucket", () => {
@@ -193,15 +203,12 @@ describe("aws backup bucket", () => {
         assert.ok(!/delete/i.test(JSON.stringify(policy)));
     });
 
-    it("the writer's credentials reach the agent as secret 0400 files, not env or config", () => {
-        assert.deepStrictEqual(secretFlags, [true, true]);
+    it("the agent holds no bucket credential: it spools to a volume, configuration by file", () => {
         const files = agentUploads.map((u) => [u.file, u.permissions]);
         assert.deepStrictEqual(files, [
             ["/etc/vault.d/snapshots.json", "0444"],
             ["/etc/vault.d/secrets/approle-role-id", "0400"],
             ["/etc/vault.d/secrets/approle-secret-id", "0400"],
-            ["/etc/vault.d/secrets/aws-access-key-id", "0400"],
-            ["/etc/vault.d/secrets/aws-secret-access-key", "0400"],
             ["/etc/vault.d/vault-ca.pem", "0444"],
             ["/tmp/certs/vault-ca.crt", "0444"],
         ]);
@@ -209,24 +216,94 @@ describe("aws backup bucket", () => {
             "VRSA_CONFIG_FILE=/etc/vault.d/snapshots.json",
             "VAULT_CACERT=/etc/vault.d/vault-ca.pem",
         ]);
-        const rendered = agentUploads[0].content as string;
-        for (const secret of ["secret-id-1", "mock-secret-backup-writer-key"]) assert.ok(!rendered.includes(secret));
-        assert.equal(JSON.parse(rendered).snapshots.storages.aws.bucket, "backup-bucket");
+        const rendered = JSON.parse(agentUploads[0].content as string);
+        assert.deepStrictEqual(rendered.snapshots.storages, { local: { path: "/snapshots" } });
+        assert.equal(rendered.snapshots.retain, 0, "only the uploader removes a spooled snapshot");
+        assert.deepStrictEqual(agentVolumes, [
+            { volumeName: "bonito-vault-staging-snapshot-spool", containerPath: "/snapshots" },
+        ]);
+        assert.deepStrictEqual(
+            run.ofType("docker:index/volume:Volume").map((v) => v.inputs),
+            [
+                {
+                    name: "bonito-vault-staging-snapshot-spool",
+                    driver: "local",
+                    labels: [
+                        { label: "bonito.role", value: "snapshot-spool" },
+                        { label: "bonito.stack", value: "staging" },
+                    ],
+                },
+            ],
+        );
     });
 
-    it("agent container: restart policy, memory cap, no-new-privileges, all capabilities dropped, no command", () => {
-        const c = inputs("docker:index/container:Container");
-        assert.equal(c.name, "bonito-vault-staging-snapshot-agent");
-        assert.equal(c.restart, "unless-stopped");
-        assert.equal(c.memory, 256);
-        assert.equal(c.memorySwap, 256);
-        assert.deepStrictEqual(c.securityOpts, ["no-new-privileges:true"]);
-        assert.deepStrictEqual(c.capabilities, { drops: ["ALL"] });
-        assert.equal(c.command, undefined);
-        assert.deepStrictEqual(c.networksAdvanced, [{ name: "bonito-vault" }]);
+    it("the writer's credentials reach the uploader only, as secret 0400 files its script reads", () => {
+        assert.deepStrictEqual(secretFlags, [true, true]);
+        assert.deepStrictEqual(
+            uploaderUploads.map((u) => [u.file, u.permissions]),
+            [
+                ["/etc/rclone/rclone.conf", "0444"],
+                ["/etc/rclone/secrets/aws-access-key-id", "0400"],
+                ["/etc/rclone/secrets/aws-secret-access-key", "0400"],
+            ],
+        );
+        assert.equal(uploaderUploads[0].content, uploaderConfig);
+        assert.deepStrictEqual(uploaderVolumes, [
+            { volumeName: "bonito-vault-staging-snapshot-spool", containerPath: "/snapshots" },
+        ]);
+        for (const secret of ["mock-secret-backup-writer-key", "backup-writer-key-id"]) {
+            assert.ok(!uploaderConfig.includes(secret));
+            assert.ok(!uploaderEntrypoint.join(" ").includes(secret));
+        }
+    });
+
+    it("uploader: rclone.conf for this bucket and key, script on the entrypoint, staging's daily schedule", () => {
         assert.equal(
-            inputs("docker:index/remoteImage:RemoteImage").name,
-            "ghcr.io/argelbargel/vault-raft-snapshot-agent:v0.12.0",
+            uploaderConfig,
+            renderRcloneConfig({
+                kind: "aws",
+                bucket: "backup-bucket",
+                region: "eu-west-1",
+                kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/backup-key",
+            }),
+        );
+        assert.deepStrictEqual(uploaderEntrypoint.slice(0, 2), ["/bin/sh", "-ec"]);
+        assert.match(uploaderEntrypoint[2], /^RCLONE_CONFIG_SNAPSHOTS_ACCESS_KEY_ID="\$\(cat /);
+        assert.match(uploaderEntrypoint[2], / rclone move \/snapshots snapshots:backup-bucket /);
+        assert.match(uploaderEntrypoint[2], /\n {4}sleep 300\n/);
+        assert.equal(uploaderEntrypoint[3], "snapshot-uploader");
+    });
+
+    it("both containers: restart policy, memory cap without swap, no-new-privileges, no capabilities, no core dumps, rotated logs, labels", () => {
+        const containers = run.ofType("docker:index/container:Container").map((c) => c.inputs);
+        assert.deepStrictEqual(
+            containers.map((c) => c.name),
+            ["bonito-vault-staging-snapshot-agent", "bonito-vault-staging-snapshot-uploader"],
+        );
+        const [agent, uploader] = containers;
+        for (const [c, memory, role] of [
+            [agent, 256, "snapshot-agent"],
+            [uploader, 256, "snapshot-uploader"],
+        ] as const) {
+            assert.equal(c.restart, "unless-stopped");
+            assert.equal(c.memory, memory);
+            assert.equal(c.memorySwap, memory);
+            assert.deepStrictEqual(c.securityOpts, ["no-new-privileges:true"]);
+            assert.deepStrictEqual(c.capabilities, { drops: ["ALL"] });
+            assert.deepStrictEqual(c.ulimits, [{ name: "core", soft: 0, hard: 0 }]);
+            assert.equal(c.logDriver, "json-file");
+            assert.deepStrictEqual(c.logOpts, { "max-size": "10m", "max-file": "3" });
+            assert.deepStrictEqual(c.labels, [
+                { label: "bonito.role", value: role },
+                { label: "bonito.stack", value: "staging" },
+            ]);
+            assert.equal(c.command, undefined);
+            assert.deepStrictEqual(c.networksAdvanced, [{ name: "bonito-vault" }]);
+        }
+        assert.equal(uploader.init, true);
+        assert.deepStrictEqual(
+            run.ofType("docker:index/remoteImage:RemoteImage").map((i) => i.inputs.name),
+            ["ghcr.io/argelbargel/vault-raft-snapshot-agent:v0.12.0", "rclone/rclone:1.76.0"],
         );
     });
 });

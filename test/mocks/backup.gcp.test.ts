@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { setupMocks, settle, type MockRun } from "../helpers/mocks";
+import { setupMocks, settle, valueOf, type MockRun } from "../helpers/mocks";
 import { loadConfig } from "../../components/config";
 
 const raw = {
@@ -22,15 +22,18 @@ const raw = {
 };
 let run: MockRun;
 let keySecret: boolean;
-let env: string[];
+let files: string[];
+let target: unknown;
 
 before(async () => {
     run = setupMocks("staging", raw);
     const { BackupBucket } = await import("../../components/backup/backupBucket");
     const bucket = new BackupBucket("backup", { config: loadConfig("staging", raw), targets: [] });
     await settle(bucket);
-    keySecret = await pulumi.isSecret(bucket.delivery.files[0].content);
-    env = bucket.delivery.env;
+    const upload = bucket.delivery.upload!;
+    keySecret = await pulumi.isSecret(upload.files[0].content);
+    files = upload.files.map((f) => f.path);
+    target = await valueOf(upload.target);
 });
 
 describe("gcp backup bucket", () => {
@@ -70,14 +73,15 @@ describe("gcp backup bucket", () => {
         assert.equal(run.ofType("gcp:projects/iAMMember:IAMMember").length, 0, "no project-wide grant");
     });
 
-    it("service account and its key; key content is secret and reaches the agent as a file", () => {
+    it("service account and its key; key content is secret and reaches the uploader as a file", () => {
         assert.deepStrictEqual(run.ofType("gcp:serviceaccount/account:Account")[0].inputs, {
             project: "bonito-prod-1",
             accountId: "bonito-vault-staging-backup",
             displayName: "bonito-vault staging snapshot writer (create and list only)",
         });
         assert.equal(keySecret, true);
-        assert.deepStrictEqual(env, ["GOOGLE_APPLICATION_CREDENTIALS=/etc/vault.d/secrets/gcp-credentials.json"]);
+        assert.deepStrictEqual(files, ["/etc/rclone/secrets/gcp-credentials.json"]);
+        assert.deepStrictEqual(target, { kind: "gcp", bucket: "bonito-snaps" });
     });
 
     it("prod and staging in one project get different writer service accounts, each a valid id", async () => {

@@ -12,6 +12,8 @@ const raw = { "bonito-vault:cloud": "local", "bonito-vault:image": "hashicorp/va
 let run: MockRun;
 let url: string;
 let volumes: unknown;
+let hasUploader: boolean;
+let agentConfig: string;
 
 before(async () => {
     run = setupMocks("staging", raw);
@@ -36,6 +38,8 @@ before(async () => {
     await settle(bucket, agent, agent.container);
     url = await valueOf(bucket.url);
     volumes = await valueOf(agent.container.volumes);
+    agentConfig = await valueOf(agent.agentConfig);
+    hasUploader = agent.uploader !== undefined || agent.uploaderConfig !== undefined;
 });
 
 describe("local backup volume", () => {
@@ -48,6 +52,12 @@ describe("local backup volume", () => {
             { volumeName: "bonito-vault-staging-snapshots", containerPath: "/snapshots" },
         ]);
         assert.equal(url, "docker-volume://default/bonito-vault-staging-snapshots");
+    });
+
+    it("no uploader and no spool: the agent writes to the volume itself", () => {
+        assert.equal(hasUploader, false);
+        assert.equal(run.ofType("docker:index/container:Container").length, 1);
+        assert.equal(JSON.parse(agentConfig).snapshots.retain, 7);
     });
 
     it("declares no cloud resource and does not load a cloud SDK", () => {

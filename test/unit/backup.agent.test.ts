@@ -1,15 +1,17 @@
 /**
- * The snapshot agent's rendered configuration per cloud, exactly, and the IAM documents.
- * Proves: the file the agent reads (keys from Argelbargel/vault-raft-snapshot-agent's README and
- * config structs), that it holds no secret value (only file:// references), that the agent never
- * deletes from a write-once bucket (retain 0), and the exact writer and bucket policies.
+ * The snapshot agent's rendered configuration, exactly, and the IAM documents.
+ * Proves: the file the agent reads (keys from Argelbargel/vault-raft-snapshot-agent v0.12.0's
+ * README and config structs), that it lists every node's address with leader auto-detection (so a
+ * snapshot is taken with node 0 down), that it holds no secret value (only file:// references),
+ * that the agent writes to its local storage only (a spool the uploader moves from, or the local
+ * volume) and never prunes a spool, and the exact writer and bucket policies.
  * Does not prove: that the pinned agent release parses this file (a real run does), nor that AWS
  * evaluates the policies as intended.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { loadConfig } from "../../components/config";
-import { localRetainCount, renderAgentConfig, type AgentStorage } from "../../components/backup/agentConfig";
+import { localRetainCount, renderAgentConfig } from "../../components/backup/agentConfig";
 import {
     awsWriterPolicy,
     destructiveActions,
@@ -17,17 +19,19 @@ import {
     tlsOnlyBucketPolicy,
 } from "../../components/backup/policies";
 import { agentConfigInput } from "../../components/backup/snapshotAgent";
+import { stackConfig } from "../helpers/mocks";
 
-const config = loadConfig("staging", {
+const raw = {
     "bonito-vault:cloud": "aws",
     "bonito-vault:image": "hashicorp/vault:1.21.1",
     "bonito-vault:awsRegion": "eu-west-1",
     "bonito-vault:backupSchedule": "6h",
     "bonito-vault:backupRetentionDays": "14",
-});
+};
+const config = loadConfig("staging", raw);
 
-const vaultSection = {
-    nodes: { urls: ["https://vault:8200"], autoDetectLeader: true },
+const vaultSection = (urls: string[]) => ({
+    nodes: { urls, autoDetectLeader: true },
     timeout: "5m",
     auth: {
         approle: {
@@ -36,77 +40,80 @@ const vaultSection = {
             secret: "file:///etc/vault.d/secrets/approle-secret-id",
         },
     },
-};
-const snapshots = (retain: number, storages: object) => ({
+});
+const snapshots = (retain: number) => ({
     frequency: "6h",
     retain,
     timeout: "5m",
     namePrefix: "raft-snapshot-",
     nameSuffix: ".snap",
-    storages,
+    storages: { local: { path: "/snapshots" } },
 });
-const render = (s: AgentStorage) => JSON.parse(renderAgentConfig(agentConfigInput(config, s))) as unknown;
+const STAGING_URLS = config.nodeNames.map((n) => `https://${n}:8200`);
 
 describe("renderAgentConfig", () => {
-    it("aws: bucket, region, credentials by file, bucket-default SSE-KMS, never deletes", () => {
-        assert.deepStrictEqual(render({ kind: "aws", bucket: "snaps", region: "eu-west-1" }), {
-            vault: vaultSection,
-            snapshots: snapshots(0, {
-                aws: {
-                    bucket: "snaps",
-                    region: "eu-west-1",
-                    accessKeyId: "file:///etc/vault.d/secrets/aws-access-key-id",
-                    accessKey: "file:///etc/vault.d/secrets/aws-secret-access-key",
-                    useServerSideEncryption: false,
-                },
-            }),
-        });
+    it("aws, gcp, azure: every node, leader auto-detection, spool storage, never prunes the spool", () => {
+        for (const cloud of ["aws", "gcp", "azure"] as const) {
+            const c = { ...config, backup: { ...config.backup, location: { ...config.backup.location, cloud } } };
+            assert.deepStrictEqual(JSON.parse(renderAgentConfig(agentConfigInput(c as typeof config))), {
+                vault: vaultSection(STAGING_URLS),
+                snapshots: snapshots(0),
+            });
+        }
     });
 
-    it("gcp: bucket only (credentials come from GOOGLE_APPLICATION_CREDENTIALS)", () => {
-        assert.deepStrictEqual(render({ kind: "gcp", bucket: "snaps" }), {
-            vault: vaultSection,
-            snapshots: snapshots(0, { gcp: { bucket: "snaps" } }),
-        });
+    it("staging lists its three nodes by their own names, not the service alias", () => {
+        assert.deepStrictEqual(STAGING_URLS, ["https://vault-0:8200", "https://vault-1:8200", "https://vault-2:8200"]);
+        assert.ok(!agentConfigInput(config).vaultUrls.some((u) => u.includes(`//${config.serviceName}:`)));
     });
 
-    it("azure: account, container, shared key by file", () => {
-        assert.deepStrictEqual(render({ kind: "azure", accountName: "bonitosnaps", container: "snapshots" }), {
-            vault: vaultSection,
-            snapshots: snapshots(0, {
-                azure: {
-                    accountName: "bonitosnaps",
-                    accountKey: "file:///etc/vault.d/secrets/azure-account-key",
-                    container: "snapshots",
-                },
-            }),
-        });
+    it("prod: every node's published address, so a snapshot is taken with node 0 (host 0) down", () => {
+        // Pulumi.prod.yaml itself: three nodes on three Docker hosts, the service alias on host 0.
+        const prod = loadConfig("prod", stackConfig("prod"), new Set(), { allowExampleKeys: true });
+        assert.deepStrictEqual(agentConfigInput(prod).vaultUrls, [
+            "https://vault-0.bonito.internal:8200",
+            "https://vault-1.bonito.internal:8200",
+            "https://vault-2.bonito.internal:8200",
+        ]);
+        assert.equal(prod.serviceName, "vault.bonito.internal");
     });
 
-    it("local: the agent prunes to cover the retention (14 days every 6h = 56 snapshots)", () => {
+    it("local: the agent prunes the volume to cover the retention (14 days every 6h = 56 snapshots)", () => {
+        const local = loadConfig("staging", {
+            "bonito-vault:cloud": "local",
+            "bonito-vault:image": "hashicorp/vault:1.21.1",
+            "bonito-vault:backupSchedule": "6h",
+            "bonito-vault:backupRetentionDays": "14",
+        });
         assert.equal(localRetainCount(14, 6 * 3600), 56);
-        assert.deepStrictEqual(render({ kind: "local", path: "/snapshots" }), {
-            vault: vaultSection,
-            snapshots: snapshots(56, { local: { path: "/snapshots" } }),
-        });
+        assert.equal(JSON.parse(renderAgentConfig(agentConfigInput(local))).snapshots.retain, 56);
     });
 
-    it("refuses a retain count on a write-once bucket", () => {
+    it("refuses a negative retain and an empty node list", () => {
         assert.throws(
-            () => renderAgentConfig({ ...agentConfigInput(config, { kind: "gcp", bucket: "b" }), retain: 5 }),
-            /a write-once bucket needs retain 0/,
+            () => renderAgentConfig({ ...agentConfigInput(config), retain: -1 }),
+            /^Error: retain must be a whole number ≥ 0, got -1$/,
+        );
+        assert.throws(
+            () => renderAgentConfig({ ...agentConfigInput(config), vaultUrls: [] }),
+            /^Error: vaultUrls must list at least one node$/,
         );
     });
 
     it("holds no credential value: every secret is a file:// reference", () => {
-        const text = renderAgentConfig(agentConfigInput(config, { kind: "aws", bucket: "snaps", region: "eu-west-1" }));
-        for (const m of text.matchAll(/"(role|secret|accessKeyId|accessKey|accountKey)": "([^"]*)"/g))
+        const text = renderAgentConfig(agentConfigInput(config));
+        for (const m of text.matchAll(/"(role|secret)": "([^"]*)"/g))
             assert.match(m[2], /^file:\/\/\/etc\/vault\.d\/secrets\//, `${m[1]} must be a file reference`);
+        assert.doesNotMatch(text, /accessKey|accountKey|credentials/);
     });
 
     it("plain http only when TLS terminates upstream", () => {
         const proxied = { ...config, tls: { ...config.tls, mode: "upstream-proxy" as const } };
-        assert.equal(agentConfigInput(proxied, { kind: "gcp", bucket: "b" }).vaultUrl, "http://vault:8200");
+        assert.deepStrictEqual(agentConfigInput(proxied).vaultUrls, [
+            "http://vault-0:8200",
+            "http://vault-1:8200",
+            "http://vault-2:8200",
+        ]);
     });
 });
 

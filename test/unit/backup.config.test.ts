@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ConfigError, loadConfig } from "../../components/config";
-import { DEFAULT_AGENT_IMAGE, scheduleSeconds } from "../../components/config/backup";
+import { DEFAULT_AGENT_IMAGE, DEFAULT_UPLOADER_IMAGE, scheduleSeconds } from "../../components/config/backup";
 
 const base = {
     "bonito-vault:cloud": "aws",
@@ -40,6 +40,7 @@ describe("backup config defaults", () => {
             bucketName: undefined,
             agentImage: DEFAULT_AGENT_IMAGE,
             agentMemoryMb: 256,
+            uploaderImage: "rclone/rclone:1.76.0",
             location: { cloud: "aws", region: "eu-west-1" },
         });
     });
@@ -130,6 +131,27 @@ describe("backup config refusals (exact messages)", () => {
             [
                 'bonito-vault:backupAgentImage must be an image pinned by digest or exact version tag (repo:v0.12.0) (got "ghcr.io/argelbargel/vault-raft-snapshot-agent:latest")',
             ],
+        );
+    });
+
+    it("a floating or partial uploader image tag is refused; an exact tag or a digest is taken", () => {
+        assert.equal(DEFAULT_UPLOADER_IMAGE, "rclone/rclone:1.76.0");
+        assert.deepStrictEqual(
+            problems("staging", { ...base, "bonito-vault:backupUploaderImage": "rclone/rclone:latest" }),
+            [
+                'bonito-vault:backupUploaderImage must be an image pinned by digest or exact version tag (repo:1.76.0) (got "rclone/rclone:latest")',
+            ],
+        );
+        assert.deepStrictEqual(
+            problems("staging", { ...base, "bonito-vault:backupUploaderImage": "rclone/rclone:1.76" }),
+            [
+                'bonito-vault:backupUploaderImage must be an image pinned by digest or exact version tag (repo:1.76.0) (got "rclone/rclone:1.76")',
+            ],
+        );
+        const pinned = `rclone/rclone@sha256:${"a".repeat(64)}`;
+        assert.equal(
+            loadConfig("staging", { ...base, "bonito-vault:backupUploaderImage": pinned }).backup.uploaderImage,
+            pinned,
         );
     });
 

@@ -1,0 +1,189 @@
+/**
+ * Pure renderers of the snapshot uploader: an rclone sidecar that moves each snapshot the agent
+ * wrote to the shared spool volume into the write-once bucket.
+ *
+ * Why not the agent's own upload: S3 refuses a PutObject (and every UploadPart) into a bucket with
+ * default Object Lock retention unless it carries Content-MD5 or an x-amz-checksum-* header, and
+ * vault-raft-snapshot-agent v0.12.0 (also v0.12.5) uploads with aws-sdk-go-v2 service/s3 v1.58.3 and
+ * feature/s3/manager v1.17.10, which send neither. rclone v1.76.0 (backend/s3/s3.go) sets
+ * Content-MD5 on a single PutObject whenever the source's MD5 is known (the local backend always
+ * knows it; `disable_checksum` only affects multipart), and on every UploadPart unconditionally.
+ *
+ * Secrets never appear here: the config file holds settings only, and the credentials reach rclone
+ * as RCLONE_CONFIG_<REMOTE>_<OPTION> variables that the container's script reads from 0400 files
+ * (rclone docs "Config file" / "Precedence": such a variable beats the config file).
+ */
+
+/** The remote's name in rclone.conf; upper-cased in RCLONE_CONFIG_SNAPSHOTS_* variables. */
+export const UPLOADER_REMOTE = "snapshots";
+export const UPLOADER_CONFIG_PATH = "/etc/rclone/rclone.conf";
+export const UPLOADER_SECRETS_DIR = "/etc/rclone/secrets";
+/** The agent writes here (its `local` storage) and the uploader moves from here: one shared volume. */
+export const SPOOL_PATH = "/snapshots";
+/** The agent's file names (agentConfig.ts namePrefix/nameSuffix); nothing else is ever uploaded. */
+export const SNAPSHOT_GLOB = "raft-snapshot-*.snap";
+/**
+ * The agent writes a snapshot into the spool with os.Create + io.Copy from its temp file
+ * (storage/local.go), so a file younger than this may still be growing. A local copy of even a
+ * large Raft snapshot takes seconds.
+ */
+export const SPOOL_MIN_AGE = "2m";
+/** The uploader checks the spool at least this often, so a snapshot waits minutes, not a whole interval. */
+export const MAX_UPLOAD_INTERVAL_SECONDS = 300;
+
+/**
+ * S3 sizes. Above UPLOAD_CUTOFF rclone uploads in CHUNK_SIZE parts (each with its own
+ * Content-MD5, plus the whole file's MD5 in X-Amz-Meta-Md5chksum); it buffers
+ * UPLOAD_CONCURRENCY chunks in memory, well under the container's limit.
+ */
+export const S3_UPLOAD_CUTOFF = "64Mi";
+export const S3_CHUNK_SIZE = "16Mi";
+export const S3_UPLOAD_CONCURRENCY = 4;
+
+export const UPLOADER_SECRET_FILES = {
+    awsAccessKeyId: `${UPLOADER_SECRETS_DIR}/aws-access-key-id`,
+    awsSecretAccessKey: `${UPLOADER_SECRETS_DIR}/aws-secret-access-key`,
+    azureAccountKey: `${UPLOADER_SECRETS_DIR}/azure-account-key`,
+    gcpCredentials: `${UPLOADER_SECRETS_DIR}/gcp-credentials.json`,
+} as const;
+
+/** Where the uploader puts snapshots, per cloud (plain data, no secret). */
+export type UploadTarget =
+    | { kind: "aws"; bucket: string; region: string; kmsKeyArn: string }
+    | { kind: "gcp"; bucket: string }
+    | { kind: "azure"; accountName: string; container: string };
+
+function remoteOptions(t: UploadTarget): [string, string | number | boolean][] {
+    switch (t.kind) {
+        case "aws":
+            return [
+                ["type", "s3"],
+                ["provider", "AWS"],
+                // Credentials come from RCLONE_CONFIG_SNAPSHOTS_ACCESS_KEY_ID/_SECRET_ACCESS_KEY only.
+                ["env_auth", false],
+                ["region", t.region],
+                // The bucket default is SSE-KMS under this key. Naming it makes rclone treat the
+                // ETag as not an MD5 (s3.go etagIsNotMD5) instead of reporting every upload as
+                // corrupted; without the key id S3 would use the aws/s3 key instead.
+                ["server_side_encryption", "aws:kms"],
+                ["sse_kms_key_id", t.kmsKeyArn],
+                // The writer may not create buckets or read objects back (no s3:GetObject): skip
+                // the bucket check and the HEAD after upload. Integrity is S3's Content-MD5 check.
+                ["no_check_bucket", true],
+                ["no_head", true],
+                ["upload_cutoff", S3_UPLOAD_CUTOFF],
+                ["chunk_size", S3_CHUNK_SIZE],
+                ["upload_concurrency", S3_UPLOAD_CONCURRENCY],
+                // Never turn off the MD5 rclone computes (Content-MD5 and multipart metadata).
+                ["disable_checksum", false],
+                // rclone's AWS default (provider/AWS.yaml quirks), pinned so that a change of rclone's
+                // defaults cannot change the requests test/s3 recorded: over HTTPS, every PutObject
+                // and UploadPart with Content-MD5 and an UNSIGNED-PAYLOAD signature (no body seek).
+                ["use_data_integrity_protections", true],
+            ];
+        case "gcp":
+            return [
+                ["type", "google cloud storage"],
+                ["service_account_file", UPLOADER_SECRET_FILES.gcpCredentials],
+                // Uniform bucket-level access: object ACLs must not be sent.
+                ["bucket_policy_only", true],
+                ["no_check_bucket", true],
+            ];
+        case "azure":
+            return [
+                ["type", "azureblob"],
+                ["account", t.accountName],
+                // The shared key comes from RCLONE_CONFIG_SNAPSHOTS_KEY only.
+                ["env_auth", false],
+                ["no_check_container", true],
+                ["disable_checksum", false],
+            ];
+    }
+}
+
+/** rclone.conf for the uploader: settings only, no credential. Deterministic for equal input. */
+export function renderRcloneConfig(t: UploadTarget): string {
+    const lines = remoteOptions(t).map(([k, v]) => `${k} = ${String(v)}`);
+    return [`[${UPLOADER_REMOTE}]`, ...lines, ""].join("\n");
+}
+
+/** Environment variable rclone reads → the 0400 file inside the container its value comes from. */
+export function uploaderSecretEnv(t: UploadTarget): Record<string, string> {
+    const prefix = `RCLONE_CONFIG_${UPLOADER_REMOTE.toUpperCase()}_`;
+    switch (t.kind) {
+        case "aws":
+            return {
+                [`${prefix}ACCESS_KEY_ID`]: UPLOADER_SECRET_FILES.awsAccessKeyId,
+                [`${prefix}SECRET_ACCESS_KEY`]: UPLOADER_SECRET_FILES.awsSecretAccessKey,
+            };
+        case "gcp":
+            // rclone reads the key file itself (service_account_file).
+            return {};
+        case "azure":
+            return { [`${prefix}KEY`]: UPLOADER_SECRET_FILES.azureAccountKey };
+    }
+}
+
+/** `snapshots:<bucket>` or `snapshots:<container>`. */
+export function uploadDestination(t: UploadTarget): string {
+    return `${UPLOADER_REMOTE}:${t.kind === "azure" ? t.container : t.bucket}`;
+}
+
+/**
+ * One upload round: `rclone move`, which copies each snapshot, checks it (size, and MD5 where the
+ * destination reports one), and only then deletes the local file. It never deletes anything on the
+ * remote (that is `sync`). `--ignore-existing`: a name already in the bucket is never written
+ * again (no second version of a locked object) and its local file is kept for a person to look at.
+ */
+export function rcloneMoveArgs(t: UploadTarget, source = SPOOL_PATH, configPath = UPLOADER_CONFIG_PATH): string[] {
+    return [
+        "move",
+        source,
+        uploadDestination(t),
+        "--config",
+        configPath,
+        "--include",
+        SNAPSHOT_GLOB,
+        "--max-depth",
+        "1",
+        "--min-age",
+        SPOOL_MIN_AGE,
+        "--ignore-existing",
+        // Modification times from the bucket listing: without it rclone HEADs every object to
+        // read its mtime metadata, which the writer may not (no s3:GetObject).
+        "--use-server-modtime",
+        "--log-level",
+        "INFO",
+        "--stats-one-line",
+    ];
+}
+
+/** Seconds between upload rounds: the backup schedule, but at most MAX_UPLOAD_INTERVAL_SECONDS. */
+export function uploadIntervalSeconds(scheduleSeconds: number): number {
+    if (!Number.isInteger(scheduleSeconds) || scheduleSeconds <= 0)
+        throw new Error(`scheduleSeconds must be a whole number > 0, got ${scheduleSeconds}`);
+    return Math.min(scheduleSeconds, MAX_UPLOAD_INTERVAL_SECONDS);
+}
+
+const shellQuote = (s: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/**
+ * The container's script (`/bin/sh -ec <script>`): load the credentials from their 0400 files into
+ * rclone's environment (never on a command line, never in `docker inspect`), then one round per
+ * interval forever. A failed round leaves the files in the spool for the next one.
+ */
+export function renderUploaderScript(t: UploadTarget, scheduleSeconds: number): string {
+    const interval = uploadIntervalSeconds(scheduleSeconds);
+    const exports = Object.entries(uploaderSecretEnv(t)).map(
+        ([name, path]) => `${name}="$(cat ${shellQuote(path)})"; export ${name}`,
+    );
+    const move = ["rclone", ...rcloneMoveArgs(t)].map(shellQuote).join(" ");
+    return [
+        ...exports,
+        "while :; do",
+        `    ${move} || echo "snapshot upload round failed (exit $?); files stay in ${SPOOL_PATH} for the next round" >&2`,
+        `    sleep ${interval}`,
+        "done",
+        "",
+    ].join("\n");
+}
