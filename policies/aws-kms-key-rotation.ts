@@ -1,6 +1,5 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-
-export const AWS_KMS_KEY = "aws:kms/key:Key";
+import { AWS_KMS_KEY } from "./lib/kms";
 
 /**
  * A snapshot restores only with the same seal key, so the key bounds every backup's life: rotate

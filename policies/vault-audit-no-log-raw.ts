@@ -1,12 +1,11 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { TYPES, obj, serverConfigs, str, truthy, vaultRole, type Props } from "./lib/common";
+import { TYPES, explicitlyFalse, obj, serverConfigs, str, truthy, vaultRole, type Props } from "./lib/common";
 import { AUDIT_TYPE, configAuditDevices } from "./vault-audit-devices-redundant";
 
 function check(where: string, options: Props, report: (m: string) => void): void {
     if (truthy(options.log_raw))
         report(`${where} sets log_raw; secrets would be written to the audit log in plain text. Remove log_raw.`);
-    const hmac = options.hmac_accessor;
-    if (hmac === false || (typeof hmac === "string" && hmac.trim().toLowerCase() === "false"))
+    if (explicitlyFalse(options.hmac_accessor))
         report(`${where} sets hmac_accessor=false; token accessors would be logged in plain text. Remove it.`);
 }
 

@@ -1,5 +1,5 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { TYPES, arr, isVaultContainer, obj } from "./lib/common";
+import { TYPES, arr, isVaultContainer, obj, truthy } from "./lib/common";
 
 /** Recent Vault binaries refuse to start without IPC_LOCK even with `disable_mlock` (DESIGN.md). */
 export const vaultContainerIpcLock: ResourceValidationPolicy = {
@@ -16,7 +16,7 @@ export const vaultContainerIpcLock: ResourceValidationPolicy = {
             report(
                 'The Vault container does not add the IPC_LOCK capability; add it with `capabilities: { adds: ["IPC_LOCK"] }`.',
             );
-        if (args.props.privileged === true)
+        if (truthy(args.props.privileged))
             report("The Vault container is privileged; remove `privileged: true` and add only IPC_LOCK.");
     },
 };
