@@ -9,6 +9,11 @@ export const UNSEAL_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"];
  * The unseal key is the one the rendered `awskms` seal stanza names (by ARN, key id or alias); every
  * IAM statement that grants anything on it is held to that rule, and may name no other resource.
  * Other KMS keys (a backup bucket's SSE-KMS key) are not the unseal key and are left to the other rules.
+ *
+ * One-field changes that would undo the same protection, each covered here: an action added to the
+ * unseal statement (`kms:ScheduleKeyDeletion`, `kms:PutKeyPolicy`, `kms:*`); a second resource
+ * beside the unseal key; the key named by alias or key id in the seal (resolved). A statement moved
+ * to `Resource: "*"` no longer names the key: `aws-iam-policy-no-wildcards` refuses it.
  */
 export const awsIamUnsealLeastPrivilege: StackValidationPolicy = {
     name: "aws-iam-unseal-least-privilege",

@@ -3,6 +3,12 @@ import { arr, obj, str } from "./lib/common";
 import { AZURE_ROLES, ROLE_ASSIGNMENT, ROLE_DEFINITION, roleGuid } from "./lib/azure";
 
 const ALLOWED = [AZURE_ROLES.keyVaultCryptoUser, AZURE_ROLES.keyVaultCryptoServiceEncryptionUser] as string[];
+const KEY_VAULT_DATA_ROLES = [
+    AZURE_ROLES.keyVaultAdministrator,
+    AZURE_ROLES.keyVaultCryptoOfficer,
+    AZURE_ROLES.keyVaultCryptoUser,
+    AZURE_ROLES.keyVaultCryptoServiceEncryptionUser,
+] as string[];
 const BROAD = [AZURE_ROLES.owner, AZURE_ROLES.contributor, AZURE_ROLES.userAccessAdministrator] as string[];
 /** What Vault's azurekeyvault seal calls: read the key, wrap and unwrap. */
 export const AZURE_UNSEAL_DATA_ACTIONS = [
@@ -16,6 +22,11 @@ export const AZURE_UNSEAL_DATA_ACTIONS = [
 /**
  * Seed §2 on Azure: the identity Vault uses gets a crypto-user role scoped to the one key, not
  * the Key Vault, and nothing in the stack hands out Owner/Contributor.
+ *
+ * One-field changes that would undo the same protection, each covered here: the role widened
+ * (Owner, Contributor, User Access Administrator anywhere; Crypto Officer or Administrator on the
+ * vault); a custom role given more actions; the scope widened from the key to the vault, or to a
+ * resource group or subscription (a Key Vault data role at any scope above one key).
  */
 export const azureKeyVaultRoleUnsealLeastPrivilege: StackValidationPolicy = {
     name: "azure-keyvault-role-unseal-least-privilege",
@@ -44,7 +55,16 @@ export const azureKeyVaultRoleUnsealLeastPrivilege: StackValidationPolicy = {
                 );
                 continue;
             }
-            if (!/\/providers\/Microsoft\.KeyVault\/vaults\//i.test(scope)) continue;
+            if (!/\/providers\/Microsoft\.KeyVault\/vaults\//i.test(scope)) {
+                // A Key Vault data role on a resource group or subscription reaches every key in it.
+                // (A scope that is not an ARM id yet, such as an unresolved output, is judged on apply.)
+                if (KEY_VAULT_DATA_ROLES.includes(guid) && scope.startsWith("/"))
+                    report(
+                        `Role assignment ${a.name} grants a Key Vault role (${guid}) at ${scope}, above any one key; scope it to the unseal key (…/keys/<name>).`,
+                        a.urn,
+                    );
+                continue;
+            }
             if (!/\/keys\/[^/]+$/i.test(scope))
                 report(
                     `Role assignment ${a.name} is scoped to the whole Key Vault (${scope}); scope it to the unseal key (…/keys/<name>).`,

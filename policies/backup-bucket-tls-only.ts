@@ -12,7 +12,13 @@ function deniesInsecureTransport(s: Statement): boolean {
     return everyone && allActions && insecure;
 }
 
-/** Snapshots must never cross the network in clear text, whoever asks. */
+/**
+ * Snapshots must never cross the network in clear text, whoever asks.
+ *
+ * One-field changes that would undo the same protection, each covered here: the TLS statement's
+ * Effect Allow, its principal narrowed, its action narrowed from `s3:*`, its condition
+ * `"aws:SecureTransport": "true"`, or the bucket policy removed; Azure HTTPS-only off, TLS 1.0/1.1.
+ */
 export const backupBucketTlsOnly: StackValidationPolicy = {
     name: "backup-bucket-tls-only",
     description:

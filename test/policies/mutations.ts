@@ -837,6 +837,64 @@ const ROWS: Row[] = [
         needs: "azure-native:storage:BlobContainer",
         mutate: (rs) => ((first(rs, "azure-native:storage:BlobContainer").protect = false), true),
     },
+    // ---- rows for the neighbouring changes the existing rules were widened to catch ----
+    {
+        policy: "vault-container-no-dev-mode",
+        change: "`-dev` inside node 0's entrypoint shell string",
+        needs: C,
+        mutate: (rs) => {
+            const ep = server(rs).props.entrypoints as string[];
+            ep[2] = ep[2].replace('vault "$@"', 'vault server -dev "$@"');
+            return true;
+        },
+    },
+    {
+        policy: "vault-container-core-dumps-disabled",
+        change: "a second core ulimit entry, unlimited, after the first",
+        needs: C,
+        mutate: (rs) => (
+            (server(rs).props.ulimits as Record<string, unknown>[]).push({ name: "core", soft: -1, hard: -1 }),
+            true
+        ),
+    },
+    {
+        policy: "aws-kms-key-rotation",
+        change: "unseal key rotationPeriodInDays 2560",
+        needs: KEY,
+        mutate: (rs) => ((named(rs, KEY, "unseal").props.rotationPeriodInDays = 2560), true),
+    },
+    {
+        policy: "aws-iam-policy-no-wildcards",
+        change: 'unseal role trust policy Principal "*" (anyone may assume it)',
+        needs: "aws:iam/role:Role",
+        mutate: (rs) =>
+            editDoc(
+                first(rs, "aws:iam/role:Role"),
+                (d) => {
+                    d.Statement[0].Principal = "*";
+                },
+                "assumeRolePolicy",
+            ),
+    },
+    {
+        policy: "aws-iam-policy-no-wildcards",
+        change: "unseal role attaches AdministratorAccess",
+        needs: "aws:iam/role:Role",
+        mutate: (rs) => (
+            (first(rs, "aws:iam/role:Role").props.managedPolicyArns = ["arn:aws:iam::aws:policy/AdministratorAccess"]),
+            true
+        ),
+    },
+    {
+        policy: "azure-keyvault-role-unseal-least-privilege",
+        change: "unseal role assignment scoped to the resource group",
+        needs: "azure-native:authorization:RoleAssignment",
+        mutate: (rs) => (
+            (first(rs, "azure-native:authorization:RoleAssignment").props.scope =
+                "/subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/rg-vault"),
+            true
+        ),
+    },
 ];
 
 /**
