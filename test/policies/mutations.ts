@@ -84,6 +84,19 @@ function editDoc(r: TestResource, edit: (doc: Record<string, any>) => void, key 
     r.props[key] = JSON.stringify(doc);
     return true;
 }
+/** Set `props[key]` of the first resource of `type`. */
+const set =
+    (type: string, key: string, value: unknown): Mutation =>
+    (rs) => ((first(rs, type).props[key] = value), true);
+/** Set (or, with undefined, remove) `props[key]` of node 0. */
+const setOnNode0 =
+    (key: string, value: unknown): Mutation =>
+    (rs) =>
+        value === undefined ? unset(server(rs), key) : ((server(rs).props[key] = value), true);
+/** Declare the resource `pick` finds without `protect`. */
+const unprotect =
+    (pick: (rs: TestResource[]) => TestResource): Mutation =>
+    (rs) => ((pick(rs).protect = false), true);
 const vaultPolicy = (rs: TestResource[], name: string) =>
     rs.find((r) => r.type === "vault:index/policy:Policy" && (r.props.name ?? r.name) === name)!;
 const KEY = "aws:kms/key:Key";
@@ -98,13 +111,13 @@ const ROWS: Row[] = [
         policy: "vault-container-no-dev-mode",
         change: "node 0 runs `server -dev`",
         needs: C,
-        mutate: (rs) => ((server(rs).props.command = ["server", "-dev"]), true),
+        mutate: setOnNode0("command", ["server", "-dev"]),
     },
     {
         policy: "vault-container-image-pinned",
         change: "node 0 image hashicorp/vault:latest",
         needs: C,
-        mutate: (rs) => ((server(rs).props.image = "hashicorp/vault:latest"), true),
+        mutate: setOnNode0("image", "hashicorp/vault:latest"),
     },
     {
         policy: "vault-container-ipc-lock",
@@ -200,25 +213,23 @@ const ROWS: Row[] = [
         policy: "vault-audit-no-log-raw",
         change: "log_raw=true on the first audit device",
         needs: "vault:index/audit:Audit",
-        mutate: (rs) => (
-            (first(rs, "vault:index/audit:Audit").props.options = {
-                ...(first(rs, "vault:index/audit:Audit").props.options as object),
-                log_raw: "true",
-            }),
-            true
-        ),
+        mutate: (rs) => {
+            const a = first(rs, "vault:index/audit:Audit");
+            a.props.options = { ...(a.props.options as object), log_raw: "true" };
+            return true;
+        },
     },
     {
         policy: "aws-kms-key-rotation",
         change: "enableKeyRotation false",
         needs: "aws:kms/key:Key",
-        mutate: (rs) => ((first(rs, "aws:kms/key:Key").props.enableKeyRotation = false), true),
+        mutate: set("aws:kms/key:Key", "enableKeyRotation", false),
     },
     {
         policy: "gcp-kms-cryptokey-rotation",
         change: "rotationPeriod 365 days",
         needs: "gcp:kms/cryptoKey:CryptoKey",
-        mutate: (rs) => ((first(rs, "gcp:kms/cryptoKey:CryptoKey").props.rotationPeriod = "31536000s"), true),
+        mutate: set("gcp:kms/cryptoKey:CryptoKey", "rotationPeriod", "31536000s"),
     },
     {
         policy: "azure-keyvault-purge-protection",
@@ -247,31 +258,25 @@ const ROWS: Row[] = [
         policy: "gcp-kms-iam-unseal-least-privilege",
         change: "key binding role roles/cloudkms.admin",
         needs: "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
-        mutate: (rs) => (
-            (first(rs, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember").props.role = "roles/cloudkms.admin"),
-            true
-        ),
+        mutate: set("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "role", "roles/cloudkms.admin"),
     },
     {
         policy: "azure-keyvault-role-unseal-least-privilege",
         change: "role assignment widened to Owner",
         needs: "azure-native:authorization:RoleAssignment",
-        mutate: (rs) => (
-            (first(rs, "azure-native:authorization:RoleAssignment").props.roleDefinitionId =
-                "/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635"),
-            true
+        mutate: set(
+            "azure-native:authorization:RoleAssignment",
+            "roleDefinitionId",
+            "/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
         ),
     },
     {
         policy: "backup-bucket-versioning",
         change: "bucket versioning Suspended",
         needs: "aws:s3/bucketVersioning:BucketVersioning",
-        mutate: (rs) => (
-            (first(rs, "aws:s3/bucketVersioning:BucketVersioning").props.versioningConfiguration = {
-                status: "Suspended",
-            }),
-            true
-        ),
+        mutate: set("aws:s3/bucketVersioning:BucketVersioning", "versioningConfiguration", {
+            status: "Suspended",
+        }),
     },
     {
         policy: "backup-bucket-worm",
@@ -286,10 +291,7 @@ const ROWS: Row[] = [
         policy: "backup-bucket-no-public-access",
         change: "restrictPublicBuckets false",
         needs: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-        mutate: (rs) => (
-            (first(rs, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").props.restrictPublicBuckets = false),
-            true
-        ),
+        mutate: set("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "restrictPublicBuckets", false),
     },
     {
         policy: "backup-bucket-tls-only",
@@ -307,7 +309,7 @@ const ROWS: Row[] = [
         policy: "vault-approle-token-ttl",
         change: "token_ttl 24h",
         needs: "vault:appRole/authBackendRole:AuthBackendRole",
-        mutate: (rs) => ((first(rs, "vault:appRole/authBackendRole:AuthBackendRole").props.tokenTtl = 86400), true),
+        mutate: set("vault:appRole/authBackendRole:AuthBackendRole", "tokenTtl", 86400),
     },
     {
         policy: "vault-policy-backend-least-privilege",
@@ -341,25 +343,25 @@ const ROWS: Row[] = [
         policy: "vault-container-no-dev-mode",
         change: "node 0's command removed (the image default is `server -dev`)",
         needs: C,
-        mutate: (rs) => unset(server(rs), "command"),
+        mutate: setOnNode0("command", undefined),
     },
     {
         policy: "vault-container-image-pinned",
         change: "node 0 image on a floating minor tag hashicorp/vault:1.21",
         needs: C,
-        mutate: (rs) => ((server(rs).props.image = "hashicorp/vault:1.21"), true),
+        mutate: setOnNode0("image", "hashicorp/vault:1.21"),
     },
     {
         policy: "vault-container-ipc-lock",
         change: 'node 0 privileged as the string "true"',
         needs: C,
-        mutate: (rs) => ((server(rs).props.privileged = "true"), true),
+        mutate: setOnNode0("privileged", "true"),
     },
     {
         policy: "vault-container-core-dumps-disabled",
         change: "node 0's ulimits removed",
         needs: C,
-        mutate: (rs) => unset(server(rs), "ulimits"),
+        mutate: setOnNode0("ulimits", undefined),
     },
     {
         policy: "vault-listener-tls-required",
@@ -482,16 +484,16 @@ const ROWS: Row[] = [
         policy: "gcp-kms-iam-unseal-least-privilege",
         change: "key binding member allUsers",
         needs: "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
-        mutate: (rs) => ((first(rs, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember").props.member = "allUsers"), true),
+        mutate: set("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "member", "allUsers"),
     },
     {
         policy: "azure-keyvault-role-unseal-least-privilege",
         change: "role assignment scoped to the whole Key Vault",
         needs: "azure-native:authorization:RoleAssignment",
-        mutate: (rs) => (
-            (first(rs, "azure-native:authorization:RoleAssignment").props.scope =
-                "/subscriptions/s/resourceGroups/rg-vault/providers/Microsoft.KeyVault/vaults/bonito-vault-prod-kv"),
-            true
+        mutate: set(
+            "azure-native:authorization:RoleAssignment",
+            "scope",
+            "/subscriptions/s/resourceGroups/rg-vault/providers/Microsoft.KeyVault/vaults/bonito-vault-prod-kv",
         ),
     },
     {
@@ -504,18 +506,15 @@ const ROWS: Row[] = [
         policy: "backup-bucket-worm",
         change: "object lock retention 1 day",
         needs: "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
-        mutate: (rs) => (
-            (first(rs, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration").props.rule = {
-                defaultRetention: { mode: "COMPLIANCE", days: 1 },
-            }),
-            true
-        ),
+        mutate: set("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "rule", {
+            defaultRetention: { mode: "COMPLIANCE", days: 1 },
+        }),
     },
     {
         policy: "backup-bucket-no-public-access",
         change: "bucket ACL public-read",
         needs: "aws:s3/bucket:Bucket",
-        mutate: (rs) => ((first(rs, "aws:s3/bucket:Bucket").props.acl = "public-read"), true),
+        mutate: set("aws:s3/bucket:Bucket", "acl", "public-read"),
     },
     {
         policy: "backup-bucket-tls-only",
@@ -579,7 +578,7 @@ const ROWS: Row[] = [
         policy: "vault-container-swap-disabled",
         change: "node 0 memorySwap removed (Docker then allows swap)",
         needs: C,
-        mutate: (rs) => unset(server(rs), "memorySwap"),
+        mutate: setOnNode0("memorySwap", undefined),
     },
     {
         policy: "container-security-least-privilege",
@@ -597,13 +596,13 @@ const ROWS: Row[] = [
         policy: "container-security-least-privilege",
         change: "node 0 without no-new-privileges",
         needs: C,
-        mutate: (rs) => unset(server(rs), "securityOpts"),
+        mutate: setOnNode0("securityOpts", undefined),
     },
     {
         policy: "container-security-least-privilege",
         change: "node 0 in the host's network namespace",
         needs: C,
-        mutate: (rs) => ((server(rs).props.networkMode = "host"), true),
+        mutate: setOnNode0("networkMode", "host"),
     },
     {
         policy: "container-security-least-privilege",
@@ -723,7 +722,7 @@ const ROWS: Row[] = [
         policy: "kms-key-deletion-protected",
         change: "unseal key without protect",
         needs: KEY,
-        mutate: (rs) => ((named(rs, KEY, "unseal").protect = false), true),
+        mutate: unprotect((rs) => named(rs, KEY, "unseal")),
     },
     {
         policy: "kms-key-deletion-protected",
@@ -735,25 +734,25 @@ const ROWS: Row[] = [
         policy: "kms-key-deletion-protected",
         change: "crypto key deletionPolicy DELETE",
         needs: GKEY,
-        mutate: (rs) => ((first(rs, GKEY).props.deletionPolicy = "DELETE"), true),
+        mutate: set(GKEY, "deletionPolicy", "DELETE"),
     },
     {
         policy: "kms-key-deletion-protected",
         change: "crypto key without protect",
         needs: GKEY,
-        mutate: (rs) => ((first(rs, GKEY).protect = false), true),
+        mutate: unprotect((rs) => first(rs, GKEY)),
     },
     {
         policy: "kms-key-deletion-protected",
         change: "Key Vault key without protect",
         needs: "azure-native:keyvault:Key",
-        mutate: (rs) => ((first(rs, "azure-native:keyvault:Key").protect = false), true),
+        mutate: unprotect((rs) => first(rs, "azure-native:keyvault:Key")),
     },
     {
         policy: "kms-key-deletion-protected",
         change: "Key Vault without protect",
         needs: KV,
-        mutate: (rs) => ((first(rs, KV).protect = false), true),
+        mutate: unprotect((rs) => first(rs, KV)),
     },
     {
         policy: "backup-bucket-kms-encryption",
@@ -787,55 +786,46 @@ const ROWS: Row[] = [
         policy: "backup-bucket-kms-encryption",
         change: "storage account blob encryption off",
         needs: "azure-native:storage:StorageAccount",
-        mutate: (rs) => (
-            (first(rs, "azure-native:storage:StorageAccount").props.encryption = {
-                keySource: "Microsoft.Storage",
-                services: { blob: { enabled: false } },
-            }),
-            true
-        ),
+        mutate: set("azure-native:storage:StorageAccount", "encryption", {
+            keySource: "Microsoft.Storage",
+            services: { blob: { enabled: false } },
+        }),
     },
     {
         policy: "backup-bucket-destroy-protected",
         change: "S3 bucket forceDestroy true",
         needs: "aws:s3/bucket:Bucket",
-        mutate: (rs) => ((first(rs, "aws:s3/bucket:Bucket").props.forceDestroy = true), true),
+        mutate: set("aws:s3/bucket:Bucket", "forceDestroy", true),
     },
     {
         policy: "backup-bucket-destroy-protected",
         change: "S3 bucket without protect",
         needs: "aws:s3/bucket:Bucket",
-        mutate: (rs) => ((first(rs, "aws:s3/bucket:Bucket").protect = false), true),
+        mutate: unprotect((rs) => first(rs, "aws:s3/bucket:Bucket")),
     },
     {
         policy: "backup-bucket-destroy-protected",
         change: 'GCS bucket forceDestroy "true"',
         needs: "gcp:storage/bucket:Bucket",
-        mutate: (rs) => ((first(rs, "gcp:storage/bucket:Bucket").props.forceDestroy = "true"), true),
+        mutate: set("gcp:storage/bucket:Bucket", "forceDestroy", "true"),
     },
     {
         policy: "backup-bucket-destroy-protected",
         change: "GCS soft delete off (retention 0)",
         needs: "gcp:storage/bucket:Bucket",
-        mutate: (rs) => (
-            (first(rs, "gcp:storage/bucket:Bucket").props.softDeletePolicy = { retentionDurationSeconds: 0 }),
-            true
-        ),
+        mutate: set("gcp:storage/bucket:Bucket", "softDeletePolicy", { retentionDurationSeconds: 0 }),
     },
     {
         policy: "backup-bucket-destroy-protected",
         change: "Azure blob soft delete disabled",
         needs: "azure-native:storage:BlobServiceProperties",
-        mutate: (rs) => (
-            (first(rs, "azure-native:storage:BlobServiceProperties").props.deleteRetentionPolicy = { enabled: false }),
-            true
-        ),
+        mutate: set("azure-native:storage:BlobServiceProperties", "deleteRetentionPolicy", { enabled: false }),
     },
     {
         policy: "backup-bucket-destroy-protected",
         change: "Azure blob container without protect",
         needs: "azure-native:storage:BlobContainer",
-        mutate: (rs) => ((first(rs, "azure-native:storage:BlobContainer").protect = false), true),
+        mutate: unprotect((rs) => first(rs, "azure-native:storage:BlobContainer")),
     },
     // ---- rows for the neighbouring changes the existing rules were widened to catch ----
     {
@@ -880,19 +870,16 @@ const ROWS: Row[] = [
         policy: "aws-iam-policy-no-wildcards",
         change: "unseal role attaches AdministratorAccess",
         needs: "aws:iam/role:Role",
-        mutate: (rs) => (
-            (first(rs, "aws:iam/role:Role").props.managedPolicyArns = ["arn:aws:iam::aws:policy/AdministratorAccess"]),
-            true
-        ),
+        mutate: set("aws:iam/role:Role", "managedPolicyArns", ["arn:aws:iam::aws:policy/AdministratorAccess"]),
     },
     {
         policy: "azure-keyvault-role-unseal-least-privilege",
         change: "unseal role assignment scoped to the resource group",
         needs: "azure-native:authorization:RoleAssignment",
-        mutate: (rs) => (
-            (first(rs, "azure-native:authorization:RoleAssignment").props.scope =
-                "/subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/rg-vault"),
-            true
+        mutate: set(
+            "azure-native:authorization:RoleAssignment",
+            "scope",
+            "/subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/rg-vault",
         ),
     },
 ];

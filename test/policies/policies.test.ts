@@ -17,6 +17,7 @@ import {
     type TestResource,
 } from "./harness";
 import * as f from "./fixtures";
+import { awsKeyPolicy } from "../../components/unseal/policies";
 
 type P = ResourceValidationPolicy | StackValidationPolicy;
 
@@ -47,28 +48,15 @@ const otherKey = {
     Resource: "arn:aws:kms:us-east-1:123456789012:key/other",
 };
 const writer = { Effect: "Allow", Action: ["s3:PutObject"], Resource: "arn:aws:s3:::bonito-snapshots/vault/*" };
-/** A key policy as the program declares it: the account administers, the Vault role uses. */
+/** The key policy the program declares, with the Vault statement's fields overridden. */
 function keyPolicy(use: Record<string, unknown> = {}): unknown {
-    return {
-        Version: "2012-10-17",
-        Statement: [
-            {
-                Sid: "AccountAdministers",
-                Effect: "Allow",
-                Principal: { AWS: "arn:aws:iam::123456789012:root" },
-                Action: ["kms:Describe*", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion"],
-                Resource: "*",
-            },
-            {
-                Sid: "VaultUses",
-                Effect: "Allow",
-                Principal: { AWS: "arn:aws:iam::123456789012:role/vault" },
-                Action: ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"],
-                Resource: "*",
-                ...use,
-            },
-        ],
-    };
+    const doc = awsKeyPolicy({
+        partition: "aws",
+        accountId: "123456789012",
+        identityArn: "arn:aws:iam::123456789012:role/vault",
+    });
+    doc.Statement[1] = { ...doc.Statement[1], ...use };
+    return doc;
 }
 function sse(sseAlgorithm: string, kmsMasterKeyId?: string): TestResource {
     return {
@@ -458,8 +446,8 @@ const CASES: Record<string, Case> = {
             ),
         ],
         expect: [
-            "KMS key key's policy: statement VaultUses allows principal *; name the account root or the Vault role by ARN.",
-            "KMS key key's policy: statement VaultUses allows kms:*; list the actions by name.",
+            "KMS key key's policy: statement VaultIdentityUsesKey allows principal *; name the account root or the Vault role by ARN.",
+            "KMS key key's policy: statement VaultIdentityUsesKey allows kms:*; list the actions by name.",
         ],
     },
     "backup-bucket-kms-encryption": {
