@@ -1,5 +1,5 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { explicitlyFalse, obj, seconds, str } from "./lib/common";
+import { explicitlyFalse, obj, seconds, str, truthy } from "./lib/common";
 import { AWS_KMS_KEY } from "./lib/kms";
 import { GCP_CRYPTO_KEY } from "./gcp-kms-cryptokey-rotation";
 import { AZURE_KEY_VAULT } from "./azure-keyvault-purge-protection";
@@ -20,7 +20,9 @@ const THIRTY_DAYS = 30 * 86400;
  * - GCP `destroyScheduledDuration` shortened below 30 days (versions destroyed a day after a
  *   mistaken destroy);
  * - AWS `isEnabled: false` or Azure `attributes.enabled: false`: the key stays but nothing can
- *   unseal or decrypt with it.
+ *   unseal or decrypt with it;
+ * - GCP `skipInitialVersionCreation: true`: a change that replaces the key with one that has no
+ *   version to encrypt with.
  */
 export const kmsKeyDeletionProtected: ResourceValidationPolicy = {
     name: "kms-key-deletion-protected",
@@ -45,6 +47,10 @@ export const kmsKeyDeletionProtected: ResourceValidationPolicy = {
         if (args.type === AZURE_KEY && explicitlyFalse(obj(obj(args.props.properties)?.attributes)?.enabled))
             report("The key is disabled (attributes.enabled: false); nothing can unseal with it. Enable it.");
         if (args.type !== GCP_CRYPTO_KEY) return;
+        if (truthy(args.props.skipInitialVersionCreation))
+            report(
+                "The crypto key skips its initial version, so it cannot encrypt; remove skipInitialVersionCreation.",
+            );
         const policy = str(args.props.deletionPolicy) ?? "DELETE";
         if (policy.toUpperCase() !== "PREVENT")
             report(`The crypto key's deletionPolicy is ${policy}; set deletionPolicy: "PREVENT".`);

@@ -1,5 +1,16 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { TYPES, obj, serverConfigs, str, tcpListeners, truthy, vaultRole, type Props } from "./lib/common";
+import {
+    PROD_SCHEMA,
+    TYPES,
+    isProdUrn,
+    obj,
+    serverConfigs,
+    str,
+    tcpListeners,
+    truthy,
+    vaultRole,
+    type Props,
+} from "./lib/common";
 import { listenerName } from "./lib/listener";
 
 /** Top-level settings reviewed as safe (the rest of the pack checks their values). */
@@ -73,20 +84,25 @@ const UNAUTHENTICATED: [string, string][] = [
  * - a new block on a listener (`profiling`, `inflight_requests_logging`, `x_forwarded_for_*`,
  *   `proxy_protocol_*`) or a new top-level setting (`raw_storage_endpoint`, `unsafe_*`) not in
  *   {@link SAFE_TOP_LEVEL} / {@link SAFE_LISTENER};
- * - an extra config file uploaded under /vault/config/ (every such file is read).
+ * - an extra config file uploaded under /vault/config/ (every such file is read);
+ * - `ui` turned on on prod (the extended recommendations: expose nothing an operator does not use;
+ *   the committed prod stack keeps it off, local turns it on).
  */
 export const vaultConfigNoUnsafeOptions: ResourceValidationPolicy = {
     name: "vault-config-no-unsafe-options",
     description:
-        "Vault server configs set only reviewed settings: no raw_storage_endpoint, introspection_endpoint, node-naming response headers, disable_sealwrap or plugin_directory; no listener opens metrics, pprof or in-flight requests without a token; any other setting is refused until reviewed.",
+        "Vault server configs set only reviewed settings: no UI on prod, no raw_storage_endpoint, introspection_endpoint, node-naming response headers, disable_sealwrap or plugin_directory; no listener opens metrics, pprof or in-flight requests without a token; any other setting is refused until reviewed.",
     enforcementLevel: "mandatory",
     severity: "critical",
     tags: ["vault", "hardening"],
+    configSchema: PROD_SCHEMA,
     remediationSteps:
         "Remove the setting from the rendered config (components/serverConfig.ts); if a new setting is safe, add it to SAFE_TOP_LEVEL or SAFE_LISTENER in policies/vault-config-no-unsafe-options.ts after review.",
     validateResource: (args, report) => {
         if (args.type !== TYPES.container || vaultRole(args.props) === undefined) return;
+        const prod = isProdUrn(args.urn, args);
         for (const cfg of serverConfigs(args.props, () => undefined)) {
+            if (prod && truthy(cfg.json.ui)) report(`${cfg.file} turns the web UI on on prod; set ui: false.`);
             for (const [key, value] of Object.entries(cfg.json)) {
                 if (SAFE_TOP_LEVEL.includes(key)) continue;
                 const why = UNSAFE_TOP_LEVEL[key];

@@ -882,6 +882,38 @@ const ROWS: Row[] = [
             "/subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/rg-vault",
         ),
     },
+    {
+        policy: "vault-config-no-unsafe-options",
+        change: "web UI on on prod",
+        needs: C,
+        mutate: editConfig((c) => (c.ui = true)),
+    },
+    {
+        policy: "kms-key-deletion-protected",
+        change: "crypto key skipInitialVersionCreation true",
+        needs: GKEY,
+        mutate: set(GKEY, "skipInitialVersionCreation", true),
+    },
+    {
+        policy: "azure-keyvault-role-unseal-least-privilege",
+        change: "Key Vault RBAC authorization off",
+        needs: KV,
+        mutate: (rs) => (
+            ((first(rs, KV).props.properties as Record<string, unknown>).enableRbacAuthorization = false),
+            true
+        ),
+    },
+    {
+        policy: "azure-keyvault-role-unseal-least-privilege",
+        change: "Key Vault access policy granting all key permissions",
+        needs: KV,
+        mutate: (rs) => (
+            ((first(rs, KV).props.properties as Record<string, unknown>).accessPolicies = [
+                { tenantId: "t", objectId: "o", permissions: { keys: ["all"] } },
+            ]),
+            true
+        ),
+    },
 ];
 
 /**
