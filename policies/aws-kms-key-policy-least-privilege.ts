@@ -3,6 +3,12 @@ import { str, truthy } from "./lib/common";
 import { hasWildcard, parseDocument, principalValues } from "./lib/iam";
 import { AWS_KMS_KEY, AWS_KMS_KEY_POLICY, awsUnsealKeys, keyIds } from "./lib/kms";
 
+/** The account of an ARN (`arn:aws:iam::123456789012:role/x`) or a bare account id. */
+function accountOf(principal: string): string | undefined {
+    if (/^\d{12}$/.test(principal)) return principal;
+    return /^arn:aws[a-z-]*:[^:]*:[^:]*:(\d{12}):/.exec(principal)?.[1];
+}
+
 /** `*` or `kms:*`: every KMS action, key deletion and policy replacement included. */
 function everyAction(a: string): boolean {
     return a === "*" || /^kms:\*$/i.test(a);
@@ -19,6 +25,8 @@ function everyAction(a: string): boolean {
  *   or `{ "Service": "*" }` on an Allow (any principal with a wildcard);
  * - `Action: "kms:*"` or `"*"` (any case) on an Allow;
  * - `NotAction` or `NotPrincipal` on an Allow (everything but a few);
+ * - a principal in another AWS account (`arn:aws:iam::999999999999:root`, or its bare id) than
+ *   the key's own;
  * - the `policy` removed from the unseal key (AWS's default then grants the account `kms:*`),
  *   or the policy moved to an `aws.kms.KeyPolicy` with the same holes;
  * - `bypassPolicyLockoutSafetyCheck: true`, which lets a policy lock the administrators out.
@@ -33,7 +41,7 @@ export const awsKmsKeyPolicyLeastPrivilege: StackValidationPolicy = {
     remediationSteps:
         "Name each principal by ARN (the account root for administration, the Vault role for use) and list the actions: kms:Encrypt, kms:Decrypt, kms:DescribeKey for use; never `*` or kms:*.",
     validateStack: (args, report) => {
-        const check = (owner: PolicyResource, what: string, doc: unknown) => {
+        const check = (owner: PolicyResource, what: string, doc: unknown, account?: string) => {
             const stmts = parseDocument(doc);
             if (!stmts) {
                 report(`${what} is not a JSON policy document; render it as JSON so it can be checked.`, owner.urn);
@@ -46,6 +54,14 @@ export const awsKmsKeyPolicyLeastPrivilege: StackValidationPolicy = {
                 if (anyone.length > 0)
                     report(
                         `${what}: statement ${id} allows principal ${anyone.join(", ")}; name the account root or the Vault role by ARN.`,
+                        owner.urn,
+                    );
+                const foreign = principalValues(s.principals).filter(
+                    (p) => account !== undefined && accountOf(p) !== undefined && accountOf(p) !== account,
+                );
+                if (foreign.length > 0)
+                    report(
+                        `${what}: statement ${id} allows principal ${foreign.join(", ")} of another account; only account ${account} may use or manage the key.`,
                         owner.urn,
                     );
                 const all = s.actions.filter(everyAction);
@@ -61,7 +77,7 @@ export const awsKmsKeyPolicyLeastPrivilege: StackValidationPolicy = {
         const keyPolicies = args.resources.filter((r) => r.type === AWS_KMS_KEY_POLICY);
         for (const k of args.resources.filter((r) => r.type === AWS_KMS_KEY)) {
             if (k.props.policy !== undefined && k.props.policy !== "")
-                check(k, `KMS key ${k.name}'s policy`, k.props.policy);
+                check(k, `KMS key ${k.name}'s policy`, k.props.policy, accountOf(str(k.props.arn) ?? ""));
             if (truthy(k.props.bypassPolicyLockoutSafetyCheck))
                 report(
                     `KMS key ${k.name} bypasses the policy lockout safety check; remove bypassPolicyLockoutSafetyCheck.`,

@@ -1,6 +1,7 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { arr, explicitlyFalse, obj, str } from "./lib/common";
 import { AZ_ACCOUNT, GCS_BUCKET, s3Buckets, s3Side } from "./lib/backup";
+import { AWS_KMS_KEY, keyIds } from "./lib/kms";
 
 export const S3_SSE = [
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
@@ -16,7 +17,8 @@ const AZURE_KEY_SOURCES = ["Microsoft.Storage", "Microsoft.Keyvault"];
  * One-field changes that would undo the same protection, each covered here:
  * - S3 `sseAlgorithm` changed to `AES256` (S3-managed keys: anyone with s3:GetObject reads them);
  * - S3 `kmsMasterKeyId` removed (the AWS-managed aws/s3 key, which every principal of the account
- *   may use through S3);
+ *   may use through S3), or pointed at a key the stack does not declare (another account's key,
+ *   whose owner then decides who reads the backups);
  * - the SSE configuration resource removed, or a second rule without KMS;
  * - GCS `encryption.defaultKmsKeyName` emptied when a CMEK is declared;
  * - Azure `encryption.services.blob.enabled: false`, or a key source other than Microsoft.Storage /
@@ -32,6 +34,8 @@ export const backupBucketKmsEncryption: StackValidationPolicy = {
     remediationSteps:
         'AWS: a BucketServerSideEncryptionConfiguration with applyServerSideEncryptionByDefault { sseAlgorithm: "aws:kms", kmsMasterKeyId: <backup key ARN> }. GCP: encryption.defaultKmsKeyName set. Azure: leave encryption.services.blob enabled.',
     validateStack: (args, report) => {
+        // The keys this stack declares (ARN, key id, id): snapshots are encrypted with one of them.
+        const declared = new Set(args.resources.filter((r) => r.type === AWS_KMS_KEY).flatMap(keyIds));
         for (const b of s3Buckets(args)) {
             // A configuration resource overrides the bucket's own (read-back) setting.
             const side = s3Side(args, b, S3_SSE);
@@ -55,6 +59,11 @@ export const backupBucketKmsEncryption: StackValidationPolicy = {
                 else if (!str(r.kmsMasterKeyId))
                     report(
                         `S3 bucket ${b.name} encrypts with the AWS-managed aws/s3 key; set kmsMasterKeyId to the backup key.`,
+                        b.urn,
+                    );
+                else if (declared.size > 0 && !declared.has(str(r.kmsMasterKeyId)!))
+                    report(
+                        `S3 bucket ${b.name} encrypts with ${str(r.kmsMasterKeyId)}, a key this stack does not declare; use the stack's backup key.`,
                         b.urn,
                     );
             }

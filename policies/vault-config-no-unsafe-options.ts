@@ -85,6 +85,7 @@ const UNAUTHENTICATED: [string, string][] = [
  *   `proxy_protocol_*`) or a new top-level setting (`raw_storage_endpoint`, `unsafe_*`) not in
  *   {@link SAFE_TOP_LEVEL} / {@link SAFE_LISTENER};
  * - an extra config file uploaded under /vault/config/ (every such file is read);
+ * - a listener of another type (`unix`), which none of the TLS rules read;
  * - `ui` turned on on prod (the extended recommendations: expose nothing an operator does not use;
  *   the committed prod stack keeps it off, local turns it on).
  */
@@ -114,6 +115,12 @@ export const vaultConfigNoUnsafeOptions: ResourceValidationPolicy = {
                         `${cfg.file} sets ${key}, which is not a reviewed setting; remove it (or review it and add it to SAFE_TOP_LEVEL).`,
                     );
             }
+            const raw = cfg.json.listener;
+            for (const item of Array.isArray(raw) ? raw : raw !== undefined ? [raw] : [])
+                for (const type of Object.keys(obj(item) ?? {}).filter((t) => t !== "tcp"))
+                    report(
+                        `${cfg.file} declares a ${type} listener, which is not reviewed; serve Vault on tcp listeners only.`,
+                    );
             tcpListeners(cfg.json).forEach((l, i) => checkListener(`${cfg.file}: ${listenerName(l, i)}`, l, report));
         }
     },

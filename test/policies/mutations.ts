@@ -914,6 +914,35 @@ const ROWS: Row[] = [
             true
         ),
     },
+    {
+        policy: "vault-config-no-unsafe-options",
+        change: "a unix socket listener added",
+        needs: C,
+        mutate: editConfig((c) => c.listener.push({ unix: { address: "/vault/vault.sock" } })),
+    },
+    {
+        policy: "aws-kms-key-policy-least-privilege",
+        change: "unseal key policy: the Vault statement's principal in another account",
+        needs: KEY,
+        mutate: (rs) =>
+            editDoc(named(rs, KEY, "unseal"), (d) => {
+                d.Statement[1].Principal = { AWS: "arn:aws:iam::999999999999:root" };
+            }),
+    },
+    {
+        policy: "backup-bucket-kms-encryption",
+        change: "default encryption with another account's key",
+        needs: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        mutate: (rs) => {
+            const c = first(
+                rs,
+                "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            );
+            for (const r of c.props.rules as Record<string, any>[])
+                r.applyServerSideEncryptionByDefault.kmsMasterKeyId = "arn:aws:kms:us-east-1:999999999999:key/foreign";
+            return true;
+        },
+    },
 ];
 
 /**
