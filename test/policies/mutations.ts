@@ -93,6 +93,13 @@ const setOnNode0 =
     (key: string, value: unknown): Mutation =>
     (rs) =>
         value === undefined ? unset(server(rs), key) : ((server(rs).props[key] = value), true);
+/** Set `field` of statement `i` of the unseal key's key policy. */
+const editUnsealKeyStatement =
+    (i: number, field: string, value: unknown): Mutation =>
+    (rs) =>
+        editDoc(named(rs, KEY, "unseal"), (d) => {
+            d.Statement[i][field] = value;
+        });
 /** Declare the resource `pick` finds without `protect`. */
 const unprotect =
     (pick: (rs: TestResource[]) => TestResource): Mutation =>
@@ -698,19 +705,13 @@ const ROWS: Row[] = [
         policy: "aws-kms-key-policy-least-privilege",
         change: 'unseal key policy: the Vault statement\'s principal { "AWS": "*" }',
         needs: KEY,
-        mutate: (rs) =>
-            editDoc(named(rs, KEY, "unseal"), (d) => {
-                d.Statement[1].Principal = { AWS: "*" };
-            }),
+        mutate: editUnsealKeyStatement(1, "Principal", { AWS: "*" }),
     },
     {
         policy: "aws-kms-key-policy-least-privilege",
         change: 'unseal key policy: the administrators\' statement Action "kms:*"',
         needs: KEY,
-        mutate: (rs) =>
-            editDoc(named(rs, KEY, "unseal"), (d) => {
-                d.Statement[0].Action = "kms:*";
-            }),
+        mutate: editUnsealKeyStatement(0, "Action", "kms:*"),
     },
     {
         policy: "aws-kms-key-policy-least-privilege",
@@ -924,10 +925,7 @@ const ROWS: Row[] = [
         policy: "aws-kms-key-policy-least-privilege",
         change: "unseal key policy: the Vault statement's principal in another account",
         needs: KEY,
-        mutate: (rs) =>
-            editDoc(named(rs, KEY, "unseal"), (d) => {
-                d.Statement[1].Principal = { AWS: "arn:aws:iam::999999999999:root" };
-            }),
+        mutate: editUnsealKeyStatement(1, "Principal", { AWS: "arn:aws:iam::999999999999:root" }),
     },
     {
         policy: "backup-bucket-kms-encryption",
