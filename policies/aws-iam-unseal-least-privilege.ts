@@ -1,16 +1,19 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { TYPES, sealsOf, serverConfigs, str, vaultRole } from "./lib/common";
 import { IAM_POLICY_TYPES, parseDocument } from "./lib/iam";
+import { awsUnsealKeys } from "./lib/kms";
 
 export const UNSEAL_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"];
-const KMS_KEY = "aws:kms/key:Key";
-const KMS_ALIAS = "aws:kms/alias:Alias";
 
 /**
  * Seed §2: the unseal identity may use exactly one key, with exactly encrypt, decrypt and describe.
  * The unseal key is the one the rendered `awskms` seal stanza names (by ARN, key id or alias); every
  * IAM statement that grants anything on it is held to that rule, and may name no other resource.
  * Other KMS keys (a backup bucket's SSE-KMS key) are not the unseal key and are left to the other rules.
+ *
+ * One-field changes that would undo the same protection, each covered here: an action added to the
+ * unseal statement (`kms:ScheduleKeyDeletion`, `kms:PutKeyPolicy`, `kms:*`); a second resource
+ * beside the unseal key; the key named by alias or key id in the seal (resolved). A statement moved
+ * to `Resource: "*"` no longer names the key: `aws-iam-policy-no-wildcards` refuses it.
  */
 export const awsIamUnsealLeastPrivilege: StackValidationPolicy = {
     name: "aws-iam-unseal-least-privilege",
@@ -22,22 +25,7 @@ export const awsIamUnsealLeastPrivilege: StackValidationPolicy = {
     remediationSteps:
         'Use one statement: Action ["kms:Encrypt","kms:Decrypt","kms:DescribeKey"], Resource "<the unseal key ARN>".',
     validateStack: (args, report) => {
-        const named = new Set<string>();
-        for (const r of args.resources)
-            if (r.type === TYPES.container && vaultRole(r.props) !== undefined)
-                for (const cfg of serverConfigs(r.props, () => undefined))
-                    for (const seal of sealsOf(cfg.json))
-                        if (seal.type === "awskms" && str(seal.settings.kms_key_id))
-                            named.add(str(seal.settings.kms_key_id)!);
-        if (named.size === 0) return;
-        for (const a of args.resources.filter((r) => r.type === KMS_ALIAS))
-            if (named.has(str(a.props.name) ?? "") || named.has(str(a.props.arn) ?? ""))
-                named.add(str(a.props.targetKeyId) ?? "");
-        const unsealArns = new Set<string>([...named].filter((n) => /^arn:aws[a-z-]*:kms:[^:]*:\d*:key\//.test(n)));
-        for (const k of args.resources.filter((r) => r.type === KMS_KEY)) {
-            const ids = [str(k.props.arn), str(k.props.keyId), str(k.props.id)].filter((x): x is string => !!x);
-            if (ids.some((i) => named.has(i)) && str(k.props.arn)) unsealArns.add(str(k.props.arn)!);
-        }
+        const unsealArns = awsUnsealKeys(args).arns;
         if (unsealArns.size === 0) return;
         for (const p of args.resources.filter((r) => IAM_POLICY_TYPES.includes(r.type))) {
             (parseDocument(p.props.policy) ?? []).forEach((s, i) => {

@@ -5,7 +5,14 @@ import { AZ_ACCOUNT, AZ_CONTAINER, GCS_BUCKET, GCS_IAM, S3_PUBLIC_ACCESS_BLOCK, 
 const BLOCKS = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"];
 const PUBLIC_MEMBERS = ["allUsers", "allAuthenticatedUsers"];
 
-/** A Raft snapshot holds every secret (encrypted by the seal key): no public path to it may exist. */
+/**
+ * A Raft snapshot holds every secret (encrypted by the seal key): no public path to it may exist.
+ *
+ * One-field changes that would undo the same protection, each covered here: any of the four S3
+ * public access blocks false or removed (or the block resource removed); a public ACL; GCS public
+ * access prevention `inherited`, uniform access off, an `allUsers`/`allAuthenticatedUsers` binding;
+ * Azure blob public access allowed (or unset), a container with `Blob`/`Container` access.
+ */
 export const backupBucketNoPublicAccess: StackValidationPolicy = {
     name: "backup-bucket-no-public-access",
     description:

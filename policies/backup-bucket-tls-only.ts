@@ -1,21 +1,24 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { obj, str } from "./lib/common";
-import { parseDocument, type Statement } from "./lib/iam";
+import { parseDocument, principalValues, type Statement } from "./lib/iam";
 import { AZ_ACCOUNT, S3_BUCKET_POLICY, s3Buckets, s3Side } from "./lib/backup";
 
 function deniesInsecureTransport(s: Statement): boolean {
     if (s.effect !== "Deny") return false;
-    const everyone =
-        s.principals === "*" ||
-        obj(s.principals)?.AWS === "*" ||
-        (Array.isArray(obj(s.principals)?.AWS) && (obj(s.principals)?.AWS as unknown[]).includes("*"));
+    const everyone = principalValues(s.principals).includes("*");
     const allActions = s.actions.some((a) => a === "s3:*" || a === "*");
     const cond = obj(obj(s.condition)?.Bool)?.["aws:SecureTransport"];
     const insecure = cond === false || cond === "false" || (Array.isArray(cond) && cond.map(String).includes("false"));
     return everyone && allActions && insecure;
 }
 
-/** Snapshots must never cross the network in clear text, whoever asks. */
+/**
+ * Snapshots must never cross the network in clear text, whoever asks.
+ *
+ * One-field changes that would undo the same protection, each covered here: the TLS statement's
+ * Effect Allow, its principal narrowed, its action narrowed from `s3:*`, its condition
+ * `"aws:SecureTransport": "true"`, or the bucket policy removed; Azure HTTPS-only off, TLS 1.0/1.1.
+ */
 export const backupBucketTlsOnly: StackValidationPolicy = {
     name: "backup-bucket-tls-only",
     description:

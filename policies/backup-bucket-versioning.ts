@@ -2,7 +2,13 @@ import type { StackValidationPolicy } from "@pulumi/policy";
 import { obj, str } from "./lib/common";
 import { AZ_ACCOUNT, AZ_BLOB_SERVICE, GCS_BUCKET, S3_VERSIONING, azureSide, s3Buckets, s3Side } from "./lib/backup";
 
-/** Seed §6: snapshots go to versioned storage, so an overwrite never loses the previous snapshot. */
+/**
+ * Seed §6: snapshots go to versioned storage, so an overwrite never loses the previous snapshot.
+ *
+ * One-field changes that would undo the same protection, each covered here: S3 versioning
+ * `Suspended` (or any status but `Enabled`) or its resource removed; GCS versioning off without a
+ * retention policy; Azure `isVersioningEnabled` false or removed.
+ */
 export const backupBucketVersioning: StackValidationPolicy = {
     name: "backup-bucket-versioning",
     description:

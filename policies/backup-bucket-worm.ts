@@ -22,6 +22,11 @@ function awsRetentionDays(rule: unknown): { mode?: string; days: number } | unde
 /**
  * An attacker or a mistake that can delete the backups can delete the company: snapshots are
  * write-once for a retention period (Object Lock / retention policy / immutability).
+ *
+ * One-field changes that would undo the same protection, each covered here: Object Lock off on the
+ * bucket, its configuration removed, mode GOVERNANCE on prod (bypassable), retention shortened
+ * (days/years); GCS retention removed, shortened or unlocked on prod; Azure immutability policy
+ * removed or shortened.
  */
 export const backupBucketWorm: StackValidationPolicy = {
     name: "backup-bucket-worm",

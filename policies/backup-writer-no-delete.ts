@@ -32,7 +32,14 @@ const AZURE_DELETING_ROLES = [
     AZURE_ROLES.storageAccountContributor,
 ] as string[];
 
-/** The snapshot writer adds snapshots; it may never delete, overwrite versions or weaken retention. */
+/**
+ * The snapshot writer adds snapshots; it may never delete, overwrite versions or weaken retention.
+ *
+ * One-field changes that would undo the same protection, each covered here: a delete, lifecycle,
+ * retention or lock action added, by name or by wildcard (`s3:Delete*`, `s3:*`, `*`); a GCS role
+ * beyond creator/viewer (`objectAdmin`, `admin`); an Azure role or custom role that deletes blobs.
+ * NotAction (everything but…) is refused by `aws-iam-policy-no-wildcards`.
+ */
 export const backupWriterNoDelete: ResourceValidationPolicy = {
     name: "backup-writer-no-delete",
     description:

@@ -21,6 +21,11 @@ function pairs(argv: string[]): { key: string; value: string }[] {
 /**
  * The command line of a container is visible to anyone who can `docker inspect` or `ps` the host,
  * and is stored unencrypted in Pulumi state: credentials never travel there, and never in labels.
+ *
+ * One-field changes that would undo the same protection, each covered here: a credential as a
+ * `k=v` argument, as a `--flag value` pair, as an `X-Vault-Token:` header, inside a shell string, in
+ * the entrypoint, command or healthcheck; credential material in a label; a dev-mode token in a
+ * credential variable.
  */
 export const containerNoCredentialsOnCommandLine: ResourceValidationPolicy = {
     name: "container-no-credentials-on-command-line",

@@ -4,6 +4,13 @@ import { seconds } from "./lib/common";
 export const GCP_CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey";
 const NINETY_DAYS = 90 * 86400;
 
+/**
+ * A snapshot restores only with the seal key: rotate it at least every 90 days.
+ *
+ * One-field changes that would undo the same protection, each covered here: `rotationPeriod` removed
+ * or emptied, stretched past 90 days, or written in a form that is not seconds (`"P365D"`: refused
+ * as unreadable). Deletion of the key: `kms-key-deletion-protected`.
+ */
 export const gcpKmsCryptoKeyRotation: ResourceValidationPolicy = {
     name: "gcp-kms-cryptokey-rotation",
     description: "GCP KMS crypto keys set a rotationPeriod of at most 90 days (7776000s).",

@@ -25,6 +25,12 @@ function members(r: PolicyResource): string[] {
 /**
  * Seed §2 on GCP: the unseal service account is bound at the key (not key ring or project) to the
  * least role that encrypts, decrypts and reads it.
+ *
+ * One-field changes that would undo the same protection, each covered here: the key binding's role
+ * widened (`roles/cloudkms.admin`, `roles/owner`) or its custom role given more permissions; the
+ * member changed to `allUsers`/`allAuthenticatedUsers`; a KMS, owner or editor role bound on the key
+ * ring or project instead. Not covered: a `CryptoKeyIAMPolicy`/`KeyRingIAMPolicy` resource (a new
+ * resource, not a field change), and broad members such as `domain:…`.
  */
 export const gcpKmsIamUnsealLeastPrivilege: StackValidationPolicy = {
     name: "gcp-kms-iam-unseal-least-privilege",

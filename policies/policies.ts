@@ -29,12 +29,24 @@ import { vaultRaftNodeCount } from "./vault-raft-node-count";
 import { vaultSealAutoUnseal } from "./vault-seal-auto-unseal";
 import { vaultSealNoInlineCredentials } from "./vault-seal-no-inline-credentials";
 import { vaultVolumeDataProtected } from "./vault-volume-data-protected";
+import { awsKmsKeyPolicyLeastPrivilege } from "./aws-kms-key-policy-least-privilege";
+import { backupBucketDestroyProtected } from "./backup-bucket-destroy-protected";
+import { backupBucketKmsEncryption } from "./backup-bucket-kms-encryption";
+import { containerSecurityLeastPrivilege } from "./container-security-least-privilege";
+import { kmsKeyDeletionProtected } from "./kms-key-deletion-protected";
+import { vaultAppRoleSecretIdRequired } from "./vault-approle-secret-id-required";
+import { vaultConfigNoUnsafeOptions } from "./vault-config-no-unsafe-options";
+import { vaultContainerSwapDisabled } from "./vault-container-swap-disabled";
+import { vaultPolicySnapshotAgentLeastPrivilege } from "./vault-policy-snapshot-agent-least-privilege";
 
 export const POLICIES: Policies = [
     vaultContainerNoDevMode,
     vaultContainerImagePinned,
     vaultContainerIpcLock,
     vaultContainerCoreDumpsDisabled,
+    vaultContainerSwapDisabled,
+    containerSecurityLeastPrivilege,
+    vaultConfigNoUnsafeOptions,
     vaultListenerTlsRequired,
     vaultListenerTlsMinVersion,
     vaultListenerMtlsProd,
@@ -47,6 +59,8 @@ export const POLICIES: Policies = [
     awsKmsKeyRotation,
     gcpKmsCryptoKeyRotation,
     azureKeyVaultPurgeProtection,
+    kmsKeyDeletionProtected,
+    awsKmsKeyPolicyLeastPrivilege,
     awsIamUnsealLeastPrivilege,
     awsIamPolicyNoWildcards,
     gcpKmsIamUnsealLeastPrivilege,
@@ -55,9 +69,13 @@ export const POLICIES: Policies = [
     backupBucketWorm,
     backupBucketNoPublicAccess,
     backupBucketTlsOnly,
+    backupBucketKmsEncryption,
+    backupBucketDestroyProtected,
     backupWriterNoDelete,
     vaultAppRoleTokenTtl,
+    vaultAppRoleSecretIdRequired,
     vaultPolicyBackendLeastPrivilege,
+    vaultPolicySnapshotAgentLeastPrivilege,
     containerNoCredentialsOnCommandLine,
     containerSecretsMarkedSecret,
 ];

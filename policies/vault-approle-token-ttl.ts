@@ -6,6 +6,11 @@ export const APPROLE_ROLE = "vault:appRole/authBackendRole:AuthBackendRole";
 /**
  * Seed §4: AppRole tokens are short-lived (token_ttl 1h, token_max_ttl 4h) and carry a real policy.
  * 0 or unset means the mount's default (768h), so both must be set.
+ *
+ * One-field changes that would undo the same protection, each covered here: `token_ttl` or
+ * `token_max_ttl` raised, removed or 0 (the mount's 768h); a duration written as a string (`"24h"`,
+ * parsed); `token_explicit_max_ttl` raised; `token_period` set; `root` (or only `default`) in the
+ * policies. A role that logs in without a secret id: `vault-approle-secret-id-required`.
  */
 export const vaultAppRoleTokenTtl: ResourceValidationPolicy = {
     name: "vault-approle-token-ttl",

@@ -21,6 +21,9 @@ export function configAuditDevices(
 /**
  * Seed §3: a blocking audit device that cannot write stops Vault, so keep at least two; a socket
  * device alone loses records whenever the shipper is down, so one must be file or syslog.
+ *
+ * One-field changes that would undo the same protection, each covered here: a device removed (one
+ * left); every device turned into a socket device (lost whenever the shipper is down).
  */
 export const vaultAuditDevicesRedundant: StackValidationPolicy = {
     name: "vault-audit-devices-redundant",

@@ -16,6 +16,11 @@ export function isPinnedImage(image: string): boolean {
 /**
  * A restart must never change the Vault binary under the same configuration: a floating tag moves
  * under you and a compromised registry tag is pulled silently.
+ *
+ * One-field changes that would undo the same protection, each covered here: `latest`, no tag, a
+ * floating tag (`1.21`, `1`), a digest replaced by a tag; the same on the RemoteImage the container
+ * runs (`name`). An exact tag can still be re-pushed: prod should pin a digest (not enforced: the
+ * committed stacks use the image id the RemoteImage resolves).
  */
 export const vaultContainerImagePinned: ResourceValidationPolicy = {
     name: "vault-container-image-pinned",

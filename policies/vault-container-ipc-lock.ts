@@ -1,7 +1,13 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { TYPES, arr, isVaultContainer, obj } from "./lib/common";
+import { TYPES, arr, isVaultContainer, obj, truthy } from "./lib/common";
 
-/** Recent Vault binaries refuse to start without IPC_LOCK even with `disable_mlock` (DESIGN.md). */
+/**
+ * Recent Vault binaries refuse to start without IPC_LOCK even with `disable_mlock` (DESIGN.md).
+ *
+ * One-field changes that would undo the same protection, each covered here: IPC_LOCK removed from
+ * `capabilities.adds` (or `capabilities` removed); `privileged: true` or `"true"`. Spellings `CAP_IPC_LOCK`
+ * and `ipc_lock` count as IPC_LOCK. Capabilities beyond Vault's: `container-security-least-privilege`.
+ */
 export const vaultContainerIpcLock: ResourceValidationPolicy = {
     name: "vault-container-ipc-lock",
     description: "Vault containers add the IPC_LOCK capability and are not privileged.",
@@ -16,7 +22,7 @@ export const vaultContainerIpcLock: ResourceValidationPolicy = {
             report(
                 'The Vault container does not add the IPC_LOCK capability; add it with `capabilities: { adds: ["IPC_LOCK"] }`.',
             );
-        if (args.props.privileged === true)
+        if (truthy(args.props.privileged))
             report("The Vault container is privileged; remove `privileged: true` and add only IPC_LOCK.");
     },
 };

@@ -7,6 +7,13 @@ const DEV_ENV = /^(VAULT|BAO)_DEV_[A-Z_]+=/;
 /**
  * Seed §1: dev mode keeps everything in memory, starts unsealed with a known root token and no TLS.
  * The official images' default command is `server -dev`, so a Vault server with no command is dev mode too.
+ *
+ * One-field changes that would undo the same protection, each covered here:
+ * - `-dev` (or `--dev`, `-dev=true`, `-dev-root-token-id=…`, `-dev-listen-address=…`) in the command;
+ * - the same flag inside the entrypoint's shell string (`sh -ec "… vault server -dev"`): every
+ *   argument is split on whitespace before it is checked;
+ * - a `VAULT_DEV_*` / `BAO_DEV_*` variable in the environment;
+ * - the command removed (the image default `server -dev` runs), or one without `-config=`.
  */
 export const vaultContainerNoDevMode: ResourceValidationPolicy = {
     name: "vault-container-no-dev-mode",
@@ -19,7 +26,10 @@ export const vaultContainerNoDevMode: ResourceValidationPolicy = {
         'Run the server as `command: ["server", "-config=/vault/config/server.json"]` with the rendered config uploaded into the container; remove every `-dev*` flag and `VAULT_DEV_*`/`BAO_DEV_*` variable.',
     validateResource: (args, report) => {
         if (args.type !== TYPES.container || !isVaultContainer(args.props)) return;
-        const argv = [...arr(args.props.entrypoints ?? args.props.entrypoint), ...arr(args.props.command)].map(String);
+        const argv = [...arr(args.props.entrypoints ?? args.props.entrypoint), ...arr(args.props.command)]
+            .map(String)
+            .flatMap((a) => a.split(/\s+/))
+            .map((a) => a.replace(/^["']|["';]$/g, ""));
         for (const a of argv)
             if (DEV_FLAG.test(a))
                 report(

@@ -17,6 +17,11 @@ import { tlsDisabled } from "./lib/listener";
 /**
  * On prod, nodes prove who they are: a listener requires CA-signed client certificates and every
  * retry_join presents the node's client certificate, so a stranger on the network cannot join Raft.
+ *
+ * One-field changes that would undo the same protection, each covered here: on the join listener,
+ * `tls_require_and_verify_client_cert` removed or `"false"`, `tls_client_ca_file` removed,
+ * `tls_disable_client_certs` set (any truthy form); a retry_join without its CA, client certificate
+ * or key, or with an http leader address.
  */
 export const vaultListenerMtlsProd: ResourceValidationPolicy = {
     name: "vault-listener-mtls-prod",

@@ -2,7 +2,13 @@ import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { PROD_SCHEMA, TYPES, isProdUrn, serverConfigs, tcpListeners, vaultRole } from "./lib/common";
 import { listenerName, tlsDisabled, tlsRank } from "./lib/listener";
 
-/** TLS 1.0/1.1 are deprecated (RFC 8996); prod takes TLS 1.3 only. */
+/**
+ * TLS 1.0/1.1 are deprecated (RFC 8996); prod takes TLS 1.3 only.
+ *
+ * One-field changes that would undo the same protection, each covered here: `tls_min_version`
+ * lowered (tls10, tls11; tls12 on prod), removed (Vault's default is tls12), or misspelt (`TLS13`,
+ * `1.3`: refused as unknown), on any listener.
+ */
 export const vaultListenerTlsMinVersion: ResourceValidationPolicy = {
     name: "vault-listener-tls-min-version",
     description: "Every TLS listener sets tls_min_version of at least tls12, and exactly tls13 on prod.",

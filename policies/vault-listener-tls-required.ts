@@ -16,6 +16,11 @@ import { listenerName, tlsDisabled } from "./lib/listener";
  * Seed §5: all Vault traffic is encrypted. Option B (TLS at a trusted proxy on a private network) is
  * accepted only where the stack config opted in, which the program states on the container with the
  * `bonito.tls-mode=upstream-proxy` label, and never on prod.
+ *
+ * One-field changes that would undo the same protection, each covered here: `tls_disable` as
+ * `true`, `"true"`, `"1"`, `"t"` or 1, on any listener (the join listener as well as the API one);
+ * `tls_cert_file` or `tls_key_file` removed; the listener written as an object instead of a list;
+ * the upstream-proxy label added on prod (prod refuses tls_disable whatever the label says).
  */
 export const vaultListenerTlsRequired: ResourceValidationPolicy = {
     name: "vault-listener-tls-required",

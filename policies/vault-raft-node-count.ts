@@ -4,6 +4,10 @@ import { PROD_SCHEMA, isProdStack, serverConfigs, storageOf, str, vaultServers }
 /**
  * Raft needs a majority: an even count adds a node without adding failure tolerance, and fewer than
  * three nodes on prod means one lost node stops the cluster.
+ *
+ * One-field changes that would undo the same protection, each covered here: a node removed or added
+ * (even count, fewer than 3 on prod); two nodes with the same `node_id`; storage switched to `file`
+ * (or anything but raft) on prod.
  */
 export const vaultRaftNodeCount: StackValidationPolicy = {
     name: "vault-raft-node-count",

@@ -3,7 +3,13 @@ import { PROD_SCHEMA, TYPES, isProdUrn, sealsOf, serverConfigs, truthy, vaultRol
 
 const CLOUD_SEALS = ["awskms", "gcpckms", "azurekeyvault"];
 
-/** Seed §2: a production Vault starts sealed after every restart; prod unseals from a cloud KMS. */
+/**
+ * Seed §2: a production Vault starts sealed after every restart; prod unseals from a cloud KMS.
+ *
+ * One-field changes that would undo the same protection, each covered here: the seal stanza removed
+ * (or shamir); the cloud seal `disabled` (`true`, `"true"`); transit (or any non-cloud seal) on prod;
+ * the seal written as a list of stanzas (all are read).
+ */
 export const vaultSealAutoUnseal: ResourceValidationPolicy = {
     name: "vault-seal-auto-unseal",
     description:

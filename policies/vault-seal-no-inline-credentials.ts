@@ -17,6 +17,12 @@ function isInline(type: string, field: string, v: unknown): boolean {
     return !(type === "gcpckms" && field === "credentials" && typeof v === "string" && /^\/[^\s{]*$/.test(v));
 }
 
+/**
+ * One-field changes that would undo the same protection, each covered here: any of the seal's
+ * credential fields (access/secret key, session token, client secret, transit token, inline GCP
+ * credentials JSON rather than a file path) written into the stanza; the seal written as a list; a
+ * second config file under /vault/config/ carrying it (every uploaded config file is read).
+ */
 export const vaultSealNoInlineCredentials: ResourceValidationPolicy = {
     name: "vault-seal-no-inline-credentials",
     description:

@@ -5,6 +5,11 @@ import { TYPES, arr, obj, serverConfigs, storageOf, str, vaultServers } from "./
  * Raft data and audit logs must outlive any container: each node keeps its own Docker volume, and
  * the volume is `protect`ed so replacing a node or `pulumi destroy` cannot delete it.
  * (`retainOnDelete` is not visible to policies: the engine passes only `protect` in the options.)
+ *
+ * One-field changes that would undo the same protection, each covered here: `protect` removed from
+ * a data or audit volume; /vault/data moved to a host bind mount (`hostPath`, or a `bind`/`tmpfs`
+ * mount) or to an unmounted path (the storage `path` changed); two nodes mounting the same volume;
+ * a volume the stack does not declare.
  */
 export const vaultVolumeDataProtected: StackValidationPolicy = {
     name: "vault-volume-data-protected",

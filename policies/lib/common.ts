@@ -76,9 +76,19 @@ export function obj(v: unknown): Props | undefined {
     return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Props) : undefined;
 }
 
-/** Booleans that arrive as `true` or `"true"` (Vault options are strings). */
+/**
+ * Booleans as Vault and the providers parse them: `true`, a non-zero number, or a string Go's
+ * strconv.ParseBool reads as true (`"true"`, `"1"`, `"t"`; `"yes"` for the providers' strings).
+ */
 export function truthy(v: unknown): boolean {
-    return v === true || (typeof v === "string" && ["true", "1", "yes"].includes(v.trim().toLowerCase()));
+    if (typeof v === "number") return v !== 0;
+    return v === true || (typeof v === "string" && ["true", "1", "t", "yes"].includes(v.trim().toLowerCase()));
+}
+
+/** An explicit off: `false`, `0`, or a string that parses as false. Unset is not off. */
+export function explicitlyFalse(v: unknown): boolean {
+    if (typeof v === "number") return v === 0;
+    return v === false || (typeof v === "string" && ["false", "0", "f", "no"].includes(v.trim().toLowerCase()));
 }
 
 export function labelsOf(props: Props): Map<string, string> {

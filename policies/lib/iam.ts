@@ -20,6 +20,7 @@ export interface Statement {
     resources: string[];
     notResources: string[];
     principals: unknown;
+    notPrincipals: unknown;
     condition: Props | undefined;
 }
 
@@ -51,6 +52,7 @@ export function parseDocument(raw: unknown): Statement[] | undefined {
             resources: list(so.Resource),
             notResources: list(so.NotResource),
             principals: so.Principal,
+            notPrincipals: so.NotPrincipal,
             condition: obj(so.Condition),
         };
     });
@@ -72,4 +74,10 @@ export function actionMatches(pattern: string, action: string): boolean {
 
 export function hasWildcard(s: string): boolean {
     return s.includes("*") || s.includes("?");
+}
+
+/** Every principal a statement names (`"*"`, or the values under AWS/Service/Federated/CanonicalUser). */
+export function principalValues(principals: unknown): string[] {
+    if (typeof principals === "string") return [principals];
+    return Object.values(obj(principals) ?? {}).flatMap(list);
 }

@@ -1,10 +1,9 @@
 /** Listener facts shared by the TLS policies. */
-import { str, type Props } from "./common";
+import { str, truthy, type Props } from "./common";
 
 /** Vault accepts `tls_disable` as a bool, `"true"`/`"1"` or 1. */
 export function tlsDisabled(l: Props): boolean {
-    const v = l.tls_disable;
-    return v === true || v === 1 || (typeof v === "string" && ["true", "1"].includes(v.trim().toLowerCase()));
+    return truthy(l.tls_disable);
 }
 
 export function listenerName(l: Props, i: number): string {

@@ -32,3 +32,28 @@ export function parseVaultPolicy(text: string): Rule[] | undefined {
 export function grants(r: Rule): boolean {
     return r.capabilities.length > 0 && !r.capabilities.includes("deny");
 }
+
+/** Path → the capabilities a policy may grant there; every other path is out. */
+export type AllowList = Record<string, string[]>;
+
+/** The token self-service paths Vault's `default` policy grants (a policy may repeat them). */
+export const TOKEN_SELF_PATHS: AllowList = {
+    "auth/token/lookup-self": ["read"],
+    "auth/token/renew-self": ["update"],
+    "auth/token/revoke-self": ["update"],
+};
+
+/** What a granting rule has beyond the allow-list (`undefined` when it stays inside). */
+export function beyondAllowList(r: Rule, allowed: AllowList): string | undefined {
+    if (!grants(r)) return undefined;
+    const caps = allowed[r.path];
+    const extra = caps === undefined ? r.capabilities : r.capabilities.filter((c) => !caps.includes(c));
+    return extra.length === 0 ? undefined : `${extra.join(", ")} on "${r.path}"`;
+}
+
+/** The allow-list as policy text for a message: `"p": [caps]; …`. */
+export function describeAllowList(allowed: AllowList): string {
+    return Object.entries(allowed)
+        .map(([p, c]) => `"${p}" [${c.join(", ")}]`)
+        .join("; ");
+}

@@ -10,6 +10,7 @@ export const C = "docker:index/container:Container";
 
 export function serverConfig(over: (c: Record<string, any>) => void = () => undefined): string {
     const cfg: Record<string, any> = {
+        disable_mlock: true,
         storage: {
             raft: {
                 path: "/vault/data",
@@ -63,6 +64,9 @@ export function container(
         entrypoints: ["docker-entrypoint.sh"],
         command: ["server", "-config=/vault/config/server.json"],
         capabilities: { adds: ["IPC_LOCK", "SETUID", "SETGID"], drops: ["ALL"] },
+        securityOpts: ["no-new-privileges:true"],
+        memory: 1024,
+        memorySwap: 1024,
         ulimits: [
             { name: "core", soft: 0, hard: 0 },
             { name: "nofile", soft: 65536, hard: 65536 },

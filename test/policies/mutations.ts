@@ -1,7 +1,9 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- fixtures edit nested JSON documents freely */
 /**
- * (2) The mutation table: one insecure change per rule, applied to a REAL resource that the
- * committed stack declares under mocks; the pack must report it, under the rule that owns it.
+ * (2) The mutation table: insecure one-field changes, at least two per rule (the obvious one and
+ * another way to defeat the same protection: a string for a boolean, the second listener, a field
+ * removed), applied to a REAL resource that the committed stack declares under mocks; the pack
+ * must report each, under the rule that owns it.
  * Each file runs the rows for its stack's cloud and the cloud-independent ones (docker, vault);
  * a row that cannot apply to the declared resources fails.
  * Stack: prod (the strictest rules); POLICY_MUTATION_STACK=staging runs the same table on staging
@@ -66,18 +68,63 @@ function editIam(edit: (stmt: Record<string, any>) => void, mentions = ""): Muta
     };
 }
 
+/** The first resource of `type` whose name contains `part`. */
+const named = (rs: TestResource[], type: string, part: string) =>
+    rs.find((r) => r.type === type && r.name.includes(part))!;
+/** Remove a field from a resource's inputs and from the outputs the stack policies see. */
+function unset(r: TestResource, key: string): boolean {
+    delete r.props[key];
+    if (r.outputs) delete r.outputs[key];
+    return true;
+}
+/** Edit the JSON (Vault or IAM) document under `props[key]` in place. */
+function editDoc(r: TestResource, edit: (doc: Record<string, any>) => void, key = "policy"): boolean {
+    const doc = JSON.parse(r.props[key] as string) as Record<string, any>;
+    edit(doc);
+    r.props[key] = JSON.stringify(doc);
+    return true;
+}
+/** Set `props[key]` of the first resource of `type`. */
+const set =
+    (type: string, key: string, value: unknown): Mutation =>
+    (rs) => ((first(rs, type).props[key] = value), true);
+/** Set (or, with undefined, remove) `props[key]` of node 0. */
+const setOnNode0 =
+    (key: string, value: unknown): Mutation =>
+    (rs) =>
+        value === undefined ? unset(server(rs), key) : ((server(rs).props[key] = value), true);
+/** Set `field` of statement `i` of the unseal key's key policy. */
+const editUnsealKeyStatement =
+    (i: number, field: string, value: unknown): Mutation =>
+    (rs) =>
+        editDoc(named(rs, KEY, "unseal"), (d) => {
+            d.Statement[i][field] = value;
+        });
+/** Declare the resource `pick` finds without `protect`. */
+const unprotect =
+    (pick: (rs: TestResource[]) => TestResource): Mutation =>
+    (rs) => ((pick(rs).protect = false), true);
+const vaultPolicy = (rs: TestResource[], name: string) =>
+    rs.find((r) => r.type === "vault:index/policy:Policy" && (r.props.name ?? r.name) === name)!;
+const KEY = "aws:kms/key:Key";
+const GKEY = "gcp:kms/cryptoKey:CryptoKey";
+const KV = "azure-native:keyvault:Vault";
+const ROLE = "vault:appRole/authBackendRole:AuthBackendRole";
+const SNAPSHOT_AGENT = (rs: TestResource[]) => rs.find((r) => r.type === C && r.name.includes("snapshots"))!;
+const ROTATOR = (rs: TestResource[]) => rs.find((r) => r.type === C && r.name.includes("audit-rotator"))!;
+
 const ROWS: Row[] = [
     {
         policy: "vault-container-no-dev-mode",
         change: "node 0 runs `server -dev`",
         needs: C,
-        mutate: (rs) => ((server(rs).props.command = ["server", "-dev"]), true),
+        mutate: setOnNode0("command", ["server", "-dev"]),
     },
     {
         policy: "vault-container-image-pinned",
         change: "node 0 image hashicorp/vault:latest",
         needs: C,
-        mutate: (rs) => ((server(rs).props.image = "hashicorp/vault:latest"), true),
+        mutate: setOnNode0("image", "hashicorp/vault:latest"),
     },
     {
         policy: "vault-container-ipc-lock",
@@ -173,25 +220,23 @@ const ROWS: Row[] = [
         policy: "vault-audit-no-log-raw",
         change: "log_raw=true on the first audit device",
         needs: "vault:index/audit:Audit",
-        mutate: (rs) => (
-            (first(rs, "vault:index/audit:Audit").props.options = {
-                ...(first(rs, "vault:index/audit:Audit").props.options as object),
-                log_raw: "true",
-            }),
-            true
-        ),
+        mutate: (rs) => {
+            const a = first(rs, "vault:index/audit:Audit");
+            a.props.options = { ...(a.props.options as object), log_raw: "true" };
+            return true;
+        },
     },
     {
         policy: "aws-kms-key-rotation",
         change: "enableKeyRotation false",
         needs: "aws:kms/key:Key",
-        mutate: (rs) => ((first(rs, "aws:kms/key:Key").props.enableKeyRotation = false), true),
+        mutate: set("aws:kms/key:Key", "enableKeyRotation", false),
     },
     {
         policy: "gcp-kms-cryptokey-rotation",
         change: "rotationPeriod 365 days",
         needs: "gcp:kms/cryptoKey:CryptoKey",
-        mutate: (rs) => ((first(rs, "gcp:kms/cryptoKey:CryptoKey").props.rotationPeriod = "31536000s"), true),
+        mutate: set("gcp:kms/cryptoKey:CryptoKey", "rotationPeriod", "31536000s"),
     },
     {
         policy: "azure-keyvault-purge-protection",
@@ -220,31 +265,25 @@ const ROWS: Row[] = [
         policy: "gcp-kms-iam-unseal-least-privilege",
         change: "key binding role roles/cloudkms.admin",
         needs: "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
-        mutate: (rs) => (
-            (first(rs, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember").props.role = "roles/cloudkms.admin"),
-            true
-        ),
+        mutate: set("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "role", "roles/cloudkms.admin"),
     },
     {
         policy: "azure-keyvault-role-unseal-least-privilege",
         change: "role assignment widened to Owner",
         needs: "azure-native:authorization:RoleAssignment",
-        mutate: (rs) => (
-            (first(rs, "azure-native:authorization:RoleAssignment").props.roleDefinitionId =
-                "/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635"),
-            true
+        mutate: set(
+            "azure-native:authorization:RoleAssignment",
+            "roleDefinitionId",
+            "/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
         ),
     },
     {
         policy: "backup-bucket-versioning",
         change: "bucket versioning Suspended",
         needs: "aws:s3/bucketVersioning:BucketVersioning",
-        mutate: (rs) => (
-            (first(rs, "aws:s3/bucketVersioning:BucketVersioning").props.versioningConfiguration = {
-                status: "Suspended",
-            }),
-            true
-        ),
+        mutate: set("aws:s3/bucketVersioning:BucketVersioning", "versioningConfiguration", {
+            status: "Suspended",
+        }),
     },
     {
         policy: "backup-bucket-worm",
@@ -259,10 +298,7 @@ const ROWS: Row[] = [
         policy: "backup-bucket-no-public-access",
         change: "restrictPublicBuckets false",
         needs: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-        mutate: (rs) => (
-            (first(rs, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").props.restrictPublicBuckets = false),
-            true
-        ),
+        mutate: set("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "restrictPublicBuckets", false),
     },
     {
         policy: "backup-bucket-tls-only",
@@ -280,7 +316,7 @@ const ROWS: Row[] = [
         policy: "vault-approle-token-ttl",
         change: "token_ttl 24h",
         needs: "vault:appRole/authBackendRole:AuthBackendRole",
-        mutate: (rs) => ((first(rs, "vault:appRole/authBackendRole:AuthBackendRole").props.tokenTtl = 86400), true),
+        mutate: set("vault:appRole/authBackendRole:AuthBackendRole", "tokenTtl", 86400),
     },
     {
         policy: "vault-policy-backend-least-privilege",
@@ -308,6 +344,603 @@ const ROWS: Row[] = [
             true
         ),
     },
+
+    // ---- second rows: each existing rule defeated another way ----
+    {
+        policy: "vault-container-no-dev-mode",
+        change: "node 0's command removed (the image default is `server -dev`)",
+        needs: C,
+        mutate: setOnNode0("command", undefined),
+    },
+    {
+        policy: "vault-container-image-pinned",
+        change: "node 0 image on a floating minor tag hashicorp/vault:1.21",
+        needs: C,
+        mutate: setOnNode0("image", "hashicorp/vault:1.21"),
+    },
+    {
+        policy: "vault-container-ipc-lock",
+        change: 'node 0 privileged as the string "true"',
+        needs: C,
+        mutate: setOnNode0("privileged", "true"),
+    },
+    {
+        policy: "vault-container-core-dumps-disabled",
+        change: "node 0's ulimits removed",
+        needs: C,
+        mutate: setOnNode0("ulimits", undefined),
+    },
+    {
+        policy: "vault-listener-tls-required",
+        change: 'join listener (the second) tls_disable "1"',
+        needs: C,
+        mutate: editConfig((c) => (c.listener[1].tcp.tls_disable = "1")),
+    },
+    {
+        policy: "vault-listener-tls-min-version",
+        change: "join listener tls_min_version removed (Vault defaults to tls12)",
+        needs: C,
+        mutate: editConfig((c) => delete c.listener[1].tcp.tls_min_version),
+    },
+    {
+        policy: "vault-listener-mtls-prod",
+        change: "retry_join 0 without its client certificate",
+        needs: C,
+        mutate: editConfig((c) => delete c.storage.raft.retry_join[0].leader_client_cert_file),
+    },
+    {
+        policy: "vault-raft-node-count",
+        change: "node 0's raft node_id duplicates node 1's",
+        needs: C,
+        mutate: editConfig((c) => (c.storage.raft.node_id = "vault-1")),
+    },
+    {
+        policy: "vault-volume-data-protected",
+        change: "node 0's /vault/data on a host bind mount",
+        needs: C,
+        mutate: (rs) => {
+            const v = (server(rs).props.volumes as Record<string, unknown>[]).find(
+                (x) => x.containerPath === "/vault/data",
+            )!;
+            delete v.volumeName;
+            v.hostPath = "/srv/vault/data";
+            return true;
+        },
+    },
+    {
+        policy: "vault-seal-auto-unseal",
+        change: 'cloud seal disabled with the string "true"',
+        needs: C,
+        mutate: editConfig((c) => {
+            const [type] = Object.keys(c.seal);
+            c.seal[type].disabled = "true";
+        }),
+    },
+    {
+        policy: "vault-seal-no-inline-credentials",
+        change: "seal written as a list, its stanza carrying the cloud's credential",
+        needs: C,
+        mutate: editConfig((c) => {
+            const [type] = Object.keys(c.seal);
+            const field = { awskms: "access_key", gcpckms: "credentials", azurekeyvault: "client_secret" }[type]!;
+            c.seal = [{ [type]: { ...c.seal[type], [field]: '{"private_key":"inline"}' } }];
+        }),
+    },
+    {
+        policy: "vault-audit-devices-redundant",
+        change: "both audit devices turned into socket devices",
+        needs: "vault:index/audit:Audit",
+        mutate: (rs) => {
+            for (const a of rs.filter((r) => r.type === "vault:index/audit:Audit")) a.props.type = "socket";
+            return true;
+        },
+    },
+    {
+        policy: "vault-audit-no-log-raw",
+        change: 'hmac_accessor "false" on the second audit device',
+        needs: "vault:index/audit:Audit",
+        mutate: (rs) => {
+            const a = rs.filter((r) => r.type === "vault:index/audit:Audit")[1];
+            a.props.options = { ...(a.props.options as object), hmac_accessor: "false" };
+            return true;
+        },
+    },
+    {
+        policy: "aws-kms-key-rotation",
+        change: "unseal key deletion window 7 days",
+        needs: KEY,
+        mutate: (rs) => ((named(rs, KEY, "unseal").props.deletionWindowInDays = 7), true),
+    },
+    {
+        policy: "gcp-kms-cryptokey-rotation",
+        change: "rotationPeriod removed",
+        needs: GKEY,
+        mutate: (rs) => unset(first(rs, GKEY), "rotationPeriod"),
+    },
+    {
+        policy: "azure-keyvault-purge-protection",
+        change: "enablePurgeProtection removed",
+        needs: KV,
+        mutate: (rs) => delete (first(rs, KV).props.properties as Record<string, unknown>).enablePurgeProtection,
+    },
+    {
+        policy: "azure-keyvault-purge-protection",
+        change: "softDeleteRetentionInDays 7",
+        needs: KV,
+        mutate: (rs) => (
+            ((first(rs, KV).props.properties as Record<string, unknown>).softDeleteRetentionInDays = 7),
+            true
+        ),
+    },
+    {
+        policy: "aws-iam-unseal-least-privilege",
+        change: "unseal statement also names a second key",
+        needs: "aws:iam/rolePolicy:RolePolicy",
+        mutate: editIam(
+            (s) => (s.Resource = [s.Resource, "arn:aws:kms:us-east-1:123456789012:key/other"].flat()),
+            "kms:DescribeKey",
+        ),
+    },
+    {
+        policy: "aws-iam-policy-no-wildcards",
+        change: 'backup writer statement Action "s3:*"',
+        needs: "aws:iam/userPolicy:UserPolicy",
+        mutate: editIam((s) => (s.Action = "s3:*"), "s3:PutObject"),
+    },
+    {
+        policy: "gcp-kms-iam-unseal-least-privilege",
+        change: "key binding member allUsers",
+        needs: "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
+        mutate: set("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "member", "allUsers"),
+    },
+    {
+        policy: "azure-keyvault-role-unseal-least-privilege",
+        change: "role assignment scoped to the whole Key Vault",
+        needs: "azure-native:authorization:RoleAssignment",
+        mutate: set(
+            "azure-native:authorization:RoleAssignment",
+            "scope",
+            "/subscriptions/s/resourceGroups/rg-vault/providers/Microsoft.KeyVault/vaults/bonito-vault-prod-kv",
+        ),
+    },
+    {
+        policy: "backup-bucket-versioning",
+        change: "BucketVersioning removed",
+        needs: "aws:s3/bucketVersioning:BucketVersioning",
+        mutate: (rs) => (rs.splice(rs.indexOf(first(rs, "aws:s3/bucketVersioning:BucketVersioning")), 1), true),
+    },
+    {
+        policy: "backup-bucket-worm",
+        change: "object lock retention 1 day",
+        needs: "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+        mutate: set("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "rule", {
+            defaultRetention: { mode: "COMPLIANCE", days: 1 },
+        }),
+    },
+    {
+        policy: "backup-bucket-no-public-access",
+        change: "bucket ACL public-read",
+        needs: "aws:s3/bucket:Bucket",
+        mutate: set("aws:s3/bucket:Bucket", "acl", "public-read"),
+    },
+    {
+        policy: "backup-bucket-tls-only",
+        change: 'bucket policy condition aws:SecureTransport "true" instead of "false"',
+        needs: "aws:s3/bucketPolicy:BucketPolicy",
+        mutate: (rs) =>
+            editDoc(first(rs, "aws:s3/bucketPolicy:BucketPolicy"), (d) => {
+                d.Statement[0].Condition = { Bool: { "aws:SecureTransport": "true" } };
+            }),
+    },
+    {
+        policy: "backup-writer-no-delete",
+        change: 'backup writer allowed "s3:Delete*"',
+        needs: "aws:iam/userPolicy:UserPolicy",
+        mutate: editIam((s) => (s.Action = [...[s.Action].flat(), "s3:Delete*"]), "s3:PutObject"),
+    },
+    {
+        policy: "vault-approle-token-ttl",
+        change: "token_max_ttl removed (the mount default, 768h)",
+        needs: ROLE,
+        mutate: (rs) => unset(first(rs, ROLE), "tokenMaxTtl"),
+    },
+    {
+        policy: "vault-policy-backend-least-privilege",
+        change: "backend policy may create tokens (auth/token/create)",
+        needs: "vault:index/policy:Policy",
+        mutate: (rs) =>
+            editDoc(vaultPolicy(rs, "bonito-backend"), (d) => {
+                d.path["auth/token/create"] = { capabilities: ["create", "update"] };
+            }),
+    },
+    {
+        policy: "vault-policy-backend-least-privilege",
+        change: 'backend policy grants on "bonito/*" (every path of the mount)',
+        needs: "vault:index/policy:Policy",
+        mutate: (rs) =>
+            editDoc(vaultPolicy(rs, "bonito-backend"), (d) => {
+                d.path["bonito/*"] = { capabilities: ["read", "list"] };
+            }),
+    },
+    {
+        policy: "container-no-credentials-on-command-line",
+        change: "a Vault token in a label of node 0",
+        needs: C,
+        mutate: (rs) => (
+            (server(rs).props.labels as { label: string; value: string }[]).push({
+                label: "bonito.debug",
+                value: "hvs.CAESIabcdefghijklmnopqrstuvwx",
+            }),
+            true
+        ),
+    },
+    // ---- rows for the rules of issue 16 ----
+    {
+        policy: "vault-container-swap-disabled",
+        change: "node 0 memorySwap twice its memory",
+        needs: C,
+        mutate: (rs) => ((server(rs).props.memorySwap = 2 * Number(server(rs).props.memory)), true),
+    },
+    {
+        policy: "vault-container-swap-disabled",
+        change: "node 0 memorySwap removed (Docker then allows swap)",
+        needs: C,
+        mutate: setOnNode0("memorySwap", undefined),
+    },
+    {
+        policy: "container-security-least-privilege",
+        change: "node 0 adds CAP_SYS_ADMIN",
+        needs: C,
+        mutate: (rs) => ((server(rs).props.capabilities as { adds: string[] }).adds.push("CAP_SYS_ADMIN"), true),
+    },
+    {
+        policy: "container-security-least-privilege",
+        change: "node 0 no longer drops ALL",
+        needs: C,
+        mutate: (rs) => (((server(rs).props.capabilities as { drops: string[] }).drops = ["NET_RAW"]), true),
+    },
+    {
+        policy: "container-security-least-privilege",
+        change: "node 0 without no-new-privileges",
+        needs: C,
+        mutate: setOnNode0("securityOpts", undefined),
+    },
+    {
+        policy: "container-security-least-privilege",
+        change: "node 0 in the host's network namespace",
+        needs: C,
+        mutate: setOnNode0("networkMode", "host"),
+    },
+    {
+        policy: "container-security-least-privilege",
+        change: "snapshot agent mounts the Docker socket",
+        needs: C,
+        mutate: (rs) => (
+            (SNAPSHOT_AGENT(rs).props.volumes = [
+                { hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" },
+            ]),
+            true
+        ),
+    },
+    {
+        policy: "container-security-least-privilege",
+        change: 'audit rotator pidMode "host" and seccomp unconfined',
+        needs: C,
+        mutate: (rs) => {
+            ROTATOR(rs).props.pidMode = "host";
+            (ROTATOR(rs).props.securityOpts as string[]).push("seccomp=unconfined");
+            return true;
+        },
+    },
+    {
+        policy: "vault-config-no-unsafe-options",
+        change: "raw_storage_endpoint true",
+        needs: C,
+        mutate: editConfig((c) => (c.raw_storage_endpoint = true)),
+    },
+    {
+        policy: "vault-config-no-unsafe-options",
+        change: 'introspection_endpoint "1"',
+        needs: C,
+        mutate: editConfig((c) => (c.introspection_endpoint = "1")),
+    },
+    {
+        policy: "vault-config-no-unsafe-options",
+        change: "enable_response_header_hostname true",
+        needs: C,
+        mutate: editConfig((c) => (c.enable_response_header_hostname = true)),
+    },
+    {
+        policy: "vault-config-no-unsafe-options",
+        change: "API listener unauthenticated_metrics_access true",
+        needs: C,
+        mutate: editConfig((c) => (c.listener[0].tcp.telemetry.unauthenticated_metrics_access = true)),
+    },
+    {
+        policy: "vault-config-no-unsafe-options",
+        change: 'join listener profiling.unauthenticated_pprof_access "true"',
+        needs: C,
+        mutate: editConfig((c) => (c.listener[1].tcp.profiling = { unauthenticated_pprof_access: "true" })),
+    },
+    {
+        policy: "vault-config-no-unsafe-options",
+        change: "API listener trusts X-Forwarded-For from anywhere",
+        needs: C,
+        mutate: editConfig((c) => (c.listener[0].tcp.x_forwarded_for_authorized_addrs = "0.0.0.0/0")),
+    },
+    {
+        policy: "vault-policy-snapshot-agent-least-privilege",
+        change: "snapshot agent may restore (update on sys/storage/raft/snapshot)",
+        needs: "vault:index/policy:Policy",
+        mutate: (rs) =>
+            editDoc(vaultPolicy(rs, "snapshot-agent"), (d) => {
+                d.path["sys/storage/raft/snapshot"].capabilities.push("update");
+            }),
+    },
+    {
+        policy: "vault-policy-snapshot-agent-least-privilege",
+        change: "snapshot agent may force-restore (sys/storage/raft/snapshot-force)",
+        needs: "vault:index/policy:Policy",
+        mutate: (rs) =>
+            editDoc(vaultPolicy(rs, "snapshot-agent"), (d) => {
+                d.path["sys/storage/raft/snapshot-force"] = { capabilities: ["update"] };
+            }),
+    },
+    {
+        policy: "vault-approle-secret-id-required",
+        change: "bindSecretId false with a CIDR binding",
+        needs: ROLE,
+        mutate: (rs) => {
+            Object.assign(first(rs, ROLE).props, { bindSecretId: false, secretIdBoundCidrs: ["10.0.0.0/8"] });
+            return true;
+        },
+    },
+    {
+        policy: "vault-approle-secret-id-required",
+        change: "the backend role's tokens also carry an admin policy",
+        needs: ROLE,
+        mutate: (rs) => ((first(rs, ROLE).props.tokenPolicies as string[]).push("admin"), true),
+    },
+    {
+        policy: "aws-kms-key-policy-least-privilege",
+        change: 'unseal key policy: the Vault statement\'s principal { "AWS": "*" }',
+        needs: KEY,
+        mutate: editUnsealKeyStatement(1, "Principal", { AWS: "*" }),
+    },
+    {
+        policy: "aws-kms-key-policy-least-privilege",
+        change: 'unseal key policy: the administrators\' statement Action "kms:*"',
+        needs: KEY,
+        mutate: editUnsealKeyStatement(0, "Action", "kms:*"),
+    },
+    {
+        policy: "aws-kms-key-policy-least-privilege",
+        change: "unseal key policy removed (AWS's default grants the account kms:*)",
+        needs: KEY,
+        mutate: (rs) => unset(named(rs, KEY, "unseal"), "policy"),
+    },
+    {
+        policy: "kms-key-deletion-protected",
+        change: "unseal key without protect",
+        needs: KEY,
+        mutate: unprotect((rs) => named(rs, KEY, "unseal")),
+    },
+    {
+        policy: "kms-key-deletion-protected",
+        change: "backup key disabled (isEnabled false)",
+        needs: KEY,
+        mutate: (rs) => ((named(rs, KEY, "backup").props.isEnabled = false), true),
+    },
+    {
+        policy: "kms-key-deletion-protected",
+        change: "crypto key deletionPolicy DELETE",
+        needs: GKEY,
+        mutate: set(GKEY, "deletionPolicy", "DELETE"),
+    },
+    {
+        policy: "kms-key-deletion-protected",
+        change: "crypto key without protect",
+        needs: GKEY,
+        mutate: unprotect((rs) => first(rs, GKEY)),
+    },
+    {
+        policy: "kms-key-deletion-protected",
+        change: "Key Vault key without protect",
+        needs: "azure-native:keyvault:Key",
+        mutate: unprotect((rs) => first(rs, "azure-native:keyvault:Key")),
+    },
+    {
+        policy: "kms-key-deletion-protected",
+        change: "Key Vault without protect",
+        needs: KV,
+        mutate: unprotect((rs) => first(rs, KV)),
+    },
+    {
+        policy: "backup-bucket-kms-encryption",
+        change: "default encryption AES256 instead of aws:kms",
+        needs: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        mutate: (rs) => {
+            const c = first(
+                rs,
+                "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            );
+            for (const r of c.props.rules as Record<string, any>[])
+                r.applyServerSideEncryptionByDefault = { sseAlgorithm: "AES256" };
+            return true;
+        },
+    },
+    {
+        policy: "backup-bucket-kms-encryption",
+        change: "kmsMasterKeyId removed (the AWS-managed aws/s3 key)",
+        needs: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        mutate: (rs) => {
+            const c = first(
+                rs,
+                "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            );
+            for (const r of c.props.rules as Record<string, any>[])
+                delete r.applyServerSideEncryptionByDefault.kmsMasterKeyId;
+            return true;
+        },
+    },
+    {
+        policy: "backup-bucket-kms-encryption",
+        change: "storage account blob encryption off",
+        needs: "azure-native:storage:StorageAccount",
+        mutate: set("azure-native:storage:StorageAccount", "encryption", {
+            keySource: "Microsoft.Storage",
+            services: { blob: { enabled: false } },
+        }),
+    },
+    {
+        policy: "backup-bucket-destroy-protected",
+        change: "S3 bucket forceDestroy true",
+        needs: "aws:s3/bucket:Bucket",
+        mutate: set("aws:s3/bucket:Bucket", "forceDestroy", true),
+    },
+    {
+        policy: "backup-bucket-destroy-protected",
+        change: "S3 bucket without protect",
+        needs: "aws:s3/bucket:Bucket",
+        mutate: unprotect((rs) => first(rs, "aws:s3/bucket:Bucket")),
+    },
+    {
+        policy: "backup-bucket-destroy-protected",
+        change: 'GCS bucket forceDestroy "true"',
+        needs: "gcp:storage/bucket:Bucket",
+        mutate: set("gcp:storage/bucket:Bucket", "forceDestroy", "true"),
+    },
+    {
+        policy: "backup-bucket-destroy-protected",
+        change: "GCS soft delete off (retention 0)",
+        needs: "gcp:storage/bucket:Bucket",
+        mutate: set("gcp:storage/bucket:Bucket", "softDeletePolicy", { retentionDurationSeconds: 0 }),
+    },
+    {
+        policy: "backup-bucket-destroy-protected",
+        change: "Azure blob soft delete disabled",
+        needs: "azure-native:storage:BlobServiceProperties",
+        mutate: set("azure-native:storage:BlobServiceProperties", "deleteRetentionPolicy", { enabled: false }),
+    },
+    {
+        policy: "backup-bucket-destroy-protected",
+        change: "Azure blob container without protect",
+        needs: "azure-native:storage:BlobContainer",
+        mutate: unprotect((rs) => first(rs, "azure-native:storage:BlobContainer")),
+    },
+    // ---- rows for the neighbouring changes the existing rules were widened to catch ----
+    {
+        policy: "vault-container-no-dev-mode",
+        change: "`-dev` inside node 0's entrypoint shell string",
+        needs: C,
+        mutate: (rs) => {
+            const ep = server(rs).props.entrypoints as string[];
+            ep[2] = ep[2].replace('vault "$@"', 'vault server -dev "$@"');
+            return true;
+        },
+    },
+    {
+        policy: "vault-container-core-dumps-disabled",
+        change: "a second core ulimit entry, unlimited, after the first",
+        needs: C,
+        mutate: (rs) => (
+            (server(rs).props.ulimits as Record<string, unknown>[]).push({ name: "core", soft: -1, hard: -1 }),
+            true
+        ),
+    },
+    {
+        policy: "aws-kms-key-rotation",
+        change: "unseal key rotationPeriodInDays 2560",
+        needs: KEY,
+        mutate: (rs) => ((named(rs, KEY, "unseal").props.rotationPeriodInDays = 2560), true),
+    },
+    {
+        policy: "aws-iam-policy-no-wildcards",
+        change: 'unseal role trust policy Principal "*" (anyone may assume it)',
+        needs: "aws:iam/role:Role",
+        mutate: (rs) =>
+            editDoc(
+                first(rs, "aws:iam/role:Role"),
+                (d) => {
+                    d.Statement[0].Principal = "*";
+                },
+                "assumeRolePolicy",
+            ),
+    },
+    {
+        policy: "aws-iam-policy-no-wildcards",
+        change: "unseal role attaches AdministratorAccess",
+        needs: "aws:iam/role:Role",
+        mutate: set("aws:iam/role:Role", "managedPolicyArns", ["arn:aws:iam::aws:policy/AdministratorAccess"]),
+    },
+    {
+        policy: "azure-keyvault-role-unseal-least-privilege",
+        change: "unseal role assignment scoped to the resource group",
+        needs: "azure-native:authorization:RoleAssignment",
+        mutate: set(
+            "azure-native:authorization:RoleAssignment",
+            "scope",
+            "/subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/rg-vault",
+        ),
+    },
+    {
+        policy: "vault-config-no-unsafe-options",
+        change: "web UI on on prod",
+        needs: C,
+        mutate: editConfig((c) => (c.ui = true)),
+    },
+    {
+        policy: "kms-key-deletion-protected",
+        change: "crypto key skipInitialVersionCreation true",
+        needs: GKEY,
+        mutate: set(GKEY, "skipInitialVersionCreation", true),
+    },
+    {
+        policy: "azure-keyvault-role-unseal-least-privilege",
+        change: "Key Vault RBAC authorization off",
+        needs: KV,
+        mutate: (rs) => (
+            ((first(rs, KV).props.properties as Record<string, unknown>).enableRbacAuthorization = false),
+            true
+        ),
+    },
+    {
+        policy: "azure-keyvault-role-unseal-least-privilege",
+        change: "Key Vault access policy granting all key permissions",
+        needs: KV,
+        mutate: (rs) => (
+            ((first(rs, KV).props.properties as Record<string, unknown>).accessPolicies = [
+                { tenantId: "t", objectId: "o", permissions: { keys: ["all"] } },
+            ]),
+            true
+        ),
+    },
+    {
+        policy: "vault-config-no-unsafe-options",
+        change: "a unix socket listener added",
+        needs: C,
+        mutate: editConfig((c) => c.listener.push({ unix: { address: "/vault/vault.sock" } })),
+    },
+    {
+        policy: "aws-kms-key-policy-least-privilege",
+        change: "unseal key policy: the Vault statement's principal in another account",
+        needs: KEY,
+        mutate: editUnsealKeyStatement(1, "Principal", { AWS: "arn:aws:iam::999999999999:root" }),
+    },
+    {
+        policy: "backup-bucket-kms-encryption",
+        change: "default encryption with another account's key",
+        needs: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        mutate: (rs) => {
+            const c = first(
+                rs,
+                "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            );
+            for (const r of c.props.rules as Record<string, any>[])
+                r.applyServerSideEncryptionByDefault.kmsMasterKeyId = "arn:aws:kms:us-east-1:999999999999:key/foreign";
+            return true;
+        },
+    },
 ];
 
 /**
@@ -322,9 +955,17 @@ export function describeMutations(overrides: Record<string, string> = {}): void 
             base = await declaredResources(SOURCE, overrides);
             baseline = (await runPack(POLICIES as never, base, JUDGED_AS)).violations;
         });
-        it("has one row per validating policy", () => {
+        it("has rows for every validating policy and for no other name", () => {
             const names = POLICIES.filter((p) => p.enforcementLevel !== "remediate").map((p) => p.name);
-            assert.deepEqual(ROWS.map((r) => r.policy).sort(), names.sort());
+            assert.deepEqual([...new Set(ROWS.map((r) => r.policy))].sort(), names.sort());
+        });
+        it("has at least two rows (two different ways to defeat it) for every validating policy", () => {
+            const count = new Map<string, number>();
+            for (const r of ROWS) count.set(r.policy, (count.get(r.policy) ?? 0) + 1);
+            assert.deepEqual(
+                [...count].filter(([, n]) => n < 2).map(([p]) => p),
+                [],
+            );
         });
         // Rows for another cloud's resources run in mutations-<cloud>.test.ts.
         const cloud = overrides.cloud ?? "aws";

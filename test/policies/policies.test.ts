@@ -17,6 +17,7 @@ import {
     type TestResource,
 } from "./harness";
 import * as f from "./fixtures";
+import { awsKeyPolicy } from "../../components/unseal/policies";
 
 type P = ResourceValidationPolicy | StackValidationPolicy;
 
@@ -24,8 +25,8 @@ interface Case {
     /** Resources the policy sees (one resource for resource policies: each is validated). */
     ok: TestResource[];
     bad: TestResource[];
-    /** The violation message must match. */
-    expect: RegExp;
+    /** A message must match the pattern, or the messages must be exactly these. */
+    expect: RegExp | string[];
     stack?: string;
 }
 
@@ -47,6 +48,26 @@ const otherKey = {
     Resource: "arn:aws:kms:us-east-1:123456789012:key/other",
 };
 const writer = { Effect: "Allow", Action: ["s3:PutObject"], Resource: "arn:aws:s3:::bonito-snapshots/vault/*" };
+/** The key policy the program declares, with the Vault statement's fields overridden. */
+function keyPolicy(use: Record<string, unknown> = {}): unknown {
+    const doc = awsKeyPolicy({
+        partition: "aws",
+        accountId: "123456789012",
+        identityArn: "arn:aws:iam::123456789012:role/vault",
+    });
+    doc.Statement[1] = { ...doc.Statement[1], ...use };
+    return doc;
+}
+function sse(sseAlgorithm: string, kmsMasterKeyId?: string): TestResource {
+    return {
+        type: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        name: "sse",
+        props: {
+            bucket: "bonito-snapshots",
+            rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm, kmsMasterKeyId } }],
+        },
+    };
+}
 
 const CASES: Record<string, Case> = {
     "vault-container-no-dev-mode": {
@@ -323,6 +344,169 @@ const CASES: Record<string, Case> = {
         ],
         expect: /passes a credential/,
     },
+    "vault-container-swap-disabled": {
+        ok: [f.container("vault-0", (p) => Object.assign(p, { memory: 2048, memorySwap: 2048 }))],
+        bad: [f.container("vault-0", (p) => Object.assign(p, { memory: 2048, memorySwap: 4096 }))],
+        expect: [
+            "/vault/config/server.json sets disable_mlock but the container allows swap (memory 2048, memorySwap 4096); set memorySwap equal to memory.",
+        ],
+    },
+    "container-security-least-privilege": {
+        ok: [
+            f.container(),
+            f.container("snapshot-agent", (p) => {
+                p.labels = [];
+                p.uploads = [];
+                p.command = ["agent"];
+                p.image = "ghcr.io/example/agent@sha256:" + "1".repeat(64);
+                p.capabilities = { drops: ["ALL"] };
+                p.volumes = [{ hostPath: "/dev/log", containerPath: "/dev/log" }];
+            }),
+        ],
+        bad: [
+            f.container("vault-0", (p) => {
+                p.capabilities = { adds: ["IPC_LOCK", "cap_sys_admin"], drops: ["NET_RAW"] };
+                p.securityOpts = ["seccomp=unconfined"];
+                p.networkMode = "host";
+                p.volumes.push({ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" });
+            }),
+        ],
+        expect: [
+            "The container adds capabilities SYS_ADMIN; allowed here: CHOWN, IPC_LOCK, SETGID, SETUID. Remove them.",
+            'The container keeps Docker\'s default capabilities; set `capabilities.drops: ["ALL"]`.',
+            'The container can gain privileges through setuid binaries; add securityOpts "no-new-privileges:true".',
+            'The container sets security option "seccomp=unconfined"; only "no-new-privileges:true" is allowed. Remove it.',
+            'The container sets networkMode "host", sharing a namespace it must not; remove networkMode.',
+            "The container bind-mounts the host path /var/run/docker.sock; use a Docker volume instead.",
+        ],
+    },
+    "vault-config-no-unsafe-options": {
+        ok: [f.container()],
+        bad: [
+            f.container(
+                "vault-0",
+                () => undefined,
+                f.serverConfig((c) => {
+                    c.raw_storage_endpoint = "true";
+                    c.unsafe_allow_api_audit_creation = true;
+                    c.listener[1].tcp.telemetry = { unauthenticated_metrics_access: 1 };
+                    c.listener[1].tcp.x_forwarded_for_authorized_addrs = "0.0.0.0/0";
+                }),
+            ),
+        ],
+        expect: [
+            "/vault/config/server.json sets raw_storage_endpoint: sys/raw reads and writes storage beneath the barrier, bypassing every policy check. Remove it.",
+            "/vault/config/server.json sets unsafe_allow_api_audit_creation, which is not a reviewed setting; remove it (or review it and add it to SAFE_TOP_LEVEL).",
+            "/vault/config/server.json: listener 1 (0.0.0.0:8202) sets telemetry.unauthenticated_metrics_access; the endpoint must require a token. Remove it.",
+            "/vault/config/server.json: listener 1 (0.0.0.0:8202) sets x_forwarded_for_authorized_addrs, which is not a reviewed listener setting; remove it (or review it and add it to SAFE_LISTENER).",
+        ],
+    },
+    "kms-key-deletion-protected": {
+        ok: [
+            { type: "aws:kms/key:Key", name: "k", props: { enableKeyRotation: true }, protect: true },
+            {
+                type: "gcp:kms/cryptoKey:CryptoKey",
+                name: "g",
+                props: { deletionPolicy: "PREVENT", destroyScheduledDuration: "2592000s" },
+                protect: true,
+            },
+        ],
+        bad: [
+            { type: "aws:kms/key:Key", name: "k", props: { enableKeyRotation: true } },
+            {
+                type: "gcp:kms/cryptoKey:CryptoKey",
+                name: "g",
+                props: { deletionPolicy: "DELETE", destroyScheduledDuration: "86400s" },
+                protect: true,
+            },
+        ],
+        expect: [
+            "The key is not protected, so pulumi destroy or a replacement deletes it; declare it with protect: true.",
+            'The crypto key\'s deletionPolicy is DELETE; set deletionPolicy: "PREVENT".',
+            "The crypto key's destroyScheduledDuration is 86400s; keep destroyed versions recoverable for at least 2592000s (30 days).",
+        ],
+    },
+    "aws-kms-key-policy-least-privilege": {
+        ok: [
+            ...unsealKey.map((r) =>
+                r.name === "key" ? { ...r, props: { ...r.props, policy: JSON.stringify(keyPolicy()) } } : r,
+            ),
+        ],
+        bad: [
+            ...unsealKey.map((r) =>
+                r.name === "key"
+                    ? {
+                          ...r,
+                          props: {
+                              ...r.props,
+                              policy: JSON.stringify(keyPolicy({ Principal: { AWS: "*" }, Action: "kms:*" })),
+                          },
+                      }
+                    : r,
+            ),
+        ],
+        expect: [
+            "KMS key key's policy: statement VaultIdentityUsesKey allows principal *; name the account root or the Vault role by ARN.",
+            "KMS key key's policy: statement VaultIdentityUsesKey allows kms:*; list the actions by name.",
+        ],
+    },
+    "backup-bucket-kms-encryption": {
+        ok: [
+            ...f.s3Stack(),
+            sse("aws:kms", "arn:aws:kms:us-east-1:123456789012:key/backup"),
+            f.gcsBucket(),
+            ...f.azureStorage(),
+        ],
+        bad: [...f.s3Stack(), sse("AES256")],
+        expect: ['S3 bucket snapshots encrypts with AES256; use sseAlgorithm "aws:kms" with the backup key.'],
+    },
+    "backup-bucket-destroy-protected": {
+        ok: [
+            ...f.s3Stack().map((r) => ({ ...r, protect: r.type === "aws:s3/bucket:Bucket" })),
+            { ...f.gcsBucket({ forceDestroy: false }), protect: true },
+        ],
+        bad: [
+            {
+                ...f.gcsBucket({ forceDestroy: true, softDeletePolicy: { retentionDurationSeconds: 0 } }),
+                protect: false,
+            },
+        ],
+        expect: [
+            "This backup resource is not protected, so pulumi destroy deletes it; declare it with protect: true.",
+            "The bucket sets forceDestroy, so pulumi destroy empties it first; set forceDestroy: false.",
+            "The bucket keeps deleted objects for 0s; set softDeletePolicy.retentionDurationSeconds to at least 604800.",
+        ],
+    },
+    "vault-approle-secret-id-required": {
+        ok: [f.appRole({ bindSecretId: true }), f.appRole()],
+        bad: [
+            f.appRole({
+                bindSecretId: "false",
+                secretIdBoundCidrs: ["10.0.0.0/8"],
+                tokenPolicies: ["bonito-backend", "admin"],
+            }),
+        ],
+        expect: [
+            "bind_secret_id is off, so the role id alone logs in; set bindSecretId: true (a CIDR binding does not replace the secret id).",
+            "token_policies names admin, which no least-privilege rule checks; use default, bonito-backend, snapshot-agent (or add the policy to reviewedPolicies with its own rule).",
+        ],
+    },
+    "vault-policy-snapshot-agent-least-privilege": {
+        ok: [
+            f.vaultPolicy("snapshot-agent", { "sys/storage/raft/snapshot": ["read"] }),
+            f.vaultPolicy("bonito-backend", f.BACKEND_PATHS),
+        ],
+        bad: [
+            f.vaultPolicy("snapshot-agent", {
+                "sys/storage/raft/snapshot": ["read", "update"],
+                "sys/storage/raft/snapshot-force": ["update"],
+            }),
+        ],
+        expect: [
+            'Snapshot agent policy snapshot-agent grants update on "sys/storage/raft/snapshot"; it may only take snapshots: "sys/storage/raft/snapshot" [read]; "auth/token/lookup-self" [read]; "auth/token/renew-self" [update]; "auth/token/revoke-self" [update].',
+            'Snapshot agent policy snapshot-agent grants update on "sys/storage/raft/snapshot-force"; it may only take snapshots: "sys/storage/raft/snapshot" [read]; "auth/token/lookup-self" [read]; "auth/token/renew-self" [update]; "auth/token/revoke-self" [update].',
+        ],
+    },
 };
 
 describe("every policy has a compliant and a violating case", () => {
@@ -352,10 +536,13 @@ describe("every policy has a compliant and a violating case", () => {
         it(`${p.name}: violating case is caught`, async () => {
             const v = await run(c.bad);
             assert.ok(v.length > 0, "no violation reported");
-            assert.ok(
-                v.some((m) => c.expect.test(m)),
-                `messages: ${JSON.stringify(v)}`,
-            );
+            const expect = c.expect;
+            if (Array.isArray(expect)) assert.deepEqual(v, expect);
+            else
+                assert.ok(
+                    v.some((m) => expect.test(m)),
+                    `messages: ${JSON.stringify(v)}`,
+                );
         });
     }
 });
