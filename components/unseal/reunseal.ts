@@ -44,11 +44,14 @@ export const EXPIRED_TOKEN_MESSAGE =
 export async function reunseal(fetchFn: FetchLike, u: UnsealerRecord): Promise<string> {
     const r = await ensureUnsealed(fetchFn, u.address, u.unsealKey);
     const head =
-        r === "unsealed" ? `unsealed the unsealer at ${u.address}` : `the unsealer at ${u.address} was already unsealed`;
+        r === "unsealed"
+            ? `unsealed the unsealer at ${u.address}`
+            : `the unsealer at ${u.address} was already unsealed`;
     try {
         await send(fetchFn, u.address, { method: "GET", path: "auth/token/lookup-self" }, u.transitToken);
     } catch (e) {
-        if (e instanceof Error && / answered 403/.test(e.message)) throw new Error(`${head}, but ${EXPIRED_TOKEN_MESSAGE}`);
+        if (e instanceof Error && / answered 403/.test(e.message))
+            throw new Error(`${head}, but ${EXPIRED_TOKEN_MESSAGE}`);
         throw e;
     }
     return `${head}; the nodes' seal token is valid, they unseal by themselves within a minute`;

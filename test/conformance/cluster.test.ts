@@ -149,7 +149,13 @@ describe("real Vault 1.21.1: the local stack as declared", { timeout: 15 * 60_00
             const peer = live.nodes[1].ports.peer;
             const attempt = (opts: tls.ConnectionOptions) =>
                 new Promise<string>((resolve) => {
-                    const s = tls.connect({ host: "127.0.0.1", port: peer, ca: live.caPem, servername: "vault-1", ...opts });
+                    const s = tls.connect({
+                        host: "127.0.0.1",
+                        port: peer,
+                        ca: live.caPem,
+                        servername: "vault-1",
+                        ...opts,
+                    });
                     s.on("secureConnect", () => {
                         s.write("GET /v1/sys/health HTTP/1.1\r\nHost: vault-1\r\nConnection: close\r\n\r\n");
                     });
@@ -178,7 +184,16 @@ describe("real Vault 1.21.1: the local stack as declared", { timeout: 15 * 60_00
             const below = min === "tls13" ? "-tls1_2" : "-tls1_1";
             const r = spawnSync(
                 "openssl",
-                ["s_client", "-connect", `127.0.0.1:${live.nodes[0].ports.api}`, below, "-cipher", "DEFAULT:@SECLEVEL=0", "-servername", "vault-0"],
+                [
+                    "s_client",
+                    "-connect",
+                    `127.0.0.1:${live.nodes[0].ports.api}`,
+                    below,
+                    "-cipher",
+                    "DEFAULT:@SECLEVEL=0",
+                    "-servername",
+                    "vault-0",
+                ],
                 { input: "", timeout: 10000 },
             );
             const text = `${r.stdout}${r.stderr}`;
@@ -186,7 +201,16 @@ describe("real Vault 1.21.1: the local stack as declared", { timeout: 15 * 60_00
             assert.match(text, /alert protocol version|unsupported protocol|wrong version number/i, text);
             const ok = spawnSync(
                 "openssl",
-                ["s_client", "-connect", `127.0.0.1:${live.nodes[0].ports.api}`, "-CAfile", live.ca.certFile, "-servername", "vault-0", "-verify_return_error"],
+                [
+                    "s_client",
+                    "-connect",
+                    `127.0.0.1:${live.nodes[0].ports.api}`,
+                    "-CAfile",
+                    live.ca.certFile,
+                    "-servername",
+                    "vault-0",
+                    "-verify_return_error",
+                ],
                 { input: "", timeout: 10000 },
             );
             assert.equal(ok.status, 0, `${ok.stdout}${ok.stderr}`);
@@ -233,7 +257,10 @@ describe("real Vault 1.21.1: the local stack as declared", { timeout: 15 * 60_00
         it("the admin AppRole can do what the settings need and nothing outside its policy", async () => {
             // It applied every setting (lib/applySettings.ts): its calls all succeeded.
             assert.ok(live.applied.calls.length >= 10);
-            assert.ok(live.applied.calls.every((c) => / -> 2\d\d$/.test(c)), live.applied.calls.join("\n"));
+            assert.ok(
+                live.applied.calls.every((c) => / -> 2\d\d$/.test(c)),
+                live.applied.calls.join("\n"),
+            );
             const token = await adminLogin(
                 { port: live.nodes[0].ports.api, ca: live.caPem, serverName: "vault-0" },
                 live.declared.plan,
@@ -261,7 +288,11 @@ describe("real Vault 1.21.1: the local stack as declared", { timeout: 15 * 60_00
 
         it("a second run of the bootstrap is a no-op (diff: no changes)", async () => {
             const initP = loadProvider(live.declared.vaultInit.providerText);
-            const outsInit = { ...live.init.inputs, rootToken: live.init.rootToken, recoveryKeys: live.init.recoveryKeys };
+            const outsInit = {
+                ...live.init.inputs,
+                rootToken: live.init.rootToken,
+                recoveryKeys: live.init.recoveryKeys,
+            };
             const d1 = await initP.diff("vault-init", outsInit, live.init.inputs);
             assert.equal(d1.changes, false);
             const handP = loadProvider(live.declared.vaultHandover.providerText);
@@ -340,25 +371,26 @@ describe("real Vault 1.21.1: the local stack as declared", { timeout: 15 * 60_00
 
         it("the backend's wrapped secret ID unwraps exactly once", async () => {
             backend = await backendLogin();
-            const again = await call(live.nodes[0].http, "POST", "sys/wrapping/unwrap", live.backendEnv.VAULT_WRAPPED_SECRET_ID);
+            const again = await call(
+                live.nodes[0].http,
+                "POST",
+                "sys/wrapping/unwrap",
+                live.backendEnv.VAULT_WRAPPED_SECRET_ID,
+            );
             assert.equal(again.status, 400);
             assert.match(JSON.stringify(again.body), /wrapping token is not valid or does not exist/);
         });
 
         it("autopilot configuration as declared", async () => {
-            const r = await call(
-                live.nodes[0].http,
-                "GET",
-                "sys/storage/raft/autopilot/configuration",
-                await admin(),
-            );
+            const r = await call(live.nodes[0].http, "GET", "sys/storage/raft/autopilot/configuration", await admin());
             assert.equal(r.status, 200);
             const d = (r.body as Body).data as Body;
             const a = live.declared.plan.autopilot!;
             assert.equal(d.cleanup_dead_servers, a.cleanup_dead_servers);
             assert.equal(d.min_quorum, a.min_quorum);
             assert.equal(d.max_trailing_logs, a.max_trailing_logs);
-            const secs = (s: string) => Number(/^(\d+)s$/.exec(s)?.[1] ?? /^(\d+)h$/.exec(s)![1]) * (s.endsWith("h") ? 3600 : 1);
+            const secs = (s: string) =>
+                Number(/^(\d+)s$/.exec(s)?.[1] ?? /^(\d+)h$/.exec(s)![1]) * (s.endsWith("h") ? 3600 : 1);
             assert.equal(d.last_contact_threshold, `${secs(a.last_contact_threshold)}s`);
             assert.equal(d.dead_server_last_contact_threshold, `${secs(a.dead_server_last_contact_threshold)}s`);
         });
@@ -479,7 +511,10 @@ describe("real Vault 1.21.1: the local stack as declared", { timeout: 15 * 60_00
             const missing = sinceBoth.filter((x) => !inB.has(x));
             assert.deepEqual(missing, []);
             for (const p of ["sys/storage/raft/snapshot", "auth/token/create", "bonito/metadata/app/db"])
-                assert.ok(b.some((x) => x.request?.path === p), `second device recorded ${p}`);
+                assert.ok(
+                    b.some((x) => x.request?.path === p),
+                    `second device recorded ${p}`,
+                );
         });
     });
 
@@ -510,7 +545,11 @@ describe("real Vault 1.21.1: the local stack as declared", { timeout: 15 * 60_00
                             {
                                 urn: "urn:pulumi:local::bonito-vault::bonito:vault:UnsealKey$pulumi-nodejs:dynamic/bonito:UnsealerInit::bonito-vault-unseal-unsealer-init",
                                 type: "pulumi-nodejs:dynamic/bonito:UnsealerInit",
-                                outputs: { address: `http://127.0.0.1:${UNSEALER_PORT}`, unsealKey: live.unsealKey, transitToken },
+                                outputs: {
+                                    address: `http://127.0.0.1:${UNSEALER_PORT}`,
+                                    unsealKey: live.unsealKey,
+                                    transitToken,
+                                },
                             },
                         ],
                     },
@@ -524,7 +563,10 @@ describe("real Vault 1.21.1: the local stack as declared", { timeout: 15 * 60_00
             fs.writeFileSync(stateFile, state(live.transitToken), { mode: 0o600 });
             const first = reunseal();
             assert.equal(first.status, 0, first.stderr);
-            assert.match(first.stdout, /^unsealed the unsealer at http:\/\/127\.0\.0\.1:\d+; the nodes' seal token is valid/);
+            assert.match(
+                first.stdout,
+                /^unsealed the unsealer at http:\/\/127\.0\.0\.1:\d+; the nodes' seal token is valid/,
+            );
             // A token that no longer works (as after a stop longer than localTokenPeriod) is reported, not hidden.
             fs.writeFileSync(stateFile, state("hvs.expired-or-revoked-token"), { mode: 0o600 });
             const expired = reunseal();

@@ -66,7 +66,9 @@ export async function applySettings(
         });
         calls.push(`${method} ${p} -> ${res.status}`);
         if (res.status >= 300)
-            throw new ApplyError(`${method} ${p} answered ${res.status}: ${JSON.stringify(res.body.errors ?? res.body)}`);
+            throw new ApplyError(
+                `${method} ${p} answered ${res.status}: ${JSON.stringify(res.body.errors ?? res.body)}`,
+            );
         return res.body;
     };
 

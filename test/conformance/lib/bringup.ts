@@ -67,7 +67,12 @@ export interface Live {
     procs: Record<string, Running>;
     nodes: Node[];
     envOf: Record<string, Record<string, string>>;
-    init: { rootToken: string; recoveryKeys: string[]; recoveryKeysEncrypted: boolean; inputs: Record<string, unknown> };
+    init: {
+        rootToken: string;
+        recoveryKeys: string[];
+        recoveryKeysEncrypted: boolean;
+        inputs: Record<string, unknown>;
+    };
     handover: { roleId: string; secretId: string; inputs: Record<string, unknown> };
     applied: Applied;
     backendEnv: Record<string, string>;
@@ -94,7 +99,18 @@ function gpgTestKey(home: string): string {
     const env = { ...process.env, GNUPGHOME: home };
     execFileSync(
         "gpg",
-        ["--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key", "conformance@bonito.test", "rsa2048", "encr", "1d"],
+        [
+            "--batch",
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            "conformance@bonito.test",
+            "rsa2048",
+            "encr",
+            "1d",
+        ],
         { env, stdio: "ignore" },
     );
     return execFileSync("gpg", ["--export", "conformance@bonito.test"], { env }).toString("base64");
@@ -158,7 +174,10 @@ export async function bringUp(): Promise<Live> {
     const unsealer = startContainer(u, unsealerRoot, envMap(u), logDir);
     const unsealerProvider = loadProvider(ui.providerText);
     const unsealerInputs = { ...ui.inputs, address: `http://127.0.0.1:${UNSEALER_PORT}` };
-    const unsealerOut = (await unsealerProvider.create(unsealerInputs)).outs as { transitToken: string; unsealKey: string };
+    const unsealerOut = (await unsealerProvider.create(unsealerInputs)).outs as {
+        transitToken: string;
+        unsealKey: string;
+    };
     timings.unsealerReadyMs = Date.now() - t0;
 
     // --- the three nodes
@@ -215,12 +234,16 @@ export async function bringUp(): Promise<Live> {
                 "diagnose",
                 `-config=${c.command.find((a) => a.startsWith("-config="))!.slice("-config=".length)}`,
             ],
-            { env: { PATH: `${root.binDir}:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: "/nonexistent", ...env }, timeout: 120000 },
+            {
+                env: { PATH: `${root.binDir}:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: "/nonexistent", ...env },
+                timeout: 120000,
+            },
         );
         diagnose[name] = { status: diag.status, output: `${diag.stdout}${diag.stderr}` };
     }
     const procs: Record<string, Running> = {};
-    for (const name of declared.nodeNames) procs[name] = startContainer(declared.nodes[name], roots[name], envOf[name], logDir);
+    for (const name of declared.nodeNames)
+        procs[name] = startContainer(declared.nodes[name], roots[name], envOf[name], logDir);
 
     // --- init through the program's VaultInit provider (node 0, as adminAddr points at it)
     const initProvider = loadProvider(declared.vaultInit.providerText);

@@ -82,7 +82,11 @@ export function rewriteServerConfig(
         if (!m) throw new Error(`rewrite: unexpected address ${addr}`);
         const [, scheme, host, port] = m;
         const p = portsFor(idx(host));
-        const map: Record<number, number> = { [declared.api]: p.api, [declared.cluster]: p.cluster, [declared.peer]: p.peer };
+        const map: Record<number, number> = {
+            [declared.api]: p.api,
+            [declared.cluster]: p.cluster,
+            [declared.peer]: p.peer,
+        };
         if (!map[Number(port)]) throw new Error(`rewrite: unexpected port in ${addr}`);
         return `${scheme}://127.0.0.1:${map[Number(port)]}`;
     };
@@ -155,7 +159,10 @@ export class ContainerRoot {
         fs.mkdirSync(this.root, { recursive: true });
         fs.mkdirSync(this.binDir, { recursive: true });
         // Alpine's su-exec and the image's vault binary, by the names the entrypoint calls.
-        fs.symlinkSync(execFileSync("sh", ["-c", "command -v gosu"], { encoding: "utf8" }).trim(), path.join(this.binDir, "su-exec"));
+        fs.symlinkSync(
+            execFileSync("sh", ["-c", "command -v gosu"], { encoding: "utf8" }).trim(),
+            path.join(this.binDir, "su-exec"),
+        );
         fs.symlinkSync(VAULT_BIN, path.join(this.binDir, "vault"));
         fs.chmodSync(path.join(base, name), 0o755);
     }
@@ -193,7 +200,13 @@ export function confined(c: DeclaredContainer): string[] {
     if (!caps?.drops?.includes("ALL")) throw new Error(`${c.name}: expected capabilities.drops ["ALL"]`);
     const keep = (caps.adds ?? []).map((a) => `+${a.toLowerCase()}`);
     const nnp = ((c.raw.securityOpts as string[] | undefined) ?? []).includes("no-new-privileges:true");
-    return ["setpriv", `--bounding-set=-all${keep.length ? "," + keep.join(",") : ""}`, "--inh-caps=-all", ...(nnp ? ["--no-new-privs"] : []), "--"];
+    return [
+        "setpriv",
+        `--bounding-set=-all${keep.length ? "," + keep.join(",") : ""}`,
+        "--inh-caps=-all",
+        ...(nnp ? ["--no-new-privs"] : []),
+        "--",
+    ];
 }
 
 export interface Running {

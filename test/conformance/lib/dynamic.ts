@@ -9,9 +9,9 @@ import type * as pulumi from "@pulumi/pulumi";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const requireFromString = require("require-from-string") as (code: string) => { handler(): unknown };
 
-export function loadProvider(providerText: string): Required<
-    Pick<pulumi.dynamic.ResourceProvider, "create" | "diff" | "update">
-> {
+export function loadProvider(
+    providerText: string,
+): Required<Pick<pulumi.dynamic.ResourceProvider, "create" | "diff" | "update">> {
     return requireFromString(providerText).handler() as Required<
         Pick<pulumi.dynamic.ResourceProvider, "create" | "diff" | "update">
     >;

@@ -82,10 +82,7 @@ export class TestCa {
 
     private writeConfig(extFile: string): string {
         const cnf = path.join(this.dir, `${path.basename(extFile)}.cnf`);
-        fs.writeFileSync(
-            cnf,
-            `[req]\ndistinguished_name=dn\n[dn]\n[v3]\n${fs.readFileSync(extFile, "utf8")}`,
-        );
+        fs.writeFileSync(cnf, `[req]\ndistinguished_name=dn\n[dn]\n[v3]\n${fs.readFileSync(extFile, "utf8")}`);
         return cnf;
     }
 
