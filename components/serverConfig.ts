@@ -28,11 +28,14 @@ export interface ServerConfigInput {
     audit?: AuditStanza[];
 }
 
-/** HSTS: a year, sub-domains included (Vault only ever answers over TLS here). */
+/**
+ * HSTS: a year, sub-domains included (Vault only ever answers over TLS here). Nothing else: Vault's
+ * UI already sends `X-Content-Type-Options: nosniff` (and its CSP), and a configured copy makes every
+ * node log "found a duplicate header in UI" twice per start (seen on Vault 1.21.1, test/conformance).
+ */
 export const RESPONSE_HEADERS = {
     default: {
         "Strict-Transport-Security": ["max-age=31536000; includeSubDomains"],
-        "X-Content-Type-Options": ["nosniff"],
     },
 };
 

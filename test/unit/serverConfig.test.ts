@@ -75,6 +75,14 @@ function join(peer: string) {
     };
 }
 
+describe("response headers", () => {
+    it("sets HSTS only: Vault's UI sends nosniff itself, and a configured copy draws a duplicate-header warning on every start", () => {
+        assert.deepEqual(RESPONSE_HEADERS, {
+            default: { "Strict-Transport-Security": ["max-age=31536000; includeSubDomains"] },
+        });
+    });
+});
+
 describe("renderServerConfig", () => {
     it("renders the 3-node local cluster exactly", () => {
         const [first] = renderAll(cfg("local"));

@@ -81,6 +81,8 @@ export interface Live {
     /** Diagnose output per node, run through the declared entrypoint before the node's first start. */
     diagnose: Record<string, { status: number | null; output: string }>;
     raftServers: RaftServer[];
+    /** Byte size of each process's log when bring-up ended. */
+    logMarks: Record<string, number>;
     timings: Record<string, number>;
     rewrites: readonly string[];
 }
@@ -294,6 +296,11 @@ export async function bringUp(): Promise<Live> {
     const backendUrl = new URL(backendEnv.VAULT_ADDR);
     const backendHttp = transport(nodes[0].ports.api, fs.readFileSync(backendCaFile, "utf8"), backendUrl.hostname);
     timings.bootstrappedMs = Date.now() - t0;
+    // Where each log stood when the cluster was up: the start-up checks read up to here, the
+    // fault tests append after it.
+    const logMarks = Object.fromEntries(
+        [...declared.nodeNames, "unsealer"].map((n) => [n, fs.statSync(path.join(logDir, `${n}.log`)).size]),
+    );
 
     return {
         base,
@@ -317,6 +324,7 @@ export async function bringUp(): Promise<Live> {
         backendHttp,
         diagnose,
         raftServers,
+        logMarks,
         timings,
         rewrites: LOOPBACK_REWRITES,
     };

@@ -292,7 +292,10 @@ process.on("exit", () => {
 });
 
 export function makeTempBase(prefix: string): string {
-    return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    // The servers run as the vault account, which must reach their folders and the binary's link.
+    fs.chmodSync(dir, 0o755);
+    return dir;
 }
 
 // ---------------------------------------------------------------------------------------------
