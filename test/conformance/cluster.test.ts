@@ -344,6 +344,11 @@ describe("real Vault 1.21.1: the local stack as declared", { timeout: 15 * 60_00
                 live.handover.secretId,
             );
             const n = live.nodes[0];
+            // Its token outlives a long run (README: the provider logs in once and never renews).
+            const self = await call(n.http, "GET", "auth/token/lookup-self", token);
+            const ttl = Number((self.body as Body).data.ttl);
+            assert.ok(ttl > 7000 && ttl <= 7200, `admin token ttl ${ttl}`);
+            assert.deepEqual((self.body as Body).data.policies, ["default", "pulumi-admin"]);
             const denied: [string, string, Body?][] = [
                 ["GET", "bonito/data/app"],
                 ["POST", "auth/token/create", {}],

@@ -12,7 +12,7 @@ import { BACKEND_CA_WRITE_COMMAND, renderBackendEnv } from "../../../components/
 import { applySettings, type Applied } from "./applySettings";
 import {
     ContainerRoot,
-    confined,
+    containerProcess,
     LOOPBACK_REWRITES,
     UNSEALER_PORT,
     call,
@@ -218,29 +218,9 @@ export async function bringUp(): Promise<Live> {
         envOf[name] = env;
         // `vault operator diagnose` through the declared entrypoint, before the first start (it
         // binds the listeners itself). Its skips are listed where the test asserts on it.
-        const diag = spawnSync(
-            "unshare",
-            [
-                "--mount",
-                "--propagation",
-                "private",
-                "--",
-                "/bin/sh",
-                "-c",
-                'mount --bind "$1" /vault && shift && exec "$@"',
-                "bind",
-                root.root,
-                ...confined(c),
-                ...c.entrypoints,
-                "operator",
-                "diagnose",
-                `-config=${c.command.find((a) => a.startsWith("-config="))!.slice("-config=".length)}`,
-            ],
-            {
-                env: { PATH: `${root.binDir}:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: "/nonexistent", ...env },
-                timeout: 120000,
-            },
-        );
+        const configArg = c.command.find((a) => a.startsWith("-config="))!;
+        const diagRun = containerProcess(c, root, env, ["operator", "diagnose", configArg]);
+        const diag = spawnSync(diagRun.file, diagRun.args, { env: diagRun.env, timeout: 120000 });
         diagnose[name] = { status: diag.status, output: `${diag.stdout}${diag.stderr}` };
     }
     const procs: Record<string, Running> = {};

@@ -209,6 +209,36 @@ export function confined(c: DeclaredContainer): string[] {
     ];
 }
 
+/**
+ * How one declared container's process runs here: its own mount namespace with `root` bound onto
+ * /vault, the declared capability set, then the declared entrypoint with `command` as arguments.
+ */
+export function containerProcess(
+    c: DeclaredContainer,
+    root: ContainerRoot,
+    env: Record<string, string>,
+    command: readonly string[],
+): { file: string; args: string[]; env: Record<string, string> } {
+    return {
+        file: "unshare",
+        args: [
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            "/bin/sh",
+            "-c",
+            'mount --bind "$1" /vault && shift && exec "$@"',
+            "bind",
+            root.root,
+            ...confined(c),
+            ...c.entrypoints,
+            ...command,
+        ],
+        env: { PATH: `${root.binDir}:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: "/nonexistent", ...env },
+    };
+}
+
 export interface Running {
     name: string;
     proc: ChildProcess;
@@ -230,27 +260,8 @@ export function startContainer(
 ): Running {
     const logFile = path.join(logDir, `${root.name}.log`);
     const out = fs.openSync(logFile, "a");
-    const argv = [...confined(c), ...c.entrypoints, ...c.command];
-    const proc = spawn(
-        "unshare",
-        [
-            "--mount",
-            "--propagation",
-            "private",
-            "--",
-            "/bin/sh",
-            "-c",
-            'mount --bind "$1" /vault && shift && exec "$@"',
-            "bind",
-            root.root,
-            ...argv,
-        ],
-        {
-            detached: true,
-            stdio: ["ignore", out, out],
-            env: { PATH: `${root.binDir}:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: "/nonexistent", ...env },
-        },
-    );
+    const run = containerProcess(c, root, env, c.command);
+    const proc = spawn(run.file, run.args, { detached: true, stdio: ["ignore", out, out], env: run.env });
     fs.closeSync(out);
     const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
     const r: Running = { name: root.name, proc, logFile, exited };
