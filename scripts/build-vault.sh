@@ -15,7 +15,7 @@ fi
 command -v go >/dev/null || { echo "build-vault: Go is required (https://go.dev/dl/ or the machine's toolchain)" >&2; exit 1; }
 mkdir -p tools/bin
 start=$(date +%s)
-echo "build-vault: building github.com/hashicorp/vault v${want} (cold: ~10-20 min on 2 cores)"
+echo "build-vault: building github.com/hashicorp/vault v${want} (cold: 25 min or more on 2 cores; about a minute with a warm Go build cache)"
 (cd tools/vault && CGO_ENABLED=0 go build -trimpath -o ../bin/vault.tmp github.com/hashicorp/vault)
 mv tools/bin/vault.tmp "$bin"
 echo "build-vault: built $("$bin" version) in $(( $(date +%s) - start ))s"
