@@ -108,8 +108,10 @@ export function renderAuditRotatorScript(
         ...(mirror ? ['    mdest="$MIRROR.${dest##*.}"'] : []),
         '    if mv "$LOG" "$dest"; then',
         ...(mirror ? ['      [ -f "$MIRROR" ] && mv "$MIRROR" "$mdest"'] : []),
-        // Signal the server process itself; PID 1 (tini, the container init) forwards SIGHUP when it is not found.
-        "      pid=$(pidof vault bao 2>/dev/null | cut -d' ' -f1)",
+        // Signal the server itself: the vault/bao process whose parent is the container's init (PID 1). Not
+        // just any: the healthcheck's `vault status` and operators' `docker exec … vault` run beside it (as
+        // root, which this loop may not signal). Without an init the server is PID 1, the fallback.
+        "      pid=''; for p in $(pidof vault bao 2>/dev/null); do [ \"$(cut -d' ' -f4 /proc/$p/stat)\" = 1 ] && pid=$p; done",
         '      kill -HUP "${pid:-1}" || echo "audit-rotator: SIGHUP failed" >&2',
         '      sleep 5 && gzip "$dest"',
         ...(mirror ? ['      [ -f "$mdest" ] && gzip "$mdest"'] : []),

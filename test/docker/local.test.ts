@@ -166,7 +166,11 @@ async function rotatorPid(container: string): Promise<string | undefined> {
 }
 
 async function serverProc(container: string, file: string): Promise<string> {
-    const r = await exec(container, `cat /proc/$(pidof vault | cut -d' ' -f1)/${file}`);
+    // The server: the vault process whose parent is the container's init (healthchecks run `vault status` beside it).
+    const r = await exec(
+        container,
+        `for p in $(pidof vault); do [ "$(cut -d' ' -f4 /proc/$p/stat)" = 1 ] && cat /proc/$p/${file}; done; true`,
+    );
     assert.equal(r.code, 0, r.stderr);
     return r.stdout;
 }
@@ -316,6 +320,41 @@ describe("Docker tier: the local stack as declared", () => {
 
     it("runs the audit rotation loop as vault inside each node", async () => {
         for (const c of names()) assert.ok(await until(`${c} rotation loop`, 30_000, () => rotatorPid(c)));
+    });
+
+    it("rotates the audit file with the uploaded loop and Vault reopens it on the SIGHUP the loop sends", async () => {
+        let active = "";
+        for (const c of names()) if ((await status(c)).json?.is_self === true) active = c;
+        assert.ok(active, "one node is active");
+        const root = [`VAULT_TOKEN=${rootToken}`];
+        const file = d.plan.auditDevices.find((a) => a.type === "file")!;
+        const opts = Object.entries(file.options).map(([k, v]) => `${k}=${v}`);
+        const en = await exec(active, `vault audit enable -path=${file.path} file ${opts.join(" ")}`, root);
+        assert.equal(en.code, 0, en.stderr);
+        assert.equal((await exec(active, "vault token lookup >/dev/null", root)).code, 0);
+        // The uploaded loop, once, with a 1-byte threshold (the declared 100 MiB would take too long), as vault.
+        const once = await engine.docker(
+            [
+                "exec",
+                "-u",
+                "100:1000",
+                active,
+                "sh",
+                "-c",
+                'sed -e "s/^MAX_BYTES=.*/MAX_BYTES=1/" -e "s/^INTERVAL=.*/INTERVAL=3600/" /vault/config/audit-rotator.sh > /tmp/rotate-once.sh && timeout 20 sh /tmp/rotate-once.sh',
+            ],
+            { allowFail: true },
+        );
+        assert.match(
+            once.stdout + once.stderr,
+            /audit-rotator: rotated to \/vault\/audit\/audit\.log\.\d{8}T\d{6}Z\.gz/,
+        );
+        assert.doesNotMatch(once.stderr, /SIGHUP failed/);
+        assert.equal((await exec(active, "vault token lookup >/dev/null", root)).code, 0);
+        // Vault reopened audit.log (a new file), and the rotated one is compressed beside it.
+        const ls = await exec(active, "ls /vault/audit && test -s /vault/audit/audit.log");
+        assert.equal(ls.code, 0, ls.stdout + ls.stderr);
+        assert.match(ls.stdout, /audit\.log\.\d{8}T\d{6}Z\.gz/);
     });
 
     it("returns to 3 unsealed voters after docker restart of each node, the loop restarted with it", async () => {
