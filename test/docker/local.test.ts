@@ -57,8 +57,9 @@ function execFetch(container: string): FetchLike {
             },
         );
         const codes = [...r.stderr.matchAll(/HTTP\/1\.[01] (\d{3})/g)];
-        if (!codes.length) throw new Error(`no HTTP answer from ${url}: ${r.stderr.trim().slice(0, 200)}`);
-        const status = Number(codes[codes.length - 1][1]);
+        if (!codes.length && r.code !== 0)
+            throw new Error(`no HTTP answer from ${url}: ${r.stderr.trim().slice(0, 200)}`);
+        const status = codes.length ? Number(codes[codes.length - 1][1]) : 200;
         return { status, text: async () => r.stdout };
     };
 }
@@ -120,23 +121,33 @@ async function status(container: string): Promise<{ code: number; json?: Record<
     return { code: r.code, json };
 }
 
-async function voters(): Promise<string[] | undefined> {
+/** Autopilot's view: every server healthy and a voter (or the leader), the cluster healthy. */
+async function healthyVoters(): Promise<string[] | undefined> {
     for (const c of names()) {
-        const r = await exec(c, "vault operator raft list-peers -format=json", [`VAULT_TOKEN=${rootToken}`]);
+        const r = await exec(c, "vault operator raft autopilot state -format=json", [`VAULT_TOKEN=${rootToken}`]);
         if (r.code !== 0) continue;
-        const servers = JSON.parse(r.stdout).data.config.servers as { node_id: string; voter: boolean }[];
-        return servers.filter((s) => s.voter).map((s) => s.node_id);
+        const parsed = JSON.parse(r.stdout) as { data?: AutopilotState } & AutopilotState;
+        const st = parsed.data ?? parsed;
+        if (!st.healthy) return undefined;
+        const servers = Object.values(st.servers ?? {});
+        if (!servers.every((x) => x.healthy)) return undefined;
+        return servers.filter((x) => x.status === "voter" || x.status === "leader").map((x) => x.id);
     }
     return undefined;
 }
 
+interface AutopilotState {
+    healthy?: boolean;
+    servers?: Record<string, { id: string; healthy: boolean; status: string }>;
+}
+
 async function threeUnsealedVoters(what: string): Promise<void> {
     await until(
-        `3 unsealed voters (${what})`,
+        `3 unsealed healthy voters (${what})`,
         240_000,
         async () => {
             for (const c of names()) if ((await status(c)).code !== 0) return undefined;
-            const v = await voters();
+            const v = await healthyVoters();
             return v && v.length === d.nodeNames.length ? true : undefined;
         },
         1000,
