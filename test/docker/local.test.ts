@@ -64,11 +64,15 @@ function execFetch(container: string): FetchLike {
     };
 }
 
-async function exec(container: string, script: string, env: string[] = []) {
-    return engine.docker(["exec", ...env.flatMap((e) => ["-e", e]), container, "sh", "-c", script], {
+/** A shell line in the container: as its user (root without DAC_OVERRIDE, so not into 0700 vault folders) or `user`. */
+async function exec(container: string, script: string, env: string[] = [], user?: string) {
+    const u = user ? ["-u", user] : [];
+    return engine.docker(["exec", ...u, ...env.flatMap((e) => ["-e", e]), container, "sh", "-c", script], {
         allowFail: true,
     });
 }
+
+const VAULT_USER = "100:1000";
 
 interface Inspected {
     Id: string;
@@ -126,32 +130,52 @@ async function healthyVoters(): Promise<string[] | undefined> {
     for (const c of names()) {
         const r = await exec(c, "vault operator raft autopilot state -format=json", [`VAULT_TOKEN=${rootToken}`]);
         if (r.code !== 0) continue;
-        const parsed = JSON.parse(r.stdout) as { data?: AutopilotState } & AutopilotState;
-        const st = parsed.data ?? parsed;
-        if (!st.healthy) return undefined;
-        const servers = Object.values(st.servers ?? {});
-        if (!servers.every((x) => x.healthy)) return undefined;
-        return servers.filter((x) => x.status === "voter" || x.status === "leader").map((x) => x.id);
+        // The CLI prints the state with Go's field names (Healthy, Servers, ID, Status).
+        const st = JSON.parse(r.stdout) as AutopilotState;
+        if (!st.Healthy) return undefined;
+        const servers = Object.values(st.Servers ?? {});
+        if (!servers.every((x) => x.Healthy)) return undefined;
+        return servers.filter((x) => x.Status === "voter" || x.Status === "leader").map((x) => x.ID);
     }
     return undefined;
 }
 
 interface AutopilotState {
-    healthy?: boolean;
-    servers?: Record<string, { id: string; healthy: boolean; status: string }>;
+    Healthy?: boolean;
+    Servers?: Record<string, { ID: string; Healthy: boolean; Status: string }>;
+}
+
+/** The last log lines and status of every container, for a failure message. */
+async function evidence(): Promise<string> {
+    const out: string[] = [];
+    for (const c of created) {
+        const logs = await engine.docker(["logs", "--tail", "15", c], { allowFail: true });
+        const st = await status(c);
+        const ap = await exec(c, "vault operator raft autopilot state -format=json", [`VAULT_TOKEN=${rootToken}`]);
+        out.push(
+            `--- ${c}: status ${st.code} ${JSON.stringify(st.json ?? {})}`,
+            logs.stdout,
+            logs.stderr,
+            ap.stdout.slice(0, 1500),
+            ap.stderr,
+        );
+    }
+    return out.join("\n");
 }
 
 async function threeUnsealedVoters(what: string): Promise<void> {
     await until(
         `3 unsealed healthy voters (${what})`,
-        240_000,
+        Number(process.env.BONITO_DOCKER_CLUSTER_WAIT_MS ?? 240_000),
         async () => {
             for (const c of names()) if ((await status(c)).code !== 0) return undefined;
             const v = await healthyVoters();
             return v && v.length === d.nodeNames.length ? true : undefined;
         },
         1000,
-    );
+    ).catch(async (e: Error) => {
+        throw new Error(`${e.message}\n${await evidence()}`);
+    });
 }
 
 async function healthy(container: string): Promise<void> {
@@ -168,10 +192,15 @@ async function healthy(container: string): Promise<void> {
 }
 
 async function rotatorPid(container: string): Promise<string | undefined> {
-    const r = await exec(container, "ps -o pid,user,args | grep '[a]udit-rotator.sh'");
-    const line = r.stdout.trim().split("\n")[0];
-    if (!line) return undefined;
-    const [pid, user] = line.trim().split(/\s+/);
+    const r = await exec(container, "ps -o pid,user,args");
+    // The loop itself (su-exec execs it): not PID 1's command line, which merely mentions the script.
+    const loops = r.stdout
+        .split("\n")
+        .map((l) => l.trim().split(/\s+/))
+        .filter((f) => f.slice(2).join(" ") === "/bin/sh /vault/config/audit-rotator.sh");
+    if (!loops.length) return undefined;
+    assert.equal(loops.length, 1, `${container}: one rotation loop`);
+    const [pid, user] = loops[0];
     assert.ok(user === "vault" || user === "100", `${container}: the rotation loop runs as vault, not ${user}`);
     return pid;
 }
@@ -363,7 +392,7 @@ describe("Docker tier: the local stack as declared", () => {
         assert.doesNotMatch(once.stderr, /SIGHUP failed/);
         assert.equal((await exec(active, "vault token lookup >/dev/null", root)).code, 0);
         // Vault reopened audit.log (a new file), and the rotated one is compressed beside it.
-        const ls = await exec(active, "ls /vault/audit && test -s /vault/audit/audit.log");
+        const ls = await exec(active, "ls /vault/audit && test -s /vault/audit/audit.log", [], VAULT_USER);
         assert.equal(ls.code, 0, ls.stdout + ls.stderr);
         assert.match(ls.stdout, /audit\.log\.\d{8}T\d{6}Z\.gz/);
     });
@@ -409,7 +438,7 @@ describe("Docker tier: the local stack as declared", () => {
             await engine.docker(["rm", "-f", c]);
             await create(nodeContainer(n));
             assert.notEqual((await inspect(c)).Id, oldId);
-            const r = await exec(c, "cat /vault/data/.tier /vault/audit/.tier");
+            const r = await exec(c, "cat /vault/data/.tier /vault/audit/.tier", [], VAULT_USER);
             assert.deepEqual(r.stdout.trim().split("\n"), [mark, mark]);
             await threeUnsealedVoters(`after re-creating ${c}`);
             assert.ok(await until(`${c} rotation loop after re-create`, 30_000, () => rotatorPid(c)));
