@@ -26,7 +26,7 @@ import { ensureUnsealed, runBootstrap, type FetchLike, type TransitSetup } from 
 import { UNSEALER_API_PORT } from "../../components/unseal/local";
 import { startEngine, until, type Engine } from "./lib/engine";
 import { IMAGE, buildImage } from "./lib/image";
-import { DIFFERENCES, translate, uploadTar, type DifferenceId, type Translated } from "./lib/translate";
+import { DIFFERENCES, PROCEDURE, translate, uploadTar, type DifferenceId, type Translated } from "./lib/translate";
 
 const started = Date.now();
 let engine: Engine;
@@ -292,6 +292,20 @@ describe("Docker tier: the local stack as declared", () => {
                 const x = DIFFERENCES[id];
                 t.diagnostic(`${c}: ${x.input}: declared ${x.declared}; run ${x.run} (${x.reason})`);
             }
+        }
+        for (const x of PROCEDURE)
+            t.diagnostic(`procedure: ${x.input}: declared ${x.declared}; run ${x.run} (${x.reason})`);
+    });
+
+    it("gives each node the declared memory limit and no swap beyond it", async () => {
+        for (const n of d.nodeNames) {
+            const hc = JSON.parse(
+                (await engine.docker(["inspect", "-f", "{{json .HostConfig}}", d.nodes[n].name])).stdout,
+            );
+            const mb = 1024 * 1024;
+            assert.deepEqual([hc.Memory / mb, hc.MemorySwap / mb], [d.nodes[n].raw.memory, d.nodes[n].raw.memorySwap]);
+            assert.equal(hc.RestartPolicy.Name, d.nodes[n].raw.restart);
+            assert.equal(hc.Init, true);
         }
     });
 

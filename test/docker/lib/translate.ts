@@ -62,6 +62,28 @@ export const DIFFERENCES = {
 
 export type DifferenceId = keyof typeof DIFFERENCES;
 
+/** How the tier drives what `pulumi up` would (not container inputs), and why. */
+export const PROCEDURE: Difference[] = [
+    {
+        input: "UnsealerInit address",
+        declared: "http://127.0.0.1:<localUnsealerPort> (the published port), through Node's fetch",
+        run: "http://127.0.0.1:8200 inside the unsealer container, through `docker exec … wget` (PUT sent as POST, which Vault treats alike); same runBootstrap/ensureUnsealed code",
+        reason: "no published ports, and fetch cannot reach an internal network",
+    },
+    {
+        input: "VaultInit / VaultHandover / VaultSettings",
+        declared: "dynamic providers and @pulumi/vault over the published API",
+        run: "`vault operator init` with the declared recovery split, inside the first node; only the declared file audit device enabled (to rotate it)",
+        reason: "the tier proves the containers; the settings are the real-server tier's subject",
+    },
+    {
+        input: "audit rotation threshold",
+        declared: "auditRotateSizeMb (100 MiB), checked every 60 s",
+        run: "the uploaded loop, copied with a 1-byte threshold, run once as vault",
+        reason: "reaching 100 MiB would take too long",
+    },
+];
+
 /** Inputs only the Pulumi provider acts on (no engine field): nothing to translate. */
 const PROVIDER_ONLY = new Set(["mustRun", "wait"]);
 const KNOWN = new Set([
