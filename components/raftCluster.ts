@@ -12,7 +12,7 @@ import type { NodeCertificate } from "./clusterTls";
 import type { DockerTarget, SealDelivery } from "./seal";
 import { renderServerConfigJson, type AuditStanza } from "./serverConfig";
 import { RUNTIME_USER, START_CAPABILITIES, START_USER, dropRootEntrypoint } from "./runtime";
-import { AuditRotator } from "./settings/auditRotator";
+import { AUDIT_ROTATOR_SCRIPT, renderAuditRotatorScript } from "./settings/audit";
 import { PATHS, type NodePlan } from "./topology";
 
 export interface RaftClusterArgs {
@@ -29,9 +29,13 @@ export interface RaftClusterArgs {
     image?: pulumi.Input<string>;
 }
 
-/** The container entrypoint: chown the two volume roots, then run the server unprivileged. */
+/**
+ * The container entrypoint: chown the two volume roots, start the audit rotation loop in the
+ * background (components/settings/audit.ts says why it lives in this container), then run the
+ * server unprivileged.
+ */
 export function entrypoint(engine: Engine): string[] {
-    return dropRootEntrypoint(engine, [PATHS.data, PATHS.audit], "bonito-vault-entrypoint");
+    return dropRootEntrypoint(engine, [PATHS.data, PATHS.audit], "bonito-vault-entrypoint", AUDIT_ROTATOR_SCRIPT);
 }
 
 export const COMMAND = ["server", `-config=${PATHS.config}`];
@@ -42,22 +46,21 @@ export const ULIMITS = [
 ];
 
 /**
- * Health: `sys/health?standbyok=true` answers 200 on active and standby nodes and 429/473/501/503
- * otherwise (standby without standbyok, DR, uninitialised, sealed); busybox wget exits non-zero on
- * any of those. It checks the local listener only, so it does not verify the certificate.
+ * Health: the server's own CLI, `vault status` (`bao status`), against the local listener. It exits
+ * 0 when the node is unsealed (active or standby), 2 when sealed or uninitialised, 1 on an error; it
+ * verifies the certificate against the cluster CA under serviceName (a SAN of every node
+ * certificate, provided ones included), and needs nothing else from the image. The image's wget was
+ * the previous probe: it may not speak TLS at all (busybox without TLS), and skipped the
+ * certificate check. Docker reserves exit code 2, so every failure is mapped to 1.
  */
 export function healthcheck(cfg: StackConfig) {
-    const scheme = cfg.tls.mode === "upstream-proxy" ? "http" : "https";
+    const tlsOn = cfg.tls.mode !== "upstream-proxy";
+    const flags = [
+        `-address=${tlsOn ? "https" : "http"}://127.0.0.1:${cfg.apiPort}`,
+        ...(tlsOn ? [`-ca-cert=${PATHS.caCert}`, `-tls-server-name=${cfg.serviceName}`] : []),
+    ];
     return {
-        tests: [
-            "CMD",
-            "wget",
-            "-q",
-            "-O",
-            "/dev/null",
-            ...(scheme === "https" ? ["--no-check-certificate"] : []),
-            `${scheme}://127.0.0.1:${cfg.apiPort}/v1/sys/health?standbyok=true`,
-        ],
+        tests: ["CMD-SHELL", `${RUNTIME_USER[cfg.engine].binary} status ${flags.join(" ")} >/dev/null || exit 1`],
         interval: "10s",
         timeout: "5s",
         retries: 3,
@@ -71,8 +74,6 @@ export class RaftCluster extends pulumi.ComponentResource {
     public readonly auditVolumes: docker.Volume[];
     /** Rendered server config per node (plain: it holds no secret). */
     public readonly serverConfigs: pulumi.Output<string>[];
-    /** One audit-log rotator per node. */
-    public readonly rotators: AuditRotator[];
 
     constructor(name: string, args: RaftClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("bonito:vault:RaftCluster", name, {}, opts);
@@ -104,7 +105,6 @@ export class RaftCluster extends pulumi.ComponentResource {
         this.dataVolumes = [];
         this.auditVolumes = [];
         this.serverConfigs = [];
-        this.rotators = [];
         for (const node of nodes) {
             const target = hosts[node.index];
             const childOpts = { parent: this, provider: target.provider };
@@ -127,6 +127,12 @@ export class RaftCluster extends pulumi.ComponentResource {
             const owned = { owner: runtime.uid, group: runtime.gid };
             const uploads: docker.types.input.ContainerUpload[] = [
                 { file: PATHS.config, content: serverConfig, ...owned, permissions: "0440" },
+                {
+                    file: AUDIT_ROTATOR_SCRIPT,
+                    content: renderAuditRotatorScript(cfg.audit),
+                    ...owned,
+                    permissions: "0440",
+                },
             ];
             if (tls) {
                 const cert = tls.nodeCerts[node.index];
@@ -198,19 +204,6 @@ export class RaftCluster extends pulumi.ComponentResource {
                 },
                 // The container name is fixed, so a replacement must remove the old one first.
                 { ...childOpts, dependsOn: seal.dependsOn, deleteBeforeReplace: true },
-            );
-            this.rotators.push(
-                new AuditRotator(
-                    `${name}-${node.name}-audit-rotator`,
-                    {
-                        provider: target.provider,
-                        image: image.imageId,
-                        vaultContainerName: container.name,
-                        auditVolumeName: audit.name,
-                        config: cfg,
-                    },
-                    { parent: this },
-                ),
             );
             this.containers.push(container);
             this.dataVolumes.push(data);

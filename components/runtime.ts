@@ -30,13 +30,24 @@ export const START_CAPABILITIES = { adds: ["CHOWN", "IPC_LOCK", "SETGID", "SETUI
  * hashicorp/vault's adds `-config=/vault/config` (the whole directory), which would load our file
  * twice. No secret is ever part of it.
  */
-export function dropRootEntrypoint(engine: Engine, writableDirs: readonly string[], label: string): string[] {
+export function dropRootEntrypoint(
+    engine: Engine,
+    writableDirs: readonly string[],
+    label: string,
+    /**
+     * A shell script (a path in the container) started in the background as the runtime user just
+     * before the server: it lives in the server's container, so it stops, restarts and is replaced
+     * with it. The subshell exits at once, so the script's parent becomes the container's init.
+     */
+    background?: string,
+): string[] {
     const { user, binary } = RUNTIME_USER[engine];
     const dirs = writableDirs.join(" ");
+    const bg = background ? ` && (su-exec ${user} /bin/sh ${background} &)` : "";
     return [
         "/bin/sh",
         "-ec",
-        `chown ${user}:${user} ${dirs} && su-exec ${user} chmod 0700 ${dirs} && exec su-exec ${user} ${binary} "$@"`,
+        `chown ${user}:${user} ${dirs} && su-exec ${user} chmod 0700 ${dirs}${bg} && exec su-exec ${user} ${binary} "$@"`,
         label,
     ];
 }

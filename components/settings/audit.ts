@@ -24,6 +24,8 @@ export const AUDIT_DIR = "/vault/audit";
 export const AUDIT_FILE = `${AUDIT_DIR}/audit.log`;
 /** The second file device's file (auditSecondDevice: file), rotated together with the first. */
 export const AUDIT_MIRROR_FILE = `${AUDIT_DIR}/audit-mirror.log`;
+/** Where the rotation loop is uploaded in each Vault container (the entrypoint starts it). */
+export const AUDIT_ROTATOR_SCRIPT = "/vault/config/audit-rotator.sh";
 
 const HMAC_ON = { log_raw: "false", hmac_accessor: "true", format: "json" } as const;
 
@@ -69,10 +71,18 @@ export function renderAuditDevices(settings: { audit: AuditConfig }): AuditDevic
 }
 
 /**
- * The rotator sidecar's shell loop (busybox sh from the Vault image). It shares the Vault
- * container's PID namespace and audit volume: it renames the live file (Vault keeps writing to the
- * renamed inode), sends SIGHUP so Vault reopens `audit.log`, compresses the old file, and deletes
- * rotated files older than the retention.
+ * The audit rotation loop (busybox sh from the Vault image). It runs inside each Vault container,
+ * started in the background by the entrypoint as the Vault user just before the server (see
+ * `entrypoint` in raftCluster.ts): it renames the live file (Vault keeps writing to the renamed
+ * inode), sends SIGHUP so Vault reopens `audit.log`, compresses the old file, and deletes rotated
+ * files older than the retention.
+ *
+ * Why not a sidecar container: one sharing Vault's PID namespace (`pidMode: container:<vault>`) is
+ * killed when Vault's container restarts and cannot start again ("container … is not running"),
+ * nor does Pulumi re-create it, so rotation stopped silently until the full audit volume blocked
+ * Vault (found by the Docker tier, issue 11 defect 6). Inside the container the loop stops,
+ * restarts and is replaced with Vault, signals it as the same user without any capability, and
+ * needs no extra container, image or shared namespace.
  */
 export function renderAuditRotatorScript(
     a: Pick<AuditConfig, "rotateSizeMb" | "rotateMaxAgeHours" | "retentionDays"> & { second?: AuditConfig["second"] },
@@ -98,8 +108,10 @@ export function renderAuditRotatorScript(
         ...(mirror ? ['    mdest="$MIRROR.${dest##*.}"'] : []),
         '    if mv "$LOG" "$dest"; then',
         ...(mirror ? ['      [ -f "$MIRROR" ] && mv "$MIRROR" "$mdest"'] : []),
-        // Signal the server process itself; PID 1 (tini, the container init) forwards SIGHUP when it is not found.
-        "      pid=$(pidof vault bao 2>/dev/null | cut -d' ' -f1)",
+        // Signal the server itself: the vault/bao process whose parent is the container's init (PID 1). Not
+        // just any: the healthcheck's `vault status` and operators' `docker exec … vault` run beside it (as
+        // root, which this loop may not signal). Without an init the server is PID 1, the fallback.
+        "      pid=''; for p in $(pidof vault bao 2>/dev/null); do [ \"$(cut -d' ' -f4 /proc/$p/stat)\" = 1 ] && pid=$p; done",
         '      kill -HUP "${pid:-1}" || echo "audit-rotator: SIGHUP failed" >&2',
         '      sleep 5 && gzip "$dest"',
         ...(mirror ? ['      [ -f "$mdest" ] && gzip "$mdest"'] : []),

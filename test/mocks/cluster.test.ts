@@ -1,13 +1,14 @@
 /**
  * DockerHosts + ClusterTls + RaftCluster under Pulumi's mock runtime, with a stand-in seal.
- * Proves: exact container inputs (command, entrypoint, capabilities, ulimits, mounts, uploads,
- * healthcheck, ports), certificate SANs and usages, protected volumes, secrets kept secret.
+ * Proves: exact container inputs (command, entrypoint with the in-container audit rotation loop,
+ * capabilities, ulimits, mounts, uploads, the `vault status` healthcheck, ports), certificate SANs and usages, protected volumes, secrets kept secret.
  * Does not prove: that Docker or Vault accept them.
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import type { SealDelivery, SealStanza } from "../../components/seal";
+import { renderAuditRotatorScript } from "../../components/settings/audit";
 import { isSecretInput, optionRecorder, setupMocks, settle, valueOf, type MockRun } from "../helpers/mocks";
 
 const run: MockRun = setupMocks("local", {});
@@ -52,7 +53,7 @@ async function build() {
             seal: { type: "transit", config: { address: "http://unsealer:8200", key_name: "k" } },
         }),
     );
-    return { cluster, tls, nodes, expectedConfigs };
+    return { cluster, tls, nodes, expectedConfigs, config };
 }
 
 const servers = () =>
@@ -69,8 +70,8 @@ describe("RaftCluster", () => {
         assert.equal(run.ofType("docker:index/network:Network").length, 1);
         assert.equal(run.ofType("docker:index/remoteImage:RemoteImage").length, 1);
         assert.equal(servers().length, 3);
-        // Beside each node, its audit-log rotator (components/settings/auditRotator.ts).
-        assert.equal(run.ofType("docker:index/container:Container").length, 6);
+        // No sidecar: the audit rotation loop runs inside each Vault container (components/settings/audit.ts).
+        assert.equal(run.ofType("docker:index/container:Container").length, 3);
         assert.deepEqual(
             run.ofType("docker:index/volume:Volume").map((v) => v.inputs.name),
             [
@@ -101,7 +102,7 @@ describe("RaftCluster", () => {
             assert.deepEqual(inputs.entrypoints, [
                 "/bin/sh",
                 "-ec",
-                'chown vault:vault /vault/data /vault/audit && su-exec vault chmod 0700 /vault/data /vault/audit && exec su-exec vault vault "$@"',
+                'chown vault:vault /vault/data /vault/audit && su-exec vault chmod 0700 /vault/data /vault/audit && (su-exec vault /bin/sh /vault/config/audit-rotator.sh &) && exec su-exec vault vault "$@"',
                 "bonito-vault-entrypoint",
             ]);
             // Root only until su-exec: explicit, because openbao/openbao's image ends with USER openbao.
@@ -118,13 +119,8 @@ describe("RaftCluster", () => {
             );
             assert.deepEqual(inputs.healthcheck, {
                 tests: [
-                    "CMD",
-                    "wget",
-                    "-q",
-                    "-O",
-                    "/dev/null",
-                    "--no-check-certificate",
-                    "https://127.0.0.1:8200/v1/sys/health?standbyok=true",
+                    "CMD-SHELL",
+                    "vault status -address=https://127.0.0.1:8200 -ca-cert=/vault/tls/ca.pem -tls-server-name=vault >/dev/null || exit 1",
                 ],
                 interval: "10s",
                 timeout: "5s",
@@ -148,6 +144,7 @@ describe("RaftCluster", () => {
                 uploads.map((u) => [u.file, u.owner, u.group, u.permissions]),
                 [
                     ["/vault/config/server.json", "100", "1000", "0440"],
+                    ["/vault/config/audit-rotator.sh", "100", "1000", "0440"],
                     ["/vault/tls/ca.pem", "100", "1000", "0444"],
                     ["/vault/tls/node.pem", "100", "1000", "0444"],
                     ["/vault/tls/node-key.pem", "100", "1000", "0400"],
@@ -155,12 +152,13 @@ describe("RaftCluster", () => {
             );
             assert.equal(uploads[0].content, built.expectedConfigs[i]);
             // This node's own key (the mock's stand-in PEM for t-tls-<node>-key), not another node's.
+            assert.equal(uploads[1].content, renderAuditRotatorScript(built.config.audit));
             assert.equal(
-                uploads[3].content,
+                uploads[4].content,
                 `-----BEGIN PRIVATE KEY-----\nMOCK-t-tls-${node.name}-key\n-----END PRIVATE KEY-----\n`,
             );
             assert.equal(
-                uploads[2].content,
+                uploads[3].content,
                 `-----BEGIN CERTIFICATE-----\nMOCK-t-tls-${node.name}-cert\n-----END CERTIFICATE-----\n`,
             );
             assert.deepEqual(inputs.envs, [
@@ -190,7 +188,6 @@ describe("RaftCluster", () => {
             );
         }
         for (const c of built.cluster.containers) {
-            // The server containers (not the rotators, which carry no environment).
             assert.equal(await pulumi.isSecret(c.envs), true);
         }
         for (const nc of built.tls.nodeCerts) assert.equal(await pulumi.isSecret(nc.keyPem), true);

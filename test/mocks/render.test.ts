@@ -64,6 +64,8 @@ describe("render local", () => {
                     (s.inputs.uploads as { file: string; content: string }[]).map((u) => [u.file, u.content]),
                     [
                         ["/vault/config/server.json", "[see <node>.server.json]"],
+                        // The uploads reach the engine as one secret (they hold the key), so the rest is redacted.
+                        ["/vault/config/audit-rotator.sh", "[secret]"],
                         ["/vault/tls/ca.pem", "[secret]"],
                         ["/vault/tls/node.pem", "[secret]"],
                         ["/vault/tls/node-key.pem", "[secret]"],

@@ -94,6 +94,8 @@ describe("VaultSettings, hardened options", () => {
     it("mounts KV v2 at the configured path and scopes the backend policy to it", () => {
         assert.equal(run.byName("h-kv").inputs.path, "bonito-prod");
         const doc = JSON.parse(String(run.byName("h-policy-bonito-backend").inputs.policy));
+        // No catch-all deny (35df277): a LIST of the mount root is checked against `bonito-prod/metadata`
+        // too, which `*` would deny; Vault denies whatever no rule grants anyway.
         assert.deepEqual(Object.keys(doc.path), ["bonito-prod/data/*", "bonito-prod/metadata/*"]);
     });
 

@@ -1,10 +1,10 @@
 /**
- * VaultSettings and AuditRotator on the local stack (HashiCorp Vault image, 3 nodes, defaults)
+ * VaultSettings on the local stack (HashiCorp Vault image, 3 nodes, defaults)
  * under Pulumi's mock runtime.
  * Proves: the exact @pulumi/vault inputs (two audit devices with HMAC on, KV v2 mount, the three
  * policies' text, AppRole mount, both roles, both secret IDs, autopilot), that every Vault
  * resource goes through the admin-AppRole provider, the bootstrap resources' inputs, and that
- * backendEnv and every credential-bearing output is a Pulumi secret. The rotator's container inputs.
+ * backendEnv and every credential-bearing output is a Pulumi secret.
  * Does not prove: that Vault accepts these settings or that the bootstrap talks to a real server
  * (test/unit/settingsBootstrap.test.ts drives the HTTP sequence; the real-server tier applies it).
  */
@@ -23,7 +23,6 @@ let built: Awaited<ReturnType<typeof build>>;
 async function build() {
     const { loadConfig } = await import("../../components/config");
     const { VaultSettings } = await import("../../components/settings/vaultSettings");
-    const { AuditRotator } = await import("../../components/settings/auditRotator");
     const { renderVaultSettings } = await import("../../components/settings/plan");
     const config = loadConfig("local", BASE);
     const settings = new VaultSettings(
@@ -31,13 +30,7 @@ async function build() {
         { config, caCert: CA },
         { transformations: recorder.transformations },
     );
-    const rotator = new AuditRotator("t-rot-0", {
-        image: "hashicorp/vault:1.21.1",
-        vaultContainerName: "bonito-vault-vault-0",
-        auditVolumeName: "bonito-vault-vault-0-audit",
-        config,
-    });
-    await settle(settings, rotator, rotator.container);
+    await settle(settings);
     return { settings, config, plan: renderVaultSettings(config) };
 }
 
@@ -242,30 +235,5 @@ describe("VaultSettings on local (vault engine)", () => {
         assert.equal(await valueOf(s.kvMount), "bonito");
         // The mock state has no roleId/secretId for these types, so backendEnv stays unknown here; its
         // content is renderBackendEnv's, tested exactly in test/unit/settings.test.ts.
-    });
-});
-
-describe("AuditRotator", () => {
-    it("runs the rendered loop in the Vault image, in the Vault container's PID namespace, on its audit volume", async () => {
-        const { renderAuditRotatorScript } = await import("../../components/settings/audit");
-        const [c] = run.ofType("docker:index/container:Container");
-        assert.deepEqual(c.inputs, {
-            name: "bonito-vault-vault-0-audit-rotator",
-            image: "hashicorp/vault:1.21.1",
-            entrypoints: ["/bin/sh", "-c"],
-            command: [renderAuditRotatorScript(built.config.audit)],
-            user: "vault",
-            pidMode: "container:bonito-vault-vault-0",
-            volumes: [{ volumeName: "bonito-vault-vault-0-audit", containerPath: "/vault/audit" }],
-            networkMode: "none",
-            readOnly: true,
-            capabilities: { drops: ["ALL"] },
-            securityOpts: ["no-new-privileges:true"],
-            memory: 32,
-            restart: "unless-stopped",
-            logDriver: "json-file",
-            logOpts: { "max-size": "1m", "max-file": "2" },
-            labels: [{ label: "bonito-vault.role", value: "audit-rotator" }],
-        });
     });
 });

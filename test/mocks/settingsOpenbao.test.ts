@@ -1,9 +1,10 @@
 /**
- * VaultSettings and AuditRotator for an OpenBao image on one node with file storage, under
+ * VaultSettings for an OpenBao image on one node with file storage, under
  * Pulumi's mock runtime.
  * Proves: no API audit device is declared (OpenBao ≥ 2.3 refuses them; the server config
  * declares the same two devices), no autopilot without Raft, the admin policy carries neither
- * sys/audit nor autopilot paths, and the rotator runs as the openbao user.
+ * sys/audit nor autopilot paths, and the server container's entrypoint starts the audit rotation
+ * loop and the server as the openbao user.
  * Does not prove: that the server-config renderer writes the `audit` stanzas (its own tests) or
  * that OpenBao accepts them (real-server tier).
  */
@@ -22,16 +23,9 @@ const run: MockRun = setupMocks("local", RAW);
 before(async () => {
     const { loadConfig } = await import("../../components/config");
     const { VaultSettings } = await import("../../components/settings/vaultSettings");
-    const { AuditRotator } = await import("../../components/settings/auditRotator");
     const config = loadConfig("local", RAW);
     const s = new VaultSettings("o", { config, caCert: "PEM" });
-    const r = new AuditRotator("o-rot", {
-        image: RAW["bonito-vault:image"],
-        vaultContainerName: "v0",
-        auditVolumeName: "v0-audit",
-        config,
-    });
-    await settle(s, r, r.container);
+    await settle(s);
 });
 
 describe("VaultSettings on OpenBao", () => {
@@ -57,7 +51,10 @@ describe("VaultSettings on OpenBao", () => {
         assert.ok(!paths.some((p) => p.startsWith("sys/audit") || p.startsWith("sys/storage")), paths.join());
     });
 
-    it("runs the rotator as the openbao user", () => {
-        assert.equal(run.ofType("docker:index/container:Container")[0].inputs.user, "openbao");
+    it("starts the audit rotation loop and the server as the openbao user, and probes health with bao", async () => {
+        const { loadConfig } = await import("../../components/config");
+        const { entrypoint, healthcheck } = await import("../../components/raftCluster");
+        assert.match(entrypoint("openbao")[2], /\(su-exec openbao \/bin\/sh \/vault\/config\/audit-rotator\.sh &\)/);
+        assert.match(healthcheck(loadConfig("local", RAW)).tests[1], /^bao status /);
     });
 });
