@@ -101,8 +101,8 @@ class VaultClient:
             self._static_token = token or env.get("VAULT_TOKEN") or DEV_TOKEN
             if self._static_token == DEV_TOKEN:
                 logger.warning(
-                    "Vault: no VAULT_ROLE_ID set; using the dev-mode token "
-                    "(VAULT_TOKEN=bonito-dev-token). Do not run like this in production."
+                    "Vault: no VAULT_ROLE_ID set; VAULT_TOKEN is the well-known dev-mode token "
+                    "(local dev only). Set VAULT_ROLE_ID and VAULT_SECRET_ID/VAULT_WRAPPED_SECRET_ID in production."
                 )
         self._cacert = cacert or env.get("VAULT_CACERT") or None
         self._cacert_bytes = None if self._cacert else (cacert_bytes or env.get("VAULT_CACERT_BYTES") or None)
