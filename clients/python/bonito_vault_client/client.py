@@ -117,6 +117,7 @@ class VaultClient:
         self.renew_fraction = renew_fraction
         self.timeout = timeout
 
+        self._unwrap_error: Optional[VaultAuthError] = None
         self._cache: Dict[str, dict] = {}
         self._lock: Optional[asyncio.Lock] = None
         self._lock_loop = None
@@ -178,16 +179,18 @@ class VaultClient:
         wrapped = self._wrapped_secret_id
         async with self._http() as client:
             resp = await client.post(self._url("sys/wrapping/unwrap"), headers={"X-Vault-Token": wrapped})
-        # The wrapping token is single-use: forget it whatever the outcome.
-        self._wrapped_secret_id = None
+        if resp.status_code < 500:
+            # Single-use: spent (or rejected) once Vault has answered; a 5xx may be retried.
+            self._wrapped_secret_id = None
         if resp.status_code in (400, 403, 404):
-            raise VaultAuthError(
+            self._unwrap_error = VaultAuthError(
                 "VAULT_WRAPPED_SECRET_ID could not be unwrapped: the wrapping token was already "
                 "used or has expired (someone else unwrapped it — treat the secret id as "
                 "compromised and issue a new one). "
                 f"Vault said ({resp.status_code}): {_vault_errors(resp)}",
                 resp.status_code,
             )
+            raise self._unwrap_error
         if resp.status_code != 200:
             raise VaultAuthError(
                 f"unwrapping VAULT_WRAPPED_SECRET_ID failed ({resp.status_code}): {_vault_errors(resp)}",
@@ -214,6 +217,8 @@ class VaultClient:
         self._renew_at = now + ttl * self.renew_fraction if ttl > 0 else float("inf")
 
     async def _login(self) -> None:
+        if self._unwrap_error is not None:  # the wrapping token is gone: fail the same way every time
+            raise VaultAuthError(str(self._unwrap_error), self._unwrap_error.status_code)
         if self._secret_id is None and self._wrapped_secret_id is not None:
             await self._unwrap_secret_id()
         if self._secret_id is None:

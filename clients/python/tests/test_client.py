@@ -165,6 +165,11 @@ async def test_already_unwrapped_error_names_variable_not_value(fake, make_clien
     assert_clean(repr(ei.value))
     assert_clean(caplog.text)
     assert fake.logins == 0
+    # later calls fail the same way and do not try the spent token again
+    with pytest.raises(VaultAuthError) as ei2:
+        await c.put_secrets("a", {"k": "v"})
+    assert "someone else unwrapped it" in str(ei2.value)
+    assert fake.unwraps == 1
 
 
 async def test_bad_secret_id_error_is_clean(fake, make_client):
