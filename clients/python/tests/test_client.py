@@ -9,7 +9,7 @@ import pytest
 from bonito_vault_client import VaultAuthError, VaultClient, VaultError
 from conftest import ROLE_ID, SECRET_ID, SECRET_VALUE, WRAP_TOKEN, FakeVault
 
-pytestmark = pytest.mark.asyncio
+
 
 SECRETS = (SECRET_ID, WRAP_TOKEN, SECRET_VALUE, "CLIENTTOKEN")
 
@@ -22,6 +22,7 @@ def assert_clean(text: str):
 # ---------------------------------------------------------------- login / lifecycle
 
 
+@pytest.mark.asyncio
 async def test_login_then_read_write(fake, make_client):
     c = make_client()
     assert await c.put_secrets("db", {"url": SECRET_VALUE}) is True
@@ -31,6 +32,7 @@ async def test_login_then_read_write(fake, make_client):
     assert fake.logins == 1  # token reused
 
 
+@pytest.mark.asyncio
 async def test_renew_at_two_thirds_of_ttl(fake, clock, make_client):
     c = make_client()
     await c.put_secrets("a", {"k": "v"})
@@ -48,6 +50,7 @@ async def test_renew_at_two_thirds_of_ttl(fake, clock, make_client):
     assert fake.renewals == 1
 
 
+@pytest.mark.asyncio
 async def test_relogin_when_max_ttl_reached(fake, clock, make_client):
     c = make_client()
     await c.put_secrets("a", {"k": "v"})
@@ -61,6 +64,7 @@ async def test_relogin_when_max_ttl_reached(fake, clock, make_client):
     assert fake._token_ok(c._token)
 
 
+@pytest.mark.asyncio
 async def test_non_renewable_token_logs_in_again(fake, clock, make_client):
     c = make_client()
     await c.put_secrets("a", {"k": "v"})
@@ -71,6 +75,7 @@ async def test_non_renewable_token_logs_in_again(fake, clock, make_client):
     assert fake.logins == 2
 
 
+@pytest.mark.asyncio
 async def test_expired_token_403_recovers_once(fake, clock, make_client):
     c = make_client()
     await c.put_secrets("a", {"k": "v"})
@@ -82,6 +87,7 @@ async def test_expired_token_403_recovers_once(fake, clock, make_client):
     assert await c.get_secrets("a") == {"k": "v2"}
 
 
+@pytest.mark.asyncio
 async def test_persistent_403_raises_after_one_relogin(fake, make_client):
     c = make_client()
     await c.put_secrets("a", {"k": "v"})
@@ -92,6 +98,7 @@ async def test_persistent_403_raises_after_one_relogin(fake, make_client):
     assert fake.logins == 2  # one re-login, not a loop
 
 
+@pytest.mark.asyncio
 async def test_token_past_expiry_logs_in_without_renewing(fake, clock, make_client):
     c = make_client()
     await c.put_secrets("a", {"k": "v"})
@@ -101,6 +108,7 @@ async def test_token_past_expiry_logs_in_without_renewing(fake, clock, make_clie
     assert fake.logins == 2
 
 
+@pytest.mark.asyncio
 async def test_concurrent_callers_share_one_login(clock, make_client):
     fake = FakeVault(clock, login_delay=0.05)
     c = VaultClient(
@@ -112,6 +120,7 @@ async def test_concurrent_callers_share_one_login(clock, make_client):
     assert fake.logins == 1
 
 
+@pytest.mark.asyncio
 async def test_concurrent_callers_share_one_renewal(clock):
     fake = FakeVault(clock)
     c = VaultClient(
@@ -126,6 +135,7 @@ async def test_concurrent_callers_share_one_renewal(clock):
     assert fake.logins == 1
 
 
+@pytest.mark.asyncio
 async def test_concurrent_403s_share_one_relogin(clock):
     fake = FakeVault(clock, login_delay=0.02)
     c = VaultClient(
@@ -142,6 +152,7 @@ async def test_concurrent_403s_share_one_relogin(clock):
 # ---------------------------------------------------------------- wrapped secret id
 
 
+@pytest.mark.asyncio
 async def test_unwrap_once(fake, make_client):
     c = make_client(VAULT_SECRET_ID=None, VAULT_WRAPPED_SECRET_ID=WRAP_TOKEN)
     await c.put_secrets("a", {"k": "v"})
@@ -152,6 +163,7 @@ async def test_unwrap_once(fake, make_client):
     assert c._wrapped_secret_id is None
 
 
+@pytest.mark.asyncio
 async def test_already_unwrapped_error_names_variable_not_value(fake, make_client, caplog):
     caplog.set_level(logging.DEBUG)
     fake.wrap_tokens.clear()  # someone else unwrapped it
@@ -172,6 +184,7 @@ async def test_already_unwrapped_error_names_variable_not_value(fake, make_clien
     assert fake.unwraps == 1
 
 
+@pytest.mark.asyncio
 async def test_bad_secret_id_error_is_clean(fake, make_client):
     c = make_client(VAULT_SECRET_ID="SECRETID-wrong-must-never-leak")
     with pytest.raises(VaultAuthError) as ei:
@@ -183,6 +196,7 @@ async def test_bad_secret_id_error_is_clean(fake, make_client):
 # ---------------------------------------------------------------- no secrets anywhere
 
 
+@pytest.mark.asyncio
 async def test_no_secret_in_logs_repr_or_exceptions(fake, clock, make_client, caplog):
     caplog.set_level(logging.DEBUG)
     c = make_client(VAULT_SECRET_ID=None, VAULT_WRAPPED_SECRET_ID=WRAP_TOKEN)
@@ -205,6 +219,7 @@ async def test_no_secret_in_logs_repr_or_exceptions(fake, clock, make_client, ca
     assert "renewed" in caplog.text  # the lifecycle was logged, just not its secrets
 
 
+@pytest.mark.asyncio
 async def test_dev_token_warns(caplog):
     caplog.set_level(logging.WARNING)
     c = VaultClient(env={"VAULT_ADDR": "http://127.0.0.1:1"})
@@ -214,6 +229,7 @@ async def test_dev_token_warns(caplog):
     assert "bonito-dev-token" not in repr(c)
 
 
+@pytest.mark.asyncio
 async def test_static_token_mode_sends_token(clock):
     seen = []
 
@@ -229,6 +245,7 @@ async def test_static_token_mode_sends_token(clock):
 # ---------------------------------------------------------------- existing semantics
 
 
+@pytest.mark.asyncio
 async def test_cache_and_invalidation(fake, make_client):
     c = make_client()
     await c.put_secrets("a", {"k": "1"})
@@ -248,6 +265,7 @@ async def test_cache_and_invalidation(fake, make_client):
     assert await c.get_secrets("b") == {"k": "changed"}
 
 
+@pytest.mark.asyncio
 async def test_delete_uses_metadata_path(fake, make_client):
     c = make_client()
     await c.put_secrets("x/y", {"k": "1"})
@@ -255,6 +273,7 @@ async def test_delete_uses_metadata_path(fake, make_client):
     assert ("DELETE", "/v1/bonito/metadata/x/y") in fake.requests
 
 
+@pytest.mark.asyncio
 async def test_missing_path_is_empty_dict_and_not_cached(fake, make_client):
     c = make_client()
     assert await c.get_secrets("nope") == {}
@@ -262,6 +281,7 @@ async def test_missing_path_is_empty_dict_and_not_cached(fake, make_client):
     assert await c.get_secrets("nope") == {"k": "v"}
 
 
+@pytest.mark.asyncio
 async def test_read_retries_with_backoff(fake, make_client, sleeps):
     c = make_client()
     fake.fail_next = [503, httpx.ConnectError("down"), httpx.ReadTimeout("slow")]
@@ -270,6 +290,7 @@ async def test_read_retries_with_backoff(fake, make_client, sleeps):
     assert sleeps.calls == [1, 2, 4]
 
 
+@pytest.mark.asyncio
 async def test_read_retries_exhausted_raises(fake, make_client, sleeps):
     c = make_client()
     await c.put_secrets("a", {"k": "v"})
@@ -279,6 +300,7 @@ async def test_read_retries_exhausted_raises(fake, make_client, sleeps):
     assert sleeps.calls == [1]
 
 
+@pytest.mark.asyncio
 async def test_no_retry_by_default(fake, make_client, sleeps):
     c = make_client()
     await c.put_secrets("a", {"k": "v"})
@@ -288,6 +310,7 @@ async def test_no_retry_by_default(fake, make_client, sleeps):
     assert sleeps.calls == []
 
 
+@pytest.mark.asyncio
 async def test_mount_default_and_override(fake, make_client):
     c = make_client()
     assert c.mount == "bonito"
@@ -307,6 +330,7 @@ async def test_mount_default_and_override(fake, make_client):
         (501, {"initialized": False, "sealed": True, "standby": True}, "unhealthy", True, True, False),
     ],
 )
+@pytest.mark.asyncio
 async def test_health_check(fake, make_client, code, body, status, sealed, standby, initialized):
     fake.health = (code, body)
     h = await make_client().health_check()
@@ -318,6 +342,7 @@ async def test_health_check(fake, make_client, code, body, status, sealed, stand
     assert fake.logins == 0  # health needs no token
 
 
+@pytest.mark.asyncio
 async def test_health_check_unreachable():
     def h(req):
         raise httpx.ConnectError("refused")
@@ -330,11 +355,13 @@ async def test_health_check_unreachable():
 # ---------------------------------------------------------------- TLS
 
 
+@pytest.mark.asyncio
 async def test_cacert_path_is_used_as_verify():
     c = VaultClient(env={"VAULT_CACERT": "/etc/ca.pem", "VAULT_CACERT_BYTES": "ignored"})
     assert c._verify() == "/etc/ca.pem"
 
 
+@pytest.mark.asyncio
 async def test_cacert_bytes_written_to_private_file():
     pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
     c = VaultClient(env={"VAULT_CACERT_BYTES": pem})
@@ -347,5 +374,27 @@ async def test_cacert_bytes_written_to_private_file():
         os.unlink(p)
 
 
+@pytest.mark.asyncio
 async def test_no_cacert_uses_system_trust():
     assert VaultClient(env={})._verify() is True
+
+
+# ---------------------------------------------------------------- unwrap CLI (for multi-worker start scripts)
+
+
+def test_unwrap_cli(fake, monkeypatch, capsys):
+    import functools
+
+    import bonito_vault_client.__main__ as cli
+
+    monkeypatch.setattr(cli, "VaultClient", functools.partial(VaultClient, transport=fake.transport()))
+    monkeypatch.setenv("VAULT_ROLE_ID", ROLE_ID)
+    monkeypatch.delenv("VAULT_SECRET_ID", raising=False)
+    monkeypatch.setenv("VAULT_WRAPPED_SECRET_ID", WRAP_TOKEN)
+    assert cli.main(["unwrap"]) == 0
+    out, err = capsys.readouterr()
+    assert out == SECRET_ID + "\n"
+    assert cli.main(["unwrap"]) == 1  # spent
+    out, err = capsys.readouterr()
+    assert out == "" and "someone else unwrapped it" in err
+    assert_clean(err)
