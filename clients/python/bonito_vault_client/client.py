@@ -27,6 +27,7 @@ put in a log line, a repr or an exception message.
 """
 
 import asyncio
+import atexit
 import logging
 import os
 import tempfile
@@ -52,6 +53,13 @@ class VaultError(Exception):
 
 class VaultAuthError(VaultError):
     """Login, unwrap or renewal failed."""
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def _vault_errors(resp: httpx.Response) -> str:
@@ -154,6 +162,7 @@ class VaultClient:
                 finally:
                     os.close(fd)
                 self._cacert_tmp = path
+                atexit.register(_unlink_quietly, path)
             return self._cacert_tmp
         return True
 
