@@ -5,7 +5,8 @@
 #     entrypoint runs outside Docker;
 #   - a `vault` system account: the image's unprivileged user;
 #   - openssl (test certificates, TLS probes), gnupg (PGP-encrypted recovery shares),
-#     util-linux's unshare (one mount namespace per container).
+#     util-linux's unshare (one mount namespace per container);
+#   - python3-httpx/pytest/pytest-asyncio: the Python VaultClient's tests (clients/python).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -13,6 +14,9 @@ command -v gosu >/dev/null || need+=(gosu)
 command -v openssl >/dev/null || need+=(openssl)
 command -v gpg >/dev/null || need+=(gnupg)
 command -v unshare >/dev/null || need+=(util-linux)
+# The Python VaultClient (clients/python) runs its live test against the tier's cluster, on
+# Debian's python3 (no Python package registry is reachable here).
+/usr/bin/python3 -c 'import httpx, pytest, pytest_asyncio' 2>/dev/null || need+=(python3-httpx python3-pytest python3-pytest-asyncio)
 if [ ${#need[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq

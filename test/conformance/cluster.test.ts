@@ -520,6 +520,33 @@ describe("real Vault 1.21.1: the local stack as declared", { timeout: 15 * 60_00
             assert.equal((await call(n.http, "POST", `${m}/data/app/keep`, t, { data: { v: SECRET } })).status, 200);
         });
 
+        it("the Python VaultClient (clients/python) does the backend's calls against this cluster", () => {
+            // Its live test, run the way the backend runs: env from backendEnv (the secret ID already
+            // unwrapped, as the backend's start step does once), the CA file its start step wrote.
+            const env = live.backendEnv;
+            const r = spawnSync(
+                "/usr/bin/python3",
+                ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_live.py"],
+                {
+                    cwd: path.join(REPO, "clients", "python"),
+                    encoding: "utf8",
+                    timeout: 120000,
+                    env: {
+                        PATH: process.env.PATH,
+                        BONITO_LIVE_VAULT: "1",
+                        // Rewrite: VAULT_ADDR's host `vault` -> 127.0.0.1, also a SAN of the node certificates.
+                        VAULT_ADDR: `https://127.0.0.1:${live.nodes[1].ports.api}`,
+                        VAULT_ROLE_ID: env.VAULT_ROLE_ID,
+                        VAULT_SECRET_ID: backend.secretId,
+                        VAULT_CACERT: live.backendCaFile,
+                        VAULT_MOUNT: env.VAULT_MOUNT,
+                    },
+                },
+            );
+            assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+            assert.match(r.stdout, /1 passed/);
+        });
+
         it("least privilege: the backend token is denied everything outside its mount (403 each)", async () => {
             const n = live.nodes[0];
             const t = backend.token;

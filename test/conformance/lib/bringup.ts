@@ -12,7 +12,7 @@ import { BACKEND_CA_WRITE_COMMAND, renderBackendEnv } from "../../../components/
 import { applySettings, type Applied } from "./applySettings";
 import {
     ContainerRoot,
-    containerProcess,
+    runOnce,
     LOOPBACK_REWRITES,
     UNSEALER_PORT,
     call,
@@ -78,6 +78,8 @@ export interface Live {
     backendEnv: Record<string, string>;
     /** The backend's client: VAULT_ADDR's host as the TLS name, the CA from the file its start step wrote. */
     backendHttp: Transport;
+    /** The CA file the backend's start step wrote (VAULT_CACERT, rewritten into the temp folder). */
+    backendCaFile: string;
     /** Diagnose output per node, run through the declared entrypoint before the node's first start. */
     diagnose: Record<string, { status: number | null; output: string }>;
     raftServers: RaftServer[];
@@ -128,12 +130,12 @@ export function decryptShare(live: Live, share: string): string {
     return out.stdout.toString("utf8").trim();
 }
 
-/** Put a declared container's volumes and uploads into its root (`files` replaces upload contents). */
+/** Put a declared container's volumes and uploads into its root (`files` replaces the listed rewrites). */
 function lay(root: ContainerRoot, c: DeclaredContainer, files: Record<string, string>): void {
     for (const v of c.volumes) if (v.containerPath.startsWith("/vault/")) root.volume(v.containerPath);
     for (const u of c.uploads) {
-        const content = files[u.file];
-        if (content === undefined) throw new Error(`no content for upload ${u.file} of ${c.name}`);
+        // Uploads not rewritten (e.g. the audit rotation script) go in exactly as declared.
+        const content = files[u.file] ?? u.content;
         root.upload(u.file, content, u.permissions);
     }
 }
@@ -219,9 +221,7 @@ export async function bringUp(): Promise<Live> {
         // `vault operator diagnose` through the declared entrypoint, before the first start (it
         // binds the listeners itself). Its skips are listed where the test asserts on it.
         const configArg = c.command.find((a) => a.startsWith("-config="))!;
-        const diagRun = containerProcess(c, root, env, ["operator", "diagnose", configArg]);
-        const diag = spawnSync(diagRun.file, diagRun.args, { env: diagRun.env, timeout: 120000 });
-        diagnose[name] = { status: diag.status, output: `${diag.stdout}${diag.stderr}` };
+        diagnose[name] = await runOnce(c, root, env, ["operator", "diagnose", configArg], logDir);
     }
     const procs: Record<string, Running> = {};
     for (const name of declared.nodeNames)
@@ -302,6 +302,7 @@ export async function bringUp(): Promise<Live> {
         applied,
         backendEnv,
         backendHttp,
+        backendCaFile,
         diagnose,
         raftServers,
         logMarks,

@@ -270,6 +270,38 @@ export function startContainer(
     return r;
 }
 
+/**
+ * Run a declared container's entrypoint once with another command (as `docker run --rm … <cmd>`),
+ * return its exit status and output. Its whole process group goes when the command ends, as a
+ * container's would (the entrypoint also starts the audit rotation loop in the background).
+ */
+export async function runOnce(
+    c: DeclaredContainer,
+    root: ContainerRoot,
+    env: Record<string, string>,
+    command: readonly string[],
+    logDir: string,
+    timeoutMs = 120000,
+): Promise<{ status: number | null; output: string }> {
+    const logFile = path.join(logDir, `${root.name}.${command[0]}.log`);
+    const out = fs.openSync(logFile, "w");
+    const run = containerProcess(c, root, env, command);
+    const proc = spawn(run.file, run.args, { detached: true, stdio: ["ignore", out, out], env: run.env });
+    fs.closeSync(out);
+    const killGroup = () => {
+        try {
+            process.kill(-proc.pid!, "SIGKILL");
+        } catch {
+            /* gone */
+        }
+    };
+    const timer = setTimeout(killGroup, timeoutMs);
+    const status = await new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
+    clearTimeout(timer);
+    killGroup();
+    return { status, output: fs.readFileSync(logFile, "utf8") };
+}
+
 export async function stop(r: Running, signal: NodeJS.Signals = "SIGTERM", timeoutMs = 15000): Promise<void> {
     if (r.proc.exitCode !== null || r.proc.signalCode !== null) return;
     try {
