@@ -31,20 +31,22 @@ const HMAC_ON = { log_raw: "false", hmac_accessor: "true", format: "json" } as c
 
 export function renderAuditDevices(settings: { audit: AuditConfig }): AuditDevice[] {
     const a = settings.audit;
-    const file: AuditDevice = {
+    const fileDevice = (path: string, filePath: string, description: string): AuditDevice => ({
         type: "file",
-        path: "file",
-        description:
-            "Every request and response, HMAC-hashed, on the node's audit volume (rotated by the audit rotator).",
-        options: { file_path: AUDIT_FILE, mode: "0600", ...HMAC_ON },
-    };
-    const mirror: AuditDevice = {
-        type: "file",
-        path: "file-mirror",
-        description:
-            "Second device: a second file on the audit volume, for Docker hosts without syslog (rotated with the first).",
-        options: { file_path: AUDIT_MIRROR_FILE, mode: "0600", ...HMAC_ON },
-    };
+        path,
+        description,
+        options: { file_path: filePath, mode: "0600", ...HMAC_ON },
+    });
+    const file = fileDevice(
+        "file",
+        AUDIT_FILE,
+        "Every request and response, HMAC-hashed, on the node's audit volume (rotated by the audit rotator).",
+    );
+    const mirror = fileDevice(
+        "file-mirror",
+        AUDIT_MIRROR_FILE,
+        "Second device: a second file on the audit volume, for Docker hosts without syslog (rotated with the first).",
+    );
     const second: AuditDevice =
         a.second === "file"
             ? mirror
