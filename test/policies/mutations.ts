@@ -111,7 +111,8 @@ const GKEY = "gcp:kms/cryptoKey:CryptoKey";
 const KV = "azure-native:keyvault:Vault";
 const ROLE = "vault:appRole/authBackendRole:AuthBackendRole";
 const SNAPSHOT_AGENT = (rs: TestResource[]) => rs.find((r) => r.type === C && r.name.includes("snapshots"))!;
-const ROTATOR = (rs: TestResource[]) => rs.find((r) => r.type === C && r.name.includes("audit-rotator"))!;
+/** A sidecar (not a Vault server): the backup uploader, which holds the bucket credentials. */
+const SIDECAR = (rs: TestResource[]) => rs.find((r) => r.type === C && r.name.endsWith("-snapshots-uploader"))!;
 
 const ROWS: Row[] = [
     {
@@ -624,11 +625,11 @@ const ROWS: Row[] = [
     },
     {
         policy: "container-security-least-privilege",
-        change: 'audit rotator pidMode "host" and seccomp unconfined',
+        change: 'backup uploader pidMode "host" and seccomp unconfined',
         needs: C,
         mutate: (rs) => {
-            ROTATOR(rs).props.pidMode = "host";
-            (ROTATOR(rs).props.securityOpts as string[]).push("seccomp=unconfined");
+            SIDECAR(rs).props.pidMode = "host";
+            (SIDECAR(rs).props.securityOpts as string[]).push("seccomp=unconfined");
             return true;
         },
     },
