@@ -1,5 +1,6 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { PROD_SCHEMA, isProdStack, obj, seconds, str } from "./lib/common";
+import { BACKUP_RETENTION_DAYS, backupRetentionReason } from "./lib/limits";
 import {
     AZ_ACCOUNT,
     AZ_IMMUTABILITY,
@@ -40,7 +41,7 @@ export const backupBucketWorm: StackValidationPolicy = {
             ...PROD_SCHEMA.properties,
             prodMinRetentionDays: {
                 type: "integer",
-                default: 30,
+                default: BACKUP_RETENTION_DAYS.prodMin,
                 description: "Minimum retention on prod stacks, in days.",
             },
         },
@@ -49,9 +50,17 @@ export const backupBucketWorm: StackValidationPolicy = {
         "AWS: objectLockEnabled: true on the bucket and a BucketObjectLockConfiguration with rule.defaultRetention { mode, days }. GCP: retentionPolicy { retentionPeriod, isLocked }. Azure: a BlobContainerImmutabilityPolicy or immutableStorageWithVersioning on the container.",
     validateStack: (args, report) => {
         const prod = isProdStack(args);
-        const min = prod ? (args.getConfig<{ prodMinRetentionDays?: number }>().prodMinRetentionDays ?? 30) : 1;
+        const min = prod
+            ? (args.getConfig<{ prodMinRetentionDays?: number }>().prodMinRetentionDays ??
+              BACKUP_RETENTION_DAYS.prodMin)
+            : BACKUP_RETENTION_DAYS.min;
         const tooShort = (what: string, days: number, urn: string) => {
-            if (days < min) report(`${what} retains snapshots for ${days} day(s); the minimum here is ${min}.`, urn);
+            if (days < min)
+                report(
+                    `${what} retains snapshots for ${days} day(s); the minimum here is ${min}` +
+                        (prod ? `: backupRetentionDays ${backupRetentionReason()}.` : "."),
+                    urn,
+                );
         };
         for (const b of s3Buckets(args)) {
             const inlineLock = obj(b.props.objectLockConfiguration);

@@ -1,8 +1,9 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { seconds } from "./lib/common";
+import { KEY_ROTATION_DAYS, keyRotationReason } from "./lib/limits";
 
 export const GCP_CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey";
-const NINETY_DAYS = 90 * 86400;
+const NINETY_DAYS = KEY_ROTATION_DAYS.max * 86400;
 
 /**
  * A snapshot restores only with the seal key: rotate it at least every 90 days.
@@ -25,6 +26,8 @@ export const gcpKmsCryptoKeyRotation: ResourceValidationPolicy = {
         if (raw === undefined || raw === "")
             report("The crypto key has no rotationPeriod; set one of at most 7776000s (90 days).");
         else if (s === undefined || s > NINETY_DAYS)
-            report(`The crypto key's rotationPeriod is ${String(raw)}; use at most 7776000s (90 days).`);
+            report(
+                `The crypto key's rotationPeriod is ${String(raw)}; use at most ${NINETY_DAYS}s: the rotation period ${keyRotationReason()}.`,
+            );
     },
 };

@@ -1,6 +1,7 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { PROD_SCHEMA, TYPES, isProdUrn, serverConfigs, tcpListeners, vaultRole } from "./lib/common";
 import { listenerName, tlsDisabled, tlsRank } from "./lib/listener";
+import { tlsMinVersionReason } from "./lib/limits";
 
 /**
  * TLS 1.0/1.1 are deprecated (RFC 8996); prod takes TLS 1.3 only.
@@ -32,7 +33,7 @@ export const vaultListenerTlsMinVersion: ResourceValidationPolicy = {
                     report(`${cfg.file}: ${listenerName(l, i)} tls_min_version is ${shown}; use tls12 or tls13.`);
                 else if (prod && rank < 13)
                     report(
-                        `${cfg.file}: ${listenerName(l, i)} tls_min_version is ${shown} on prod; prod requires tls13.`,
+                        `${cfg.file}: ${listenerName(l, i)} tls_min_version is ${shown} on prod; tls_min_version ${tlsMinVersionReason()}.`,
                     );
             });
         }

@@ -1,5 +1,6 @@
 import type { ReportViolation, StackValidationPolicy } from "@pulumi/policy";
 import { PROD_SCHEMA, isProdStack, serverConfigs, storageOf, str, vaultServers } from "./lib/common";
+import { NODES, nodesReason } from "./lib/limits";
 
 /**
  * Raft needs a majority: an even count adds a node without adding failure tolerance, and fewer than
@@ -49,8 +50,8 @@ export const vaultRaftNodeCount: StackValidationPolicy = {
                 report(
                     `The Raft cluster has ${n} Vault server nodes, an even number; use 3, 5 or 7 so a majority survives a failure.`,
                 );
-            if (prod && n < 3)
-                report(`The prod Raft cluster has ${n} node${n === 1 ? "" : "s"}; prod needs at least 3.`);
+            if (prod && n < NODES.prodMin)
+                report(`The prod Raft cluster has ${n} node${n === 1 ? "" : "s"}; nodes ${nodesReason()}.`);
         }
         if (file.length > 0) {
             if (prod) report("File storage is used on prod; prod must use raft storage with at least 3 nodes.");

@@ -11,6 +11,7 @@ import { PINNED_IMAGE, type CoreConfig } from "./core";
 import { integer, oneOf, text } from "./fields";
 import type { ConfigSection } from "./section";
 import type { UnsealConfig } from "./unseal";
+import { BACKUP_RETENTION_DAYS, backupRetentionReason } from "../../policies/lib/limits";
 
 export type BackupLockMode = "COMPLIANCE" | "GOVERNANCE";
 
@@ -114,7 +115,7 @@ const GCS_LOCATION = /^[A-Za-z0-9-]{2,40}$/;
 export const backupSection: ConfigSection<BackupConfig, CoreConfig & UnsealConfig> = {
     keys: {
         backupRetentionDays: {
-            schema: integer({ min: 1, max: 36500 }),
+            schema: integer({ min: BACKUP_RETENTION_DAYS.min, max: BACKUP_RETENTION_DAYS.max }),
             type: "integer",
             description:
                 "Days each Raft snapshot stays write-once in the backup bucket; the bucket's lifecycle deletes it afterwards. prod needs at least 30.",
@@ -188,11 +189,8 @@ export const backupSection: ConfigSection<BackupConfig, CoreConfig & UnsealConfi
     build(v, ctx, prior) {
         const prod = ctx.prod;
         const retentionDays = (v.backupRetentionDays as number | undefined) ?? (prod ? 30 : 7);
-        if (prod && retentionDays < 30)
-            ctx.issue(
-                "backupRetentionDays",
-                "must be at least 30 on the prod stack (snapshots must outlive a month of undetected damage)",
-            );
+        if (prod && retentionDays < BACKUP_RETENTION_DAYS.prodMin)
+            ctx.issue("backupRetentionDays", backupRetentionReason());
 
         const schedule = (v.backupSchedule as string | undefined) ?? (prod ? "1h" : "24h");
         const secs = scheduleSeconds(schedule) ?? 0;

@@ -15,6 +15,7 @@ import {
     text,
 } from "./fields";
 import { CLOUDS, type Cloud, type ConfigSection } from "./section";
+import { NODES, TLS_MIN_VERSION, nodesReason, tlsMinVersionReason } from "../../policies/lib/limits";
 
 export type Engine = "vault" | "openbao";
 export type TlsMode = "internal-ca" | "provided" | "upstream-proxy";
@@ -92,7 +93,7 @@ export const coreSection: ConfigSection<CoreConfig> = {
             default: "required",
         },
         nodes: {
-            schema: integer({ allowed: [1, 3, 5, 7], def: 3 }),
+            schema: integer({ allowed: [...NODES.allowed], def: 3 }),
             type: "integer",
             description: "Raft node count: 1, 3, 5 or 7 (odd, so a majority survives). prod needs at least 3.",
             default: "3",
@@ -200,7 +201,7 @@ export const coreSection: ConfigSection<CoreConfig> = {
             default: "false",
         },
         tlsMinVersion: {
-            schema: oneOf(["tls12", "tls13"] as const),
+            schema: oneOf(TLS_MIN_VERSION.allowed),
             type: "string",
             description: "Lowest TLS version the listeners accept; prod must use tls13.",
             default: "tls13 on prod, tls12 elsewhere",
@@ -296,8 +297,7 @@ export const coreSection: ConfigSection<CoreConfig> = {
         const image = v.image as string | undefined;
         if (image === undefined) ctx.issue("image", "is required: an image pinned by digest or exact version tag");
 
-        if (ctx.prod && nodes < 3)
-            ctx.issue("nodes", "must be at least 3 on the prod stack (one node has no failover)");
+        if (ctx.prod && nodes < NODES.prodMin) ctx.issue("nodes", nodesReason());
         if (storage === "file" && nodes !== 1)
             ctx.issue("storage", `file storage serves exactly one node, but nodes is ${nodes}; use raft`);
         if (ctx.prod && storage !== "raft") ctx.issue("storage", "must be raft on the prod stack");
@@ -378,7 +378,7 @@ export const coreSection: ConfigSection<CoreConfig> = {
                 );
         }
         const minVersion = (v.tlsMinVersion as TlsMinVersion | undefined) ?? (ctx.prod ? "tls13" : "tls12");
-        if (ctx.prod && minVersion !== "tls13") ctx.issue("tlsMinVersion", "must be tls13 on prod");
+        if (ctx.prod && minVersion !== TLS_MIN_VERSION.prod) ctx.issue("tlsMinVersion", tlsMinVersionReason());
         if (ctx.prod && !mtls)
             ctx.issue("mtls", "must be true on prod: nodes authenticate each other with CA-signed certificates");
 

@@ -11,6 +11,7 @@ import { settingsSection, type SettingsConfig } from "./settings";
 import { promotionSection, type PromotionConfig } from "./promotion";
 import { PROJECT, type BuildContext, type ConfigSection, type KeySpec } from "./section";
 import { unsealSection, type UnsealConfig } from "./unseal";
+import { isProductionStack } from "../../policies/lib/limits";
 
 export * from "./fields";
 export * from "./section";
@@ -115,7 +116,7 @@ export function loadConfig(
 
     const ctx: BuildContext = {
         stack,
-        prod: stack === "prod",
+        prod: isProductionStack(stack),
         allowExampleKeys: options.allowExampleKeys ?? false,
         issue: (key, message) => problems.push(`${PROJECT}:${key} ${message}${shown(key, own[key])}`),
     };

@@ -8,6 +8,12 @@
 import type { CoreConfig } from "./core";
 import { Secret, duration, durationSeconds, integer, oneOf, secretText, stringList, text } from "./fields";
 import type { ConfigSection } from "./section";
+import {
+    AWS_KEY_DELETION_WINDOW,
+    KEY_ROTATION_DAYS,
+    awsKeyDeletionWindowReason,
+    keyRotationReason,
+} from "../../policies/lib/limits";
 
 export interface AwsUnseal {
     cloud: "aws";
@@ -100,7 +106,7 @@ const GCP_ACCOUNT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 export const DEFAULT_AWS_REGION = "us-east-1";
 
 /** Longest rotation period any cloud may use: keys rotate at least quarterly. */
-export const MAX_ROTATION_DAYS = 90;
+export const MAX_ROTATION_DAYS = KEY_ROTATION_DAYS.max;
 
 /**
  * A GCP service-account id (6–30 chars, starts with a letter, no trailing hyphen) derived from the
@@ -159,7 +165,11 @@ export const unsealSection: ConfigSection<UnsealConfig, CoreConfig> = {
             default: "none (a key is created)",
         },
         awsKeyDeletionWindowDays: {
-            schema: integer({ def: 30, min: 1, max: 30 }),
+            schema: integer({
+                def: AWS_KEY_DELETION_WINDOW.prodMin,
+                min: 1,
+                max: AWS_KEY_DELETION_WINDOW.max,
+            }),
             type: "integer",
             description:
                 "cloud aws: days a scheduled key deletion waits before it is final (7 to 30; prod must keep 30).",
@@ -341,11 +351,7 @@ export const unsealSection: ConfigSection<UnsealConfig, CoreConfig> = {
         const rotationDays = v.keyRotationDays as number;
         const cloud = core.cloud;
         const baseName = `${core.clusterName}-${ctx.stack}`;
-        if (rotationDays > MAX_ROTATION_DAYS)
-            ctx.issue(
-                "keyRotationDays",
-                `must be at most ${MAX_ROTATION_DAYS} days: the unseal key rotates at least quarterly`,
-            );
+        if (rotationDays > MAX_ROTATION_DAYS) ctx.issue("keyRotationDays", keyRotationReason());
         const required = (key: string, when: string) => {
             if (v[key] === undefined) ctx.issue(key, `is required when ${when}`);
         };
@@ -353,10 +359,10 @@ export const unsealSection: ConfigSection<UnsealConfig, CoreConfig> = {
         switch (cloud) {
             case "aws": {
                 const deletionWindowDays = v.awsKeyDeletionWindowDays as number;
-                if (deletionWindowDays < 7)
-                    ctx.issue("awsKeyDeletionWindowDays", `must be at least 7 days (the AWS KMS minimum)`);
-                else if (ctx.prod && deletionWindowDays < 30)
-                    ctx.issue("awsKeyDeletionWindowDays", `must be 30 days on the prod stack`);
+                if (deletionWindowDays < AWS_KEY_DELETION_WINDOW.min)
+                    ctx.issue("awsKeyDeletionWindowDays", awsKeyDeletionWindowReason(false));
+                else if (ctx.prod && deletionWindowDays < AWS_KEY_DELETION_WINDOW.prodMin)
+                    ctx.issue("awsKeyDeletionWindowDays", awsKeyDeletionWindowReason(true));
                 if (rotationDays < 90 && v.awsKeyArn === undefined)
                     ctx.issue("keyRotationDays", `must be 90 when cloud is aws (the shortest AWS KMS rotation period)`);
                 const keyArn = v.awsKeyArn as string | undefined;

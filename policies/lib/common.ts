@@ -12,6 +12,7 @@ import type {
     ResourceValidationArgs,
     StackValidationArgs,
 } from "@pulumi/policy";
+import { DEFAULT_PROD_STACKS, isProductionStack } from "./limits";
 
 export const TYPES = {
     container: "docker:index/container:Container",
@@ -31,7 +32,7 @@ export const PROD_SCHEMA: PolicyConfigSchema = {
         prodStacks: {
             type: "array",
             items: { type: "string" },
-            default: ["prod"],
+            default: [...DEFAULT_PROD_STACKS],
             description: "Stack names that get the prod rules. The stack is read from each resource's URN.",
         },
     },
@@ -45,16 +46,16 @@ export function stackOfUrn(urn: string): string {
 
 export function prodStacks(args: Pick<ResourceValidationArgs, "getConfig">): string[] {
     const c = args.getConfig<{ prodStacks?: string[] }>();
-    return Array.isArray(c.prodStacks) ? [...c.prodStacks] : ["prod"];
+    return Array.isArray(c.prodStacks) ? [...c.prodStacks] : [...DEFAULT_PROD_STACKS];
 }
 
 export function isProdUrn(urn: string, args: Pick<ResourceValidationArgs, "getConfig">): boolean {
-    return prodStacks(args).includes(stackOfUrn(urn));
+    return isProductionStack(stackOfUrn(urn), prodStacks(args));
 }
 
 export function isProdStack(args: StackValidationArgs): boolean {
     const stack = args.resources.map((r) => stackOfUrn(r.urn)).find((s) => s !== "");
-    return stack !== undefined && prodStacks(args).includes(stack);
+    return stack !== undefined && isProductionStack(stack, prodStacks(args));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -448,9 +448,9 @@ const ROWS: Row[] = [
     },
     {
         policy: "aws-kms-key-rotation",
-        change: "unseal key deletion window 7 days",
+        change: "unseal key deletion window 29 days (prod needs 30)",
         needs: KEY,
-        mutate: (rs) => ((named(rs, KEY, "unseal").props.deletionWindowInDays = 7), true),
+        mutate: (rs) => ((named(rs, KEY, "unseal").props.deletionWindowInDays = 29), true),
     },
     {
         policy: "gcp-kms-cryptokey-rotation",

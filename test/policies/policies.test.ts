@@ -120,7 +120,7 @@ const CASES: Record<string, Case> = {
                 f.serverConfig((c) => (c.listener[0].tcp.tls_min_version = "tls12")),
             ),
         ],
-        expect: /prod requires tls13/,
+        expect: /tls_min_version must be tls13 on a production stack/,
         stack: "prod",
     },
     "vault-listener-mtls-prod": {
@@ -186,9 +186,9 @@ const CASES: Record<string, Case> = {
         expect: /log_raw/,
     },
     "aws-kms-key-rotation": {
-        ok: [{ type: "aws:kms/key:Key", name: "k", props: { enableKeyRotation: true, deletionWindowInDays: 30 } }],
-        bad: [{ type: "aws:kms/key:Key", name: "k", props: { enableKeyRotation: true, deletionWindowInDays: 7 } }],
-        expect: /deletion window is 7 days/,
+        ok: [{ type: "aws:kms/key:Key", name: "k", props: { enableKeyRotation: true, deletionWindowInDays: 7 } }],
+        bad: [{ type: "aws:kms/key:Key", name: "k", props: { enableKeyRotation: true, deletionWindowInDays: 6 } }],
+        expect: /deletion window is 6 days; deletionWindowInDays must be at least 7 days/,
     },
     "gcp-kms-cryptokey-rotation": {
         ok: [{ type: "gcp:kms/cryptoKey:CryptoKey", name: "k", props: { keyRing: "r", rotationPeriod: "7776000s" } }],

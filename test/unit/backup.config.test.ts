@@ -68,7 +68,7 @@ describe("backup config refusals (exact messages)", () => {
     it("prod retention 7 is refused", () => {
         assert.ok(
             problems("prod", { ...prodBase, "bonito-vault:backupRetentionDays": "7" }).includes(
-                'bonito-vault:backupRetentionDays must be at least 30 on the prod stack (snapshots must outlive a month of undetected damage) (got "7")',
+                'bonito-vault:backupRetentionDays must be at least 30 days on a production stack (snapshots must outlive a month of undetected damage) (got "7")',
             ),
         );
     });

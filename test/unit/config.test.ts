@@ -138,7 +138,7 @@ describe("invalid configurations", () => {
             "nodes",
             "prod",
             { "bonito-vault:nodes": "1" },
-            ['bonito-vault:nodes must be at least 3 on the prod stack (one node has no failover) (got "1")'],
+            ['bonito-vault:nodes must be at least 3 on a production stack (one node has no failover) (got "1")'],
         ],
         [
             "image latest",
@@ -267,7 +267,7 @@ describe("invalid configurations", () => {
             "tlsMinVersion",
             "prod",
             { "bonito-vault:tlsMinVersion": "tls12" },
-            ['bonito-vault:tlsMinVersion must be tls13 on prod (got "tls12")'],
+            ['bonito-vault:tlsMinVersion must be tls13 on a production stack (got "tls12")'],
         ],
         [
             "tls10",

@@ -164,7 +164,9 @@ describe("unseal config: invalid combinations", () => {
     it("a deletion window below 30 days on prod", () => {
         const p = problems("prod", base("aws", { awsKeyDeletionWindowDays: "10" }));
         assert.ok(
-            p.includes(`${P}awsKeyDeletionWindowDays must be 30 days on the prod stack (got "10")`),
+            p.includes(
+                `${P}awsKeyDeletionWindowDays must be 30 days on a production stack, so a mistaken deletion can be cancelled (got "10")`,
+            ),
             p.join("\n"),
         );
     });

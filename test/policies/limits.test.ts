@@ -1,0 +1,133 @@
+/**
+ * The program's config and the policy pack agree on every limit both judge (policies/lib/limits.ts):
+ * each key's allowed extremes, on each committed stack, declare resources the pack passes with zero
+ * violations; one step past each extreme is refused, by config or by the pack, for the shared reason.
+ *
+ * Keys both judge: awsKeyDeletionWindowDays (aws-kms-key-rotation), keyRotationDays
+ * (aws-kms-key-rotation, gcp-kms-cryptokey-rotation), backupRetentionDays (backup-bucket-worm),
+ * tlsMinVersion (vault-listener-tls-min-version), nodes (vault-raft-node-count). auditRetentionDays
+ * is judged by config only: no rule reads the audit rotation's retention.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { POLICIES } from "../../policies/policies";
+import {
+    AWS_KEY_DELETION_WINDOW,
+    BACKUP_RETENTION_DAYS,
+    KEY_ROTATION_DAYS,
+    NODES,
+    TLS_MIN_VERSION,
+    awsKeyDeletionWindowReason,
+    backupRetentionReason,
+    isProductionStack,
+    keyRotationReason,
+    nodesReason,
+    tlsMinVersionReason,
+} from "../../policies/lib/limits";
+import { runPack } from "./harness";
+import { declaredResources } from "./program";
+
+type Case = { key: string; value: string; extra?: Record<string, string>; refused?: string };
+
+const STACKS = ["local", "staging", "prod"] as const;
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** prod keeps one Docker host per node: a larger cluster lists that many. */
+function prodNodes(n: number): Record<string, string> {
+    const ids = Array.from({ length: n }, (_, i) => i);
+    return {
+        nodeNames: JSON.stringify(ids.map((i) => `vault-${i}`)),
+        dockerHosts: JSON.stringify(ids.map((i) => `ssh://deploy@vault-${i}.bonito.internal`)),
+        nodeAddresses: JSON.stringify(ids.map((i) => `vault-${i}.bonito.internal`)),
+    };
+}
+
+function cases(stack: string): Case[] {
+    const prod = isProductionStack(stack);
+    const aws = stack !== "local";
+    const out: Case[] = [];
+    // awsKeyDeletionWindowDays
+    const dwMin = prod ? AWS_KEY_DELETION_WINDOW.prodMin : AWS_KEY_DELETION_WINDOW.min;
+    out.push({ key: "awsKeyDeletionWindowDays", value: String(dwMin) });
+    out.push({ key: "awsKeyDeletionWindowDays", value: String(AWS_KEY_DELETION_WINDOW.max) });
+    if (aws)
+        out.push({
+            key: "awsKeyDeletionWindowDays",
+            value: String(dwMin - 1),
+            refused: awsKeyDeletionWindowReason(prod),
+        });
+    out.push({
+        key: "awsKeyDeletionWindowDays",
+        value: String(AWS_KEY_DELETION_WINDOW.max + 1),
+        refused: `to ${AWS_KEY_DELETION_WINDOW.max} (got`,
+    });
+    // keyRotationDays (aws: exactly the maximum, the KMS minimum)
+    if (!aws) out.push({ key: "keyRotationDays", value: String(KEY_ROTATION_DAYS.min) });
+    out.push({ key: "keyRotationDays", value: String(KEY_ROTATION_DAYS.max) });
+    out.push({ key: "keyRotationDays", value: String(KEY_ROTATION_DAYS.max + 1), refused: keyRotationReason() });
+    // backupRetentionDays
+    const brMin = prod ? BACKUP_RETENTION_DAYS.prodMin : BACKUP_RETENTION_DAYS.min;
+    out.push({ key: "backupRetentionDays", value: String(brMin) });
+    out.push({ key: "backupRetentionDays", value: String(BACKUP_RETENTION_DAYS.max) });
+    out.push({
+        key: "backupRetentionDays",
+        value: String(brMin - 1),
+        refused: prod ? backupRetentionReason() : `from ${BACKUP_RETENTION_DAYS.min} to ${BACKUP_RETENTION_DAYS.max}`,
+    });
+    out.push({
+        key: "backupRetentionDays",
+        value: String(BACKUP_RETENTION_DAYS.max + 1),
+        refused: `from ${BACKUP_RETENTION_DAYS.min} to ${BACKUP_RETENTION_DAYS.max}`,
+    });
+    // tlsMinVersion
+    const tlsAllowed = prod ? [TLS_MIN_VERSION.prod] : TLS_MIN_VERSION.allowed;
+    for (const v of tlsAllowed) out.push({ key: "tlsMinVersion", value: v });
+    out.push(
+        prod
+            ? { key: "tlsMinVersion", value: "tls12", refused: tlsMinVersionReason() }
+            : { key: "tlsMinVersion", value: "tls11", refused: "tls12" },
+    );
+    // nodes
+    const nMin = prod ? NODES.prodMin : NODES.min;
+    const nodesCase = (n: number, refused?: string): Case => ({
+        key: "nodes",
+        value: String(n),
+        extra: prod && n >= NODES.prodMin ? prodNodes(n) : {},
+        refused,
+    });
+    out.push(nodesCase(nMin), nodesCase(NODES.max), nodesCase(NODES.max + 2, "one of"));
+    out.push(prod ? nodesCase(NODES.min, nodesReason()) : nodesCase(0, "one of"));
+    return out;
+}
+
+/** The config's refusal, or the pack's violations, for a stack with one key overridden. */
+async function judge(stack: string, c: Case): Promise<string[]> {
+    let resources;
+    try {
+        resources = await declaredResources(stack, { [c.key]: c.value, ...c.extra });
+    } catch (e) {
+        return [`config: ${(e as Error).message}`];
+    }
+    const { violations } = await runPack(POLICIES as never, resources, stack);
+    return [...violations.entries()].map(([p, ms]) => `${p}: ${ms.join(" | ")}`);
+}
+
+for (const stack of STACKS) {
+    describe(`limits shared by config and pack on the committed ${stack} stack`, () => {
+        for (const c of cases(stack)) {
+            const what = `${c.key}=${c.value}`;
+            if (c.refused === undefined)
+                it(`${what} passes config and the pack`, async () => {
+                    assert.deepEqual(await judge(stack, c), []);
+                });
+            else
+                it(`${what} is refused: ${c.refused}`, async () => {
+                    const out = await judge(stack, c);
+                    assert.ok(
+                        out.some((m) => new RegExp(escape(c.refused!)).test(m)),
+                        `expected "${c.refused}" in:\n${out.join("\n")}`,
+                    );
+                });
+        }
+    });
+}
