@@ -263,7 +263,18 @@ export function startContainer(
     const run = containerProcess(c, root, env, c.command);
     const proc = spawn(run.file, run.args, { detached: true, stdio: ["ignore", out, out], env: run.env });
     fs.closeSync(out);
-    const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) =>
+        proc.on("exit", (code) => {
+            // As in a container whose main process ends: nothing it started outlives it (the
+            // entrypoint's background audit rotation loop shares its process group).
+            try {
+                process.kill(-proc.pid!, "SIGKILL");
+            } catch {
+                /* the group is already gone */
+            }
+            resolve(code);
+        }),
+    );
     const r: Running = { name: root.name, proc, logFile, exited };
     running.add(r);
     void exited.then(() => running.delete(r));
