@@ -49,11 +49,27 @@ export interface Ports {
     peerCluster: number;
 }
 
-export function portsFor(index: number, base = 18200): Ports {
+/**
+ * Loopback ports start at BONITO_CONFORMANCE_PORT_BASE (default 18200): node i uses base+10i..base+10i+3,
+ * the transit unsealer base+90. Two clusters on one machine (a CI clone beside a developer's run) need two
+ * bases at least 100 apart.
+ */
+export const PORT_BASE = portBase(process.env.BONITO_CONFORMANCE_PORT_BASE);
+
+function portBase(given: string | undefined): number {
+    if (given === undefined || given === "") return 18200;
+    const n = Number(given);
+    if (!Number.isInteger(n) || n < 1024 || n > 65000) {
+        throw new Error(`BONITO_CONFORMANCE_PORT_BASE=${given}: expected an integer port from 1024 to 65000`);
+    }
+    return n;
+}
+
+export function portsFor(index: number, base = PORT_BASE): Ports {
     const b = base + index * 10;
     return { api: b, cluster: b + 1, peer: b + 2, peerCluster: b + 3 };
 }
-export const UNSEALER_PORT = 18290;
+export const UNSEALER_PORT = PORT_BASE + 90;
 
 /** The declared in-container ports, as the renderer uses them for the `local` stack. */
 export interface DeclaredPorts {
