@@ -4,6 +4,10 @@
  * Each node: a protected data volume (/vault/data) and audit volume (/vault/audit), a container
  * running `server -config=<file>` (never -dev) with the rendered JSON config, certificates and seal
  * credentials uploaded as files or passed as secret environment — never on the command line.
+ *
+ * Rolling changes: node i+1's container depends on node i's {@link NodeReady} gate, so a change that
+ * replaces every container (image, certificate, config) replaces one node at a time, each only after
+ * the one before is unsealed and connected to the active node again (components/nodeReady.ts).
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
@@ -14,6 +18,8 @@ import { renderServerConfigJson, type AuditStanza } from "./serverConfig";
 import { RUNTIME_USER, START_CAPABILITIES, START_USER, dropRootEntrypoint } from "./runtime";
 import { AUDIT_ROTATOR_SCRIPT, renderAuditRotatorScript } from "./settings/audit";
 import { PATHS, type NodePlan } from "./topology";
+import { durationSeconds } from "./config/fields";
+import { NodeReady } from "./nodeReady";
 
 export interface RaftClusterArgs {
     config: StackConfig;
@@ -72,6 +78,8 @@ export class RaftCluster extends pulumi.ComponentResource {
     public readonly containers: docker.Container[];
     public readonly dataVolumes: docker.Volume[];
     public readonly auditVolumes: docker.Volume[];
+    /** One health gate per node, in node order; the last one means "every node is back". */
+    public readonly ready: NodeReady[];
     /** Rendered server config per node (plain: it holds no secret). */
     public readonly serverConfigs: pulumi.Output<string>[];
 
@@ -105,6 +113,8 @@ export class RaftCluster extends pulumi.ComponentResource {
         this.dataVolumes = [];
         this.auditVolumes = [];
         this.serverConfigs = [];
+        this.ready = [];
+        let previous: NodeReady | undefined;
         for (const node of nodes) {
             const target = hosts[node.index];
             const childOpts = { parent: this, provider: target.provider };
@@ -202,9 +212,30 @@ export class RaftCluster extends pulumi.ComponentResource {
                     // An uninitialised or sealed node is unhealthy by design: do not block `up` on it.
                     wait: false,
                 },
-                // The container name is fixed, so a replacement must remove the old one first.
-                { ...childOpts, dependsOn: seal.dependsOn, deleteBeforeReplace: true },
+                // The container name is fixed, so a replacement must remove the old one first; and
+                // it waits for the node before it to be healthy again (one node at a time).
+                {
+                    ...childOpts,
+                    dependsOn: [...seal.dependsOn, ...(previous ? [previous] : [])],
+                    deleteBeforeReplace: true,
+                },
             );
+            const gate = new NodeReady(
+                `${name}-${node.name}-ready`,
+                {
+                    node: node.name,
+                    addr: cfg.nodeAdminAddrs[node.index],
+                    peers: cfg.nodeAdminAddrs.filter((_, i) => i !== node.index),
+                    caCert: tls?.caCertPem ?? "",
+                    tlsServerName: cfg.adminTlsServerName,
+                    containerId: container.id,
+                    timeoutSeconds: cfg.rollingNodeTimeoutSeconds,
+                    settleSeconds: durationSeconds(cfg.autopilot.serverStabilizationTime),
+                },
+                { parent: this },
+            );
+            this.ready.push(gate);
+            previous = gate;
             this.containers.push(container);
             this.dataVolumes.push(data);
             this.auditVolumes.push(audit);

@@ -69,7 +69,11 @@ export class VaultPlatform extends pulumi.ComponentResource {
         );
         this.settings = new VaultSettings(
             `${name}-settings`,
-            { config: cfg, caCert: this.tls?.caCertPem ?? "", dependsOn: this.cluster.containers },
+            {
+                config: cfg,
+                caCert: this.tls?.caCertPem ?? "",
+                dependsOn: [...this.cluster.containers, ...this.cluster.ready],
+            },
             child,
         );
         this.backup = new BackupBucket(`${name}-backup`, { config: cfg, targets: this.hosts.targets }, child);

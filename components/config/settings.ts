@@ -53,6 +53,10 @@ export interface SettingsConfig {
     adminAddr: string;
     /** Name checked against the server certificate when Pulumi calls adminAddr (a certificate SAN). */
     adminTlsServerName: string;
+    /** How Pulumi reaches each node's API, in node order (the rolling-change health gate). */
+    nodeAdminAddrs: string[];
+    /** How long a rolling change waits for one replaced node to be healthy again, in seconds. */
+    rollingNodeTimeoutSeconds: number;
     /** VAULT_ADDR handed to the backend. */
     backendAddr: string;
     /** Where the backend's container keeps the CA file: VAULT_CACERT (a path, as every Vault client reads it). */
@@ -88,6 +92,27 @@ export function adminHost(
     return c.multiHost ? c.nodeAddresses[0] : "127.0.0.1";
 }
 
+/**
+ * Where Pulumi finds each node's published API port. One node: adminAddr itself. One Docker host:
+ * the nodes publish hostPortBase, hostPortBase+1, ... on adminAddr's host. Several hosts: every node
+ * publishes hostPortBase on its own host (its Docker host's name, else its node address).
+ */
+export function defaultNodeAdminAddrs(
+    c: Pick<CoreConfig, "nodes" | "hostPortBase" | "dockerHosts" | "nodeAddresses" | "multiHost">,
+    adminAddr: string,
+    scheme: string,
+): string[] {
+    if (c.nodes === 1) return [adminAddr];
+    if (!c.multiHost) {
+        const host = new URL(adminAddr).hostname;
+        return Array.from({ length: c.nodes }, (_, i) => `${scheme}://${host}:${c.hostPortBase + i}`);
+    }
+    return Array.from({ length: c.nodes }, (_, i) => {
+        const docker = c.dockerHosts[i] && /^(ssh|tcp):\/\/(?:[^@/]*@)?([^:/]+)/.exec(c.dockerHosts[i]);
+        return `${scheme}://${docker ? docker[2] : c.nodeAddresses[i]}:${c.hostPortBase}`;
+    });
+}
+
 export const settingsSection: ConfigSection<SettingsConfig, CoreConfig> = {
     keys: {
         adminAddr: {
@@ -104,6 +129,21 @@ export const settingsSection: ConfigSection<SettingsConfig, CoreConfig> = {
             description:
                 "Name Pulumi checks the server certificate against when calling adminAddr; must be a SAN of the node certificates.",
             default: "serviceName",
+        },
+        nodeAdminAddrs: {
+            schema: stringList({ item: URL_PATTERN, describe: "an http(s) URL such as https://10.0.1.10:8200" }),
+            type: "array",
+            description:
+                "URL Pulumi uses to reach each node's API, in node order: a rolling change waits on each replaced node here before it touches the next. Same scheme rules as adminAddr.",
+            default:
+                "one node: [adminAddr]; one Docker host: https://<adminAddr's host>:<hostPortBase + i>; several hosts: https://<Docker host i's name, else nodeAddresses[i]>:<hostPortBase>",
+        },
+        rollingNodeTimeout: {
+            schema: duration("10m"),
+            type: "string",
+            description:
+                "How long a rolling change waits for one replaced node to be unsealed and connected to the active node again before it stops (the nodes after it are left untouched).",
+            default: "10m",
         },
         backendAddr: {
             schema: text({ pattern: URL_PATTERN, describe: "an http(s) URL such as https://vault.internal:8200" }),
@@ -254,6 +294,22 @@ export const settingsSection: ConfigSection<SettingsConfig, CoreConfig> = {
         ).replace(/\/$/, "");
         if (!tlsOff && !adminAddr.startsWith("https://"))
             ctx.issue("adminAddr", "must be an https URL: Vault terminates TLS (tlsMode is not upstream-proxy)");
+        const nodeAdminAddrs = (
+            (v.nodeAdminAddrs as string[] | undefined) ?? defaultNodeAdminAddrs(prior, adminAddr, scheme)
+        ).map((a) => a.replace(/\/$/, ""));
+        if (nodeAdminAddrs.length !== prior.nodes)
+            ctx.issue("nodeAdminAddrs", `lists ${nodeAdminAddrs.length} addresses but nodes is ${prior.nodes}`);
+        if (!tlsOff && nodeAdminAddrs.some((a) => !a.startsWith("https://")))
+            ctx.issue(
+                "nodeAdminAddrs",
+                "every address must be an https URL: Vault terminates TLS (tlsMode is not upstream-proxy)",
+            );
+        const rollingTimeout = v.rollingNodeTimeout as string;
+        if (durationSeconds(rollingTimeout) < 60 || durationSeconds(rollingTimeout) > 7200)
+            ctx.issue(
+                "rollingNodeTimeout",
+                "must be from 1m to 2h (a node restart with auto-unseal takes seconds; less than a minute would stop healthy changes)",
+            );
         const backendAddr = (
             (v.backendAddr as string | undefined) ?? `${scheme}://${prior.serviceName}:${prior.apiPort}`
         ).replace(/\/$/, "");
@@ -347,6 +403,8 @@ export const settingsSection: ConfigSection<SettingsConfig, CoreConfig> = {
         return {
             adminAddr,
             adminTlsServerName: (v.adminTlsServerName as string | undefined) ?? prior.serviceName,
+            nodeAdminAddrs,
+            rollingNodeTimeoutSeconds: durationSeconds(rollingTimeout),
             backendAddr,
             backendCaCertPath: v.backendCaCertPath as string,
             kvMount,

@@ -21,7 +21,7 @@ import { after, before, describe, it } from "node:test";
 import { policyText } from "../../components/settings/policies";
 import { roleBody } from "../../components/settings/vaultSettings";
 import { adminLogin } from "./lib/applySettings";
-import { bringUp, decryptShare, healthStatus, restartNode, tearDown, type Live } from "./lib/bringup";
+import { bringUp, decryptShare, healthStatus, nodeGate, restartNode, tearDown, type Live } from "./lib/bringup";
 import { REPO, UNSEALER_PORT, call, rawRequest, startContainer, stop, waitUntil, type Node } from "./lib/cluster";
 import { loadProvider } from "./lib/dynamic";
 
@@ -709,6 +709,90 @@ describe("real Vault 1.21.1: the local stack as declared", { timeout: 15 * 60_00
             await waitUntil("the node to unseal by transit on its own", 60000, async () =>
                 (await healthStatus(standby)) === 200 ? true : undefined,
             );
+        });
+    });
+
+    describe("2c. rolling change (components/nodeReady.ts, the gate between one node and the next)", () => {
+        const FIRST = "the cluster is not initialised yet: there is no availability to keep";
+        const READY = /^it is (the active node|an unsealed standby connected to the active node)$/;
+
+        it("on the first deployment every node's gate passed at once, before init", () => {
+            assert.deepEqual(live.firstGates, Object.fromEntries(live.declared.nodeNames.map((n) => [n, FIRST])));
+        });
+
+        it("a node that does not come back stops the change with the documented message", async () => {
+            const n = live.nodes[1];
+            await stop(live.procs[n.name]);
+            const g = nodeGate(live.declared, live.caPem, n.name, { timeoutSeconds: 4, containerId: "down" });
+            await assert.rejects(g.provider.update(`node-ready-${n.name}`, g.inputs, g.inputs), {
+                message: new RegExp(
+                    `^Rolling change stopped at node ${n.name}: after 4 s it is not answering \\(.*ECONNREFUSED.*\\)\\. ` +
+                        "The nodes after it were not changed",
+                ),
+            });
+            restartNode(live, n.name);
+            const back = nodeGate(live.declared, live.caPem, n.name, { containerId: "back" });
+            await back.provider.update(`node-ready-${n.name}`, g.inputs, back.inputs);
+        });
+
+        it("one node at a time: each gate returns only when its restarted node is unsealed and connected again; every node is a voter after", async () => {
+            // An active node is sampled every 250 ms through the change: the only gap allowed is the
+            // election after the active node itself is restarted.
+            let sampling = true;
+            let gapStart: number | undefined;
+            let maxGapMs = 0;
+            const sampler = (async () => {
+                while (sampling) {
+                    const active = await Promise.all(
+                        live.nodes.map((n) =>
+                            call(n.http, "GET", "sys/health").then(
+                                (r) => r.status,
+                                () => 0,
+                            ),
+                        ),
+                    );
+                    const now = Date.now();
+                    if (active.includes(200)) {
+                        if (gapStart !== undefined) maxGapMs = Math.max(maxGapMs, now - gapStart);
+                        gapStart = undefined;
+                    } else gapStart ??= now;
+                    await new Promise((r) => setTimeout(r, 250));
+                }
+            })();
+            const perNodeMs: Record<string, number> = {};
+            for (const n of live.nodes) {
+                // What Docker does for a delete-before-replace: stop (SIGTERM), then start the new container.
+                const t0 = Date.now();
+                await stop(live.procs[n.name]);
+                restartNode(live, n.name);
+                const g = nodeGate(live.declared, live.caPem, n.name, { containerId: `rolled-${n.name}` });
+                const out = await g.provider.update(`node-ready-${n.name}`, g.inputs, g.inputs);
+                perNodeMs[n.name] = Date.now() - t0;
+                assert.match(String(out.outs.passedBecause), READY);
+                // The gate let go only once the node served again (standbyok: an unsealed standby answers 200).
+                assert.equal(await healthStatus(n), 200, `${n.name} healthy when its gate returned`);
+                // ...and it waited the declared stabilization time, not just for the first good answer.
+                assert.ok(perNodeMs[n.name] >= Number(g.inputs.settleSeconds) * 1000, JSON.stringify(perNodeMs));
+            }
+            sampling = false;
+            await sampler;
+            const root = await generateRoot(live.init.recoveryKeys[0]);
+            const a = await leader();
+            const state = await call(a.http, "GET", "sys/storage/raft/autopilot/state", root);
+            const servers = (state.body as Body).data?.servers as Record<string, Body>;
+            assert.deepEqual(
+                Object.values(servers)
+                    // autopilot reports the leader as "leader": a voter too
+                    .map((s) => [s.id, s.status === "leader" ? "voter" : s.status, s.healthy])
+                    .sort(),
+                live.declared.nodeNames.map((n) => [n, "voter", true]),
+            );
+            await call(a.http, "POST", "auth/token/revoke-self", root);
+            live.timings.rollingPerNodeMs = Object.values(perNodeMs).reduce((x, y) => x + y, 0) / live.nodes.length;
+            live.timings.rollingTotalMs = Object.values(perNodeMs).reduce((x, y) => x + y, 0);
+            live.timings.rollingMaxNoActiveMs = maxGapMs;
+            // One election at most (the active node's own restart); Raft elects within seconds.
+            assert.ok(maxGapMs < 15000, `no active node for ${maxGapMs} ms`);
         });
     });
 });

@@ -140,6 +140,15 @@ function committedImage(stack: string): string | undefined {
     return doc.config?.["bonito-vault:image"] as string | undefined;
 }
 
+/**
+ * Optional timing for the mock engine: a per-resource delay before its registration answers (the
+ * time a real create or update takes), and an event log in the order the engine saw things.
+ */
+export interface MockTiming {
+    delayMs?: (type: string, name: string) => number;
+    events?: { at: "registered" | "done"; name: string; type: string }[];
+}
+
 export interface MockRun {
     resources: Recorded[];
     invokes: Invoked[];
@@ -153,13 +162,22 @@ export interface MockRun {
  * Install mocks and config. Call before importing anything that reads config or declares resources.
  * @param config full keys (`bonito-vault:nodes`) → string values
  */
-export function setupMocks(stack: string, config: Record<string, string>, secretKeys: string[] = []): MockRun {
+export function setupMocks(
+    stack: string,
+    config: Record<string, string>,
+    secretKeys: string[] = [],
+    timing: MockTiming = {},
+): MockRun {
     const resources: Recorded[] = [];
     const invokes: Invoked[] = [];
     pulumi.runtime.setAllConfig(config, secretKeys);
     pulumi.runtime.setMocks(
         {
-            newResource(args: pulumi.runtime.MockResourceArgs) {
+            async newResource(args: pulumi.runtime.MockResourceArgs) {
+                timing.events?.push({ at: "registered", name: args.name, type: args.type });
+                const delay = timing.delayMs?.(args.type, args.name) ?? 0;
+                if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+                timing.events?.push({ at: "done", name: args.name, type: args.type });
                 const id = `${args.name}-id`;
                 resources.push({
                     type: args.type,

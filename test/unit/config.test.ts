@@ -384,3 +384,44 @@ describe("example operator keys", () => {
         );
     });
 });
+
+describe("rolling-change gate addresses and timeout", () => {
+    it("one Docker host: node i at adminAddr's host on hostPortBase+i; several hosts: each host's name", () => {
+        const local = loadConfig("local", BASE);
+        assert.deepEqual(local.nodeAdminAddrs, [
+            "https://127.0.0.1:8200",
+            "https://127.0.0.1:8201",
+            "https://127.0.0.1:8202",
+        ]);
+        assert.equal(local.rollingNodeTimeoutSeconds, 600);
+        const prod = loadConfig("prod", stackConfig("prod"), new Set(), { allowExampleKeys: true });
+        assert.deepEqual(prod.nodeAdminAddrs, [
+            "https://vault-0.bonito.internal:8200",
+            "https://vault-1.bonito.internal:8200",
+            "https://vault-2.bonito.internal:8200",
+        ]);
+        const one = loadConfig("local", { ...BASE, "bonito-vault:nodes": "1" });
+        assert.deepEqual(one.nodeAdminAddrs, [one.adminAddr]);
+    });
+
+    it("refuses a list of the wrong length, http with TLS on, and a timeout outside 1m-2h", () => {
+        assert.deepEqual(problemsFor("nodeAdminAddrs", "local", { "bonito-vault:nodeAdminAddrs": '["https://a:1"]' }), [
+            'bonito-vault:nodeAdminAddrs lists 1 addresses but nodes is 3 (got "[\\"https://a:1\\"]")',
+        ]);
+        assert.deepEqual(
+            problemsFor("nodeAdminAddrs", "local", {
+                "bonito-vault:nodeAdminAddrs": '["http://a:1","https://b:1","https://c:1"]',
+            }),
+            [
+                'bonito-vault:nodeAdminAddrs every address must be an https URL: Vault terminates TLS (tlsMode is not upstream-proxy) (got "[\\"http://a:1\\",\\"https://b:1\\",\\"https://c:1\\"]")',
+            ],
+        );
+        assert.deepEqual(problemsFor("rollingNodeTimeout", "local", { "bonito-vault:rollingNodeTimeout": "30s" }), [
+            'bonito-vault:rollingNodeTimeout must be from 1m to 2h (a node restart with auto-unseal takes seconds; less than a minute would stop healthy changes) (got "30s")',
+        ]);
+        assert.deepEqual(
+            problemsFor("rollingNodeTimeout", "local", { "bonito-vault:rollingNodeTimeout": "3h" }).length,
+            1,
+        );
+    });
+});

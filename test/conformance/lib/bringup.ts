@@ -53,6 +53,8 @@ export interface RaftServer {
 
 export interface Live {
     base: string;
+    /** Why each node's rolling-change gate passed on the first deployment (before init). */
+    firstGates: Record<string, string>;
     declared: DeclaredStack;
     ca: TestCa;
     caPem: string;
@@ -138,6 +140,33 @@ function lay(root: ContainerRoot, c: DeclaredContainer, files: Record<string, st
         const content = files[u.file] ?? u.content;
         root.upload(u.file, content, u.permissions);
     }
+}
+
+/**
+ * The program's rolling-change gate for one node (components/nodeReady.ts), as serialised into
+ * state, with its addresses rewritten to the loopback ports (LOOPBACK_REWRITES).
+ */
+export function nodeGate(
+    declared: DeclaredStack,
+    caPem: string,
+    name: string,
+    overrides: Record<string, unknown> = {},
+): { provider: ReturnType<typeof loadProvider>; inputs: Record<string, unknown> } {
+    const d = declared.nodeReady[name];
+    if (!d) throw new Error(`no NodeReady gate declared for ${name}`);
+    const loopback = (i: number) => `https://127.0.0.1:${portsFor(i).api}`;
+    const index = declared.nodeNames.indexOf(name);
+    const inputs = {
+        ...d.inputs,
+        addr: loopback(index),
+        peers: declared.nodeNames
+            .map((_, i) => i)
+            .filter((i) => i !== index)
+            .map(loopback),
+        caCert: caPem,
+        ...overrides,
+    };
+    return { provider: loadProvider(d.providerText), inputs };
 }
 
 export async function healthStatus(n: Node): Promise<number> {
@@ -226,6 +255,13 @@ export async function bringUp(): Promise<Live> {
     const procs: Record<string, Running> = {};
     for (const name of declared.nodeNames)
         procs[name] = startContainer(declared.nodes[name], roots[name], envOf[name], logDir);
+    // The rolling-change gates, as a first `pulumi up` runs them (each after its container, before init).
+    const firstGates: Record<string, string> = {};
+    for (const name of declared.nodeNames) {
+        const g = nodeGate(declared, caPem, name);
+        firstGates[name] = String((await g.provider.create(g.inputs)).outs.passedBecause);
+    }
+    timings.firstGatesMs = Date.now() - t0;
 
     // --- init through the program's VaultInit provider (node 0, as adminAddr points at it)
     const initProvider = loadProvider(declared.vaultInit.providerText);
@@ -304,6 +340,7 @@ export async function bringUp(): Promise<Live> {
         backendHttp,
         backendCaFile,
         diagnose,
+        firstGates,
         raftServers,
         logMarks,
         timings,

@@ -25,6 +25,7 @@ export const VAULT_BIN = path.join(REPO, "tools", "bin", "vault");
 
 /** Every difference between what the program declares and what this tier runs, with its reason. */
 export const LOOPBACK_REWRITES = [
+    "NodeReady gate addr/peers https://127.0.0.1:8200+i -> each node's loopback API port; caCert -> the test CA (tlsServerName unchanged)",
     "api_addr https://<node>:8200 -> https://127.0.0.1:<api port of node>: no Docker DNS on loopback",
     "cluster_addr https://<node>:8201 -> https://127.0.0.1:<cluster port of node>",
     "listener[*].address / cluster_address 0.0.0.0:<port> -> 127.0.0.1:<distinct port>: three nodes share one host",

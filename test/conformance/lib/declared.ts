@@ -56,6 +56,8 @@ export interface DeclaredStack {
     unsealerInit?: DeclaredDynamic;
     vaultInit: DeclaredDynamic;
     vaultHandover: DeclaredDynamic;
+    /** Per node, by name: the rolling-change gate (components/nodeReady.ts). */
+    nodeReady: Record<string, DeclaredDynamic>;
     plan: VaultSettingsPlan;
     resources: Recorded[];
 }
@@ -145,6 +147,7 @@ export async function declaredStack(stack: string, overrides: Record<string, str
         unsealerInit: unsealerInitRec ? dynamic(unsealerInitRec) : undefined,
         vaultInit: dynamic(one(":VaultInit")),
         vaultHandover: dynamic(one(":VaultHandover")),
+        nodeReady: Object.fromEntries(byType(":NodeReady").map((r) => [String(r.inputs.node), dynamic(r)])),
         plan: platform.settings.plan,
         resources: run.resources,
     };
