@@ -66,7 +66,10 @@ export function judgeHealth(res: HttpResponse | Error): Verdict {
     if (res.status === 501 || b.initialized === false)
         return { state: "uninitialised", reason: "answers but is not initialised" };
     if (res.status === 503 || b.sealed === true)
-        return { state: "wait", reason: "is sealed: waiting for auto-unseal (is the unseal key reachable from the node?)" };
+        return {
+            state: "wait",
+            reason: "is sealed: waiting for auto-unseal (is the unseal key reachable from the node?)",
+        };
     if (res.status === 474 || (b.standby === true && b.ha_connection_healthy === false))
         return { state: "wait", reason: "is a standby without a connection to the active node" };
     if (res.status === 200) return { state: "ready", reason: "is the active node" };
@@ -108,7 +111,8 @@ export async function waitForNode(
     for (;;) {
         const verdict = judgeHealth(await probe(node));
         last = verdict.reason;
-        if (verdict.state === "fatal") throw bootstrapError(`Rolling change stopped at node ${inputs.node}: it ${last}.`);
+        if (verdict.state === "fatal")
+            throw bootstrapError(`Rolling change stopped at node ${inputs.node}: it ${last}.`);
         if (verdict.state === "uninitialised") {
             const answers = await Promise.all(peers.map(probe));
             const initialised = answers.some((a) => !(a instanceof Error) && judgeHealth(a).state !== "uninitialised");
@@ -151,7 +155,15 @@ export const nodeReadyProvider: pulumi.dynamic.ResourceProvider<NodeReadyInputs,
     },
     async diff(_id, olds, news) {
         // Any change (a new container above all) means: wait again. Never a replacement.
-        const keys = ["addr", "peers", "caCert", "tlsServerName", "containerId", "timeoutSeconds", "settleSeconds"] as const;
+        const keys = [
+            "addr",
+            "peers",
+            "caCert",
+            "tlsServerName",
+            "containerId",
+            "timeoutSeconds",
+            "settleSeconds",
+        ] as const;
         const changed = keys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
         return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
     },
