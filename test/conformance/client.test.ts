@@ -310,6 +310,11 @@ describe("real Vault 1.21.1: the Python VaultClient as the backend uses it", { t
             newActive: next.name,
             electedMs,
             resentCalls: resent.length,
+            resentFor: resent.reduce<Record<string, number>>((acc, l) => {
+                const why = /: ([^:]+) \(leader election or failover\?\)/.exec(l)?.[1] ?? "?";
+                acc[why] = (acc[why] ?? 0) + 1;
+                return acc;
+            }, {}),
             ...s,
         };
         restartNode(live, active.name);
@@ -391,15 +396,16 @@ describe("real Vault 1.21.1: the Python VaultClient as the backend uses it", { t
         }
         assert.ok(!stdout.includes(backendSecretId) && !stderr.includes(backendSecretId));
         assert.equal(s.logins, 1, "no fresh login: the token survived the kill (Raft), the node came back");
-        assert.ok(s.reads > 40);
+        assert.ok(s.reads >= 40, `reads: ${s.reads}`);
         return { ...s, backMs };
     }
 
     it("leader SIGKILLed mid-reads, VAULT_ADDR on that very node, default VAULT_FAILOVER_WAIT (30 s): reads stall (past 30 s, fail cleanly) while it is down, then resume with the same token", async () => {
-        // The backend's environment as is (no VAULT_FAILOVER_WAIT). Measured: the node back 16-23 s
-        // after the kill, the longest read 20-26 s, none failed; past 30 s a read fails cleanly.
+        // The backend's environment as is (no VAULT_FAILOVER_WAIT). Measured: the node back 19-23 s
+        // after the kill, the longest read 20-26 s, none failed. A read fails only if it waited
+        // 30 s (then cleanly, checked above), so with the node back within 25 s none may fail.
         const s = await killTheAddressedNode("leaderKillSameNode");
-        if (s.backMs < 20000) assert.deepEqual(s.failures, [], "back within the wait: the reads stalled, none failed");
+        if (s.backMs < 25000) assert.deepEqual(s.failures, [], "back within the wait: the reads stalled, none failed");
     });
 
     it("the same with VAULT_FAILOVER_WAIT=3: reads fail fast and cleanly while the node is down, then resume on their own", async () => {
