@@ -18,17 +18,17 @@
  *   (it lives in Raft, not on the dead node). Measured and written to out/conformance-client.json:
  *   the election time, the longest gap between two successful reads, the slowest read. THIS CASE
  *   POINTS THE CLIENT AT A SURVIVING NODE ON PURPOSE: in a deployment VAULT_ADDR is the
- *   `vault:8200` alias, which no longer resolves to a dead container;
+ *   `vault:8200` alias, which should no longer resolve to a dead container (not tested here);
  * - VAULT_ADDR on the very node that is killed (then restarted, as Docker's restart policy
  *   would): the client has one address and no list of nodes, so with the default
  *   VAULT_FAILOVER_WAIT (30 s) reads stall until the node is back and then succeed (none failed
- *   when it was back within 20 s); with VAULT_FAILOVER_WAIT=3 reads fail fast as a clean
+ *   when it was back within 25 s); with VAULT_FAILOVER_WAIT=3 reads fail fast as a clean
  *   `VaultError` ("Vault unreachable", no secret) while it is down and resume on their own after;
  *   in both, no fresh login and no restart of the client.
  *
  * What it does not prove: the entry point the backend reaches in a deployment (`vault:8200`, the
- * serviceName alias every node carries on the Docker network, so Docker's DNS stops returning a
- * dead container: that is the Docker tier's and issue 18's); real network partitions (a killed
+ * serviceName alias every node carries on the Docker network, from which Docker's DNS should drop a
+ * dead container: that is for the Docker tier and issue 18); real network partitions (a killed
  * process refuses connections at once; a partition would time out instead); TTLs as long as the
  * backend's real role (3600 s / 14400 s: the same code path, scaled down).
  */
