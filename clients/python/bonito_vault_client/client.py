@@ -252,7 +252,8 @@ class VaultClient:
                     raise
                 reason = type(e).__name__
             else:
-                if resp.status_code not in TRANSIENT_STATUS or not retry_lost_responses and resp.status_code != 503:
+                # Single-use calls are sent again only on 503 (sealed, or no active node): not processed.
+                if resp.status_code not in TRANSIENT_STATUS or (not retry_lost_responses and resp.status_code != 503):
                     return resp
                 if self._clock() >= deadline:
                     return resp
