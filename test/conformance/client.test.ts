@@ -222,7 +222,8 @@ describe("real Vault 1.21.1: the Python VaultClient as the backend uses it", { t
         measured.tokenExpiry = s;
         assert.deepEqual(s.failures, [], stderr);
         assert.equal(code, 0, stderr);
-        assert.ok(s.calls >= 100, `calls: ${s.calls}`);
+        // In use throughout (a write and a read every 0.1 s when idle; fewer on a loaded machine).
+        assert.ok(s.calls >= 40, `calls: ${s.calls}`);
 
         // From the audit log: what Vault saw from tokens of the test role during the run.
         const from = s.start - 1;
