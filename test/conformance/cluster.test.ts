@@ -21,7 +21,16 @@ import { after, before, describe, it } from "node:test";
 import { policyText } from "../../components/settings/policies";
 import { roleBody } from "../../components/settings/vaultSettings";
 import { adminLogin } from "./lib/applySettings";
-import { bringUp, decryptShare, healthStatus, nodeGate, restartNode, tearDown, type Live } from "./lib/bringup";
+import {
+    activeNode,
+    bringUp,
+    generateRoot as generateRootToken,
+    healthStatus,
+    nodeGate,
+    restartNode,
+    tearDown,
+    type Live,
+} from "./lib/bringup";
 import { REPO, UNSEALER_PORT, call, rawRequest, startContainer, stop, waitUntil, type Node } from "./lib/cluster";
 import { loadProvider } from "./lib/dynamic";
 
@@ -74,13 +83,7 @@ const CONFIG_PROBLEM = /unknown|unsupported|deprecat|duplicate|invalid|ignor/i;
 type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 async function leader(): Promise<Node> {
-    return waitUntil("an active node", 30000, async () => {
-        for (const n of live.nodes) {
-            const h = await call(n.http, "GET", "sys/health");
-            if (h.status === 200) return n;
-        }
-        return undefined;
-    });
+    return activeNode(live);
 }
 
 function logLines(name: string, upTo?: number): Body[] {
@@ -122,25 +125,8 @@ async function backendLogin(): Promise<{ token: string; secretId: string }> {
 
 let backend: { token: string; secretId: string };
 
-/**
- * `operator generate-root` with a PGP-encrypted recovery share, as the runbook's emergency procedure:
- * decrypt the share with the operator's key, start an attempt, give the share, decode the token
- * (base64 of the token XOR the one-time password).
- */
 async function generateRoot(encryptedShare: string): Promise<string> {
-    const key = decryptShare(live, encryptedShare);
-    const n = await leader();
-    // A completed attempt stays on record until cancelled; a new one is refused until then.
-    await call(n.http, "DELETE", "sys/generate-root/attempt");
-    const start = await call(n.http, "PUT", "sys/generate-root/attempt", undefined, {});
-    assert.equal(start.status, 200, JSON.stringify(start.body));
-    const { otp, nonce } = start.body as Body;
-    const upd = await call(n.http, "PUT", "sys/generate-root/update", undefined, { key, nonce });
-    assert.equal(upd.status, 200, JSON.stringify(upd.body));
-    assert.equal((upd.body as Body).complete, true);
-    const enc = Buffer.from(String((upd.body as Body).encoded_token), "base64");
-    const pad = Buffer.from(String(otp));
-    return Buffer.from(enc.map((b, i) => b ^ pad[i])).toString("utf8");
+    return generateRootToken(live, encryptedShare);
 }
 
 /** A Go duration as Vault prints it ("24h0m0s", "10s") in seconds. */

@@ -19,6 +19,17 @@ renewal no longer extends it (max TTL reached) or Vault answers 403, the
 client logs in again. One ``asyncio.Lock`` serialises login/renewal so that
 concurrent requests share one login.
 
+Failover: VAULT_ADDR names one address. A standby answers 307 with the active node's
+``api_addr`` when it cannot forward a request (during and just after a leader election);
+the client follows one such redirect, as Vault's own Go client does (never from https to
+http). A call that meets a transient failure (connection refused/reset, timeout; 412, 429,
+or a 5xx other than 501: what Vault answers while a new leader is elected or a node is
+sealed; the statuses Vault's Go client retries) is sent again, 0.25 s doubling to 2 s
+apart, until it succeeds or ``VAULT_FAILOVER_WAIT`` seconds (default 30; 0 turns this off)
+have passed since its first attempt; then the last answer or error stands. TLS verification
+failures are never retried. ``health_check()`` is never retried (it reports what it sees).
+A write retried after a lost response may be applied twice: one more KV version, same data.
+
 TLS: ``VAULT_CACERT`` (a file path) is used as ``verify=``; if only
 ``VAULT_CACERT_BYTES`` (PEM text) is set it is written to a private temp file.
 
@@ -30,6 +41,7 @@ import asyncio
 import atexit
 import logging
 import os
+import ssl
 import tempfile
 import time
 from typing import Any, Awaitable, Callable, Dict, Mapping, Optional
@@ -41,6 +53,10 @@ logger = logging.getLogger("bonito.vault")
 DEV_TOKEN = "bonito-dev-token"
 DEFAULT_MOUNT = "bonito"
 DEFAULT_ADDR = "http://vault:8200"
+DEFAULT_FAILOVER_WAIT = 30.0
+# What Vault's Go client (hashicorp/go-retryablehttp DefaultRetryPolicy + 412) sends again.
+TRANSIENT_STATUS = frozenset({412, 429} | set(range(500, 600)) - {501})
+REDIRECT_STATUS = frozenset({301, 302, 307})
 
 
 class VaultError(Exception):
@@ -92,6 +108,7 @@ class VaultClient:
         sleep: Callable[[float], Awaitable[Any]] = None,
         renew_fraction: float = None,
         timeout: float = 5.0,
+        failover_wait: float = None,
     ):
         env = os.environ if env is None else env
         self.addr = (addr or env.get("VAULT_ADDR") or DEFAULT_ADDR).rstrip("/")
@@ -124,6 +141,17 @@ class VaultClient:
             raise ValueError("renew_fraction must be in (0, 1]")
         self.renew_fraction = renew_fraction
         self.timeout = timeout
+        if failover_wait is None:
+            raw = env.get("VAULT_FAILOVER_WAIT")
+            try:
+                failover_wait = float(raw) if raw not in (None, "") else DEFAULT_FAILOVER_WAIT
+            except ValueError:
+                raise ValueError(
+                    f"VAULT_FAILOVER_WAIT must be a number of seconds (0 or more), got {raw!r}"
+                ) from None
+        if failover_wait < 0:
+            raise ValueError(f"VAULT_FAILOVER_WAIT must be 0 or more seconds, got {failover_wait!r}")
+        self.failover_wait = float(failover_wait)
 
         self._unwrap_error: Optional[VaultAuthError] = None
         self._cache: Dict[str, dict] = {}
@@ -175,6 +203,72 @@ class VaultClient:
     def _url(self, api_path: str) -> str:
         return f"{self.addr}/v1/{api_path.lstrip('/')}"
 
+    @staticmethod
+    def _tls_verification_failed(e: BaseException) -> bool:
+        seen = set()
+        while e is not None and id(e) not in seen:
+            seen.add(id(e))
+            if isinstance(e, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(e):
+                return True
+            e = e.__cause__ or e.__context__
+        return False
+
+    async def _send(
+        self,
+        method: str,
+        api_path: str,
+        headers: Dict[str, str] = None,
+        json: Any = None,
+        timeout: float = None,
+        retry_lost_responses: bool = True,
+    ) -> httpx.Response:
+        """One Vault call, through leader elections: follows one redirect to the active node and
+        sends again on transient failures until ``failover_wait`` has passed (see the module doc).
+        ``retry_lost_responses=False`` retries only what cannot have reached Vault (a refused
+        connection), for single-use calls (unwrap)."""
+        deadline = self._clock() + self.failover_wait
+        delay = 0.25
+        attempt = 0
+        while True:
+            attempt += 1
+            url = self._url(api_path)
+            try:
+                async with self._http(timeout) as client:
+                    resp = await client.request(method, url, headers=headers, json=json)
+                    if resp.status_code in REDIRECT_STATUS and resp.headers.get("location"):
+                        # A standby pointing at the active node (its api_addr); once, as Vault's client.
+                        target = resp.url.join(resp.headers["location"])
+                        if resp.url.scheme == "https" and target.scheme != "https":
+                            raise VaultError(
+                                f"Vault redirected {api_path!r} from https to {target.scheme}: refused (protocol downgrade)"
+                            )
+                        resp = await client.request(method, target, headers=headers, json=json)
+            except (httpx.TransportError, OSError) as e:
+                if self._tls_verification_failed(e):
+                    raise
+                if not retry_lost_responses and not isinstance(e, (httpx.ConnectError, httpx.ConnectTimeout)):
+                    raise
+                if self._clock() >= deadline:
+                    raise
+                reason = type(e).__name__
+            else:
+                # Single-use calls are sent again only on 503 (sealed, or no active node): not processed.
+                if resp.status_code not in TRANSIENT_STATUS or (not retry_lost_responses and resp.status_code != 503):
+                    return resp
+                if self._clock() >= deadline:
+                    return resp
+                reason = f"HTTP {resp.status_code}"
+            logger.warning(
+                "Vault: %s %s: %s (leader election or failover?); attempt %d, again in %.2fs",
+                method,
+                api_path,
+                reason,
+                attempt,
+                delay,
+            )
+            await self._sleep(delay)
+            delay = min(delay * 2, 2.0)
+
     def _get_lock(self) -> asyncio.Lock:
         # One lock per event loop (the singleton may outlive a loop in tests).
         loop = asyncio.get_running_loop()
@@ -186,8 +280,9 @@ class VaultClient:
     # ------------------------------------------------------------------ auth
     async def _unwrap_secret_id(self) -> None:
         wrapped = self._wrapped_secret_id
-        async with self._http() as client:
-            resp = await client.post(self._url("sys/wrapping/unwrap"), headers={"X-Vault-Token": wrapped})
+        resp = await self._send(
+            "POST", "sys/wrapping/unwrap", headers={"X-Vault-Token": wrapped}, retry_lost_responses=False
+        )
         if resp.status_code < 500:
             # Single-use: spent (or rejected) once Vault has answered; a 5xx may be retried.
             self._wrapped_secret_id = None
@@ -234,11 +329,9 @@ class VaultClient:
             raise VaultAuthError(
                 "VAULT_ROLE_ID is set but neither VAULT_SECRET_ID nor VAULT_WRAPPED_SECRET_ID is"
             )
-        async with self._http() as client:
-            resp = await client.post(
-                self._url("auth/approle/login"),
-                json={"role_id": self.role_id, "secret_id": self._secret_id},
-            )
+        resp = await self._send(
+            "POST", "auth/approle/login", json={"role_id": self.role_id, "secret_id": self._secret_id}
+        )
         if resp.status_code != 200:
             raise VaultAuthError(
                 f"AppRole login failed ({resp.status_code}): {_vault_errors(resp)}", resp.status_code
@@ -257,12 +350,12 @@ class VaultClient:
         False if Vault refused or capped it (max TTL near): the caller logs in again."""
         asked = self._token_ttl
         try:
-            async with self._http() as client:
-                resp = await client.post(
-                    self._url("auth/token/renew-self"),
-                    headers={"X-Vault-Token": self._token},
-                    json={"increment": f"{asked}s"} if asked else {},
-                )
+            resp = await self._send(
+                "POST",
+                "auth/token/renew-self",
+                headers={"X-Vault-Token": self._token},
+                json={"increment": f"{asked}s"} if asked else {},
+            )
         except (httpx.TransportError, OSError) as e:
             logger.warning("Vault: token renewal failed (%s); will log in again", type(e).__name__)
             return False
@@ -310,17 +403,14 @@ class VaultClient:
                 await self._login()
 
     async def _request(self, method: str, api_path: str, json: Any = None, timeout: float = None) -> httpx.Response:
-        """Authenticated request; on 403 with an AppRole token, log in again and retry once."""
+        """Authenticated request (through failover, see ``_send``); on 403 with an AppRole token,
+        log in again and retry once."""
         token = await self._ensure_token()
-        async with self._http(timeout) as client:
-            resp = await client.request(method, self._url(api_path), headers={"X-Vault-Token": token}, json=json)
+        resp = await self._send(method, api_path, headers={"X-Vault-Token": token}, json=json, timeout=timeout)
         if resp.status_code == 403 and self._static_token is None:
             await self._relogin_after_403(token)
             token = await self._ensure_token()
-            async with self._http(timeout) as client:
-                resp = await client.request(
-                    method, self._url(api_path), headers={"X-Vault-Token": token}, json=json
-                )
+            resp = await self._send(method, api_path, headers={"X-Vault-Token": token}, json=json, timeout=timeout)
         return resp
 
     # ------------------------------------------------------------------ public API (unchanged)

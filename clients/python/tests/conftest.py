@@ -40,6 +40,9 @@ class FakeVault:
         self.renewals = 0
         self.unwraps = 0
         self.requests = []
+        self.hosts = []  # the host of every request, in order
+        self.redirect_next = []  # Location hosts: a standby's 307 to the active node, for KV calls
+        self.fail_auth_next = []  # status codes / exceptions for login, renew-self and unwrap
         self.fail_next = []  # list of status codes / exceptions to return for KV calls
         self.health = (200, {"initialized": True, "sealed": False, "standby": False, "version": "1.21.1"})
         self._n = 0
@@ -59,6 +62,7 @@ class FakeVault:
         path = request.url.path
         method = request.method
         self.requests.append((method, path))
+        self.hosts.append(request.url.host)
         body = json.loads(request.content) if request.content else {}
         tok = request.headers.get("X-Vault-Token")
         now = self.clock()
@@ -72,6 +76,11 @@ class FakeVault:
                 return self._err(400, "wrapping token is not valid or does not exist")
             sid = self.wrap_tokens.pop(tok)
             return httpx.Response(200, json={"data": {"secret_id": sid, "secret_id_accessor": "acc"}})
+        if path in ("/v1/auth/approle/login", "/v1/auth/token/renew-self", "/v1/sys/wrapping/unwrap") and self.fail_auth_next:
+            f = self.fail_auth_next.pop(0)
+            if isinstance(f, Exception):
+                raise f
+            return self._err(f, "injected failure")
         if path == "/v1/auth/approle/login":
             if self.login_delay:
                 await asyncio.sleep(self.login_delay)
@@ -96,6 +105,9 @@ class FakeVault:
                 200,
                 json={"auth": {"client_token": tok, "lease_duration": int(new_exp - now), "renewable": True}},
             )
+        if self.redirect_next and path.startswith("/v1/bonito/"):
+            host = self.redirect_next.pop(0)
+            return httpx.Response(307, headers={"Location": f"{host}{request.url.raw_path.decode()}"})
         if self.fail_next:
             f = self.fail_next.pop(0)
             if isinstance(f, Exception):
@@ -118,11 +130,16 @@ class FakeVault:
 
 
 class Sleeps:
-    def __init__(self):
+    """Records the client's sleeps; time passes on the fake clock while it "sleeps"."""
+
+    def __init__(self, clock: Clock = None):
         self.calls = []
+        self.clock = clock
 
     async def __call__(self, s):
         self.calls.append(s)
+        if self.clock is not None:
+            self.clock.advance(s)
 
 
 @pytest.fixture
@@ -136,15 +153,15 @@ def fake(clock):
 
 
 @pytest.fixture
-def sleeps():
-    return Sleeps()
+def sleeps(clock):
+    return Sleeps(clock)
 
 
 @pytest.fixture
 def make_client(fake, clock, sleeps):
     from bonito_vault_client import VaultClient
 
-    def _make(**env_over):
+    def _make(failover_wait=None, **env_over):
         env = {
             "VAULT_ADDR": "https://vault.test:8200",
             "VAULT_ROLE_ID": ROLE_ID,
@@ -152,6 +169,7 @@ def make_client(fake, clock, sleeps):
         }
         env.update(env_over)
         env = {k: v for k, v in env.items() if v is not None}
-        return VaultClient(env=env, transport=fake.transport(), clock=clock, sleep=sleeps)
+        kw = {} if failover_wait is None else {"failover_wait": failover_wait}
+        return VaultClient(env=env, transport=fake.transport(), clock=clock, sleep=sleeps, **kw)
 
     return _make

@@ -283,7 +283,7 @@ async def test_missing_path_is_empty_dict_and_not_cached(fake, make_client):
 
 @pytest.mark.asyncio
 async def test_read_retries_with_backoff(fake, make_client, sleeps):
-    c = make_client()
+    c = make_client(failover_wait=0)  # the `retries` argument alone (failover retry: below)
     fake.fail_next = [503, httpx.ConnectError("down"), httpx.ReadTimeout("slow")]
     fake.kv["a"] = {"k": "v"}
     assert await c.get_secrets("a", retries=3) == {"k": "v"}
@@ -292,7 +292,7 @@ async def test_read_retries_with_backoff(fake, make_client, sleeps):
 
 @pytest.mark.asyncio
 async def test_read_retries_exhausted_raises(fake, make_client, sleeps):
-    c = make_client()
+    c = make_client(failover_wait=0)  # the `retries` argument alone (failover retry: below)
     await c.put_secrets("a", {"k": "v"})
     fake.fail_next = [500, 500]
     with pytest.raises(VaultError):
@@ -302,7 +302,7 @@ async def test_read_retries_exhausted_raises(fake, make_client, sleeps):
 
 @pytest.mark.asyncio
 async def test_no_retry_by_default(fake, make_client, sleeps):
-    c = make_client()
+    c = make_client(failover_wait=0)  # the `retries` argument alone (failover retry: below)
     await c.put_secrets("a", {"k": "v"})
     fake.fail_next = [500]
     with pytest.raises(VaultError):
@@ -398,3 +398,152 @@ def test_unwrap_cli(fake, monkeypatch, capsys):
     out, err = capsys.readouterr()
     assert out == "" and "someone else unwrapped it" in err
     assert_clean(err)
+
+
+# ---------------------------------------------------------------- failover (leader election, standby redirect)
+# Measured on the real cluster (test/conformance/client.test.ts): after the active node is killed,
+# a standby answers 307 (Location: the active node's api_addr) until forwarding works again, and
+# the old active node refuses connections. Before this, every such call failed.
+
+
+@pytest.mark.asyncio
+async def test_follows_a_standby_redirect_to_the_active_node(fake, make_client):
+    c = make_client()
+    fake.kv["a"] = {"k": "v"}
+    fake.redirect_next = ["https://vault-2.test:8200"]
+    assert await c.get_secrets("a") == {"k": "v"}  # retries=0, as the backend calls it
+    kv_hosts = [h for (m, p), h in zip(fake.requests, fake.hosts) if p.startswith("/v1/bonito/")]
+    assert kv_hosts == ["vault.test", "vault-2.test"], "re-sent, with its token, to the Location"
+
+
+@pytest.mark.asyncio
+async def test_redirect_from_https_to_http_is_refused(fake, make_client, sleeps):
+    c = make_client()
+    fake.kv["a"] = {"k": "v"}
+    fake.redirect_next = ["http://vault-2.test:8200"]
+    with pytest.raises(VaultError, match="protocol downgrade"):
+        await c.get_secrets("a")
+    assert "vault-2.test" not in fake.hosts
+    assert sleeps.calls == []
+
+
+@pytest.mark.asyncio
+async def test_reads_ride_through_a_leader_election(fake, make_client, sleeps, caplog):
+    caplog.set_level(logging.DEBUG, logger="bonito.vault")
+    c = make_client()
+    await c.put_secrets("a", {"k": SECRET_VALUE})
+    c.clear_cache()
+    # the old active node refuses; a standby has no leader yet; the new active is still starting
+    fake.fail_next = [httpx.ConnectError("refused"), 503, 500, httpx.ReadTimeout("slow")]
+    assert await c.get_secrets("a") == {"k": SECRET_VALUE}  # retries=0
+    assert sleeps.calls == [0.25, 0.5, 1.0, 2.0]
+    assert "leader election or failover" in caplog.text
+    assert_clean(caplog.text)
+
+
+@pytest.mark.asyncio
+async def test_writes_and_deletes_ride_through_a_leader_election(fake, make_client):
+    c = make_client()
+    fake.fail_next = [503, httpx.ConnectError("refused")]
+    assert await c.put_secrets("a", {"k": "v"}) is True
+    assert fake.kv["a"] == {"k": "v"}
+    fake.fail_next = [502]
+    assert await c.delete_secret("a") is True
+    assert "a" not in fake.kv
+
+
+@pytest.mark.asyncio
+async def test_login_and_renewal_ride_through_a_leader_election(fake, clock, make_client):
+    c = make_client()
+    fake.fail_auth_next = [httpx.ConnectError("refused"), 503]
+    assert await c.put_secrets("a", {"k": "v"}) is True
+    assert fake.logins == 1
+    clock.advance(2401)  # past 2/3 of the TTL
+    fake.fail_auth_next = [500]
+    assert await c.put_secrets("a", {"k": "v"}) is True
+    assert fake.renewals == 1 and fake.logins == 1, "renewed after the 500, not a second login"
+
+
+@pytest.mark.asyncio
+async def test_failover_wait_bounds_the_wait(fake, make_client, sleeps):
+    c = make_client(failover_wait=5)
+    await c.put_secrets("a", {"k": "v"})
+    c.clear_cache()
+    fake.fail_next = [503] * 100
+    with pytest.raises(VaultError) as e:
+        await c.get_secrets("a")
+    assert e.value.status_code == 503
+    assert 5 <= sum(sleeps.calls) < 5 + 2, sleeps.calls
+    assert max(sleeps.calls) == 2.0
+
+
+@pytest.mark.asyncio
+async def test_not_retried_client_errors_and_501(fake, make_client, sleeps):
+    c = make_client()
+    await c.put_secrets("a", {"k": "v"})
+    c.clear_cache()
+    for code in (400, 404, 501):
+        fake.fail_next = [code]
+        if code == 404:
+            assert await c.get_secrets("a") == {}
+        else:
+            with pytest.raises(VaultError):
+                await c.get_secrets("a")
+    assert sleeps.calls == []
+
+
+@pytest.mark.asyncio
+async def test_tls_verification_failure_is_not_retried(clock, sleeps):
+    import ssl
+
+    def h(req):
+        try:
+            raise ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
+        except ssl.SSLCertVerificationError as e:
+            raise httpx.ConnectError(str(e)) from e
+
+    c = VaultClient(
+        env={"VAULT_ROLE_ID": ROLE_ID, "VAULT_SECRET_ID": SECRET_ID},
+        transport=httpx.MockTransport(h),
+        clock=clock,
+        sleep=sleeps,
+    )
+    with pytest.raises(VaultError, match="CERTIFICATE_VERIFY_FAILED"):
+        await c.get_secrets("a")
+    assert sleeps.calls == []
+
+
+@pytest.mark.asyncio
+async def test_unwrap_is_retried_only_when_it_cannot_have_reached_vault(fake, make_client, sleeps):
+    c = make_client(VAULT_SECRET_ID=None, VAULT_WRAPPED_SECRET_ID=WRAP_TOKEN)
+    fake.fail_auth_next = [httpx.ConnectError("refused"), 503]
+    assert await c.put_secrets("a", {"k": "v"}) is True
+    assert fake.unwraps == 1 and sleeps.calls == [0.25, 0.5]
+
+    # a response lost after the request was sent: the wrapping token may be spent; not sent again
+    c2 = make_client(VAULT_SECRET_ID=None, VAULT_WRAPPED_SECRET_ID="hvs.other-wrap")
+    fake.fail_auth_next = [httpx.ReadTimeout("slow")]
+    sleeps.calls.clear()
+    with pytest.raises(VaultAuthError):
+        await c2.put_secrets("a", {"k": "v"})
+    assert sleeps.calls == []
+
+
+@pytest.mark.asyncio
+async def test_health_check_is_not_retried(fake, make_client, sleeps):
+    c = make_client()
+    fake.health = (503, {"initialized": True, "sealed": True, "standby": False})
+    r = await c.health_check()
+    assert r["status"] == "unhealthy" and r["sealed"] is True
+    assert fake.requests.count(("GET", "/v1/sys/health")) == 1
+    assert sleeps.calls == []
+
+
+def test_failover_wait_from_env_and_bad_values():
+    assert VaultClient(env={}).failover_wait == 30.0
+    assert VaultClient(env={"VAULT_FAILOVER_WAIT": "0"}).failover_wait == 0.0
+    assert VaultClient(env={"VAULT_FAILOVER_WAIT": "12.5"}).failover_wait == 12.5
+    with pytest.raises(ValueError, match=r"VAULT_FAILOVER_WAIT .*'soon'"):
+        VaultClient(env={"VAULT_FAILOVER_WAIT": "soon"})
+    with pytest.raises(ValueError, match="VAULT_FAILOVER_WAIT must be 0 or more"):
+        VaultClient(env={"VAULT_FAILOVER_WAIT": "-1"})
