@@ -14,6 +14,7 @@ import { renderServerConfigJson, type AuditStanza } from "./serverConfig";
 import { RUNTIME_USER, START_CAPABILITIES, START_USER, dropRootEntrypoint } from "./runtime";
 import { AUDIT_ROTATOR_SCRIPT, renderAuditRotatorScript } from "./settings/audit";
 import { PATHS, type NodePlan } from "./topology";
+import { shipTimings } from "./audit/shipper";
 
 export interface RaftClusterArgs {
     config: StackConfig;
@@ -36,6 +37,11 @@ export interface RaftClusterArgs {
  */
 export function entrypoint(engine: Engine): string[] {
     return dropRootEntrypoint(engine, [PATHS.data, PATHS.audit], "bonito-vault-entrypoint", AUDIT_ROTATOR_SCRIPT);
+}
+
+/** The rotator's pace when audit shipping is on (components/audit/shipper.ts), else undefined. */
+export function rotatorShipTimings(cfg: StackConfig) {
+    return cfg.auditShipping.enabled ? shipTimings(cfg.auditShipping.maxDelayMinutes) : undefined;
 }
 
 export const COMMAND = ["server", `-config=${PATHS.config}`];
@@ -129,7 +135,7 @@ export class RaftCluster extends pulumi.ComponentResource {
                 { file: PATHS.config, content: serverConfig, ...owned, permissions: "0440" },
                 {
                     file: AUDIT_ROTATOR_SCRIPT,
-                    content: renderAuditRotatorScript(cfg.audit),
+                    content: renderAuditRotatorScript(cfg.audit, rotatorShipTimings(cfg)),
                     ...owned,
                     permissions: "0440",
                 },
