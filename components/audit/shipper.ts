@@ -99,7 +99,9 @@ export function shipperDestination(t: ShipTarget, node: string): string {
 export const SHIP_COPY_ARGS = [
     "copy",
     '"$AUDIT_DIR"',
-    '"$DEST/$day"',
+    // The trailing slash: without it rclone's S3 backend HEADs `<node>/<day>` to see whether the
+    // root is a file (backend/s3/s3.go NewFs), which the writer may not (no s3:GetObject).
+    '"$DEST/$day/"',
     "--include",
     '"/$name"',
     "--max-depth",
@@ -112,6 +114,10 @@ export const SHIP_COPY_ARGS = [
     // A failed round is retried by the next one; do not hold a round for minutes.
     "--retries",
     "1",
+    "--low-level-retries",
+    "3",
+    "--contimeout",
+    "10s",
     "--log-level",
     "INFO",
     "--stats-one-line",
@@ -120,7 +126,7 @@ export const SHIP_COPY_ARGS = [
 /** The confirmation: a listing of the day's prefix, printing the object's size only. */
 export const SHIP_CONFIRM_ARGS = [
     "lsf",
-    '"$DEST/$day"',
+    '"$DEST/$day/"',
     "--include",
     '"/$name"',
     "--max-depth",
@@ -130,6 +136,10 @@ export const SHIP_CONFIRM_ARGS = [
     "s",
     "--retries",
     "1",
+    "--low-level-retries",
+    "3",
+    "--contimeout",
+    "10s",
 ];
 
 /**
