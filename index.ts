@@ -28,3 +28,7 @@ export const backupWriter = outputs.backupWriter;
 export const backupRetentionDays = outputs.backupRetentionDays;
 export const backupSchedule = outputs.backupSchedule;
 export const backupPendingSteps = outputs.backupPendingSteps;
+export const auditArchive = outputs.auditArchive;
+export const auditArchiveWriter = outputs.auditArchiveWriter;
+export const auditShipMaxDelayMinutes = outputs.auditShipMaxDelayMinutes;
+export const auditArchivePendingSteps = outputs.auditArchivePendingSteps;

@@ -61,6 +61,11 @@ export function buildProgram(
             backupRetentionDays: platform.backup.retentionDays,
             backupSchedule: platform.snapshots.schedule,
             backupPendingSteps: platform.backup.pendingSteps,
+            /** Where each node's rotated audit files are shipped ("" when auditShipping is false). */
+            auditArchive: platform.auditShipping?.archiveUrl ?? pulumi.output(""),
+            auditArchiveWriter: platform.auditShipping?.writerIdentity ?? pulumi.output(""),
+            auditShipMaxDelayMinutes: platform.auditShipping?.maxDelayMinutes ?? 0,
+            auditArchivePendingSteps: platform.auditShipping?.pendingSteps ?? pulumi.output([] as string[]),
         },
     };
 }

@@ -20,6 +20,7 @@ import { AUDIT_ROTATOR_SCRIPT, renderAuditRotatorScript } from "./settings/audit
 import { PATHS, type NodePlan } from "./topology";
 import { durationSeconds } from "./config/fields";
 import { NodeReady } from "./nodeReady";
+import { shipTimings } from "./audit/shipper";
 
 export interface RaftClusterArgs {
     config: StackConfig;
@@ -42,6 +43,11 @@ export interface RaftClusterArgs {
  */
 export function entrypoint(engine: Engine): string[] {
     return dropRootEntrypoint(engine, [PATHS.data, PATHS.audit], "bonito-vault-entrypoint", AUDIT_ROTATOR_SCRIPT);
+}
+
+/** The rotator's pace when audit shipping is on (components/audit/shipper.ts), else undefined. */
+export function rotatorShipTimings(cfg: StackConfig) {
+    return cfg.auditShipping.enabled ? shipTimings(cfg.auditShipping.maxDelayMinutes) : undefined;
 }
 
 export const COMMAND = ["server", `-config=${PATHS.config}`];
@@ -139,7 +145,7 @@ export class RaftCluster extends pulumi.ComponentResource {
                 { file: PATHS.config, content: serverConfig, ...owned, permissions: "0440" },
                 {
                     file: AUDIT_ROTATOR_SCRIPT,
-                    content: renderAuditRotatorScript(cfg.audit),
+                    content: renderAuditRotatorScript(cfg.audit, rotatorShipTimings(cfg)),
                     ...owned,
                     permissions: "0440",
                 },

@@ -8,6 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "./config";
 import { promotionProblems } from "./config/promotion";
+import { AuditShipping } from "./audit/auditShipper";
 import { BackupBucket } from "./backup/backupBucket";
 import { SnapshotAgent } from "./backup/snapshotAgent";
 import { ClusterTls } from "./clusterTls";
@@ -37,6 +38,8 @@ export class VaultPlatform extends pulumi.ComponentResource {
     public readonly settings: VaultSettings;
     public readonly backup: BackupBucket;
     public readonly snapshots: SnapshotAgent;
+    /** The audit archive and one shipper per node; undefined when auditShipping is false (never on prod). */
+    public readonly auditShipping: AuditShipping | undefined;
     /** The image this stack deploys, after the promotion gate (prod: equal to staging's verifiedImage). */
     public readonly image: pulumi.Output<string>;
 
@@ -67,6 +70,19 @@ export class VaultPlatform extends pulumi.ComponentResource {
             },
             child,
         );
+        this.auditShipping = cfg.auditShipping.enabled
+            ? new AuditShipping(
+                  `${name}-audit-shipping`,
+                  {
+                      config: cfg,
+                      nodes: this.nodes,
+                      hosts: this.hosts.perNode,
+                      auditVolumes: this.cluster.auditVolumes,
+                      targets: this.hosts.targets,
+                  },
+                  child,
+              )
+            : undefined;
         this.settings = new VaultSettings(
             `${name}-settings`,
             {

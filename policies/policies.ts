@@ -17,6 +17,7 @@ import { gcpKmsIamUnsealLeastPrivilege } from "./gcp-kms-iam-unseal-least-privil
 import { vaultAppRoleTokenTtl } from "./vault-approle-token-ttl";
 import { vaultAuditDevicesRedundant } from "./vault-audit-devices-redundant";
 import { vaultAuditNoLogRaw } from "./vault-audit-no-log-raw";
+import { vaultAuditShipped } from "./vault-audit-shipped";
 import { vaultContainerCoreDumpsDisabled } from "./vault-container-core-dumps-disabled";
 import { vaultContainerImagePinned } from "./vault-container-image-pinned";
 import { vaultContainerIpcLock } from "./vault-container-ipc-lock";
@@ -56,6 +57,7 @@ export const POLICIES: Policies = [
     vaultSealNoInlineCredentials,
     vaultAuditDevicesRedundant,
     vaultAuditNoLogRaw,
+    vaultAuditShipped,
     awsKmsKeyRotation,
     gcpKmsCryptoKeyRotation,
     azureKeyVaultPurgeProtection,

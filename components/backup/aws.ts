@@ -10,13 +10,15 @@ import * as kms from "@pulumi/aws/kms";
 import * as s3 from "@pulumi/aws/s3";
 import { UPLOADER_SECRET_FILES, type UploadTarget } from "./uploaderConfig";
 import { awsWriterPolicy, tlsOnlyBucketPolicy } from "./policies";
-import type { BackupDelivery, BackupImplArgs } from "./types";
+import { backupStore } from "./backupStore";
+import type { BackupDelivery, BackupImplArgs, StoreSpec } from "./types";
 
 export function createAwsBackup(name: string, parent: pulumi.Resource, args: BackupImplArgs): BackupDelivery {
-    const b = args.config.backup;
-    if (b.location.cloud !== "aws") throw new Error("createAwsBackup needs an aws stack");
+    const loc = args.config.backup.location;
+    if (loc.cloud !== "aws") throw new Error("createAwsBackup needs an aws stack");
+    const b: StoreSpec = args.store ?? backupStore(args.config);
     // The bucket sits in the seal key's region (awsRegion): a snapshot is useless without that key.
-    const region = b.location.region;
+    const region = loc.region;
     const child = { parent };
     // A bucket and key that hold the only copy of the cluster's past must survive `pulumi destroy`.
     const keep = { parent, protect: true, retainOnDelete: true };
@@ -24,7 +26,7 @@ export function createAwsBackup(name: string, parent: pulumi.Resource, args: Bac
     const key = new kms.Key(
         `${name}-key`,
         {
-            description: `${args.config.clusterName} Raft snapshots (${args.config.stack})`,
+            description: `${args.config.clusterName} ${b.contents} (${args.config.stack})`,
             enableKeyRotation: true,
             deletionWindowInDays: 30,
             region,
@@ -105,7 +107,7 @@ export function createAwsBackup(name: string, parent: pulumi.Resource, args: Bac
             region,
             rules: [
                 {
-                    id: "expire-snapshots",
+                    id: b.lifecycleId,
                     status: "Enabled",
                     filter: {},
                     expiration: { days: b.retentionDays },

@@ -17,19 +17,21 @@ import * as pulumi from "@pulumi/pulumi";
 import * as storage from "@pulumi/azure-native/storage";
 import { UPLOADER_SECRET_FILES, type UploadTarget } from "./uploaderConfig";
 import { AZURE_CONTAINER } from "./policies";
-import type { BackupDelivery, BackupImplArgs } from "./types";
+import type { BackupDelivery, BackupImplArgs, StoreSpec } from "./types";
+import { backupStore } from "./backupStore";
 
 /** The one-time lock, reading the policy's current ETag itself (locking needs If-Match). */
-export function azureLockCommand(resourceGroup: string, accountName: string): string {
-    const target = `--resource-group ${resourceGroup} --account-name ${accountName} --container-name ${AZURE_CONTAINER}`;
+export function azureLockCommand(resourceGroup: string, accountName: string, container = AZURE_CONTAINER): string {
+    const target = `--resource-group ${resourceGroup} --account-name ${accountName} --container-name ${container}`;
     return `az storage container immutability-policy lock ${target} --if-match "$(az storage container immutability-policy show ${target} --query etag -o tsv)"`;
 }
 
 export function createAzureBackup(name: string, parent: pulumi.Resource, args: BackupImplArgs): BackupDelivery {
-    const b = args.config.backup;
-    if (b.location.cloud !== "azure") throw new Error("createAzureBackup needs an azure stack");
+    const loc = args.config.backup.location;
+    if (loc.cloud !== "azure") throw new Error("createAzureBackup needs an azure stack");
+    const b: StoreSpec = args.store ?? backupStore(args.config);
     // Same resource group and region as the seal's Key Vault (azureResourceGroup, azureLocation).
-    const resourceGroupName = b.location.resourceGroup;
+    const resourceGroupName = loc.resourceGroup;
     const keep = { parent, protect: true, retainOnDelete: true };
 
     const account = new storage.StorageAccount(
@@ -37,7 +39,7 @@ export function createAzureBackup(name: string, parent: pulumi.Resource, args: B
         {
             accountName: b.bucketName,
             resourceGroupName,
-            location: b.location.location,
+            location: loc.location,
             kind: "StorageV2",
             sku: { name: "Standard_GRS" },
             enableHttpsTrafficOnly: true,
@@ -65,7 +67,7 @@ export function createAzureBackup(name: string, parent: pulumi.Resource, args: B
     );
     const container = new storage.BlobContainer(
         `${name}-container`,
-        { accountName, resourceGroupName, containerName: AZURE_CONTAINER, publicAccess: "None" },
+        { accountName, resourceGroupName, containerName: b.container, publicAccess: "None" },
         { ...keep, dependsOn: [blobService] },
     );
     new storage.BlobContainerImmutabilityPolicy(
@@ -73,7 +75,7 @@ export function createAzureBackup(name: string, parent: pulumi.Resource, args: B
         {
             accountName,
             resourceGroupName,
-            containerName: AZURE_CONTAINER,
+            containerName: b.container,
             immutabilityPolicyName: "default",
             immutabilityPeriodSinceCreationInDays: b.retentionDays,
             allowProtectedAppendWrites: false,
@@ -87,16 +89,16 @@ export function createAzureBackup(name: string, parent: pulumi.Resource, args: B
     const target: pulumi.Output<UploadTarget> = accountName.apply((n) => ({
         kind: "azure" as const,
         accountName: n,
-        container: AZURE_CONTAINER,
+        container: b.container,
     }));
     const pendingSteps =
         b.lockMode === "COMPLIANCE"
-            ? accountName.apply((acct) => [azureLockCommand(resourceGroupName, acct)])
+            ? accountName.apply((acct) => [azureLockCommand(resourceGroupName, acct, b.container)])
             : pulumi.output([] as string[]);
 
     return {
         bucketName: accountName,
-        url: pulumi.interpolate`https://${accountName}.blob.core.windows.net/${AZURE_CONTAINER}`,
+        url: pulumi.interpolate`https://${accountName}.blob.core.windows.net/${b.container}`,
         writerIdentity: pulumi.interpolate`storage-account-shared-key:${accountName}`,
         upload: { target, files: [{ path: UPLOADER_SECRET_FILES.azureAccountKey, content: accountKey }] },
         volumes: [],

@@ -7,7 +7,6 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
 import type { DockerTarget } from "../seal";
 import type { BackupDelivery, CreateBackup } from "./types";
-
 export interface BackupBucketArgs {
     /** The loaded stack configuration; `cloud` picks the implementation, `backup` its settings. */
     config: StackConfig;
@@ -16,7 +15,7 @@ export interface BackupBucketArgs {
 }
 
 /* eslint-disable @typescript-eslint/no-require-imports */
-function implementation(cloud: StackConfig["cloud"]): CreateBackup {
+export function implementation(cloud: StackConfig["cloud"]): CreateBackup {
     switch (cloud) {
         case "aws":
             return (require("./aws") as typeof import("./aws")).createAwsBackup;

@@ -15,7 +15,8 @@ import * as serviceaccount from "@pulumi/gcp/serviceaccount";
 import * as storage from "@pulumi/gcp/storage";
 import { UPLOADER_SECRET_FILES, type UploadTarget } from "./uploaderConfig";
 import { GCP_WRITER_ROLES } from "./policies";
-import type { BackupDelivery, BackupImplArgs } from "./types";
+import type { BackupDelivery, BackupImplArgs, StoreSpec } from "./types";
+import { backupStore } from "./backupStore";
 
 /**
  * A service-account id (6-30 characters of a-z, 0-9, -; starts with a letter) derived from the
@@ -23,8 +24,7 @@ import type { BackupDelivery, BackupImplArgs } from "./types";
  * share one. When `<clusterName>-<stack>` is too long it is cut and a short hash of both keeps it
  * distinct per stack.
  */
-export function writerAccountId(clusterName: string, stack: string): string {
-    const suffix = "-backup";
+export function writerAccountId(clusterName: string, stack: string, suffix = "-backup"): string {
     const room = 30 - suffix.length;
     let head = `${clusterName}-${stack}`
         .toLowerCase()
@@ -38,9 +38,10 @@ export function writerAccountId(clusterName: string, stack: string): string {
 }
 
 export function createGcpBackup(name: string, parent: pulumi.Resource, args: BackupImplArgs): BackupDelivery {
-    const b = args.config.backup;
-    if (b.location.cloud !== "gcp") throw new Error("createGcpBackup needs a gcp stack");
-    const { project, location } = b.location;
+    const loc = args.config.backup.location;
+    if (loc.cloud !== "gcp") throw new Error("createGcpBackup needs a gcp stack");
+    const b: StoreSpec = args.store ?? backupStore(args.config);
+    const { project, location } = loc;
     const child = { parent };
     const locked = b.lockMode === "COMPLIANCE";
 
@@ -68,8 +69,8 @@ export function createGcpBackup(name: string, parent: pulumi.Resource, args: Bac
         `${name}-writer`,
         {
             project,
-            accountId: writerAccountId(args.config.clusterName, args.config.stack),
-            displayName: `${args.config.clusterName} ${args.config.stack} snapshot writer (create and list only)`,
+            accountId: writerAccountId(args.config.clusterName, args.config.stack, b.accountSuffix),
+            displayName: `${args.config.clusterName} ${args.config.stack} ${b.writerLabel} (create and list only)`,
         },
         child,
     );

@@ -40,9 +40,33 @@ export interface BackupDelivery {
     pendingSteps: pulumi.Output<string[]>;
 }
 
+/**
+ * What one write-once store holds, for the per-cloud implementations (aws.ts, gcp.ts, azure.ts):
+ * the backup bucket (backupStore) or the audit archive (components/audit/auditShipper.ts). Both
+ * get the same hardening; only names, retention and labels differ.
+ */
+export interface StoreSpec {
+    /** Bucket (aws, gcp) or storage-account (azure) name; undefined: auto-named (aws, gcp). */
+    bucketName?: string;
+    retentionDays: number;
+    lockMode: "COMPLIANCE" | "GOVERNANCE";
+    /** Words for descriptions: "Raft snapshots", "audit logs". */
+    contents: string;
+    /** The writer in display names: "snapshot writer", "audit log writer". */
+    writerLabel: string;
+    /** Suffix of the GCP service-account id: "-backup", "-audit". */
+    accountSuffix: string;
+    /** Azure container name. */
+    container: string;
+    /** Lifecycle rule id on S3. */
+    lifecycleId: string;
+}
+
 export interface BackupImplArgs {
     config: StackConfig;
     targets: DockerTarget[];
+    /** Default: the backup bucket (backupStore(config)). */
+    store?: StoreSpec;
 }
 
 export type CreateBackup = (name: string, parent: pulumi.Resource, args: BackupImplArgs) => BackupDelivery;

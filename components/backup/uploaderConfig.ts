@@ -102,14 +102,14 @@ function remoteOptions(t: UploadTarget): [string, string | number | boolean][] {
 }
 
 /** rclone.conf for the uploader: settings only, no credential. Deterministic for equal input. */
-export function renderRcloneConfig(t: UploadTarget): string {
+export function renderRcloneConfig(t: UploadTarget, remote = UPLOADER_REMOTE): string {
     const lines = remoteOptions(t).map(([k, v]) => `${k} = ${String(v)}`);
-    return [`[${UPLOADER_REMOTE}]`, ...lines, ""].join("\n");
+    return [`[${remote}]`, ...lines, ""].join("\n");
 }
 
 /** Environment variable rclone reads → the 0400 file inside the container its value comes from. */
-export function uploaderSecretEnv(t: UploadTarget): Record<string, string> {
-    const prefix = `RCLONE_CONFIG_${UPLOADER_REMOTE.toUpperCase()}_`;
+export function uploaderSecretEnv(t: UploadTarget, remote = UPLOADER_REMOTE): Record<string, string> {
+    const prefix = `RCLONE_CONFIG_${remote.toUpperCase()}_`;
     switch (t.kind) {
         case "aws":
             return {
@@ -165,7 +165,7 @@ export function uploadIntervalSeconds(scheduleSeconds: number): number {
     return Math.min(scheduleSeconds, MAX_UPLOAD_INTERVAL_SECONDS);
 }
 
-const shellQuote = (s: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+export const shellQuote = (s: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 /**
  * The container's script (`/bin/sh -ec <script>`): load the credentials from their 0400 files into

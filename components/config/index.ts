@@ -5,6 +5,7 @@
  * throws a {@link ConfigError} listing every problem at once, before any resource is declared.
  */
 import { RunError } from "@pulumi/pulumi/errors";
+import { auditShippingSection, type AuditShippingConfig } from "./auditShipping";
 import { backupSection, type BackupConfig } from "./backup";
 import { coreSection, type CoreConfig } from "./core";
 import { settingsSection, type SettingsConfig } from "./settings";
@@ -19,12 +20,14 @@ export type { CoreConfig, Engine, StorageMode, TlsConfig, TlsMinVersion, TlsMode
 export type { UnsealConfig } from "./unseal";
 export type { SettingsConfig } from "./settings";
 export type { BackupConfig } from "./backup";
+export type { AuditShippingConfig } from "./auditShipping";
 export type { PromotionConfig } from "./promotion";
 
 export type StackConfig = { stack: string; prod: boolean } & CoreConfig &
     UnsealConfig &
     SettingsConfig &
     BackupConfig &
+    AuditShippingConfig &
     PromotionConfig;
 
 /** Every area, in build order: later areas see the merged result of earlier ones. */
@@ -33,6 +36,7 @@ const SECTIONS: ConfigSection<object, never>[] = [
     unsealSection as ConfigSection<object, never>,
     settingsSection as ConfigSection<object, never>,
     backupSection as ConfigSection<object, never>,
+    auditShippingSection as ConfigSection<object, never>,
     promotionSection as ConfigSection<object, never>,
 ];
 

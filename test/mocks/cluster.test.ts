@@ -152,7 +152,11 @@ describe("RaftCluster", () => {
             );
             assert.equal(uploads[0].content, built.expectedConfigs[i]);
             // This node's own key (the mock's stand-in PEM for t-tls-<node>-key), not another node's.
-            assert.equal(uploads[1].content, renderAuditRotatorScript(built.config.audit));
+            // Audit shipping is on (the default): the rotator paces itself for the 5-minute bound.
+            assert.equal(
+                uploads[1].content,
+                renderAuditRotatorScript(built.config.audit, { rotateSeconds: 150, checkSeconds: 30 }),
+            );
             assert.equal(
                 uploads[4].content,
                 `-----BEGIN PRIVATE KEY-----\nMOCK-t-tls-${node.name}-key\n-----END PRIVATE KEY-----\n`,

@@ -114,6 +114,16 @@ const SNAPSHOT_AGENT = (rs: TestResource[]) => rs.find((r) => r.type === C && r.
 /** A sidecar (not a Vault server): the backup uploader, which holds the bucket credentials. */
 const SIDECAR = (rs: TestResource[]) => rs.find((r) => r.type === C && r.name.endsWith("-snapshots-uploader"))!;
 
+/** The audit shippers (components/audit/auditShipper.ts), in node order. */
+const shippers = (rs: TestResource[]) =>
+    rs.filter(
+        (r) =>
+            r.type === C &&
+            (r.props.labels as { label: string; value: string }[] | undefined)?.some(
+                (l) => l.label === "bonito.role" && l.value === "audit-shipper",
+            ),
+    );
+
 const ROWS: Row[] = [
     {
         policy: "vault-container-no-dev-mode",
@@ -214,6 +224,42 @@ const ROWS: Row[] = [
         mutate: (rs) => {
             const audits = rs.filter((r) => r.type === "vault:index/audit:Audit");
             for (const a of audits.slice(1)) rs.splice(rs.indexOf(a), 1);
+            return true;
+        },
+    },
+    {
+        policy: "vault-audit-shipped",
+        change: "node 0's audit shipper removed",
+        needs: C,
+        mutate: (rs) => {
+            const s = shippers(rs)[0];
+            if (!s) return false;
+            rs.splice(rs.indexOf(s), 1);
+            return true;
+        },
+    },
+    {
+        policy: "vault-audit-shipped",
+        change: "node 2's audit shipper mounts node 0's audit volume instead of its own",
+        needs: C,
+        mutate: (rs) => {
+            const all = shippers(rs);
+            if (all.length < 3) return false;
+            const audit0 = (server(rs).props.volumes as { volumeName: string; containerPath: string }[]).find(
+                (v) => v.containerPath === "/vault/audit",
+            )!.volumeName;
+            (all[2].props.volumes as { volumeName: string }[])[0].volumeName = audit0;
+            return true;
+        },
+    },
+    {
+        policy: "vault-audit-shipped",
+        change: "node 1's audit shipper runs a script without rclone (`sleep infinity`)",
+        needs: C,
+        mutate: (rs) => {
+            const s = shippers(rs)[1];
+            if (!s) return false;
+            s.props.entrypoints = ["/bin/sh", "-c", "sleep infinity", "audit-shipper"];
             return true;
         },
     },

@@ -69,6 +69,19 @@ function sse(sseAlgorithm: string, kmsMasterKeyId?: string): TestResource {
     };
 }
 
+/** An audit shipper beside `node`, as components/audit/auditShipper.ts declares it (the parts the rule reads). */
+function shipper(node: string): TestResource {
+    return {
+        type: f.C,
+        name: `shipper-${node}`,
+        props: {
+            entrypoints: ["/bin/sh", "-c", 'while :; do rclone copy "$AUDIT_DIR" "$DEST/$day/"; done', "audit-shipper"],
+            volumes: [{ volumeName: `bonito-vault-staging-${node}-audit`, containerPath: "/vault/audit" }],
+            labels: [{ label: "bonito.role", value: "audit-shipper" }],
+        },
+    };
+}
+
 const CASES: Record<string, Case> = {
     "vault-container-no-dev-mode": {
         ok: [f.container()],
@@ -179,6 +192,14 @@ const CASES: Record<string, Case> = {
         ],
         bad: [...f.cluster(1), f.audit("file", "file", { file_path: "/vault/audit/audit.log" })],
         expect: /declare at least two/,
+    },
+    "vault-audit-shipped": {
+        ok: [...f.cluster(2), shipper("vault-0"), shipper("vault-1")],
+        bad: [...f.cluster(2), shipper("vault-0")],
+        expect: [
+            "Vault server vault-1's audit volume bonito-vault-staging-vault-1-audit is mounted by no audit shipper; its audit logs never reach immutable storage (set auditShipping: true).",
+        ],
+        stack: "prod",
     },
     "vault-audit-no-log-raw": {
         ok: [f.audit("file", "file", { file_path: "/vault/audit/audit.log" })],

@@ -434,22 +434,23 @@ describe("audit devices", () => {
             second: "file",
         });
         const lines = script.split("\n");
-        assert.equal(lines[2], "MIRROR=/vault/audit/audit-mirror.log");
+        assert.equal(lines[3], 'MIRROR="$AUDIT_DIR/audit-mirror.log"');
         const mv = lines.indexOf('    if mv "$LOG" "$dest"; then');
-        assert.deepEqual(lines.slice(mv - 1, mv + 8), [
+        assert.deepEqual(lines.slice(mv - 1, mv + 9), [
             '    mdest="$MIRROR.${dest##*.}"',
             '    if mv "$LOG" "$dest"; then',
             '      [ -f "$MIRROR" ] && mv "$MIRROR" "$mdest"',
             "      pid=''; for p in $(pidof vault bao 2>/dev/null); do [ \"$(cut -d' ' -f4 /proc/$p/stat)\" = 1 ] && pid=$p; done",
             '      kill -HUP "${pid:-1}" || echo "audit-rotator: SIGHUP failed" >&2',
-            '      sleep 5 && gzip "$dest"',
-            '      [ -f "$mdest" ] && gzip "$mdest"',
-            '      echo "audit-rotator: rotated to $dest.gz"',
+            "      sleep 5",
+            '      [ -f "$mdest" ] && compress "$mdest"',
+            '      if compress "$dest"; then echo "audit-rotator: rotated to $dest.gz"; else echo "audit-rotator: compressing $dest failed; retried next pass" >&2; fi',
             "    fi",
+            "    last=$now",
         ]);
         assert.ok(
             lines.includes(
-                "  find /vault/audit \\( -name 'audit.log.*' -o -name 'audit-mirror.log.*' \\) -type f -mtime +$((KEEP_DAYS - 1)) -exec rm -f {} +",
+                "  find \"$AUDIT_DIR\" -maxdepth 1 -type f \\( -name 'audit.log.*' -o -name 'audit-mirror.log.*' \\) -mtime +$((KEEP_DAYS - 1)) -exec rm -f {} +",
             ),
         );
         // Without the mirror the script is the single-file one (pinned exactly below).
@@ -467,36 +468,65 @@ describe("audit devices", () => {
                 assert.equal(d.options.log_raw, "false");
     });
 
-    it("renders the rotator loop with the configured size, age and retention, exactly", () => {
-        // A snapshot: the whole script, so any change to rotation, signalling or retention shows here.
+    // The whole script, so any change to rotation, signalling or retention shows here. Common to both forms:
+    const head = (ship: boolean) => [
+        "set -u",
+        'AUDIT_DIR="${BONITO_AUDIT_DIR:-/vault/audit}"',
+        'LOG="$AUDIT_DIR/audit.log"',
+        ...(ship ? ['SHIPPED="$AUDIT_DIR/shipped"'] : []),
+        "MAX_BYTES=104857600",
+        `MAX_AGE=${ship ? 150 : 86400}`,
+        "KEEP_DAYS=14",
+        `INTERVAL=${ship ? 30 : 60}`,
+        "# F -> F.gz through F.gz.tmp; F goes last. Already compressed (a crash after the rename): F only goes.",
+        "compress() {",
+        ship
+            ? '  if [ -e "$1.gz" ] || [ -e "$SHIPPED/${1##*/}.gz" ]; then rm -f "$1"; return 0; fi'
+            : '  if [ -e "$1.gz" ]; then rm -f "$1"; return 0; fi',
+        '  gzip -c "$1" > "$1.gz.tmp" && mv "$1.gz.tmp" "$1.gz" && rm -f "$1"',
+        "}",
+        ...(ship ? ['mkdir -p "$SHIPPED"'] : []),
+        "last=$(date +%s)",
+        "while true; do",
+        "  now=$(date +%s)",
+        "  # Rotated files left uncompressed by a crash, once nothing has written to them for a minute.",
+        "  for f in $(find \"$AUDIT_DIR\" -maxdepth 1 -type f -name 'audit.log.*' ! -name '*.gz' ! -name '*.gz.tmp' -mmin +1); do compress \"$f\"; done",
+        "  size=0",
+        '  [ -f "$LOG" ] && size=$(stat -c %s "$LOG")',
+        '  if [ "$size" -ge "$MAX_BYTES" ] || { [ "$size" -gt 0 ] && [ $((now - last)) -ge "$MAX_AGE" ]; }; then',
+        '    dest="$LOG.$(date -u +%Y%m%dT%H%M%SZ)"',
+        '    if mv "$LOG" "$dest"; then',
+        "      pid=''; for p in $(pidof vault bao 2>/dev/null); do [ \"$(cut -d' ' -f4 /proc/$p/stat)\" = 1 ] && pid=$p; done",
+        '      kill -HUP "${pid:-1}" || echo "audit-rotator: SIGHUP failed" >&2',
+        "      sleep 5",
+        '      if compress "$dest"; then echo "audit-rotator: rotated to $dest.gz"; else echo "audit-rotator: compressing $dest failed; retried next pass" >&2; fi',
+        "    fi",
+        "    last=$now",
+        "  fi",
+    ];
+    const tail = ['  sleep "$INTERVAL"', "done", ""];
+
+    it("renders the rotator loop with the configured size, age and retention, exactly (no shipping)", () => {
         assert.equal(
             renderAuditRotatorScript({ rotateSizeMb: 100, rotateMaxAgeHours: 24, retentionDays: 14 }),
             [
-                "set -u",
-                "LOG=/vault/audit/audit.log",
-                "MAX_BYTES=104857600",
-                "MAX_AGE=86400",
-                "KEEP_DAYS=14",
-                "INTERVAL=60",
-                "last=$(date +%s)",
-                "while true; do",
-                "  now=$(date +%s)",
-                "  size=0",
-                '  [ -f "$LOG" ] && size=$(stat -c %s "$LOG")',
-                '  if [ "$size" -ge "$MAX_BYTES" ] || { [ "$size" -gt 0 ] && [ $((now - last)) -ge "$MAX_AGE" ]; }; then',
-                '    dest="$LOG.$(date -u +%Y%m%dT%H%M%SZ)"',
-                '    if mv "$LOG" "$dest"; then',
-                "      pid=''; for p in $(pidof vault bao 2>/dev/null); do [ \"$(cut -d' ' -f4 /proc/$p/stat)\" = 1 ] && pid=$p; done",
-                '      kill -HUP "${pid:-1}" || echo "audit-rotator: SIGHUP failed" >&2',
-                '      sleep 5 && gzip "$dest"',
-                '      echo "audit-rotator: rotated to $dest.gz"',
-                "    fi",
-                "    last=$now",
-                "  fi",
-                "  find /vault/audit -name 'audit.log.*' -type f -mtime +$((KEEP_DAYS - 1)) -exec rm -f {} +",
-                '  sleep "$INTERVAL"',
-                "done",
-                "",
+                ...head(false),
+                "  find \"$AUDIT_DIR\" -maxdepth 1 -type f -name 'audit.log.*' -mtime +$((KEEP_DAYS - 1)) -exec rm -f {} +",
+                ...tail,
+            ].join("\n"),
+        );
+    });
+
+    it("with shipping, rotates at the shipping pace and deletes only from shipped/ (confirmed uploads), exactly", () => {
+        assert.equal(
+            renderAuditRotatorScript(
+                { rotateSizeMb: 100, rotateMaxAgeHours: 24, retentionDays: 14 },
+                { rotateSeconds: 150, checkSeconds: 30 },
+            ),
+            [
+                ...head(true),
+                "  find \"$SHIPPED\" -maxdepth 1 -type f -name 'audit.log.*' -mtime +$((KEEP_DAYS - 1)) -exec rm -f {} +",
+                ...tail,
             ].join("\n"),
         );
     });

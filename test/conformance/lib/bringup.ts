@@ -42,6 +42,11 @@ export const STACK_OVERRIDES = {
     recoveryPgpKeys: "<a test key made with gpg at run time>",
     /** So the tier can prove the backend's wrapped secret ID unwraps exactly once. */
     approleWrappingTtl: "10m",
+    /**
+     * The audit devices' files are read in place by "7. audit": with shipping's 5-minute default the
+     * rotation loop would move them out every 150 s (no shipper runs here). 1440: once in 12 hours.
+     */
+    auditShipMaxDelayMinutes: "1440",
 } as const;
 
 export interface RaftServer {
@@ -186,6 +191,7 @@ export async function bringUp(): Promise<Live> {
     const declared = await declaredStack("local", {
         recoveryPgpKeys: JSON.stringify([pgpKey]),
         approleWrappingTtl: STACK_OVERRIDES.approleWrappingTtl,
+        auditShipMaxDelayMinutes: STACK_OVERRIDES.auditShipMaxDelayMinutes,
     });
     const cfg = declared.config;
     const org = `${cfg.clusterName}-${cfg.stack}`;

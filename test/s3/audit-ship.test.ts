@@ -1,0 +1,469 @@
+/**
+ * Audit shipping against a real S3 server with Object Lock (`npm run test:s3`).
+ *
+ * Runs: versitygw v1.8.0 (posix backend, versioning, internal IAM) on 127.0.0.1 behind the
+ * recording HTTPS proxy of s3.ts, the real rclone v1.76.0, and the two scripts exactly as the
+ * program renders them for a 2-minute delay bound (auditShipMaxDelayMinutes 2, the minimum):
+ * the shipper's script (components/audit/shipper.ts, the text the shipper container runs) and the
+ * rotation loop (components/settings/audit.ts, the text each Vault container runs). The rotator
+ * runs in its own PID namespace (`unshare --pid`), where its SIGHUP (no Vault process there: it
+ * falls back to PID 1, itself) is ignored instead of reaching this machine's init.
+ *
+ * Proves:
+ * - a writer appending audit lines for 75 s while both loops run: every line arrives in the bucket,
+ *   each exactly once, within the 2-minute bound (the largest measured delay is printed), in at
+ *   least two rotated files under `vault-0/<day>/`, every PUT with Content-MD5 of its bytes, no
+ *   DELETE, no HEAD, no object read by the shipper; each shipped file is moved to shipped/;
+ * - the shipper's credentials (a versitygw user granted PutObject and ListBucket, as
+ *   awsWriterPolicy) get 403 on deleting a shipped object and its version;
+ * - with the S3 server unreachable, a pending file stays pending (not deleted, not marked), while
+ *   the rotator deletes an expired file from shipped/ and leaves the expired pending one alone; a
+ *   `.gz.tmp` (compression under way) is never shipped; once S3 answers, the file is shipped;
+ * - a crash between upload and mark (a shipped file put back as pending): the next round uploads
+ *   nothing (one version) and marks it.
+ *
+ * Does not prove: the containers (image, uid 100, mounts: the Docker tier's area), GCS, Azure or
+ * the local-volume archive, real AWS IAM/KMS, or Vault's own SIGHUP handling (the writer here
+ * opens the file for each line, as Vault after its reopen).
+ *
+ * Rewrites for loopback, all here: `endpoint = https://127.0.0.1:<proxy>` appended to the rendered
+ * rclone.conf; RCLONE_CA_CERT (rclone's --ca-cert) for the proxy's certificate; BONITO_AUDIT_DIR,
+ * BONITO_SECRETS_DIR and RCLONE_CONFIG pointing at temporary files (the scripts' own defaults are
+ * the container paths).
+ */
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as zlib from "node:zlib";
+import { after, before, describe, it } from "node:test";
+import { renderShipperRcloneConfig, renderShipperScript, shipTimings } from "../../components/audit/shipper";
+import type { UploadTarget } from "../../components/backup/uploaderConfig";
+import { renderAuditRotatorScript } from "../../components/settings/audit";
+import {
+    BIN,
+    ensureTools,
+    freePort,
+    md5b64,
+    refusedByObjectLock,
+    run,
+    s3Request,
+    selfSignedCert,
+    startRecordingProxy,
+    stop,
+    waitForHttp,
+    type Credentials,
+} from "./s3";
+
+const REGION = "eu-west-1";
+const BUCKET = "bonito-audit-test";
+const NODE = "vault-0";
+const DELAY_MINUTES = 2;
+const ROOT_CREDS: Credentials = { accessKeyId: "rootaccess", secretAccessKey: "rootsecret-not-for-production" };
+const WRITER: Credentials = { accessKeyId: "auditwriter", secretAccessKey: "auditwriter-not-for-production" };
+const target: UploadTarget = {
+    kind: "aws",
+    bucket: BUCKET,
+    region: REGION,
+    kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/audit-test",
+};
+const timings = shipTimings(DELAY_MINUTES);
+const SHIPPER_SCRIPT = renderShipperScript(target, NODE, DELAY_MINUTES);
+const ROTATOR_SCRIPT = renderAuditRotatorScript(
+    { rotateSizeMb: 100, rotateMaxAgeHours: 24, retentionDays: 1 },
+    timings,
+);
+
+let tmp: string;
+let auditDir: string;
+let shippedDir: string;
+let gateway: ChildProcess | undefined;
+let proxy: Awaited<ReturnType<typeof startRecordingProxy>> | undefined;
+let gwEndpoint: string;
+let certPath: string;
+let liveConfig: string;
+const running = new Set<ChildProcess>();
+const logs = new Map<ChildProcess, string>();
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const root = (method: string, p: string, opts?: Parameters<typeof s3Request>[5]) =>
+    s3Request(gwEndpoint, ROOT_CREDS, REGION, method, p, opts);
+const asWriter = (method: string, p: string) => s3Request(gwEndpoint, WRITER, REGION, method, p);
+
+function scriptEnv(configPath: string): Record<string, string> {
+    return {
+        PATH: `${BIN}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+        HOME: tmp,
+        BONITO_AUDIT_DIR: auditDir,
+        BONITO_SECRETS_DIR: path.join(tmp, "secrets"),
+        RCLONE_CONFIG: configPath,
+        RCLONE_CA_CERT: certPath,
+    };
+}
+
+/** Starts a rendered script as its own process group; its output is kept for the assertions. */
+function startScript(cmd: string, args: string[], env: Record<string, string>): ChildProcess {
+    const p = spawn(cmd, args, { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    logs.set(p, "");
+    const keep = (d: Buffer) => logs.set(p, logs.get(p)! + d.toString());
+    p.stdout!.on("data", keep);
+    p.stderr!.on("data", keep);
+    running.add(p);
+    return p;
+}
+
+async function stopScript(p: ChildProcess): Promise<void> {
+    if (p.exitCode === null && p.signalCode === null) {
+        const exited = new Promise<void>((r) => p.once("exit", () => r()));
+        try {
+            process.kill(-p.pid!, "SIGKILL");
+        } catch {
+            /* already gone */
+        }
+        await exited;
+    }
+    running.delete(p);
+}
+
+const startShipper = (configPath: string) => startScript("sh", ["-c", SHIPPER_SCRIPT], scriptEnv(configPath));
+/** The rotator in a new PID namespace (it is PID 1 there), so its SIGHUP fallback hits only itself. */
+const startRotator = () =>
+    startScript(
+        "unshare",
+        [
+            ...(process.getuid?.() === 0 ? [] : ["--user", "--map-root-user"]),
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            "--kill-child",
+            "sh",
+            "-c",
+            ROTATOR_SCRIPT,
+        ],
+        scriptEnv(liveConfig),
+    );
+
+async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+        const v = await probe();
+        if (v !== undefined && v !== false) return v;
+        if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+        await sleep(1000);
+    }
+}
+
+async function listKeys(prefix = `${NODE}/`): Promise<string[]> {
+    const res = await root("GET", `/${BUCKET}?list-type=2&prefix=${encodeURIComponent(prefix)}`);
+    assert.equal(res.status, 200, res.text);
+    return [...res.text.matchAll(/<Key>([^<]+)<\/Key>/g)].map((m) => m[1]).sort();
+}
+
+async function versionsOf(key: string): Promise<string[]> {
+    const res = await root("GET", `/${BUCKET}?versions&prefix=${encodeURIComponent(key)}`);
+    assert.equal(res.status, 200, res.text);
+    return [...res.text.matchAll(/<VersionId>([^<]+)<\/VersionId>/g)].map((m) => m[1]);
+}
+
+const gz = (lines: string[]) => zlib.gzipSync(Buffer.from(lines.map((l) => `${l}\n`).join("")));
+const daysAgo = (d: number) => new Date(Date.now() - d * 86400_000);
+
+describe(
+    "audit shipping (rendered shipper + rotator scripts, rclone) into an Object Lock bucket on versitygw",
+    { timeout: 20 * 60_000 },
+    () => {
+        before(async () => {
+            const tools = ensureTools();
+            tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bonito-audit-s3-"));
+            for (const d of ["gw", "versions", "iam", "audit", "secrets"]) fs.mkdirSync(path.join(tmp, d));
+            auditDir = path.join(tmp, "audit");
+            shippedDir = path.join(auditDir, "shipped");
+
+            const port = await freePort();
+            gwEndpoint = `http://127.0.0.1:${port}`;
+            gateway = spawn(
+                tools.versitygw,
+                [
+                    "--port",
+                    `127.0.0.1:${port}`,
+                    "--region",
+                    REGION,
+                    "--iam-dir",
+                    path.join(tmp, "iam"),
+                    "posix",
+                    "--versioning-dir",
+                    path.join(tmp, "versions"),
+                    path.join(tmp, "gw"),
+                ],
+                {
+                    env: {
+                        PATH: process.env.PATH ?? "",
+                        ROOT_ACCESS_KEY: ROOT_CREDS.accessKeyId,
+                        ROOT_SECRET_KEY: ROOT_CREDS.secretAccessKey,
+                    },
+                    stdio: ["ignore", "ignore", "inherit"],
+                },
+            );
+            await waitForHttp(gwEndpoint, gateway, 30_000);
+            const created = await run(
+                tools.versitygw,
+                [
+                    "admin",
+                    "--endpoint-url",
+                    gwEndpoint,
+                    "--region",
+                    REGION,
+                    "create-user",
+                    "--access",
+                    WRITER.accessKeyId,
+                    "--secret",
+                    WRITER.secretAccessKey,
+                    "--role",
+                    "user",
+                ],
+                { ADMIN_ACCESS_KEY: ROOT_CREDS.accessKeyId, ADMIN_SECRET_KEY: ROOT_CREDS.secretAccessKey },
+            );
+            assert.equal(created.code, 0, created.stderr + created.stdout);
+
+            const bucket = await root("PUT", `/${BUCKET}`, { headers: { "x-amz-bucket-object-lock-enabled": "true" } });
+            assert.equal(bucket.status, 200, bucket.text);
+            const lock = Buffer.from(
+                '<ObjectLockConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><ObjectLockEnabled>Enabled</ObjectLockEnabled>' +
+                    "<Rule><DefaultRetention><Mode>COMPLIANCE</Mode><Days>1</Days></DefaultRetention></Rule></ObjectLockConfiguration>",
+            );
+            const locked = await root("PUT", `/${BUCKET}?object-lock`, {
+                body: lock,
+                headers: { "content-md5": md5b64(lock) },
+            });
+            assert.equal(locked.status, 200, locked.text);
+            // The grants of awsWriterPolicy (components/backup/policies.ts) as a bucket policy: add and list, nothing else.
+            const policy = JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [
+                    {
+                        Effect: "Allow",
+                        Principal: { AWS: [WRITER.accessKeyId] },
+                        Action: ["s3:PutObject"],
+                        Resource: [`arn:aws:s3:::${BUCKET}/*`],
+                    },
+                    {
+                        Effect: "Allow",
+                        Principal: { AWS: [WRITER.accessKeyId] },
+                        Action: ["s3:ListBucket"],
+                        Resource: [`arn:aws:s3:::${BUCKET}`],
+                    },
+                ],
+            });
+            const granted = await root("PUT", `/${BUCKET}?policy`, { body: policy });
+            assert.ok(granted.status === 200 || granted.status === 204, granted.text);
+
+            const tls = selfSignedCert(tmp);
+            certPath = tls.certPath;
+            proxy = await startRecordingProxy(port, tls);
+            liveConfig = path.join(tmp, "rclone.conf");
+            fs.writeFileSync(
+                liveConfig,
+                renderShipperRcloneConfig(target) + `endpoint = https://127.0.0.1:${proxy.httpsPort}\n`,
+                { mode: 0o444 },
+            );
+            // The files the script cats (the container's /etc/rclone/secrets/*), 0400.
+            fs.writeFileSync(path.join(tmp, "secrets", "aws-access-key-id"), WRITER.accessKeyId, { mode: 0o400 });
+            fs.writeFileSync(path.join(tmp, "secrets", "aws-secret-access-key"), WRITER.secretAccessKey, {
+                mode: 0o400,
+            });
+        });
+
+        after(async () => {
+            for (const p of [...running]) await stopScript(p);
+            await proxy?.close();
+            await stop(gateway);
+            if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+        });
+
+        it("renders the paces the test relies on: rotate at 60 s, check every 12 s, ship every 24 s", () => {
+            assert.deepEqual(timings, {
+                rotateSeconds: 60,
+                checkSeconds: 12,
+                shipIntervalSeconds: 24,
+                worstCaseSeconds: 101,
+                marginSeconds: 19,
+            });
+            assert.match(ROTATOR_SCRIPT, /^MAX_AGE=60$/m);
+            assert.match(ROTATOR_SCRIPT, /^INTERVAL=12$/m);
+            assert.match(SHIPPER_SCRIPT, /^INTERVAL=24$/m);
+            assert.match(SHIPPER_SCRIPT, /^DEST=audit:bonito-audit-test\/vault-0$/m);
+        });
+
+        it("every audit line written during 75 s reaches the bucket exactly once, within the 2-minute bound", async () => {
+            const start = proxy!.records.length;
+            const rotator = startRotator();
+            const shipper = startShipper(liveConfig);
+            const written = new Map<string, number>();
+            const arrived = new Map<string, number>();
+            const seen = new Set<string>();
+            const log = path.join(auditDir, "audit.log");
+            let n = 0;
+            const writer = setInterval(() => {
+                const line = JSON.stringify({
+                    type: "request",
+                    n: n++,
+                    path: "secret/data/x",
+                    time: new Date().toISOString(),
+                });
+                fs.appendFileSync(log, `${line}\n`, { mode: 0o600 });
+                written.set(line, Date.now());
+            }, 100);
+            const poll = async () => {
+                for (const key of await listKeys()) {
+                    if (seen.has(key)) continue;
+                    seen.add(key);
+                    const at = Date.now();
+                    const got = await root("GET", `/${BUCKET}/${key}`);
+                    assert.equal(got.status, 200, key);
+                    for (const l of zlib.gunzipSync(got.body).toString("utf8").split("\n").filter(Boolean)) {
+                        assert.ok(!arrived.has(l), `line shipped twice: ${l}`);
+                        arrived.set(l, at);
+                    }
+                }
+            };
+            const writeUntil = Date.now() + 75_000;
+            while (Date.now() < writeUntil) {
+                await poll();
+                await sleep(2000);
+            }
+            clearInterval(writer);
+            await until("every written line in the bucket", 4 * 60_000, async () => {
+                await poll();
+                return [...written.keys()].every((l) => arrived.has(l)) || undefined;
+            });
+            // The upload is in; the confirmation (a listing) and the move to shipped/ follow within the round.
+            const expected = [...seen].map((k) => k.split("/").pop()!).sort();
+            await until(
+                "every shipped file marked",
+                60_000,
+                () => expected.every((n) => fs.existsSync(path.join(shippedDir, n))) || undefined,
+            );
+            await stopScript(shipper);
+            await stopScript(rotator);
+
+            assert.equal(arrived.size, written.size, "nothing but the written lines arrived");
+            const delays = [...written].map(([l, t]) => arrived.get(l)! - t);
+            const worst = Math.max(...delays);
+            console.log(
+                `# audit lines: ${written.size}, objects: ${seen.size}, largest write-to-archive delay ${(worst / 1000).toFixed(1)} s (bound ${DELAY_MINUTES * 60} s)`,
+            );
+            assert.ok(worst <= DELAY_MINUTES * 60_000, `largest delay ${worst} ms exceeds the bound`);
+            assert.ok(seen.size >= 2, `at least two rotations shipped (got ${[...seen].join(", ")})`);
+            for (const key of seen) assert.match(key, /^vault-0\/\d{8}\/audit\.log\.\d{8}T\d{6}Z\.gz$/);
+
+            // Local state: every rotated file is in shipped/, nothing pending, nothing deleted.
+            const shipped = fs.readdirSync(shippedDir).sort();
+            assert.deepEqual(shipped, expected);
+            assert.deepEqual(
+                fs.readdirSync(auditDir).filter((f) => f.endsWith(".gz") || f.includes(".gz.")),
+                [],
+            );
+
+            const recs = proxy!.records.slice(start);
+            const puts = recs.filter((r) => r.method === "PUT");
+            assert.equal(puts.length, seen.size, "one PUT per file");
+            for (const r of puts) {
+                assert.equal(r.headers["content-md5"], r.bodyMd5, `${r.url} carries the MD5 of its bytes`);
+                assert.equal(refusedByObjectLock(r), false);
+                assert.equal(r.headers["x-amz-server-side-encryption"], "aws:kms");
+            }
+            assert.deepEqual(
+                recs.filter(
+                    (r) => r.method === "DELETE" || r.method === "HEAD" || (r.method === "GET" && /\.gz/.test(r.url)),
+                ),
+                [],
+                "no delete, no HEAD, no object read",
+            );
+        });
+
+        it("the shipper's credentials cannot delete a shipped file: 403 on the object and on its version", async () => {
+            const [key] = await listKeys();
+            const [version] = await versionsOf(key);
+            const plain = await asWriter("DELETE", `/${BUCKET}/${key}`);
+            assert.equal(plain.status, 403, plain.text);
+            const versioned = await asWriter("DELETE", `/${BUCKET}/${key}?versionId=${encodeURIComponent(version)}`);
+            assert.equal(versioned.status, 403, versioned.text);
+            assert.equal((await root("GET", `/${BUCKET}/${key}`)).status, 200);
+            assert.equal((await versionsOf(key)).length, 1);
+        });
+
+        it("S3 unreachable: a pending file is neither deleted nor marked, however old; once S3 answers it is shipped", async () => {
+            const pendingName = "audit.log.20261101T000000Z.gz";
+            const pending = path.join(auditDir, pendingName);
+            const body = gz(['{"type":"request","n":"pending-1"}', '{"type":"response","n":"pending-2"}']);
+            fs.writeFileSync(pending, body, { mode: 0o600 });
+            fs.utimesSync(pending, daysAgo(30), daysAgo(30));
+            const expiredShipped = path.join(shippedDir, "audit.log.20261031T000000Z.gz");
+            fs.writeFileSync(expiredShipped, gz(["old"]), { mode: 0o600 });
+            fs.utimesSync(expiredShipped, daysAgo(30), daysAgo(30));
+            const compressing = path.join(auditDir, "audit.log.20261101T010000Z.gz.tmp");
+            fs.writeFileSync(compressing, "partial", { mode: 0o600 });
+
+            // The same rendered config, pointed at a port where nothing listens.
+            const deadConfig = path.join(tmp, "rclone-dead.conf");
+            fs.writeFileSync(
+                deadConfig,
+                renderShipperRcloneConfig(target) + `endpoint = https://127.0.0.1:${await freePort()}\n`,
+                { mode: 0o444 },
+            );
+            const shipper = startShipper(deadConfig);
+            const rotator = startRotator();
+            await until(
+                "the shipper reports the failed upload",
+                120_000,
+                () => /audit\.log\.20261101T000000Z\.gz not confirmed/.test(logs.get(shipper)!) || undefined,
+            );
+            await until(
+                "the rotator deletes the expired confirmed file",
+                60_000,
+                () => !fs.existsSync(expiredShipped) || undefined,
+            );
+            await stopScript(shipper);
+            await stopScript(rotator);
+            assert.ok(fs.existsSync(pending), "the unconfirmed file is still pending");
+            assert.equal(md5b64(fs.readFileSync(pending)), md5b64(body));
+            assert.ok(!fs.existsSync(path.join(shippedDir, pendingName)), "not marked shipped");
+            assert.ok(fs.existsSync(compressing));
+
+            const live = startShipper(liveConfig);
+            await until(
+                "the pending file is shipped",
+                120_000,
+                () => fs.existsSync(path.join(shippedDir, pendingName)) || undefined,
+            );
+            await stopScript(live);
+            const key = `${NODE}/20261101/${pendingName}`;
+            const got = await root("GET", `/${BUCKET}/${key}`);
+            assert.equal(got.status, 200);
+            assert.equal(md5b64(got.body), md5b64(body));
+            assert.ok(!(await listKeys()).some((k) => k.endsWith(".tmp")), "a .gz.tmp is never shipped");
+            fs.rmSync(compressing);
+        });
+
+        it("a crash between upload and mark: the next round uploads nothing and marks the file", async () => {
+            const name = "audit.log.20261101T000000Z.gz";
+            const key = `${NODE}/20261101/${name}`;
+            fs.renameSync(path.join(shippedDir, name), path.join(auditDir, name));
+            const start = proxy!.records.length;
+            const shipper = startShipper(liveConfig);
+            await until("the file is marked", 120_000, () => fs.existsSync(path.join(shippedDir, name)) || undefined);
+            await stopScript(shipper);
+            assert.match(logs.get(shipper)!, /audit-shipper: shipped audit\.log\.20261101T000000Z\.gz/);
+            assert.deepEqual(
+                proxy!.records
+                    .slice(start)
+                    .filter((r) => r.method !== "GET")
+                    .map((r) => `${r.method} ${r.url}`),
+                [],
+                "only listings",
+            );
+            assert.equal((await versionsOf(key)).length, 1);
+        });
+    },
+);
