@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as https from "node:https";
 import * as path from "node:path";
 import { createVaultHttp, type VaultHttp } from "../../../scripts/loadtest/http";
 import { decryptShare, healthStatus, type Live } from "./bringup";
@@ -143,4 +144,34 @@ export function lineCount(file: string): number {
         .readFileSync(file, "utf8")
         .split("\n")
         .filter((l) => l.trim()).length;
+}
+
+/** `GET sys/storage/raft/snapshot` as the snapshot agent does it: the snapshot's bytes. */
+export function takeSnapshot(live: Live, n: Node, token: string): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+        const r = https.request(
+            {
+                host: "127.0.0.1",
+                port: n.ports.api,
+                method: "GET",
+                path: "/v1/sys/storage/raft/snapshot",
+                ca: live.caPem,
+                servername: n.name,
+                headers: { "X-Vault-Token": token },
+                timeout: 60000,
+            },
+            (res) => {
+                const chunks: Buffer[] = [];
+                res.on("data", (d: Buffer) => chunks.push(d));
+                res.on("end", () => {
+                    const body = Buffer.concat(chunks);
+                    if (res.statusCode !== 200) reject(new Error(`snapshot answered ${res.statusCode}: ${body}`));
+                    else resolve(body);
+                });
+            },
+        );
+        r.on("timeout", () => r.destroy(new Error("snapshot: timeout")));
+        r.on("error", reject);
+        r.end();
+    });
 }
