@@ -14,6 +14,7 @@
  * this machine's, with other work running beside it.
  */
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { bringUp, healthStatus, restartNode, tearDown, type Live } from "./lib/bringup";
 import { call, stop, waitUntil, type Node } from "./lib/cluster";
@@ -120,13 +121,29 @@ describe("real Vault 1.21.1: faults on the local stack's cluster", { timeout: 15
                 await call(next.http, "POST", "auth/token/revoke-self", root);
             }
 
-            // Zero acknowledged writes lost, read through the node that was killed.
+            // Zero acknowledged writes lost, read through the new active node; then the killed node serves
+            // them too once its request forwarding to the new leader is up (it answers 500 until then).
             assert.ok(perPhase.before >= 50 && perPhase.after >= 50, JSON.stringify(perPhase));
+            assert.deepEqual(await lostWrites(next, token), []);
+            const [someKey] = acked.keys();
+            await waitUntil("the killed node serving reads", 60000, async () =>
+                (await call(active.http, "GET", `${m}/data/${someKey}`, token).catch(() => undefined))?.status === 200
+                    ? true
+                    : undefined,
+            );
+            const servingMs = Date.now() - restartedAt;
             assert.deepEqual(await lostWrites(active, token), []);
             assert.ok(failoverMs <= 10000, `new active node after ${failoverMs} ms`);
             recordFigures({
                 failoverMs,
-                failover: { ackedWrites: acked.size, perPhase, attempts, failedAttempts: failures, rejoinMs },
+                failover: {
+                    ackedWrites: acked.size,
+                    perPhase,
+                    attempts,
+                    failedAttempts: failures,
+                    rejoinMs,
+                    servingMs,
+                },
             });
         });
     });
@@ -150,6 +167,62 @@ describe("real Vault 1.21.1: faults on the local stack's cluster", { timeout: 15
             assert.ok(acked.size > 100, `${acked.size} keys checked`);
             assert.ok(restartUnsealedMs <= 15000, `all unsealed after ${restartUnsealedMs} ms`);
             recordFigures({ restartUnsealedMs, restart: { activeMs, keysChecked: acked.size } });
+        });
+    });
+    describe("6. audit device failure", () => {
+        it("file device unwritable: the second device keeps requests working and audited; both failing: Vault refuses; writable again: it recovers", async () => {
+            const [first, second] = live.declared.plan.auditDevices;
+            assert.equal(second.type, "file", "the local stack's second device is a second file");
+            const active = await activeNode(live);
+            const root = live.roots[active.name];
+            const fileOf = (d: typeof first) => root.hostPath(String(d.options.file_path));
+            const pid = live.procs[active.name].proc.pid!; // the server itself: the entrypoint execs it
+            const { token } = await backendLogin(live);
+            const m = live.backendEnv.VAULT_MOUNT;
+            const write = (k: string) =>
+                call(active.http, "POST", `${m}/data/audit-fault/${k}`, token, { data: { v: k } });
+            const recorded = (d: typeof first, k: string) =>
+                fs.existsSync(fileOf(d)) &&
+                fs.statSync(fileOf(d)).isFile() &&
+                fs.readFileSync(fileOf(d), "utf8").includes(`${m}/data/audit-fault/${k}`);
+            /** Make a device's file unwritable: a directory where the file was, then SIGHUP (Vault reopens). */
+            const breakDevice = (d: typeof first) => {
+                fs.renameSync(fileOf(d), `${fileOf(d)}.before-fault`);
+                fs.mkdirSync(fileOf(d));
+            };
+            const repair = (d: typeof first) => fs.rmdirSync(fileOf(d));
+            const hup = async () => {
+                process.kill(pid, "SIGHUP");
+                await new Promise((r) => setTimeout(r, 1000));
+            };
+
+            assert.equal((await write("healthy")).status, 200);
+            assert.ok(recorded(first, "healthy") && recorded(second, "healthy"));
+
+            breakDevice(first);
+            await hup();
+            const one = await write("one-device");
+            assert.equal(one.status, 200, `with the second device healthy: ${JSON.stringify(one.body)}`);
+            assert.ok(recorded(second, "one-device"), "audited by the second device");
+            assert.equal(fs.statSync(fileOf(first)).isDirectory(), true);
+
+            breakDevice(second);
+            await hup();
+            const none = await write("no-device");
+            assert.ok(none.status >= 500, `with no device writable Vault refuses: ${none.status}`);
+            const refusal = JSON.stringify(none.body);
+            const read = await call(active.http, "GET", `${m}/data/audit-fault/healthy`, token);
+            assert.ok(read.status >= 500, `reads refused too: ${read.status}`);
+
+            repair(second);
+            repair(first);
+            await hup();
+            const back = await write("recovered");
+            assert.equal(back.status, 200, JSON.stringify(back.body));
+            assert.ok(recorded(first, "recovered") && recorded(second, "recovered"));
+            // The refused write never happened.
+            assert.equal((await call(active.http, "GET", `${m}/data/audit-fault/no-device`, token)).status, 404);
+            recordFigures({ auditFailure: { oneDeviceStatus: one.status, noDeviceStatus: none.status, refusal } });
         });
     });
 });
