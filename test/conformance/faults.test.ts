@@ -15,9 +15,11 @@
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { bringUp, healthStatus, restartNode, tearDown, type Live } from "./lib/bringup";
-import { call, stop, waitUntil, type Node } from "./lib/cluster";
+import { nodeTransport } from "../../components/settings/bootstrap";
+import { UNSEALER_PORT, call, startContainer, stop, waitUntil, type Node } from "./lib/cluster";
 import { activeNode, allUnsealed, backendLogin, generateRoot, recordFigures, stopNodes, type Body } from "./lib/ops";
 
 let live: Live;
@@ -223,6 +225,85 @@ describe("real Vault 1.21.1: faults on the local stack's cluster", { timeout: 15
             // The refused write never happened.
             assert.equal((await call(active.http, "GET", `${m}/data/audit-fault/no-device`, token)).status, 404);
             recordFigures({ auditFailure: { oneDeviceStatus: one.status, noDeviceStatus: none.status, refusal } });
+        });
+    });
+    describe("3. unsealer loss (extends cluster.test.ts 2b)", () => {
+        // 2b proves: a node started while the unsealer is down exits ("error parsing Seal configuration …
+        // connection refused"), and `npm run local:unseal` unseals a restarted unsealer. Here: the
+        // running nodes keep serving without the unsealer, and a node kept restarting as Docker's
+        // restart policy does stays sealed, saying why in its log, until the unsealer is back and
+        // unsealed, then unseals with no action on the node.
+        it("running nodes keep serving without the unsealer; a restarted node stays sealed until it returns, then unseals on its own", async () => {
+            const { token } = await backendLogin(live);
+            const m = live.backendEnv.VAULT_MOUNT;
+            await stop(live.unsealer);
+            const active = await activeNode(live);
+            const w = await call(active.http, "POST", `${m}/data/unsealer-down`, token, { data: { v: "1" } });
+            assert.equal(w.status, 200, "the cluster serves writes with the unsealer down");
+            const standby = live.nodes.find((n) => n.name !== active.name)!;
+            assert.equal((await call(standby.http, "GET", `${m}/data/unsealer-down`, token)).status, 200);
+
+            // The node restarted under a restart policy (unless-stopped): whenever it exits, start it again.
+            await stop(live.procs[standby.name]);
+            const logFile = live.procs[standby.name].logFile;
+            const mark = fs.statSync(logFile).size;
+            let policy = true;
+            let starts = 0;
+            const loop = (async () => {
+                while (policy) {
+                    starts++;
+                    const p = restartNode(live, standby.name);
+                    await Promise.race([
+                        p.exited,
+                        waitUntil("policy off", 600000, async () => (policy ? undefined : true)),
+                    ]);
+                    if (policy) await new Promise((r) => setTimeout(r, 1000));
+                }
+            })();
+            const sealedFor = Date.now();
+            await new Promise((r) => setTimeout(r, 10000));
+            assert.notEqual(await healthStatus(standby).catch(() => 0), 200, "sealed while the unsealer is down");
+            const why = fs.readFileSync(logFile).subarray(mark).toString("utf8");
+            assert.match(
+                why,
+                /error parsing Seal configuration: .*connection refused|failed to unseal|seal/i,
+                why.slice(-2000),
+            );
+            const reason = (why.match(/error parsing Seal configuration[^\n]*/) ??
+                why.match(/failed to unseal[^\n]*/) ?? [""])[0];
+
+            // The unsealer returns sealed (its key is not on disk in clear); unsealing it is the
+            // operator's `npm run local:unseal` (2b runs that command); here its one API call.
+            live.unsealer = startContainer(
+                live.declared.unsealer!,
+                live.unsealerRoot,
+                {},
+                path.join(live.base, "logs"),
+            );
+            const u = nodeTransport({ addr: `http://127.0.0.1:${UNSEALER_PORT}`, caCert: "", tlsServerName: "" });
+            await waitUntil("the unsealer answering", 30000, async () =>
+                (await u({ method: "GET", path: "sys/seal-status" }).catch(() => undefined))?.status === 200
+                    ? true
+                    : undefined,
+            );
+            const returnedAt = Date.now();
+            const un = await u({ method: "PUT" as "GET", path: "sys/unseal", body: { key: live.unsealKey } });
+            assert.equal((un.body as Body).sealed, false);
+            await waitUntil("the node unsealed with no action on it", 90000, async () =>
+                (await healthStatus(standby).catch(() => 0)) === 200 ? true : undefined,
+            );
+            const unsealedAfterReturnMs = Date.now() - returnedAt;
+            policy = false;
+            await loop.catch(() => undefined);
+            assert.equal((await call(standby.http, "GET", "sys/seal-status")).status, 200);
+            recordFigures({
+                unsealerLoss: {
+                    sealedWhileDownMs: returnedAt - sealedFor,
+                    startsWhileDown: starts,
+                    unsealedAfterReturnMs,
+                    reason: reason.slice(0, 200),
+                },
+            });
         });
     });
 });

@@ -232,12 +232,22 @@ describe("real Vault 1.21.1: load, hardened cluster vs server -dev", { timeout: 
             // reaches this node's server and no other.
             await stop(live.procs[name]);
             marks[name] = fs.statSync(live.procs[name].logFile).size;
-            restartNode(live, name, undefined, { pidNamespace: true });
-            await waitUntil(`${name} unsealed`, 120000, async () =>
-                (await healthStatus(live.nodes.find((n) => n.name === name)!).catch(() => 0)) === 200
+            const p = restartNode(live, name, undefined, { pidNamespace: true });
+            let spawnError = "";
+            p.proc.once("error", (e) => (spawnError = e.message));
+            await waitUntil(`${name} unsealed`, 120000, async () => {
+                if (spawnError || p.proc.exitCode !== null || p.proc.signalCode !== null)
+                    throw new Error(
+                        `${name} in a PID namespace ended (${spawnError || p.proc.exitCode || p.proc.signalCode}): ${fs
+                            .readFileSync(p.logFile)
+                            .subarray(marks[name])
+                            .toString("utf8")
+                            .slice(-1500)}`,
+                    );
+                return (await healthStatus(live.nodes.find((n) => n.name === name)!).catch(() => 0)) === 200
                     ? true
-                    : undefined,
-            );
+                    : undefined;
+            });
         }
         const active = await activeNode(live, 60000);
         const count = () => auditFiles().reduce((a, f) => a + f.entries.length, 0);
