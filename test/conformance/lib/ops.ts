@@ -16,17 +16,10 @@ export type Body = Record<string, any>; // eslint-disable-line @typescript-eslin
 export const OUT_DIR = path.join(REPO, "out");
 export const CONFORMANCE_JSON = path.join(OUT_DIR, "conformance.json");
 
-function isObject(v: unknown): v is Record<string, unknown> {
-    return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
-    const out: Record<string, unknown> = { ...a };
-    for (const [k, v] of Object.entries(b)) out[k] = isObject(v) && isObject(out[k]) ? merge(out[k], v) : v;
-    return out;
-}
-
-/** Merge `figures` into out/conformance.json (several test files contribute to it). */
+/**
+ * Merge `figures` into out/conformance.json (several test files contribute to it): each top-level key
+ * is replaced whole, so no figure from an earlier run survives beside a new one.
+ */
 export function recordFigures(figures: Record<string, unknown>): void {
     fs.mkdirSync(OUT_DIR, { recursive: true });
     let current: Record<string, unknown> = {};
@@ -35,7 +28,7 @@ export function recordFigures(figures: Record<string, unknown>): void {
     } catch {
         /* none yet */
     }
-    fs.writeFileSync(CONFORMANCE_JSON, JSON.stringify(merge(current, figures), null, 2) + "\n");
+    fs.writeFileSync(CONFORMANCE_JSON, JSON.stringify({ ...current, ...figures }, null, 2) + "\n");
     console.log(`conformance figures: ${JSON.stringify(figures)}`);
 }
 
