@@ -1,8 +1,8 @@
 /**
  * Real-server tier, part 2: `npm run loadtest` against the `local` stack's hardened cluster (TLS,
  * mTLS joins, two audit devices, the backend's AppRole, three Raft nodes; tier-1 harness) and against
- * the same Vault binary in `server -dev` mode, same mix and concurrency, one after the other; then
- * the audit rotation loop turned down so it rotates during a load run.
+ * the same Vault binary in `server -dev` mode, same mix and concurrency, one after the other; before
+ * that, the audit rotation loop turned down so it rotates during a load run (then put back as declared).
  *
  * What this proves: the load test runs unchanged against both; the hardened/dev throughput ratio and
  * latency percentiles on this machine (and, below 0.5, which layer costs what: TLS, the audit
@@ -127,8 +127,20 @@ function hardenedTarget(n: Node): Target {
     };
 }
 
-/** Every audit entry on every node, both devices, live and rotated (gzipped or not). */
+/**
+ * Every audit entry on every node, both devices, live and rotated (gzipped or not). A file the
+ * rotation loop replaces while it is read (`x` becomes `x.gz`) makes the whole listing start again.
+ */
 function auditFiles(): { node: string; file: string; entries: Body[] }[] {
+    for (let attempt = 0; ; attempt++)
+        try {
+            return auditFilesOnce();
+        } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== "ENOENT" || attempt > 20) throw e;
+        }
+}
+
+function auditFilesOnce(): { node: string; file: string; entries: Body[] }[] {
     const out: { node: string; file: string; entries: Body[] }[] = [];
     for (const name of live.declared.nodeNames) {
         const dir = live.roots[name].hostPath(AUDIT_DIR);
@@ -167,59 +179,6 @@ describe("real Vault 1.21.1: load, hardened cluster vs server -dev", { timeout: 
         await tearDown(live);
     });
 
-    it("7. npm run loadtest: hardened cluster and server -dev, same mix and concurrency; ratio recorded", async () => {
-        const hardened = loadtest("hardened", hardenedTarget(await activeNode(live)));
-        const dev = loadtest("dev", await devServer(PORT_BASE + 93, false));
-        for (const s of [hardened, dev]) {
-            assert.equal(s.all.errors, 0, JSON.stringify(s.all.errorsByStatus));
-            assert.equal(s.cleanup.failed, 0);
-            assert.ok(s.all.ops > 100, `${s.addr}: ${s.all.ops} operations`);
-        }
-        const ratio = Math.round((hardened.all.throughput / dev.all.throughput) * 1000) / 1000;
-        const load: Record<string, unknown> = {
-            hardened: figures(hardened),
-            dev: figures(dev),
-            ratio,
-            duration: DURATION,
-            concurrency: Number(CONCURRENCY),
-            readRatio: hardened.config.readRatio,
-            loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
-            cpus: os.cpus().length,
-        };
-        if (ratio < 0.5) {
-            // Where the time goes, one layer at a time: dev with TLS (TLS alone), then the hardened
-            // cluster with both audit devices disabled for one run (so hardened-no-audit vs dev-tls is
-            // Raft: replication to two followers and the fsynced log).
-            const devTls = loadtest("dev-tls", await devServer(PORT_BASE + 95, true));
-            const root = await generateRoot(live);
-            const active = await activeNode(live);
-            const devices = live.declared.plan.auditDevices;
-            try {
-                for (const d of devices)
-                    assert.equal((await call(active.http, "DELETE", `sys/audit/${d.path}`, root)).status, 204);
-                const noAudit = loadtest("hardened-no-audit", hardenedTarget(active));
-                load.breakdown = {
-                    devTls: figures(devTls),
-                    hardenedNoAudit: figures(noAudit),
-                    tlsShare: Math.round((1 - devTls.all.throughput / dev.all.throughput) * 1000) / 1000,
-                    raftShare: Math.round((1 - noAudit.all.throughput / devTls.all.throughput) * 1000) / 1000,
-                    auditShare: Math.round((1 - hardened.all.throughput / noAudit.all.throughput) * 1000) / 1000,
-                };
-            } finally {
-                for (const d of devices) {
-                    const r = await call(active.http, "PUT", `sys/audit/${d.path}`, root, {
-                        type: d.type,
-                        description: d.description,
-                        options: d.options,
-                    });
-                    assert.equal(r.status, 204, `re-enable audit ${d.path}: ${JSON.stringify(r.body)}`);
-                }
-                await call(active.http, "POST", "auth/token/revoke-self", root);
-            }
-        }
-        recordFigures({ load });
-    });
-
     it("8. audit rotation under load: no request fails, no audit line lost, Vault writes the new file after SIGHUP", async () => {
         // Turned down: rotate at 1 MiB, checked every 2 s (declared: auditRotateSizeMb, every 60 s).
         const cfg = live.declared.config;
@@ -250,15 +209,21 @@ describe("real Vault 1.21.1: load, hardened cluster vs server -dev", { timeout: 
             });
         }
         const active = await activeNode(live, 60000);
+        const settled = () =>
+            waitUntil("rotated files compressed", 30000, async () =>
+                auditFiles().every(
+                    (f) => f.file === "audit.log" || f.file === "audit-mirror.log" || f.file.endsWith(".gz"),
+                )
+                    ? true
+                    : undefined,
+            );
         const count = () => auditFiles().reduce((a, f) => a + f.entries.length, 0);
+        await settled();
         const linesBefore = count();
         const summary = loadtest("rotation", hardenedTarget(active));
         // The loop gzips a rotated file 5 s after the signal; let the last one finish.
-        await waitUntil("rotated files compressed", 30000, async () =>
-            auditFiles().every((f) => f.file === "audit.log" || f.file === "audit-mirror.log" || f.file.endsWith(".gz"))
-                ? true
-                : undefined,
-        );
+        await settled();
+
         await new Promise((r) => setTimeout(r, 1000));
         const files = auditFiles();
         const linesAfter = files.reduce((a, f) => a + f.entries.length, 0);
@@ -321,5 +286,70 @@ describe("real Vault 1.21.1: load, hardened cluster vs server -dev", { timeout: 
                 opsPerSec: summary.all.throughput,
             },
         });
+        // Back to the declared rotation loop and tier 1's way of running nodes, for the load ratio.
+        for (const name of live.declared.nodeNames) {
+            const up = live.declared.nodes[name].uploads.find((u) => u.file === AUDIT_ROTATOR_SCRIPT)!;
+            live.roots[name].upload(AUDIT_ROTATOR_SCRIPT, up.content, up.permissions);
+            await stop(live.procs[name]);
+            restartNode(live, name);
+            await waitUntil(`${name} unsealed`, 120000, async () =>
+                (await healthStatus(live.nodes.find((n) => n.name === name)!).catch(() => 0)) === 200
+                    ? true
+                    : undefined,
+            );
+        }
+    });
+
+    it("7. npm run loadtest: hardened cluster and server -dev, same mix and concurrency; ratio recorded", async () => {
+        const hardened = loadtest("hardened", hardenedTarget(await activeNode(live)));
+        const dev = loadtest("dev", await devServer(PORT_BASE + 93, false));
+        for (const s of [hardened, dev]) {
+            assert.equal(s.all.errors, 0, JSON.stringify(s.all.errorsByStatus));
+            assert.equal(s.cleanup.failed, 0);
+            assert.ok(s.all.ops > 100, `${s.addr}: ${s.all.ops} operations`);
+        }
+        const ratio = Math.round((hardened.all.throughput / dev.all.throughput) * 1000) / 1000;
+        const load: Record<string, unknown> = {
+            hardened: figures(hardened),
+            dev: figures(dev),
+            ratio,
+            duration: DURATION,
+            concurrency: Number(CONCURRENCY),
+            readRatio: hardened.config.readRatio,
+            loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
+            cpus: os.cpus().length,
+        };
+        if (ratio < 0.5) {
+            // Where the time goes, one layer at a time: dev with TLS (TLS alone), then the hardened
+            // cluster with both audit devices disabled for one run (so hardened-no-audit vs dev-tls is
+            // Raft: replication to two followers and the fsynced log).
+            const devTls = loadtest("dev-tls", await devServer(PORT_BASE + 95, true));
+            const root = await generateRoot(live);
+            const active = await activeNode(live);
+            const devices = live.declared.plan.auditDevices;
+            try {
+                for (const d of devices)
+                    assert.equal((await call(active.http, "DELETE", `sys/audit/${d.path}`, root)).status, 204);
+                const noAudit = loadtest("hardened-no-audit", hardenedTarget(active));
+                load.breakdown = {
+                    devTls: figures(devTls),
+                    hardenedNoAudit: figures(noAudit),
+                    tlsShare: Math.round((1 - devTls.all.throughput / dev.all.throughput) * 1000) / 1000,
+                    raftShare: Math.round((1 - noAudit.all.throughput / devTls.all.throughput) * 1000) / 1000,
+                    auditShare: Math.round((1 - hardened.all.throughput / noAudit.all.throughput) * 1000) / 1000,
+                };
+            } finally {
+                for (const d of devices) {
+                    const r = await call(active.http, "PUT", `sys/audit/${d.path}`, root, {
+                        type: d.type,
+                        description: d.description,
+                        options: d.options,
+                    });
+                    assert.equal(r.status, 204, `re-enable audit ${d.path}: ${JSON.stringify(r.body)}`);
+                }
+                await call(active.http, "POST", "auth/token/revoke-self", root);
+            }
+        }
+        recordFigures({ load });
     });
 });
