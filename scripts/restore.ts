@@ -143,7 +143,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
             execFileSync(plan.command, plan.args, { stdio: ["ignore", "inherit", "inherit"] });
         }
         const file = plan.kind === "file" ? plan.path : plan.output;
-        const result = await restoreSnapshot({ addr, caCert, token, snapshot: file, force: args.force, confirm: true });
+        const result = await restoreSnapshot({
+            addr,
+            caCert,
+            token,
+            snapshot: file,
+            force: args.force,
+            confirm: true,
+            verifyUnsealedMs: 15000,
+        });
         console.log(
             `restored ${result.bytes} bytes via ${result.endpoint} (HTTP ${result.status}) into stack ${args.stack}`,
         );

@@ -27,10 +27,18 @@ export interface RestoreOptions {
     force?: boolean;
     /** Must be exactly true: a restore replaces every secret, policy and token in the cluster. */
     confirm: boolean;
+    /**
+     * After Vault accepted the snapshot, watch `sys/seal-status` at `addr` this long (ms) and fail
+     * with {@link SEALED_AFTER_RESTORE} if the cluster seals itself. Vault 1.21.1 accepts (204) a
+     * snapshot taken under another seal key and only then finds it cannot decrypt its keys, and
+     * every node seals (the real-server tier's restore drill shows it). Default 0: no check;
+     * `npm run restore` uses 15 000.
+     */
+    verifyUnsealedMs?: number;
 }
 
 export interface RestorePlan {
-    method: "POST";
+    method: "POST" | "GET";
     url: string;
     headers: Record<string, string>;
     body: Buffer;
@@ -50,6 +58,10 @@ export class RestoreRefused extends Error {
         this.name = "RestoreRefused";
     }
 }
+
+/** The error when the cluster sealed itself after accepting a snapshot (runbook, "Restore"). */
+export const SEALED_AFTER_RESTORE =
+    "Vault accepted the snapshot, then sealed itself: this cluster's seal cannot decrypt the snapshot's keys. A snapshot restores only into a cluster unsealed by the seal key (KMS or transit key) it was taken under. This cluster now holds the snapshot's data and stays sealed: rebuild it with the snapshot's seal key and restore again (runbook, Restore into a fresh cluster)";
 
 export const CONFIRMATION_REQUIRED =
     "refusing to restore without explicit confirmation: a restore replaces every secret, policy and token in the cluster with the snapshot's; pass confirm: true (CLI: --confirm)";
@@ -135,5 +147,25 @@ export async function restoreSnapshot(
         }
         throw new Error(`Vault refused the restore (${res.status} on ${new URL(plan.url).pathname}): ${detail}`);
     }
+    const verify = opts.verifyUnsealedMs ?? 0;
+    if (verify > 0) await watchSealed(plan, verify, transport);
     return { status: res.status, endpoint: new URL(plan.url).pathname, bytes: bytes.length };
+}
+
+/** Poll `sys/seal-status` for `ms`; throws {@link SEALED_AFTER_RESTORE} when the node reports sealed. */
+async function watchSealed(restore: RestorePlan, ms: number, transport: Transport): Promise<void> {
+    const url = restore.url.replace(/\/v1\/sys\/storage\/raft\/snapshot(-force)?$/, "/v1/sys/seal-status");
+    const probe: RestorePlan = { method: "GET", url, headers: {}, body: Buffer.alloc(0), caCert: restore.caCert };
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, Math.min(500, ms)));
+        let sealed: boolean | undefined;
+        try {
+            const res = await transport(probe);
+            sealed = (JSON.parse(res.body) as { sealed?: boolean }).sealed;
+        } catch {
+            continue; // a node reloading after the restore may not answer for a moment
+        }
+        if (sealed === true) throw new Error(SEALED_AFTER_RESTORE);
+    }
 }

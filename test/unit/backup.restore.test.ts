@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import {
     CONFIRMATION_REQUIRED,
+    SEALED_AFTER_RESTORE,
     RestoreRefused,
     planRestore,
     restoreSnapshot,
@@ -113,6 +114,62 @@ describe("restoreSnapshot", () => {
             ),
             { message: "Vault refused the restore (400 on /v1/sys/storage/raft/snapshot): failed to verify snapshot" },
         );
+    });
+});
+
+describe("restoreSnapshot: a cluster that seals itself after the restore", () => {
+    const seq = (sealed: boolean[]) => {
+        const sent: RestorePlan[] = [];
+        let i = 0;
+        const transport = async (p: RestorePlan) => {
+            sent.push(p);
+            if (p.method === "POST") return { status: 204, body: "" };
+            return { status: 200, body: JSON.stringify({ sealed: sealed[Math.min(i++, sealed.length - 1)] }) };
+        };
+        return { sent, transport };
+    };
+    it("fails with SEALED_AFTER_RESTORE when the node reports sealed after accepting the snapshot", async () => {
+        const f = seq([false, true]);
+        await assert.rejects(
+            restoreSnapshot(
+                {
+                    addr: "https://vault:8200",
+                    caCert: CA,
+                    token: "t",
+                    snapshot: snap,
+                    confirm: true,
+                    force: true,
+                    verifyUnsealedMs: 3000,
+                },
+                f.transport,
+            ),
+            { message: SEALED_AFTER_RESTORE },
+        );
+        assert.equal(f.sent[1].url, "https://vault:8200/v1/sys/seal-status");
+        assert.equal(f.sent[1].method, "GET");
+        assert.equal(f.sent[1].headers["X-Vault-Token"], undefined, "the probe sends no token");
+    });
+    it("succeeds when the node stays unsealed for the whole window; no probe without verifyUnsealedMs", async () => {
+        const f = seq([false]);
+        const r = await restoreSnapshot(
+            {
+                addr: "https://vault:8200",
+                caCert: CA,
+                token: "t",
+                snapshot: snap,
+                confirm: true,
+                verifyUnsealedMs: 1200,
+            },
+            f.transport,
+        );
+        assert.equal(r.status, 204);
+        assert.ok(f.sent.length >= 3 && f.sent.slice(1).every((p) => p.method === "GET"));
+        const g = seq([true]);
+        await restoreSnapshot(
+            { addr: "https://vault:8200", caCert: CA, token: "t", snapshot: snap, confirm: true },
+            g.transport,
+        );
+        assert.equal(g.sent.length, 1);
     });
 });
 

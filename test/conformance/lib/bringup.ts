@@ -25,6 +25,7 @@ import {
     stopAll,
     transport,
     waitUntil,
+    type ContainerOptions,
     type Node,
     type Running,
 } from "./cluster";
@@ -178,7 +179,16 @@ export async function healthStatus(n: Node): Promise<number> {
     return (await call(n.http, "GET", "sys/health?standbyok=true")).status;
 }
 
-export async function bringUp(): Promise<Live> {
+export interface BringUpOptions {
+    /**
+     * Reuse this cluster's running transit unsealer, its seal token and so its transit key: a fresh
+     * cluster (new data, CA, certificates, init) that shares only the seal key with `unsealerOf`.
+     * Its nodes use the same loopback ports, so stop that cluster's nodes first.
+     */
+    unsealerOf?: Live;
+}
+
+export async function bringUp(opts: BringUpOptions = {}): Promise<Live> {
     checkPrerequisites();
     const t0 = Date.now();
     const timings: Record<string, number> = {};
@@ -205,18 +215,28 @@ export async function bringUp(): Promise<Live> {
     const u = declared.unsealer;
     const ui = declared.unsealerInit;
     if (!u || !ui) throw new Error("the local stack declares no unsealer");
-    const unsealerRoot = new ContainerRoot("unsealer", base);
-    const unsealerConfigUpload = u.uploads.find((x) => x.file.endsWith(".json"))!;
-    lay(unsealerRoot, u, {
-        [unsealerConfigUpload.file]: JSON.stringify(rewriteUnsealerConfig(unsealerConfigUpload.content, UNSEALER_PORT)),
-    });
-    const unsealer = startContainer(u, unsealerRoot, envMap(u), logDir);
-    const unsealerProvider = loadProvider(ui.providerText);
-    const unsealerInputs = { ...ui.inputs, address: `http://127.0.0.1:${UNSEALER_PORT}` };
-    const unsealerOut = (await unsealerProvider.create(unsealerInputs)).outs as {
-        transitToken: string;
-        unsealKey: string;
-    };
+    let unsealerRoot: ContainerRoot;
+    let unsealer: Running;
+    let unsealerOut: { transitToken: string; unsealKey: string };
+    if (opts.unsealerOf) {
+        ({ unsealer, unsealerRoot } = opts.unsealerOf);
+        unsealerOut = { transitToken: opts.unsealerOf.transitToken, unsealKey: opts.unsealerOf.unsealKey };
+    } else {
+        unsealerRoot = new ContainerRoot("unsealer", base);
+        const unsealerConfigUpload = u.uploads.find((x) => x.file.endsWith(".json"))!;
+        lay(unsealerRoot, u, {
+            [unsealerConfigUpload.file]: JSON.stringify(
+                rewriteUnsealerConfig(unsealerConfigUpload.content, UNSEALER_PORT),
+            ),
+        });
+        unsealer = startContainer(u, unsealerRoot, envMap(u), logDir);
+        const unsealerProvider = loadProvider(ui.providerText);
+        const unsealerInputs = { ...ui.inputs, address: `http://127.0.0.1:${UNSEALER_PORT}` };
+        unsealerOut = (await unsealerProvider.create(unsealerInputs)).outs as {
+            transitToken: string;
+            unsealKey: string;
+        };
+    }
     timings.unsealerReadyMs = Date.now() - t0;
 
     // --- the three nodes
@@ -321,7 +341,10 @@ export async function bringUp(): Promise<Live> {
     // Where each log stood when the cluster was up: the start-up checks read up to here, the
     // fault tests append after it.
     const logMarks = Object.fromEntries(
-        [...declared.nodeNames, "unsealer"].map((n) => [n, fs.statSync(path.join(logDir, `${n}.log`)).size]),
+        [...declared.nodeNames, "unsealer"].map((n) => [
+            n,
+            fs.statSync(n === "unsealer" ? unsealer.logFile : path.join(logDir, `${n}.log`)).size,
+        ]),
     );
 
     return {
@@ -394,8 +417,13 @@ export async function generateRoot(live: Live, encryptedShare: string): Promise<
 }
 
 /** Restart one node's process (same root, same env), as `docker restart` would. */
-export function restartNode(live: Live, name: string, logDir = path.join(live.base, "logs")): Running {
-    const p = startContainer(live.declared.nodes[name], live.roots[name], live.envOf[name], logDir);
+export function restartNode(
+    live: Live,
+    name: string,
+    logDir = path.join(live.base, "logs"),
+    opts: ContainerOptions = {},
+): Running {
+    const p = startContainer(live.declared.nodes[name], live.roots[name], live.envOf[name], logDir, opts);
     live.procs[name] = p;
     return p;
 }

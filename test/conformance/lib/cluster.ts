@@ -235,6 +235,7 @@ export function containerProcess(
     root: ContainerRoot,
     env: Record<string, string>,
     command: readonly string[],
+    opts: ContainerOptions = {},
 ): { file: string; args: string[]; env: Record<string, string> } {
     return {
         file: "unshare",
@@ -242,6 +243,9 @@ export function containerProcess(
             "--mount",
             "--propagation",
             "private",
+            // As Docker does: the entrypoint is PID 1 of its own PID namespace (then the server, which it
+            // execs) and /proc shows only the container's processes.
+            ...(opts.pidNamespace ? ["--pid", "--fork", "--mount-proc"] : []),
             "--",
             "/bin/sh",
             "-c",
@@ -254,6 +258,15 @@ export function containerProcess(
         ],
         env: { PATH: `${root.binDir}:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: "/nonexistent", ...env },
     };
+}
+
+export interface ContainerOptions {
+    /**
+     * Run in a new PID namespace, as Docker does. Off by default (tier 1 predates it); the audit
+     * rotation check needs it: the rotation loop signals the server by PID (1 in a container), and
+     * outside a namespace `pidof vault` would also see every other Vault on this machine.
+     */
+    pidNamespace?: boolean;
 }
 
 export interface Running {
@@ -274,10 +287,11 @@ export function startContainer(
     root: ContainerRoot,
     env: Record<string, string>,
     logDir: string,
+    opts: ContainerOptions = {},
 ): Running {
     const logFile = path.join(logDir, `${root.name}.log`);
     const out = fs.openSync(logFile, "a");
-    const run = containerProcess(c, root, env, c.command);
+    const run = containerProcess(c, root, env, c.command, opts);
     const proc = spawn(run.file, run.args, { detached: true, stdio: ["ignore", out, out], env: run.env });
     fs.closeSync(out);
     const exited = new Promise<number | null>((resolve) =>
