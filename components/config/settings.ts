@@ -5,6 +5,7 @@
  * the typed result.
  */
 import type { CoreConfig } from "./core";
+import type { EntryPointSection } from "./entryPoint";
 import { DURATION, boolean, duration, durationSeconds, integer, oneOf, stringList, text } from "./fields";
 import { isExamplePgpKey } from "./exampleKeys";
 import type { ConfigSection } from "./section";
@@ -88,7 +89,7 @@ export function adminHost(
     return c.multiHost ? c.nodeAddresses[0] : "127.0.0.1";
 }
 
-export const settingsSection: ConfigSection<SettingsConfig, CoreConfig> = {
+export const settingsSection: ConfigSection<SettingsConfig, CoreConfig & EntryPointSection> = {
     keys: {
         adminAddr: {
             schema: text({ pattern: URL_PATTERN, describe: "an http(s) URL such as https://127.0.0.1:8200" }),
@@ -109,7 +110,7 @@ export const settingsSection: ConfigSection<SettingsConfig, CoreConfig> = {
             schema: text({ pattern: URL_PATTERN, describe: "an http(s) URL such as https://vault.internal:8200" }),
             type: "string",
             description: "VAULT_ADDR handed to the Bonito backend in backendEnv.",
-            default: "https://<serviceName>:<apiPort>",
+            default: "the entry point: https://<entryPointName>:<port>",
         },
         backendCaCertPath: {
             schema: text({
@@ -255,7 +256,7 @@ export const settingsSection: ConfigSection<SettingsConfig, CoreConfig> = {
         if (!tlsOff && !adminAddr.startsWith("https://"))
             ctx.issue("adminAddr", "must be an https URL: Vault terminates TLS (tlsMode is not upstream-proxy)");
         const backendAddr = (
-            (v.backendAddr as string | undefined) ?? `${scheme}://${prior.serviceName}:${prior.apiPort}`
+            (v.backendAddr as string | undefined) ?? prior.entryPoint.url
         ).replace(/\/$/, "");
         if (!tlsOff && !backendAddr.startsWith("https://"))
             ctx.issue("backendAddr", "must be an https URL: Vault terminates TLS (tlsMode is not upstream-proxy)");
