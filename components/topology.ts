@@ -50,7 +50,9 @@ export function dockerName(cfg: Pick<CoreConfig, "clusterName"> & { stack: strin
  * @param cfg.entryPoint when given, its name joins every certificate's SANs: clients verify the
  *   node they land on under the name they dialled (the load balancer passes TLS through).
  */
-export function planNodes(cfg: CoreConfig & { stack: string; entryPoint?: Pick<EntryPointConfig, "name"> }): NodePlan[] {
+export function planNodes(
+    cfg: CoreConfig & { stack: string; entryPoint?: Pick<EntryPointConfig, "name"> },
+): NodePlan[] {
     const scheme = cfg.tls.mode === "upstream-proxy" ? "http" : "https";
     return cfg.nodeNames.map((name, index) => {
         const address = cfg.nodeAddresses[index];

@@ -97,7 +97,8 @@ const AWS_VPC = /^vpc-[0-9a-f]{8,17}$/;
 const AWS_SUBNET = /^subnet-[0-9a-f]{8,17}$/;
 const AWS_ZONE = /^Z[A-Z0-9]{1,31}$/;
 const GCP_INSTANCE = /^[a-z]+-[a-z]+\d+-[a-z]\/[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const GCP_RESOURCE = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$|^projects\/[^/]+\/(global|regions\/[a-z0-9-]+)\/(networks|subnetworks)\/[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const GCP_RESOURCE =
+    /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$|^projects\/[^/]+\/(global|regions\/[a-z0-9-]+)\/(networks|subnetworks)\/[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const AZURE_SUBNET_ID =
     /^(\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[^/]+\/providers\/Microsoft\.Network\/virtualNetworks\/[^/]+)\/subnets\/[^/]+$/i;
 
@@ -216,8 +217,7 @@ export const entryPointSection: ConfigSection<EntryPointSection, CoreConfig & Un
         const scheme = prior.tls.mode === "upstream-proxy" ? "http" : "https";
         const cloud = prior.cloud;
         const set = v.entryPoint as EntryPointChoice | undefined;
-        const defaultKind: EntryPointChoice =
-            ctx.prod || ctx.stack === "staging" ? "loadBalancer" : "none";
+        const defaultKind: EntryPointChoice = ctx.prod || ctx.stack === "staging" ? "loadBalancer" : "none";
         let kind: EntryPointKind;
         if (cloud === "local") {
             if (set !== undefined && set !== "none")
@@ -305,7 +305,10 @@ export const entryPointSection: ConfigSection<EntryPointSection, CoreConfig & Un
         if (cloud === "aws") {
             const zoneId = v.awsEntryPointZoneId as string | undefined;
             if (kind === "dns" && zoneId === undefined)
-                ctx.issue("awsEntryPointZoneId", "is required when entryPoint is dns on aws: the zone that gets the record");
+                ctx.issue(
+                    "awsEntryPointZoneId",
+                    "is required when entryPoint is dns on aws: the zone that gets the record",
+                );
             if (lb) {
                 const vpcId = v.awsEntryPointVpcId as string | undefined;
                 const subnetIds = (v.awsEntryPointSubnetIds as string[] | undefined) ?? [];
@@ -318,7 +321,10 @@ export const entryPointSection: ConfigSection<EntryPointSection, CoreConfig & Un
         } else if (cloud === "gcp" && u.cloud === "gcp") {
             const dnsZone = v.gcpEntryPointDnsZone as string | undefined;
             if (kind === "dns" && dnsZone === undefined)
-                ctx.issue("gcpEntryPointDnsZone", "is required when entryPoint is dns on gcp: the zone that gets the record");
+                ctx.issue(
+                    "gcpEntryPointDnsZone",
+                    "is required when entryPoint is dns on gcp: the zone that gets the record",
+                );
             const base = { project: u.project, region: "", network: "", instances: [], dnsZone };
             if (lb) {
                 const list = (v.gcpEntryPointInstances as string[] | undefined) ?? [];
