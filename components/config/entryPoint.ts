@@ -240,8 +240,6 @@ export const entryPointSection: ConfigSection<EntryPointSection, CoreConfig & Un
                 "entryPointClientCidrs",
                 "is required when entryPoint is loadBalancer: list the source ranges of the clients (the backend's egress), such as [10.20.0.0/16]",
             );
-        if (!lb && v.entryPointClientCidrs !== undefined)
-            ctx.issue("entryPointClientCidrs", `is only used when entryPoint is loadBalancer (it is ${kind})`);
         if (clientCidrs.includes(ANY_CLIENT_CIDR) && !allowAnyClient)
             ctx.issue(
                 "entryPointClientCidrs",
@@ -284,8 +282,6 @@ export const entryPointSection: ConfigSection<EntryPointSection, CoreConfig & Un
                         ? "dns needs one Docker host per node: a record cannot give each node on a shared host its own port; use loadBalancer (aws) or none"
                         : `loadBalancer on ${cloud} needs one Docker host per node: a passthrough load balancer keeps the destination port, so it cannot tell nodes on one host apart; use one host per node, aws, or entryPoint none`,
                 );
-        } else if (givenTargets !== undefined) {
-            ctx.issue("entryPointTargets", `is only used when entryPoint is loadBalancer or dns (it is ${kind})`);
         }
 
         const port = needsTargets ? prior.hostPortBase : prior.apiPort;
