@@ -255,9 +255,7 @@ export const settingsSection: ConfigSection<SettingsConfig, CoreConfig & EntryPo
         ).replace(/\/$/, "");
         if (!tlsOff && !adminAddr.startsWith("https://"))
             ctx.issue("adminAddr", "must be an https URL: Vault terminates TLS (tlsMode is not upstream-proxy)");
-        const backendAddr = (
-            (v.backendAddr as string | undefined) ?? prior.entryPoint.url
-        ).replace(/\/$/, "");
+        const backendAddr = ((v.backendAddr as string | undefined) ?? prior.entryPoint.url).replace(/\/$/, "");
         if (!tlsOff && !backendAddr.startsWith("https://"))
             ctx.issue("backendAddr", "must be an https URL: Vault terminates TLS (tlsMode is not upstream-proxy)");
 
