@@ -551,6 +551,7 @@ describe("backendEnv", () => {
             "bonito-vault:cloud": "aws",
             "bonito-vault:image": "hashicorp/vault:1.21.1",
             "bonito-vault:backendCaCertPath": "/app/certs/vault-ca.pem",
+            "bonito-vault:entryPoint": "none",
         });
         assert.equal(custom.backendCaCertPath, "/app/certs/vault-ca.pem");
     });
