@@ -4,6 +4,8 @@ import { buildProgram } from "./program";
 const { outputs } = buildProgram();
 
 export const vaultAddr = outputs.vaultAddr;
+/** The way in: kind, name, what answers it, its health check, targets and pending steps. */
+export const entryPoint = outputs.entryPoint;
 export const nodeApiAddrs = outputs.nodeApiAddrs;
 export const caCert = outputs.caCert;
 export const nodeNames = outputs.nodeNames;

@@ -37,6 +37,8 @@ export function buildProgram(
         platform,
         outputs: {
             vaultAddr: platform.vaultAddr,
+            /** Which way in, what answers it, and what the operator must still provide. */
+            entryPoint: platform.entryPoint.summary,
             nodeApiAddrs: platform.nodeApiAddrs,
             caCert: platform.caCert,
             nodeNames: platform.nodes.map((n) => n.name),

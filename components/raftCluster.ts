@@ -99,6 +99,11 @@ export class RaftCluster extends pulumi.ComponentResource {
             { label: "bonito.node", value: node.name },
             // Lets the policy pack tell the explicit upstream-proxy TLS opt-in from a mistake.
             { label: "bonito.tls-mode", value: cfg.tls.mode },
+            // The stack config's statement that any address may reach the entry point (0.0.0.0/0);
+            // on the server only: a volume's labels cannot change without replacing it.
+            ...(role === "vault-server" && cfg.entryPoint.allowAnyClient
+                ? [{ label: "bonito.entry-point-any-client", value: "stated" }]
+                : []),
         ];
 
         const images = new Map<DockerTarget, docker.RemoteImage>();

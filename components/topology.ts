@@ -4,7 +4,7 @@
  * Pure data from the stack configuration; every Docker object name is derived here once, so a
  * name never changes between releases unless the configuration does.
  */
-import type { CoreConfig } from "./config";
+import type { CoreConfig, EntryPointConfig } from "./config";
 
 /** Paths inside every Vault container. */
 export const PATHS = {
@@ -46,7 +46,13 @@ export function dockerName(cfg: Pick<CoreConfig, "clusterName"> & { stack: strin
     return name.replace(/[^a-z0-9_.-]/g, "-");
 }
 
-export function planNodes(cfg: CoreConfig & { stack: string }): NodePlan[] {
+/**
+ * @param cfg.entryPoint when given, its name joins every certificate's SANs: clients verify the
+ *   node they land on under the name they dialled (the load balancer passes TLS through).
+ */
+export function planNodes(
+    cfg: CoreConfig & { stack: string; entryPoint?: Pick<EntryPointConfig, "name"> },
+): NodePlan[] {
     const scheme = cfg.tls.mode === "upstream-proxy" ? "http" : "https";
     return cfg.nodeNames.map((name, index) => {
         const address = cfg.nodeAddresses[index];
@@ -77,6 +83,7 @@ export function planNodes(cfg: CoreConfig & { stack: string }): NodePlan[] {
                     name,
                     ...(IPV4.test(address) ? [] : [address]),
                     cfg.serviceName,
+                    ...(cfg.entryPoint ? [cfg.entryPoint.name] : []),
                     "localhost",
                     ...extraDns,
                 ]),

@@ -13,6 +13,7 @@ import { BackupBucket } from "./backup/backupBucket";
 import { SnapshotAgent } from "./backup/snapshotAgent";
 import { ClusterTls } from "./clusterTls";
 import { DockerHosts } from "./dockerHosts";
+import { EntryPoint } from "./entryPoint";
 import { RaftCluster } from "./raftCluster";
 import { renderAuditDevices } from "./settings/audit";
 import { VaultSettings } from "./settings/vaultSettings";
@@ -25,8 +26,10 @@ export interface VaultPlatformArgs {
 
 export class VaultPlatform extends pulumi.ComponentResource {
     public readonly nodes: NodePlan[];
-    /** The address clients on the cluster network use (the service name). */
+    /** The address clients use: the entry point's name (on cloud local, the service name). */
     public readonly vaultAddr: pulumi.Output<string>;
+    /** The way in: a health-checked load balancer, a DNS record, the Docker alias, or none. */
+    public readonly entryPoint: EntryPoint;
     /** Each node's advertised API address. */
     public readonly nodeApiAddrs: pulumi.Output<string[]>;
     /** The CA clients pin; undefined when TLS terminates upstream. */
@@ -83,6 +86,7 @@ export class VaultPlatform extends pulumi.ComponentResource {
                   child,
               )
             : undefined;
+        this.entryPoint = new EntryPoint(`${name}-entry`, { config: cfg }, child);
         this.settings = new VaultSettings(
             `${name}-settings`,
             {
@@ -107,8 +111,7 @@ export class VaultPlatform extends pulumi.ComponentResource {
             child,
         );
 
-        const scheme = cfg.tls.mode === "upstream-proxy" ? "http" : "https";
-        this.vaultAddr = pulumi.output(`${scheme}://${cfg.serviceName}:${cfg.apiPort}`);
+        this.vaultAddr = pulumi.output(cfg.entryPoint.url);
         this.nodeApiAddrs = pulumi.output(this.nodes.map((n) => n.apiAddr));
         this.caCert = this.tls?.caCertPem;
         this.registerOutputs({ vaultAddr: this.vaultAddr, nodeApiAddrs: this.nodeApiAddrs, caCert: this.caCert });

@@ -39,6 +39,9 @@ import { vaultAppRoleSecretIdRequired } from "./vault-approle-secret-id-required
 import { vaultConfigNoUnsafeOptions } from "./vault-config-no-unsafe-options";
 import { vaultContainerSwapDisabled } from "./vault-container-swap-disabled";
 import { vaultPolicySnapshotAgentLeastPrivilege } from "./vault-policy-snapshot-agent-least-privilege";
+import { vaultEntryPointClientAllowList } from "./vault-entry-point-client-allow-list";
+import { vaultEntryPointHealthChecked } from "./vault-entry-point-health-checked";
+import { vaultEntryPointTlsPassthrough } from "./vault-entry-point-tls-passthrough";
 
 export const POLICIES: Policies = [
     vaultContainerNoDevMode,
@@ -52,6 +55,9 @@ export const POLICIES: Policies = [
     vaultListenerTlsMinVersion,
     vaultListenerMtlsProd,
     vaultRaftNodeCount,
+    vaultEntryPointHealthChecked,
+    vaultEntryPointClientAllowList,
+    vaultEntryPointTlsPassthrough,
     vaultVolumeDataProtected,
     vaultSealAutoUnseal,
     vaultSealNoInlineCredentials,

@@ -8,6 +8,7 @@ import { RunError } from "@pulumi/pulumi/errors";
 import { auditShippingSection, type AuditShippingConfig } from "./auditShipping";
 import { backupSection, type BackupConfig } from "./backup";
 import { coreSection, type CoreConfig } from "./core";
+import { entryPointSection, type EntryPointSection } from "./entryPoint";
 import { settingsSection, type SettingsConfig } from "./settings";
 import { promotionSection, type PromotionConfig } from "./promotion";
 import { PROJECT, type BuildContext, type ConfigSection, type KeySpec } from "./section";
@@ -18,6 +19,7 @@ export * from "./fields";
 export * from "./section";
 export type { CoreConfig, Engine, StorageMode, TlsConfig, TlsMinVersion, TlsMode } from "./core";
 export type { UnsealConfig } from "./unseal";
+export type { EntryPointConfig, EntryPointKind, EntryPointTarget } from "./entryPoint";
 export type { SettingsConfig } from "./settings";
 export type { BackupConfig } from "./backup";
 export type { AuditShippingConfig } from "./auditShipping";
@@ -25,6 +27,7 @@ export type { PromotionConfig } from "./promotion";
 
 export type StackConfig = { stack: string; prod: boolean } & CoreConfig &
     UnsealConfig &
+    EntryPointSection &
     SettingsConfig &
     BackupConfig &
     AuditShippingConfig &
@@ -34,6 +37,7 @@ export type StackConfig = { stack: string; prod: boolean } & CoreConfig &
 const SECTIONS: ConfigSection<object, never>[] = [
     coreSection as ConfigSection<object, never>,
     unsealSection as ConfigSection<object, never>,
+    entryPointSection as ConfigSection<object, never>,
     settingsSection as ConfigSection<object, never>,
     backupSection as ConfigSection<object, never>,
     auditShippingSection as ConfigSection<object, never>,

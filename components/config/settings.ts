@@ -5,6 +5,7 @@
  * the typed result.
  */
 import type { CoreConfig } from "./core";
+import type { EntryPointSection } from "./entryPoint";
 import { DURATION, boolean, duration, durationSeconds, integer, oneOf, stringList, text } from "./fields";
 import { isExamplePgpKey } from "./exampleKeys";
 import type { ConfigSection } from "./section";
@@ -113,7 +114,7 @@ export function defaultNodeAdminAddrs(
     });
 }
 
-export const settingsSection: ConfigSection<SettingsConfig, CoreConfig> = {
+export const settingsSection: ConfigSection<SettingsConfig, CoreConfig & EntryPointSection> = {
     keys: {
         adminAddr: {
             schema: text({ pattern: URL_PATTERN, describe: "an http(s) URL such as https://127.0.0.1:8200" }),
@@ -149,7 +150,7 @@ export const settingsSection: ConfigSection<SettingsConfig, CoreConfig> = {
             schema: text({ pattern: URL_PATTERN, describe: "an http(s) URL such as https://vault.internal:8200" }),
             type: "string",
             description: "VAULT_ADDR handed to the Bonito backend in backendEnv.",
-            default: "https://<serviceName>:<apiPort>",
+            default: "the entry point: https://<entryPointName>:<port>",
         },
         backendCaCertPath: {
             schema: text({
@@ -310,9 +311,7 @@ export const settingsSection: ConfigSection<SettingsConfig, CoreConfig> = {
                 "rollingNodeTimeout",
                 "must be from 1m to 2h (a node restart with auto-unseal takes seconds; less than a minute would stop healthy changes)",
             );
-        const backendAddr = (
-            (v.backendAddr as string | undefined) ?? `${scheme}://${prior.serviceName}:${prior.apiPort}`
-        ).replace(/\/$/, "");
+        const backendAddr = ((v.backendAddr as string | undefined) ?? prior.entryPoint.url).replace(/\/$/, "");
         if (!tlsOff && !backendAddr.startsWith("https://"))
             ctx.issue("backendAddr", "must be an https URL: Vault terminates TLS (tlsMode is not upstream-proxy)");
 

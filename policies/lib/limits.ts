@@ -48,3 +48,20 @@ export const NODES = { allowed: [1, 3, 5, 7], min: 1, prodMin: 3, max: 7 } as co
 export function nodesReason(): string {
     return `must be at least ${NODES.prodMin} on a production stack (one node has no failover)`;
 }
+
+/** How clients reach the cluster (components/config/entryPoint.ts). */
+export const ENTRY_POINT_KINDS = ["loadBalancer", "dns", "none"] as const;
+
+/**
+ * The health check every entry point load balancer uses: 200 on the active node, on standbys
+ * (which forward requests to the active node) and on performance standbys; 503 when sealed, 501
+ * when not initialised, so only a node that can serve takes traffic.
+ */
+export const ENTRY_POINT_HEALTH_PATH = "/v1/sys/health?standbyok=true&perfstandbyok=true";
+
+/** The range that admits every IPv4 address. */
+export const ANY_CLIENT_CIDR = "0.0.0.0/0";
+
+export function entryPointProdReason(): string {
+    return "must be loadBalancer on a production stack: clients need one name that keeps answering while any single node is down, and only a health-checked load balancer gives that";
+}

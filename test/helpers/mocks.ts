@@ -80,6 +80,32 @@ function fakeState(type: string, name: string, inputs: Record<string, unknown>):
                 arn: `arn:aws:${type.startsWith("aws:s3") ? "s3" : "iam"}::123456789012:${name}`,
                 bucket: inputs.bucket ?? name,
             };
+        case "aws:lb/loadBalancer:LoadBalancer":
+            return {
+                arn: `arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/${name}`,
+                dnsName: `${String(inputs.name ?? name)}-0123456789.elb.us-east-1.amazonaws.com`,
+                zoneId: "Z26RNL4JYFTOTI",
+            };
+        case "aws:lb/targetGroup:TargetGroup":
+            return { arn: `arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/${name}` };
+        case "aws:ec2/securityGroup:SecurityGroup":
+            return { arn: `arn:aws:ec2:us-east-1:123456789012:security-group/${name}` };
+        case "aws:route53/record:Record":
+            return { fqdn: String(inputs.name) };
+        case "gcp:compute/forwardingRule:ForwardingRule":
+            return { ipAddress: "10.0.9.9" };
+        case "gcp:compute/networkEndpointGroup:NetworkEndpointGroup":
+            return { name: inputs.name ?? name };
+        case "azure-native:network:LoadBalancer":
+            return {
+                frontendIPConfigurations: ((inputs.frontendIPConfigurations ?? []) as Record<string, unknown>[]).map(
+                    (f) => ({ ...f, privateIPAddress: "10.0.8.8" }),
+                ),
+            };
+        case "azure-native:privatedns:PrivateRecordSet":
+            return { fqdn: `${String(inputs.relativeRecordSetName)}.${String(inputs.privateZoneName)}.` };
+        case "azure-native:network:NetworkSecurityGroup":
+            return { name: inputs.networkSecurityGroupName ?? name };
         case "aws:iam/accessKey:AccessKey":
             return { secret: `mock-secret-${name}` };
         case "gcp:serviceaccount/account:Account":

@@ -18,7 +18,10 @@ export async function buildUnsealKey(
     const { loadConfig } = await import("../../components/config");
     const docker = await import("@pulumi/docker");
     const { UnsealKey } = await import("../../components/unseal/unsealKey");
-    const raw = Object.fromEntries(Object.entries(keys).map(([k, v]) => [`bonito-vault:${k}`, v]));
+    // The unseal key alone: no entry point (staging would otherwise need a load balancer's keys).
+    const raw = Object.fromEntries(
+        Object.entries({ entryPoint: "none", ...keys }).map(([k, v]) => [`bonito-vault:${k}`, v]),
+    );
     const config = loadConfig(opts.stack ?? "staging", raw, new Set(opts.secretKeys ?? []));
     const network = new docker.Network(`${name}-net`, { name: opts.networkName ?? `${name}-net` });
     const unseal = new UnsealKey(

@@ -18,6 +18,8 @@ import { renderRcloneConfig } from "../../components/backup/uploaderConfig";
 const raw = {
     "bonito-vault:cloud": "aws",
     "bonito-vault:image": "hashicorp/vault:1.21.1",
+    // The bucket alone: no entry point (staging would otherwise need a load balancer's keys).
+    "bonito-vault:entryPoint": "none",
     "bonito-vault:awsRegion": "eu-west-1",
 };
 

@@ -16,6 +16,8 @@ import { azureStorageAccountName } from "../../components/config/backup";
 const raw = {
     "bonito-vault:cloud": "azure",
     "bonito-vault:image": "hashicorp/vault:1.21.1",
+    // The bucket alone: no entry point (staging would otherwise need a load balancer's keys).
+    "bonito-vault:entryPoint": "none",
     "bonito-vault:azureLocation": "westeurope",
     "bonito-vault:azureResourceGroup": "rg-vault",
     "bonito-vault:azureNetworkDefault": "allow",

@@ -13,6 +13,8 @@ import { loadConfig } from "../../components/config";
 const raw = {
     "bonito-vault:cloud": "azure",
     "bonito-vault:image": "hashicorp/vault:1.21.1",
+    // The bucket alone: no entry point (staging would otherwise need a load balancer's keys).
+    "bonito-vault:entryPoint": "none",
     "bonito-vault:azureLocation": "westeurope",
     "bonito-vault:azureResourceGroup": "rg-vault",
     "bonito-vault:azureNetworkDefault": "allow",

@@ -14,6 +14,8 @@ import { loadConfig } from "../../components/config";
 const raw = {
     "bonito-vault:cloud": "gcp",
     "bonito-vault:image": "hashicorp/vault:1.21.1",
+    // The bucket alone: no entry point (staging would otherwise need a load balancer's keys).
+    "bonito-vault:entryPoint": "none",
     "bonito-vault:gcpProject": "bonito-prod-1",
     "bonito-vault:backupGcpLocation": "EU",
     "bonito-vault:backupBucketName": "bonito-snaps",

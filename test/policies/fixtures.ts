@@ -286,3 +286,41 @@ export const BACKEND_PATHS = {
     "bonito/metadata/*": ["list", "read", "delete"],
     "*": ["deny"],
 };
+
+/** An aws entry point as the program declares it: NLB with a security group, HTTPS-checked IP targets. */
+export function awsEntryPoint(
+    opts: { targets?: string[]; healthPath?: string; healthProtocol?: string; clientCidr?: string } = {},
+): TestResource[] {
+    const targets = opts.targets ?? ["10.0.1.10", "10.0.2.10", "10.0.3.10"];
+    return [
+        {
+            type: "aws:lb/loadBalancer:LoadBalancer",
+            name: "nlb",
+            props: { loadBalancerType: "network", internal: true, securityGroups: ["sg-1"] },
+        },
+        {
+            type: "aws:lb/targetGroup:TargetGroup",
+            name: "targets",
+            props: {
+                targetType: "ip",
+                protocol: "TCP",
+                healthCheck: {
+                    enabled: true,
+                    protocol: opts.healthProtocol ?? "HTTPS",
+                    path: opts.healthPath ?? "/v1/sys/health?standbyok=true&perfstandbyok=true",
+                },
+            },
+        },
+        ...targets.map((ip, i) => ({
+            type: "aws:lb/targetGroupAttachment:TargetGroupAttachment",
+            name: `target-${i}`,
+            props: { targetGroupArn: "tg", targetId: ip, port: 8200 },
+        })),
+        { type: "aws:lb/listener:Listener", name: "listener", props: { protocol: "TCP", port: 8200 } },
+        {
+            type: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+            name: "client-0",
+            props: { cidrIpv4: opts.clientCidr ?? "10.20.0.0/16", ipProtocol: "tcp", fromPort: 8200, toPort: 8200 },
+        },
+    ];
+}

@@ -39,6 +39,8 @@ function prodNodes(n: number): Record<string, string> {
         nodeNames: JSON.stringify(ids.map((i) => `vault-${i}`)),
         dockerHosts: JSON.stringify(ids.map((i) => `ssh://deploy@vault-${i}.bonito.internal`)),
         nodeAddresses: JSON.stringify(ids.map((i) => `vault-${i}.bonito.internal`)),
+        // The entry point load balancer targets every node.
+        entryPointTargets: JSON.stringify(ids.map((i) => `10.0.${i + 1}.10`)),
     };
 }
 

@@ -123,6 +123,42 @@ const shippers = (rs: TestResource[]) =>
                 (l) => l.label === "bonito.role" && l.value === "audit-shipper",
             ),
     );
+const TG = "aws:lb/targetGroup:TargetGroup";
+const NLB = "aws:lb/loadBalancer:LoadBalancer";
+const GHC = "gcp:compute/regionHealthCheck:RegionHealthCheck";
+const GBS = "gcp:compute/regionBackendService:RegionBackendService";
+const GFW = "gcp:compute/firewall:Firewall";
+const ALB = "azure-native:network:LoadBalancer";
+const NSG = "azure-native:network:NetworkSecurityGroup";
+/** Remove every resource of `type` (all of them, or only the first with `onlyFirst`). */
+const drop =
+    (type: string, onlyFirst = false): Mutation =>
+    (rs) => {
+        const at = rs.findIndex((r) => r.type === type);
+        if (at < 0) return false;
+        if (onlyFirst) rs.splice(at, 1);
+        else for (let i = rs.length - 1; i >= 0; i--) if (rs[i].type === type) rs.splice(i, 1);
+        return true;
+    };
+/** Edit the aws target group's health check. */
+const editAwsHealth =
+    (edit: (hc: Record<string, any>) => void): Mutation =>
+    (rs) => {
+        const tg = first(rs, TG);
+        tg.props.healthCheck = { ...(tg.props.healthCheck as object) };
+        edit(tg.props.healthCheck as Record<string, any>);
+        return true;
+    };
+/** Edit the azure load balancer's inline document (probes, pools). */
+const editAzureLb =
+    (edit: (lb: Record<string, any>) => void): Mutation =>
+    (rs) => {
+        const lb = first(rs, ALB);
+        edit(lb.props as Record<string, any>);
+        return true;
+    };
+/** The gcp firewall rule admitting the clients (not Google's probe ranges). */
+const clientFirewall = (rs: TestResource[]) => named(rs, GFW, "clients");
 
 const ROWS: Row[] = [
     {
@@ -985,6 +1021,168 @@ const ROWS: Row[] = [
             );
             for (const r of c.props.rules as Record<string, any>[])
                 r.applyServerSideEncryptionByDefault.kmsMasterKeyId = "arn:aws:kms:us-east-1:999999999999:key/foreign";
+            return true;
+        },
+    },
+    {
+        policy: "vault-entry-point-health-checked",
+        change: "aws target group health check switched to TCP (a sealed node passes)",
+        needs: TG,
+        mutate: editAwsHealth((hc) => (hc.protocol = "TCP")),
+    },
+    {
+        policy: "vault-entry-point-health-checked",
+        change: "aws health check path / (standbys and sealed nodes look alike)",
+        needs: TG,
+        mutate: editAwsHealth((hc) => (hc.path = "/")),
+    },
+    {
+        policy: "vault-entry-point-health-checked",
+        change: "aws health check without standbyok (only the active node takes traffic)",
+        needs: TG,
+        mutate: editAwsHealth((hc) => (hc.path = "/v1/sys/health")),
+    },
+    {
+        policy: "vault-entry-point-health-checked",
+        change: "one node's aws target attachment removed",
+        needs: "aws:lb/targetGroupAttachment:TargetGroupAttachment",
+        mutate: drop("aws:lb/targetGroupAttachment:TargetGroupAttachment", true),
+    },
+    {
+        policy: "vault-entry-point-health-checked",
+        change: "the aws load balancer removed",
+        needs: NLB,
+        mutate: drop(NLB),
+    },
+    {
+        policy: "vault-entry-point-health-checked",
+        change: "gcp health check switched to TCP",
+        needs: GHC,
+        mutate: (rs) => {
+            const hc = first(rs, GHC);
+            unset(hc, "httpsHealthCheck");
+            hc.props.tcpHealthCheck = { port: 8200 };
+            return true;
+        },
+    },
+    {
+        policy: "vault-entry-point-health-checked",
+        change: "one node's gcp network endpoint removed",
+        needs: "gcp:compute/networkEndpoint:NetworkEndpoint",
+        mutate: drop("gcp:compute/networkEndpoint:NetworkEndpoint", true),
+    },
+    {
+        policy: "vault-entry-point-health-checked",
+        change: "azure probe switched to Tcp",
+        needs: ALB,
+        mutate: editAzureLb((lb) => (lb.probes = [{ name: "vault-health", protocol: "Tcp", port: 8200 }])),
+    },
+    {
+        policy: "vault-entry-point-health-checked",
+        change: "one node's address removed from the azure backend pool",
+        needs: ALB,
+        mutate: editAzureLb((lb) => lb.backendAddressPools[0].loadBalancerBackendAddresses.pop()),
+    },
+    {
+        policy: "vault-entry-point-client-allow-list",
+        change: "aws client ingress rule from 0.0.0.0/0",
+        needs: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        mutate: set("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "cidrIpv4", "0.0.0.0/0"),
+    },
+    {
+        policy: "vault-entry-point-client-allow-list",
+        change: "aws network load balancer without its security group",
+        needs: NLB,
+        mutate: set(NLB, "securityGroups", []),
+    },
+    {
+        policy: "vault-entry-point-client-allow-list",
+        change: "gcp client firewall sourceRanges 0.0.0.0/0",
+        needs: GFW,
+        mutate: (rs) => ((clientFirewall(rs).props.sourceRanges = ["0.0.0.0/0"]), true),
+    },
+    {
+        policy: "vault-entry-point-client-allow-list",
+        change: "gcp client firewall sourceRanges removed (GCP then admits 0.0.0.0/0)",
+        needs: GFW,
+        mutate: (rs) => unset(clientFirewall(rs), "sourceRanges"),
+    },
+    {
+        policy: "vault-entry-point-client-allow-list",
+        change: "azure NSG client rule from any source (*)",
+        needs: NSG,
+        mutate: (rs) => {
+            const rule = (first(rs, NSG).props.securityRules as Record<string, any>[])[0];
+            delete rule.sourceAddressPrefixes;
+            rule.sourceAddressPrefix = "*";
+            return true;
+        },
+    },
+    {
+        policy: "vault-entry-point-client-allow-list",
+        change: "azure NSG client rule from Internet",
+        needs: NSG,
+        mutate: (rs) => {
+            (first(rs, NSG).props.securityRules as Record<string, any>[])[0].sourceAddressPrefixes = ["Internet"];
+            return true;
+        },
+    },
+    {
+        policy: "vault-entry-point-tls-passthrough",
+        change: "aws listener terminates TLS (protocol TLS with a certificate)",
+        needs: "aws:lb/listener:Listener",
+        mutate: (rs) => {
+            const l = first(rs, "aws:lb/listener:Listener");
+            l.props.protocol = "TLS";
+            l.props.certificateArn = "arn:aws:acm:us-east-1:123456789012:certificate/x";
+            return true;
+        },
+    },
+    {
+        policy: "vault-entry-point-tls-passthrough",
+        change: "aws load balancer type application (always terminates TLS)",
+        needs: NLB,
+        mutate: set(NLB, "loadBalancerType", "application"),
+    },
+    {
+        policy: "vault-entry-point-tls-passthrough",
+        change: "aws target group protocol TLS (terminate and re-encrypt)",
+        needs: TG,
+        mutate: set(TG, "protocol", "TLS"),
+    },
+    {
+        policy: "vault-entry-point-tls-passthrough",
+        change: "gcp backend service protocol HTTPS",
+        needs: GBS,
+        mutate: set(GBS, "protocol", "HTTPS"),
+    },
+    {
+        policy: "vault-entry-point-tls-passthrough",
+        change: "gcp HTTPS target proxy added in front of the backend",
+        needs: GBS,
+        mutate: (rs) => {
+            rs.push({
+                type: "gcp:compute/regionTargetHttpsProxy:RegionTargetHttpsProxy",
+                name: "vault-https-proxy",
+                props: { urlMap: "x", sslCertificates: ["y"] },
+                protect: false,
+                outputs: { urlMap: "x", sslCertificates: ["y"] },
+            } as TestResource);
+            return true;
+        },
+    },
+    {
+        policy: "vault-entry-point-tls-passthrough",
+        change: "azure application gateway added in front of the nodes",
+        needs: ALB,
+        mutate: (rs) => {
+            rs.push({
+                type: "azure-native:network:ApplicationGateway",
+                name: "vault-appgw",
+                props: { resourceGroupName: "rg-vault" },
+                protect: false,
+                outputs: { resourceGroupName: "rg-vault" },
+            } as TestResource);
             return true;
         },
     },

@@ -148,6 +148,31 @@ const CASES: Record<string, Case> = {
         expect: /no listener requires client certificates/,
         stack: "prod",
     },
+    "vault-entry-point-health-checked": {
+        ok: [...f.cluster(3), ...f.awsEntryPoint()],
+        bad: [...f.cluster(3), ...f.awsEntryPoint({ healthProtocol: "TCP", targets: ["10.0.1.10", "10.0.2.10"] })],
+        expect: /uses TCP, not HTTPS: a TCP check passes a sealed node|sends traffic to 2 targets but the stack runs 3 Vault servers/,
+        stack: "prod",
+    },
+    "vault-entry-point-client-allow-list": {
+        ok: [...f.cluster(3), ...f.awsEntryPoint()],
+        bad: [...f.cluster(3), ...f.awsEntryPoint({ clientCidr: "0.0.0.0/0" })],
+        expect: /client-0: ingress from 0.0.0.0\/0; the entry point must admit only entryPointClientCidrs/,
+    },
+    "vault-entry-point-tls-passthrough": {
+        ok: [...f.cluster(3), ...f.awsEntryPoint()],
+        bad: [
+            ...f.cluster(3),
+            ...f
+                .awsEntryPoint()
+                .map((r) =>
+                    r.type === "aws:lb/listener:Listener"
+                        ? { ...r, props: { ...r.props, protocol: "TLS", certificateArn: "arn:aws:acm:x" } }
+                        : r,
+                ),
+        ],
+        expect: /listener: listener protocol TLS: TLS must pass through to Vault/,
+    },
     "vault-raft-node-count": {
         ok: f.cluster(3),
         bad: f.cluster(2),

@@ -12,6 +12,8 @@ const base = {
     "bonito-vault:cloud": "aws",
     "bonito-vault:image": "hashicorp/vault:1.21.1",
     "bonito-vault:awsRegion": "eu-west-1",
+    // Not about the entry point: staging would otherwise need a load balancer's keys.
+    "bonito-vault:entryPoint": "none",
 };
 const prodBase = {
     ...base,

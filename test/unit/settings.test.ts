@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { ConfigError, loadConfig } from "../../components/config";
-import type { CoreConfig } from "../../components/config";
+import type { CoreConfig, StackConfig } from "../../components/config";
 import { adminHost, settingsSection } from "../../components/config/settings";
 import { renderAuditDevices, renderAuditRotatorScript } from "../../components/settings/audit";
 import {
@@ -34,7 +34,7 @@ const PGP = "mQENBF" + "A".repeat(60);
 
 /** Run only the settings section on top of the local core config (optionally altered). */
 function buildSettings(stack: string, raw: Record<string, string>, core: Partial<CoreConfig> = {}) {
-    const prior = { ...loadConfig("local", BASE), ...core } as CoreConfig;
+    const prior = { ...loadConfig("local", BASE), ...core } as StackConfig;
     const problems: string[] = [];
     const values: Record<string, unknown> = {};
     for (const [k, spec] of Object.entries(settingsSection.keys)) {
@@ -567,6 +567,7 @@ describe("backendEnv", () => {
         const cfg = loadConfig("staging", {
             "bonito-vault:cloud": "aws",
             "bonito-vault:image": "hashicorp/vault:1.21.1",
+            "bonito-vault:entryPoint": "none",
         });
         const env = renderBackendEnv({ ...base, caCertPath: cfg.backendCaCertPath, wrapped: false });
         // The Vault CLI, the Go API client (VAULT_CACERT → rootcerts CAFile), hvac and httpx's
@@ -580,6 +581,7 @@ describe("backendEnv", () => {
             "bonito-vault:cloud": "aws",
             "bonito-vault:image": "hashicorp/vault:1.21.1",
             "bonito-vault:backendCaCertPath": "/app/certs/vault-ca.pem",
+            "bonito-vault:entryPoint": "none",
         });
         assert.equal(custom.backendCaCertPath, "/app/certs/vault-ca.pem");
     });

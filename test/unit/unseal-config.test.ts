@@ -12,6 +12,8 @@ const IMAGE = "hashicorp/vault:1.21.1";
 const base = (cloud: string, extra: Record<string, string> = {}) => ({
     "bonito-vault:cloud": cloud,
     "bonito-vault:image": IMAGE,
+    // Not about the entry point: staging would otherwise need a load balancer's keys.
+    "bonito-vault:entryPoint": "none",
     ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [`bonito-vault:${k}`, v])),
 });
 
