@@ -136,7 +136,7 @@ const healthCases: Case[] = [
             { series: 'vault_audit_log_request_failure{job="vault",instance="a"}', values: "0x20" },
             { series: 'vault_audit_log_response_failure{job="vault",instance="a"}', values: "0 0 0 2x20" },
         ],
-        at: "2m",
+        at: "4m",
         alert: "VaultAuditWriteFailures",
         exp: [{ labels: { severity: "page" }, summary: "Vault failed to write audit entries" }],
     },
@@ -206,7 +206,7 @@ const healthCases: Case[] = [
         series: [
             {
                 series: 'bonito_vault_audit_snapshot_read_timestamp_seconds{job="vault-audit",instance="m"}',
-                values: "0+3600x10",
+                values: "0+60x400",
             },
         ],
         at: "5h",
@@ -218,7 +218,7 @@ const healthCases: Case[] = [
         series: [
             {
                 series: 'bonito_vault_audit_snapshot_read_timestamp_seconds{job="vault-audit",instance="m"}',
-                values: "0x10",
+                values: "0x400",
             },
         ],
         at: "5h",
