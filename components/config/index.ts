@@ -8,6 +8,7 @@ import { RunError } from "@pulumi/pulumi/errors";
 import { backupSection, type BackupConfig } from "./backup";
 import { coreSection, type CoreConfig } from "./core";
 import { settingsSection, type SettingsConfig } from "./settings";
+import { monitoringSection, type MonitoringConfig } from "./monitoring";
 import { promotionSection, type PromotionConfig } from "./promotion";
 import { PROJECT, type BuildContext, type ConfigSection, type KeySpec } from "./section";
 import { unsealSection, type UnsealConfig } from "./unseal";
@@ -20,12 +21,14 @@ export type { UnsealConfig } from "./unseal";
 export type { SettingsConfig } from "./settings";
 export type { BackupConfig } from "./backup";
 export type { PromotionConfig } from "./promotion";
+export type { MonitoringConfig, MonitoringMode } from "./monitoring";
 
 export type StackConfig = { stack: string; prod: boolean } & CoreConfig &
     UnsealConfig &
     SettingsConfig &
     BackupConfig &
-    PromotionConfig;
+    PromotionConfig &
+    MonitoringConfig;
 
 /** Every area, in build order: later areas see the merged result of earlier ones. */
 const SECTIONS: ConfigSection<object, never>[] = [
@@ -34,6 +37,7 @@ const SECTIONS: ConfigSection<object, never>[] = [
     settingsSection as ConfigSection<object, never>,
     backupSection as ConfigSection<object, never>,
     promotionSection as ConfigSection<object, never>,
+    monitoringSection as ConfigSection<object, never>,
 ];
 
 /** Every key of the project, for docs, Pulumi.yaml and the unknown-key check. */

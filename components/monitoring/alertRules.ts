@@ -92,6 +92,18 @@ export function renderAlertRules(o: AlertRuleOptions): { groups: RuleGroup[] } {
             },
         },
         {
+            alert: "VaultMetricsUnreadable",
+            expr: 'max(up{job="vault"}) == 0 and on() max(probe_success{job="vault-health"}) == 1',
+            for: "5m",
+            labels: { severity: "page" },
+            annotations: {
+                summary: "Prometheus cannot read Vault's metrics while Vault answers health checks",
+                description:
+                    "Every sys/metrics scrape fails although sys/health answers: the metrics token expired or was revoked (pulumi up renews it), or the CA changed.",
+                runbook: anchor("VaultMetricsUnreadable"),
+            },
+        },
+        {
             alert: "VaultRaftNodeUnhealthy",
             expr: 'max by (node_id) (vault_autopilot_node_healthy{job="vault"}) == 0',
             for: f,

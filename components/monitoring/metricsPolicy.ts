@@ -9,8 +9,19 @@ export const METRICS_TOKEN_ROLE = "bonito-metrics";
 /** The token's period: renewed by every `pulumi up` once less than half of it is left. */
 export const METRICS_TOKEN_PERIOD_SECONDS = 30 * 24 * 3600;
 
+/**
+ * Read `sys/metrics`; look up, renew and revoke itself (the token has no default policy, which
+ * would grant more: cubbyhole, sys/wrapping, sys/capabilities-self…).
+ */
 export function renderMetricsPolicy(): PolicyDocument {
-    return { path: { "sys/metrics": { capabilities: ["read"] } } };
+    return {
+        path: {
+            "sys/metrics": { capabilities: ["read"] },
+            "auth/token/lookup-self": { capabilities: ["read"] },
+            "auth/token/renew-self": { capabilities: ["update"] },
+            "auth/token/revoke-self": { capabilities: ["update"] },
+        },
+    };
 }
 
 /** `POST auth/token/roles/<role>` body. */

@@ -100,6 +100,31 @@ const healthCases: Case[] = [
         exp: [{ labels: { severity: "page" }, summary: "No Vault node is active" }],
     },
     {
+        name: "metrics unreadable: passing (a sealed cluster is not this alert)",
+        series: [
+            { series: 'up{job="vault",instance="a"}', values: "0x20" },
+            { series: 'probe_success{job="vault-health",instance="h"}', values: "0x20" },
+        ],
+        at: "10m",
+        alert: "VaultMetricsUnreadable",
+        exp: [],
+    },
+    {
+        name: "metrics unreadable: firing",
+        series: [
+            { series: 'up{job="vault",instance="a"}', values: "0x20" },
+            { series: 'probe_success{job="vault-health",instance="h"}', values: "1x20" },
+        ],
+        at: "10m",
+        alert: "VaultMetricsUnreadable",
+        exp: [
+            {
+                labels: { severity: "page" },
+                summary: "Prometheus cannot read Vault's metrics while Vault answers health checks",
+            },
+        ],
+    },
+    {
         name: "voter: passing",
         series: [
             { series: 'vault_autopilot_node_healthy{job="vault",instance="a",node_id="vault-1"}', values: "1x20" },
@@ -295,7 +320,7 @@ function promtoolTest(c: Case): { status: number | null; output: string } {
 describe("alert rules, by promtool", () => {
     it("promtool check rules accepts the rendered file", () => {
         const out = execFileSync("promtool", ["check", "rules", ruleFile], { encoding: "utf8" });
-        assert.match(out, /SUCCESS: 16 rules found/);
+        assert.match(out, /SUCCESS: 17 rules found/);
     });
     it("every alert has a passing and a firing case", () => {
         const all = ruleDoc.groups.flatMap((g) => g.rules.map((r) => r.alert as string));
