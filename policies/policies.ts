@@ -38,6 +38,8 @@ import { vaultAppRoleSecretIdRequired } from "./vault-approle-secret-id-required
 import { vaultConfigNoUnsafeOptions } from "./vault-config-no-unsafe-options";
 import { vaultContainerSwapDisabled } from "./vault-container-swap-disabled";
 import { vaultPolicySnapshotAgentLeastPrivilege } from "./vault-policy-snapshot-agent-least-privilege";
+import { vaultPolicyMetricsLeastPrivilege } from "./vault-policy-metrics-least-privilege";
+import { monitoringAlertingPath } from "./monitoring-alerting-path";
 
 export const POLICIES: Policies = [
     vaultContainerNoDevMode,
@@ -76,6 +78,8 @@ export const POLICIES: Policies = [
     vaultAppRoleSecretIdRequired,
     vaultPolicyBackendLeastPrivilege,
     vaultPolicySnapshotAgentLeastPrivilege,
+    vaultPolicyMetricsLeastPrivilege,
+    monitoringAlertingPath,
     containerNoCredentialsOnCommandLine,
     containerSecretsMarkedSecret,
 ];
