@@ -286,3 +286,11 @@ export const BACKEND_PATHS = {
     "bonito/metadata/*": ["list", "read", "delete"],
     "*": ["deny"],
 };
+
+/** The prod stack with the bundled monitoring (a webhook receiver, an mtail image). */
+export const BUNDLED: Record<string, string> = {
+    monitoring: "bundled",
+    monitoringWebhookUrl: "https://alerts.bonito.example/hooks/vault",
+    monitoringMtailImage: "registry.bonito.example/mtail:3.0.0-rc50",
+};
+export const BUNDLED_SECRET_KEYS = ["bonito-vault:monitoringWebhookUrl"];
