@@ -48,10 +48,9 @@ export interface AlertRuleOptions {
     securityWindow?: string;
 }
 
-const RUNBOOK = "docs/runbook.md#alerts";
-
+/** Each alert has a runbook section headed by its name (docs/runbook.md "Alerts"). */
 function anchor(alert: string): string {
-    return `${RUNBOOK}-${alert.toLowerCase()}`;
+    return `docs/runbook.md#${alert.toLowerCase()}`;
 }
 
 function secondsText(s: number): string {

@@ -8,7 +8,7 @@
  * (root token use and creation, policy write, auth method enable, secrets engine mount, sensitive
  * path access, audit device disable) reaches a webhook receiver as its named alert with its exact
  * summary within 2 minutes; a sealed node raises VaultNodeSealed. Measured event-to-webhook times
- * go to test-results/alerts-timings.json.
+ * go to out/alerts-timings.json.
  * Does not prove: Slack or PagerDuty delivery (the receiver is a local webhook), the bundled
  * containers themselves (the Docker tier), the health rules that need hours or faults this tier
  * cannot make (commit latency, leadership churn, certificate expiry, backup staleness: promtool's
@@ -23,7 +23,7 @@ import { after, before, describe, it } from "node:test";
 import { bringUp, decryptShare, tearDown, type Live } from "./lib/bringup";
 import { PORT_BASE, REPO, call, rawRequest, waitUntil, type Node } from "./lib/cluster";
 import { renderAlertRulesFile } from "../../components/monitoring/alertRules";
-import { METRICS_POLICY, renderMetricsPolicy } from "../../components/monitoring/metricsPolicy";
+import { METRICS_POLICY } from "../../components/monitoring/metricsPolicy";
 import {
     asFile,
     renderAlertmanagerConfig,
@@ -36,7 +36,8 @@ import {
     securityRules,
     type SecurityRule,
 } from "../../components/monitoring/securityRules";
-import { policyText } from "../../components/settings/policies";
+import { adminLogin } from "./lib/applySettings";
+import { loadProvider } from "./lib/dynamic";
 
 type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -47,7 +48,7 @@ const PORTS = {
     webhook: PORT_BASE + 53,
     alertmanager: PORT_BASE + 54,
 };
-const OUT = path.join(REPO, "test-results");
+const OUT = path.join(REPO, "out");
 const TWO_MINUTES = 120_000;
 
 interface Received {
@@ -63,6 +64,16 @@ let rules: SecurityRule[];
 const procs: ChildProcess[] = [];
 const received: Received[] = [];
 let webhook: http.Server;
+let tokenProvider: {
+    create(i: Record<string, unknown>): Promise<{ outs: Record<string, unknown> }>;
+    update(
+        id: string,
+        o: Record<string, unknown>,
+        n: Record<string, unknown>,
+    ): Promise<{ outs: Record<string, unknown> }>;
+    delete(id: string, o: Record<string, unknown>): Promise<void>;
+};
+let tokenState: Record<string, unknown>;
 const timings: Record<string, number> = {};
 
 async function leader(): Promise<Node> {
@@ -138,17 +149,53 @@ describe(
             const cfg = live.declared.config;
             root = await generateRoot();
             const L = await leader();
-            // The metrics reader, as the program renders it: read on sys/metrics, nothing else.
-            const pol = await call(L.http, "PUT", `sys/policies/acl/${METRICS_POLICY}`, root, {
-                policy: policyText(renderMetricsPolicy()),
+            // The metrics reader exactly as the program declares it, applied with Pulumi's admin identity
+            // (its policy may write only these): the bonito-metrics policy, the token role, then the token
+            // from the program's own MetricsToken provider, as the engine would run it.
+            const admin = await adminLogin(
+                { port: live.nodes[0].ports.api, ca: live.caPem, serverName: live.nodes[0].name },
+                live.declared.plan,
+                live.handover.roleId,
+                live.handover.secretId,
+            );
+            const declaredPolicy = live.declared.resources.find(
+                (r) => r.type === "vault:index/policy:Policy" && r.inputs.name === METRICS_POLICY,
+            )!;
+            const pol = await call(L.http, "PUT", `sys/policies/acl/${METRICS_POLICY}`, admin, {
+                policy: String(declaredPolicy.inputs.policy),
             });
-            assert.equal(pol.status, 204);
-            const tok = await call(L.http, "POST", "auth/token/create-orphan", root, {
-                policies: [METRICS_POLICY],
-                no_default_policy: true,
-                period: "24h",
+            assert.equal(pol.status, 204, JSON.stringify(pol.body));
+            const r = live.declared.resources.find(
+                (x) => x.type === "vault:tokenauth/authBackendRole:AuthBackendRole",
+            )!.inputs;
+            const roleRes = await call(L.http, "POST", `auth/token/roles/${String(r.roleName)}`, admin, {
+                allowed_policies: r.allowedPolicies,
+                disallowed_policies: r.disallowedPolicies,
+                orphan: r.orphan,
+                renewable: r.renewable,
+                token_period: r.tokenPeriod,
+                token_no_default_policy: r.tokenNoDefaultPolicy,
+                token_type: r.tokenType,
             });
-            const metricsToken = (tok.body as Body).auth.client_token as string;
+            assert.equal(roleRes.status, 204, JSON.stringify(roleRes.body));
+            tokenProvider = loadProvider(live.declared.metricsToken.providerText) as unknown as typeof tokenProvider;
+            tokenState = (
+                await tokenProvider.create({
+                    ...live.declared.metricsToken.inputs,
+                    addr: `https://127.0.0.1:${live.nodes[0].ports.api}`,
+                    caCert: live.caPem,
+                    adminRoleId: live.handover.roleId,
+                    adminSecretId: live.handover.secretId,
+                })
+            ).outs;
+            const metricsToken = String(tokenState.token);
+            const look = await call(L.http, "GET", "auth/token/lookup-self", metricsToken);
+            assert.deepEqual(
+                (look.body as Body).data.policies,
+                [METRICS_POLICY],
+                "the token carries bonito-metrics only",
+            );
+            assert.equal((look.body as Body).data.orphan, true);
 
             const dir = path.join(live.base, "monitoring");
             fs.mkdirSync(dir, { recursive: true });
@@ -344,8 +391,6 @@ describe(
 
         it("each security event reaches the webhook as its named alert with its exact summary within 2 minutes", async () => {
             const L = await leader();
-            const admin = (p: string) => p;
-            void admin;
             const events: [string, () => Promise<void>][] = [
                 [
                     "VaultRootTokenUsed",
@@ -434,6 +479,23 @@ describe(
             assert.equal(r.annotations.summary, `Vault node ${r.labels.instance} is sealed`);
             timings.VaultNodeSealedMs = r.at - since;
             assert.ok(r.at - since <= TWO_MINUTES);
+        });
+
+        it("the program's MetricsToken renews itself and, deleted, revokes itself (scrapes then fail with 403)", async () => {
+            // Node 0 was sealed above: the provider talks to the active node (adminAddr's role in a stack).
+            const L = await leader();
+            const state: Record<string, unknown> = {
+                ...tokenState,
+                addr: `https://127.0.0.1:${L.ports.api}`,
+                tlsServerName: L.name,
+            };
+            const renewed = await tokenProvider.update(String(state.accessor), state, state);
+            assert.equal(renewed.outs.token, state.token, "renewed in place, not replaced");
+            await tokenProvider.delete(String(state.accessor), state);
+            const m = await rawRequest(L.ports.api, "GET", "/v1/sys/metrics?format=prometheus", live.caPem, L.name, {
+                token: String(state.token),
+            });
+            assert.equal(m.status, 403);
         });
     },
 );

@@ -13,7 +13,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { renderAlertRulesFile } from "../../components/monitoring/alertRules";
 import { DEFAULT_SENSITIVE_PATHS, renderMtailProgram, securityRules } from "../../components/monitoring/securityRules";
 
@@ -21,6 +21,7 @@ type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 
 const FIXTURE = path.join(__dirname, "..", "fixtures", "audit", "vault-1.21.1-events.log");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bonito-rules-"));
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
 const rules = securityRules({ sensitivePaths: DEFAULT_SENSITIVE_PATHS, snapshotRoles: ["snapshot-agent"] });
 const CERT_NOT_AFTER = 40 * 86400;
 const ruleFile = path.join(dir, "rules.yml");
@@ -383,7 +384,7 @@ function mtailCounts(lines: string[]): Record<string, number> {
     fs.writeFileSync(log, lines.join("\n") + "\n");
     const out = execFileSync(
         "mtail",
-        ["--one_shot", "--one_shot_format", "prometheus", "--progs", progs, "--logs", log],
+        ["--logtostderr", "--one_shot", "--one_shot_format", "prometheus", "--progs", progs, "--logs", log],
         {
             encoding: "utf8",
             stdio: ["ignore", "pipe", "ignore"],

@@ -56,6 +56,8 @@ export interface DeclaredStack {
     unsealerInit?: DeclaredDynamic;
     vaultInit: DeclaredDynamic;
     vaultHandover: DeclaredDynamic;
+    /** The metrics reader's token (components/monitoring/metricsToken.ts). */
+    metricsToken: DeclaredDynamic;
     plan: VaultSettingsPlan;
     resources: Recorded[];
 }
@@ -145,6 +147,7 @@ export async function declaredStack(stack: string, overrides: Record<string, str
         unsealerInit: unsealerInitRec ? dynamic(unsealerInitRec) : undefined,
         vaultInit: dynamic(one(":VaultInit")),
         vaultHandover: dynamic(one(":VaultHandover")),
+        metricsToken: dynamic(one(":MetricsToken")),
         plan: platform.settings.plan,
         resources: run.resources,
     };
