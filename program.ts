@@ -59,6 +59,13 @@ export function buildProgram(
             /** Secret (and PGP-encrypted per share when recoveryPgpKeys is set). */
             recoveryKeys: platform.settings.recoveryKeys,
             backupBucket: platform.backup.url,
+            /** bundled or external; with external, point your Prometheus at the next four (README "Monitoring"). */
+            monitoring: cfg.monitoring.mode,
+            monitoringScrapeConfig: platform.monitoring.prometheusConfig,
+            monitoringAlertRules: platform.monitoring.alertRules,
+            monitoringMtailProgram: platform.monitoring.mtailProgram,
+            /** Secret: the token Prometheus reads sys/metrics with (policy bonito-metrics only). */
+            monitoringMetricsToken: platform.monitoring.metricsToken,
             backupWriter: platform.backup.writerIdentity,
             backupRetentionDays: platform.backup.retentionDays,
             backupSchedule: platform.snapshots.schedule,

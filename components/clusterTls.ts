@@ -6,6 +6,7 @@
  * (Raft mTLS). provided: the operator's CA, certificate and key from config secrets.
  * Private keys only ever leave this component as Pulumi secrets.
  */
+import { X509Certificate } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import type { StackConfig } from "./config";
@@ -21,6 +22,8 @@ export interface NodeCertificate {
     certPem: pulumi.Output<string>;
     /** Secret. */
     keyPem: pulumi.Output<string>;
+    /** When the certificate expires (RFC 3339): the certificate-expiry alert's input. */
+    notAfter: pulumi.Output<string>;
 }
 
 /** Key usages of every node certificate: TLS server (API, join listener) and client (retry_join). */
@@ -50,7 +53,11 @@ function createClusterTls(
     const tlsCfg = config.tls;
     if (tlsCfg.mode === "provided") {
         const p = tlsCfg.provided!;
-        const cert = { certPem: pulumi.output(p.cert), keyPem: pulumi.secret(p.key.reveal()) };
+        const cert = {
+            certPem: pulumi.output(p.cert),
+            keyPem: pulumi.secret(p.key.reveal()),
+            notAfter: pulumi.output(new Date(new X509Certificate(p.cert).validTo).toISOString()),
+        };
         return { caCertPem: pulumi.output(p.caCert), nodeCerts: nodes.map(() => cert) };
     }
     if (tlsCfg.mode !== "internal-ca") throw new Error(`ClusterTls needs TLS on; tlsMode is ${tlsCfg.mode}`);
@@ -101,7 +108,7 @@ function createClusterTls(
             },
             { parent: self },
         );
-        return { certPem: cert.certPem, keyPem: pulumi.secret(key.privateKeyPem) };
+        return { certPem: cert.certPem, keyPem: pulumi.secret(key.privateKeyPem), notAfter: cert.validityEndTime };
     });
     return { caCertPem: caCert.certPem, nodeCerts };
 }

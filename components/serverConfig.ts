@@ -115,7 +115,10 @@ export function renderServerConfig(input: ServerConfigInput): Record<string, unk
         storage,
         listener: listeners,
         seal: { [seal.type]: seal.config },
-        telemetry: { prometheus_retention_time: "24h", disable_hostname: true },
+        // Metrics for Prometheus (components/monitoring): a day of retention in Vault's own sink, no
+        // hostname prefix (the scrape labels the node), usage gauges (token, entity, secret counts)
+        // every 10 minutes, Vault's default made explicit.
+        telemetry: { prometheus_retention_time: "24h", disable_hostname: true, usage_gauge_period: "10m" },
     };
     if (c.engine === "openbao" && input.audit && input.audit.length > 0) {
         // OpenBao >= 2.3 refuses audit devices created through the API unless the config sets

@@ -14,6 +14,7 @@ import { SnapshotAgent } from "./backup/snapshotAgent";
 import { ClusterTls } from "./clusterTls";
 import { DockerHosts } from "./dockerHosts";
 import { EntryPoint } from "./entryPoint";
+import { Monitoring } from "./monitoring/monitoring";
 import { RaftCluster } from "./raftCluster";
 import { renderAuditDevices } from "./settings/audit";
 import { VaultSettings } from "./settings/vaultSettings";
@@ -43,6 +44,7 @@ export class VaultPlatform extends pulumi.ComponentResource {
     public readonly snapshots: SnapshotAgent;
     /** The audit archive and one shipper per node; undefined when auditShipping is false (never on prod). */
     public readonly auditShipping: AuditShipping | undefined;
+    public readonly monitoring: Monitoring;
     /** The image this stack deploys, after the promotion gate (prod: equal to staging's verifiedImage). */
     public readonly image: pulumi.Output<string>;
 
@@ -106,6 +108,23 @@ export class VaultPlatform extends pulumi.ComponentResource {
                 roleId: this.settings.snapshotAgentRoleId,
                 secretId: this.settings.snapshotAgentSecretId,
                 caCert: this.tls?.caCertPem,
+                dependsOn: [this.settings],
+            },
+            child,
+        );
+
+        this.monitoring = new Monitoring(
+            `${name}-monitoring`,
+            {
+                config: cfg,
+                nodes: this.nodes,
+                hosts: this.hosts.perNode,
+                caCert: this.tls?.caCertPem ?? "",
+                certNotAfter: Object.fromEntries(
+                    this.nodes.map((n, i) => [n.name, this.tls ? this.tls.nodeCerts[i].notAfter : ""]),
+                ),
+                vaultProvider: this.settings.provider,
+                admin: this.settings.admin,
                 dependsOn: [this.settings],
             },
             child,

@@ -42,6 +42,8 @@ import { vaultPolicySnapshotAgentLeastPrivilege } from "./vault-policy-snapshot-
 import { vaultEntryPointClientAllowList } from "./vault-entry-point-client-allow-list";
 import { vaultEntryPointHealthChecked } from "./vault-entry-point-health-checked";
 import { vaultEntryPointTlsPassthrough } from "./vault-entry-point-tls-passthrough";
+import { vaultPolicyMetricsLeastPrivilege } from "./vault-policy-metrics-least-privilege";
+import { monitoringAlertingPath } from "./monitoring-alerting-path";
 
 export const POLICIES: Policies = [
     vaultContainerNoDevMode,
@@ -84,6 +86,8 @@ export const POLICIES: Policies = [
     vaultAppRoleSecretIdRequired,
     vaultPolicyBackendLeastPrivilege,
     vaultPolicySnapshotAgentLeastPrivilege,
+    vaultPolicyMetricsLeastPrivilege,
+    monitoringAlertingPath,
     containerNoCredentialsOnCommandLine,
     containerSecretsMarkedSecret,
 ];

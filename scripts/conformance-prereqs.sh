@@ -23,4 +23,5 @@ if [ ${#need[@]} -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 getent passwd vault >/dev/null || useradd --system --user-group --no-create-home --shell /usr/sbin/nologin vault
+bash scripts/monitoring-tools.sh
 bash scripts/build-vault.sh

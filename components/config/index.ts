@@ -10,6 +10,7 @@ import { backupSection, type BackupConfig } from "./backup";
 import { coreSection, type CoreConfig } from "./core";
 import { entryPointSection, type EntryPointSection } from "./entryPoint";
 import { settingsSection, type SettingsConfig } from "./settings";
+import { monitoringSection, type MonitoringConfig } from "./monitoring";
 import { promotionSection, type PromotionConfig } from "./promotion";
 import { PROJECT, type BuildContext, type ConfigSection, type KeySpec } from "./section";
 import { unsealSection, type UnsealConfig } from "./unseal";
@@ -24,6 +25,7 @@ export type { SettingsConfig } from "./settings";
 export type { BackupConfig } from "./backup";
 export type { AuditShippingConfig } from "./auditShipping";
 export type { PromotionConfig } from "./promotion";
+export type { MonitoringConfig, MonitoringMode } from "./monitoring";
 
 export type StackConfig = { stack: string; prod: boolean } & CoreConfig &
     UnsealConfig &
@@ -31,7 +33,8 @@ export type StackConfig = { stack: string; prod: boolean } & CoreConfig &
     SettingsConfig &
     BackupConfig &
     AuditShippingConfig &
-    PromotionConfig;
+    PromotionConfig &
+    MonitoringConfig;
 
 /** Every area, in build order: later areas see the merged result of earlier ones. */
 const SECTIONS: ConfigSection<object, never>[] = [
@@ -42,6 +45,7 @@ const SECTIONS: ConfigSection<object, never>[] = [
     backupSection as ConfigSection<object, never>,
     auditShippingSection as ConfigSection<object, never>,
     promotionSection as ConfigSection<object, never>,
+    monitoringSection as ConfigSection<object, never>,
 ];
 
 /** Every key of the project, for docs, Pulumi.yaml and the unknown-key check. */

@@ -22,6 +22,8 @@ export const NAMES = {
     adminMount: "pulumi-admin",
     adminRole: "pulumi-admin",
     adminPolicy: "pulumi-admin",
+    metricsPolicy: "bonito-metrics",
+    metricsTokenRole: "bonito-metrics",
 } as const;
 
 /** The path the snapshot agent reads (GET streams a Raft snapshot). */
@@ -105,6 +107,10 @@ export function renderAdminPolicy(scope: AdminScope): PolicyDocument {
     Object.assign(path, roleAccess(NAMES.approleMount, NAMES.backendRole));
     Object.assign(path, roleAccess(NAMES.approleMount, NAMES.snapshotRole));
     if (scope.autopilot) path[AUTOPILOT_PATH] = { capabilities: ["read", "update"] };
+    // The metrics reader (components/monitoring): its policy, its token role, and issuing from that role only.
+    path[`sys/policies/acl/${NAMES.metricsPolicy}`] = { capabilities: ["create", "read", "update", "delete"] };
+    path[`auth/token/roles/${NAMES.metricsTokenRole}`] = { capabilities: ["create", "read", "update", "delete"] };
+    path[`auth/token/create/${NAMES.metricsTokenRole}`] = { capabilities: ["update"] };
     return { path };
 }
 

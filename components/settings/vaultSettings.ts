@@ -67,6 +67,8 @@ export class VaultSettings extends pulumi.ComponentResource {
     readonly recoveryKeys: pulumi.Output<string[]>;
     /** The provider logged in as Pulumi's admin identity, for other areas' Vault resources. */
     readonly provider: vault.Provider;
+    /** Pulumi's admin AppRole credentials (secret), for dynamic resources that log in themselves (MetricsToken). */
+    readonly admin: { roleId: pulumi.Output<string>; secretId: pulumi.Output<string> };
 
     constructor(name: string, args: VaultSettingsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("bonito:vault:VaultSettings", name, {}, opts);
@@ -78,6 +80,7 @@ export class VaultSettings extends pulumi.ComponentResource {
         this.snapshotAgentSecretId = out.snapshotAgentSecretId;
         this.recoveryKeys = out.recoveryKeys;
         this.provider = out.provider;
+        this.admin = out.admin;
         this.registerOutputs({
             backendEnv: this.backendEnv,
             kvMount: this.kvMount,
@@ -249,5 +252,6 @@ function createVaultSettings(name: string, self: VaultSettings, args: VaultSetti
         snapshotAgentRoleId: pulumi.secret(roles[NAMES.snapshotRole].roleId),
         snapshotAgentSecretId: pulumi.secret(snapshotSecret.secretId),
         recoveryKeys: pulumi.secret(init.recoveryKeys),
+        admin: { roleId: pulumi.secret(handover.roleId), secretId: pulumi.secret(handover.secretId) },
     };
 }

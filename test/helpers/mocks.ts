@@ -58,7 +58,10 @@ function fakeState(type: string, name: string, inputs: Record<string, unknown>):
             };
         case "tls:index/selfSignedCert:SelfSignedCert":
         case "tls:index/locallySignedCert:LocallySignedCert":
-            return { certPem: `-----BEGIN CERTIFICATE-----\nMOCK-${name}\n-----END CERTIFICATE-----\n` };
+            return {
+                certPem: `-----BEGIN CERTIFICATE-----\nMOCK-${name}\n-----END CERTIFICATE-----\n`,
+                validityEndTime: "2027-11-30T12:00:00Z",
+            };
         case "tls:index/certRequest:CertRequest":
             return { certRequestPem: `CSR-${name}` };
         case "docker:index/network:Network":
@@ -152,6 +155,8 @@ function fakeState(type: string, name: string, inputs: Record<string, unknown>):
                 };
             if (type.endsWith(":VaultHandover"))
                 return { roleId: "mock-admin-role-id", secretId: "mock-admin-secret-id" };
+            if (type.endsWith(":MetricsToken"))
+                return { token: "mock-metrics-token", accessor: "mock-metrics-accessor", renewedAt: 0 };
             if (type.endsWith(":UnsealerInit"))
                 return { unsealKey: "mock-unsealer-key", transitToken: "mock-transit-token" };
             return {};

@@ -324,3 +324,10 @@ export function awsEntryPoint(
         },
     ];
 }
+/** The prod stack with the bundled monitoring (a webhook receiver, an mtail image). */
+export const BUNDLED: Record<string, string> = {
+    monitoring: "bundled",
+    monitoringWebhookUrl: "https://alerts.bonito.example/hooks/vault",
+    monitoringMtailImage: "registry.bonito.example/mtail:3.0.0-rc50",
+};
+export const BUNDLED_SECRET_KEYS = ["bonito-vault:monitoringWebhookUrl"];

@@ -27,6 +27,8 @@ interface Row {
     /** The type the change needs; the row is skipped when the stack declares none. */
     needs: string;
     mutate: Mutation;
+    /** Runs only on a stack with `monitoring: bundled` (mutations-monitoring.test.ts). */
+    bundled?: true;
 }
 
 const clone = (rs: TestResource[]): TestResource[] => JSON.parse(JSON.stringify(rs)) as TestResource[];
@@ -106,6 +108,31 @@ const unprotect =
     (rs) => ((pick(rs).protect = false), true);
 const vaultPolicy = (rs: TestResource[], name: string) =>
     rs.find((r) => r.type === "vault:index/policy:Policy" && (r.props.name ?? r.name) === name)!;
+const METRICS_TOKEN = "pulumi-nodejs:dynamic/bonito:MetricsToken";
+const byRole = (rs: TestResource[], role: string) =>
+    rs.find(
+        (r) =>
+            r.type === C &&
+            (r.props.labels as { label: string; value: string }[] | undefined)?.some(
+                (l) => l.label === "bonito.role" && l.value === role,
+            ),
+    )!;
+function remove(rs: TestResource[], which: (r: TestResource) => boolean): boolean {
+    const i = rs.findIndex(which);
+    if (i < 0) return false;
+    rs.splice(i, 1);
+    return true;
+}
+function editUpload(r: TestResource | undefined, suffix: string, edit: (d: Record<string, any>) => void): boolean {
+    const up = (r?.props.uploads as { file: string; content: string }[] | undefined)?.find((u) =>
+        u.file.endsWith(suffix),
+    );
+    if (!up) return false;
+    const d = JSON.parse(up.content) as Record<string, any>;
+    edit(d);
+    up.content = JSON.stringify(d);
+    return true;
+}
 const KEY = "aws:kms/key:Key";
 const GKEY = "gcp:kms/cryptoKey:CryptoKey";
 const KV = "azure-native:keyvault:Vault";
@@ -770,6 +797,79 @@ const ROWS: Row[] = [
             }),
     },
     {
+        policy: "vault-policy-metrics-least-privilege",
+        change: "metrics token may read everything under sys/ (sys/*)",
+        needs: "vault:index/policy:Policy",
+        mutate: (rs) =>
+            editDoc(vaultPolicy(rs, "bonito-metrics"), (d) => {
+                d.path["sys/*"] = { capabilities: ["read"] };
+            }),
+    },
+    {
+        policy: "vault-policy-metrics-least-privilege",
+        change: "metrics token may take Raft snapshots",
+        needs: "vault:index/policy:Policy",
+        mutate: (rs) =>
+            editDoc(vaultPolicy(rs, "bonito-metrics"), (d) => {
+                d.path["sys/storage/raft/snapshot"] = { capabilities: ["read"] };
+            }),
+    },
+    {
+        policy: "monitoring-alerting-path",
+        change: "the metrics policy removed",
+        needs: "vault:index/policy:Policy",
+        mutate: (rs) => remove(rs, (r) => r === vaultPolicy(rs, "bonito-metrics")),
+    },
+    {
+        policy: "monitoring-alerting-path",
+        change: "the metrics token removed",
+        needs: METRICS_TOKEN,
+        mutate: (rs) => remove(rs, (r) => r.type === METRICS_TOKEN),
+    },
+    {
+        policy: "monitoring-alerting-path",
+        change: "bundled: the Alertmanager's receivers emptied",
+        needs: C,
+        bundled: true,
+        mutate: (rs) =>
+            editUpload(
+                byRole(rs, "alertmanager"),
+                "alertmanager.yml",
+                (d) => (d.receivers = [{ name: "bonito-vault" }]),
+            ),
+    },
+    {
+        policy: "monitoring-alerting-path",
+        change: "bundled: the Alertmanager removed",
+        needs: C,
+        bundled: true,
+        mutate: (rs) => remove(rs, (r) => r === byRole(rs, "alertmanager")),
+    },
+    {
+        policy: "monitoring-alerting-path",
+        change: "bundled: Prometheus loads no rule files",
+        needs: C,
+        bundled: true,
+        mutate: (rs) => editUpload(byRole(rs, "prometheus"), "prometheus.yml", (d) => (d.rule_files = [])),
+    },
+    {
+        policy: "monitoring-alerting-path",
+        change: "bundled: Prometheus stops scraping the audit counters (vault-audit)",
+        needs: C,
+        bundled: true,
+        mutate: (rs) =>
+            editUpload(byRole(rs, "prometheus"), "prometheus.yml", (d) => {
+                d.scrape_configs = d.scrape_configs.filter((j: any) => j.job_name !== "vault-audit");
+            }),
+    },
+    {
+        policy: "monitoring-alerting-path",
+        change: "bundled: node 0's mtail removed",
+        needs: C,
+        bundled: true,
+        mutate: (rs) => remove(rs, (r) => r === byRole(rs, "mtail")),
+    },
+    {
         policy: "vault-approle-secret-id-required",
         change: "bindSecretId false with a CIDR binding",
         needs: ROLE,
@@ -1192,12 +1292,15 @@ const ROWS: Row[] = [
  * The table over the committed stack, with optional config overrides (the other clouds' rows run
  * with `cloud` overridden in mutations-<cloud>.test.ts).
  */
-export function describeMutations(overrides: Record<string, string> = {}): void {
+export function describeMutations(
+    overrides: Record<string, string> = {},
+    opts: { secretKeys?: string[]; only?: (policy: string) => boolean } = {},
+): void {
     describe(`mutation table on the committed ${SOURCE} stack ${JSON.stringify(overrides)}`, () => {
         let base: TestResource[] = [];
         let baseline: Map<string, string[]> = new Map();
         before(async () => {
-            base = await declaredResources(SOURCE, overrides);
+            base = await declaredResources(SOURCE, overrides, opts.secretKeys);
             baseline = (await runPack(POLICIES as never, base, JUDGED_AS)).violations;
         });
         it("has rows for every validating policy and for no other name", () => {
@@ -1214,7 +1317,10 @@ export function describeMutations(overrides: Record<string, string> = {}): void 
         });
         // Rows for another cloud's resources run in mutations-<cloud>.test.ts.
         const cloud = overrides.cloud ?? "aws";
+        const bundled = overrides.monitoring === "bundled";
         const rows = ROWS.filter((r) => {
+            if (!!r.bundled !== bundled && r.bundled) return false;
+            if (opts.only && !opts.only(r.policy)) return false;
             const provider = r.needs.split(":")[0];
             return !["aws", "gcp", "azure-native"].includes(provider) || provider.replace("-native", "") === cloud;
         });

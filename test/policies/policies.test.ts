@@ -537,6 +537,30 @@ const CASES: Record<string, Case> = {
             "token_policies names admin, which no least-privilege rule checks; use default, bonito-backend, snapshot-agent (or add the policy to reviewedPolicies with its own rule).",
         ],
     },
+    "vault-policy-metrics-least-privilege": {
+        ok: [f.vaultPolicy("bonito-metrics", { "sys/metrics": ["read"], "auth/token/renew-self": ["update"] })],
+        bad: [f.vaultPolicy("bonito-metrics", { "sys/metrics": ["read"], "sys/storage/raft/snapshot": ["read"] })],
+        expect: [
+            'Metrics policy bonito-metrics grants read on "sys/storage/raft/snapshot"; it may only read metrics: "sys/metrics" [read]; "auth/token/lookup-self" [read]; "auth/token/renew-self" [update]; "auth/token/revoke-self" [update].',
+        ],
+    },
+    "monitoring-alerting-path": {
+        stack: "prod",
+        ok: [
+            ...f.cluster(3),
+            f.vaultPolicy("bonito-metrics", { "sys/metrics": ["read"] }),
+            {
+                type: "pulumi-nodejs:dynamic/bonito:MetricsToken",
+                name: "bonito-vault-monitoring-token",
+                props: { role: "bonito-metrics" },
+            },
+        ],
+        bad: f.cluster(3),
+        expect: [
+            "No Vault policy bonito-metrics: nothing may read Vault's metrics, so no health alert can fire.",
+            "No metrics token (MetricsToken, role bonito-metrics): Prometheus cannot scrape sys/metrics.",
+        ],
+    },
     "vault-policy-snapshot-agent-least-privilege": {
         ok: [
             f.vaultPolicy("snapshot-agent", { "sys/storage/raft/snapshot": ["read"] }),

@@ -12,8 +12,9 @@ import type { TestResource } from "./harness";
 export async function declaredResources(
     stack: string,
     overrides: Record<string, string | undefined> = {},
+    secretKeys: string[] = [],
 ): Promise<TestResource[]> {
-    const run = setupMocks(stack, stackConfig(stack, overrides));
+    const run = setupMocks(stack, stackConfig(stack, overrides), secretKeys);
     const recorder = optionRecorder();
     const { buildProgram } = await import("../../program");
     // The committed example operator keys are accepted under mocks only (program.ts).

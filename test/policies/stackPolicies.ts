@@ -11,11 +11,15 @@ import { POLICIES } from "../../policies/policies";
 import { runPack, type TestResource } from "./harness";
 import { declaredResources } from "./program";
 
-export function describeStackPolicies(stack: string, overrides: Record<string, string> = {}): void {
+export function describeStackPolicies(
+    stack: string,
+    overrides: Record<string, string> = {},
+    secretKeys: string[] = [],
+): void {
     let resources: TestResource[] = [];
     let result: Awaited<ReturnType<typeof runPack>>;
     before(async () => {
-        resources = await declaredResources(stack, overrides);
+        resources = await declaredResources(stack, overrides, secretKeys);
         result = await runPack(POLICIES as never, resources, stack);
     });
     const what = Object.keys(overrides).length > 0 ? ` with ${JSON.stringify(overrides)}` : "";

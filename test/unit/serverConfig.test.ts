@@ -101,7 +101,7 @@ describe("renderServerConfig", () => {
             },
             listener: [mainListener("tls12"), peerListener("tls12")],
             seal: { transit: SEAL.config },
-            telemetry: { prometheus_retention_time: "24h", disable_hostname: true },
+            telemetry: { prometheus_retention_time: "24h", disable_hostname: true, usage_gauge_period: "10m" },
         });
     });
 

@@ -292,6 +292,10 @@ describe("policies", () => {
                 ...role("bonito-backend"),
                 ...role("snapshot-agent"),
                 "sys/storage/raft/autopilot/configuration": { capabilities: ["read", "update"] },
+                // The metrics reader: its policy, its token role, and issuing tokens from that role only.
+                "sys/policies/acl/bonito-metrics": { capabilities: ["create", "read", "update", "delete"] },
+                "auth/token/roles/bonito-metrics": { capabilities: ["create", "read", "update", "delete"] },
+                "auth/token/create/bonito-metrics": { capabilities: ["update"] },
             },
         });
         for (const p of Object.keys(doc.path)) {

@@ -58,6 +58,8 @@ export interface DeclaredStack {
     vaultHandover: DeclaredDynamic;
     /** Per node, by name: the rolling-change gate (components/nodeReady.ts). */
     nodeReady: Record<string, DeclaredDynamic>;
+    /** The metrics reader's token (components/monitoring/metricsToken.ts). */
+    metricsToken: DeclaredDynamic;
     plan: VaultSettingsPlan;
     resources: Recorded[];
 }
@@ -148,6 +150,7 @@ export async function declaredStack(stack: string, overrides: Record<string, str
         vaultInit: dynamic(one(":VaultInit")),
         vaultHandover: dynamic(one(":VaultHandover")),
         nodeReady: Object.fromEntries(byType(":NodeReady").map((r) => [String(r.inputs.node), dynamic(r)])),
+        metricsToken: dynamic(one(":MetricsToken")),
         plan: platform.settings.plan,
         resources: run.resources,
     };

@@ -1,0 +1,185 @@
+/**
+ * Monitoring keys: where alerts go (`monitoring: bundled | external`), the receiver, the bundled
+ * images, and the paths whose every access is reported. See components/monitoring.
+ */
+import { DEFAULT_SENSITIVE_PATHS } from "../monitoring/securityRules";
+import { PINNED_IMAGE, type CoreConfig } from "./core";
+import { type Secret, oneOf, secretText, stringList, text } from "./fields";
+import type { ConfigSection } from "./section";
+
+export type MonitoringMode = "bundled" | "external";
+
+export interface MonitoringConfig {
+    monitoring: {
+        mode: MonitoringMode;
+        /** Vault path globs whose every access raises VaultSensitivePathAccessed. */
+        sensitivePaths: string[];
+        /** Set only when mode is bundled: at least one. */
+        receiver: {
+            webhookUrl?: Secret;
+            slackWebhookUrl?: Secret;
+            slackChannel?: string;
+            pagerdutyRoutingKey?: Secret;
+        };
+        prometheusImage: string;
+        alertmanagerImage: string;
+        blackboxImage: string;
+        /** Required when bundled: no upstream mtail image exists (README shows a two-line build). */
+        mtailImage?: string;
+    };
+}
+
+/** The versions the conformance tier runs (Debian bookworm's packages), as upstream images. */
+export const DEFAULT_PROMETHEUS_IMAGE = "prom/prometheus:v2.42.0";
+export const DEFAULT_ALERTMANAGER_IMAGE = "prom/alertmanager:v0.25.0";
+export const DEFAULT_BLACKBOX_IMAGE = "prom/blackbox-exporter:v0.23.0";
+
+/** A Vault path with an optional trailing or inner `*` (no leading slash, no spaces). */
+const VAULT_PATH_GLOB = /^[A-Za-z0-9_.\-*]+(\/[A-Za-z0-9_.\-*+]*)*$/;
+const HTTPS_URL = /^https:\/\/[^\s/]+(\/\S*)?$/;
+const SLACK_CHANNEL = /^[#@][a-z0-9_.-]{1,80}$/;
+const PD_KEY = /^[A-Za-z0-9]{32}$/;
+const image = (def: string) =>
+    text({
+        def,
+        pattern: PINNED_IMAGE,
+        describe: "an image pinned by digest or exact version tag (repo:1.2.3); latest and floating tags are refused",
+    });
+
+export const monitoringSection: ConfigSection<MonitoringConfig, CoreConfig> = {
+    keys: {
+        monitoring: {
+            schema: oneOf(["bundled", "external"] as const, "external"),
+            type: "string",
+            description:
+                "Where alerts go: bundled (Prometheus, blackbox_exporter and Alertmanager on the first Docker host, mtail beside each node) or external (nothing declared; the scrape config, rules and mtail program are stack outputs for your own Prometheus).",
+            default: "external",
+        },
+        monitoringSensitivePaths: {
+            schema: stringList({
+                def: [...DEFAULT_SENSITIVE_PATHS],
+                item: VAULT_PATH_GLOB,
+                describe: "a Vault path, `*` matching any characters (auth/x/role/y/secret-id*)",
+            }),
+            type: "array",
+            description:
+                "Vault paths whose every access raises VaultSensitivePathAccessed (`*` matches any characters).",
+            default: "[auth/pulumi-admin/role/pulumi-admin/secret-id*, sys/storage/raft/snapshot*]",
+        },
+        monitoringWebhookUrl: {
+            schema: secretText({ pattern: HTTPS_URL, describe: "an https URL" }),
+            type: "string",
+            description: "bundled: Alertmanager posts every alert to this https URL (webhook receiver). Secret.",
+            default: "none",
+            secret: true,
+        },
+        monitoringSlackWebhookUrl: {
+            schema: secretText({ pattern: HTTPS_URL, describe: "an https URL (Slack incoming webhook)" }),
+            type: "string",
+            description: "bundled: Slack incoming-webhook URL; needs monitoringSlackChannel. Secret.",
+            default: "none",
+            secret: true,
+        },
+        monitoringSlackChannel: {
+            schema: text({ pattern: SLACK_CHANNEL, describe: "a Slack channel (#name) or user (@name)" }),
+            type: "string",
+            description: "bundled: the Slack channel alerts go to (with monitoringSlackWebhookUrl).",
+            default: "none",
+        },
+        monitoringPagerdutyRoutingKey: {
+            schema: secretText({
+                pattern: PD_KEY,
+                describe: "a PagerDuty Events API v2 routing key (32 letters or digits)",
+            }),
+            type: "string",
+            description: "bundled: PagerDuty Events API v2 routing key. Secret.",
+            default: "none",
+            secret: true,
+        },
+        monitoringPrometheusImage: {
+            schema: image(DEFAULT_PROMETHEUS_IMAGE),
+            type: "string",
+            description: "bundled: Prometheus image, pinned.",
+            default: DEFAULT_PROMETHEUS_IMAGE,
+        },
+        monitoringAlertmanagerImage: {
+            schema: image(DEFAULT_ALERTMANAGER_IMAGE),
+            type: "string",
+            description: "bundled: Alertmanager image, pinned.",
+            default: DEFAULT_ALERTMANAGER_IMAGE,
+        },
+        monitoringBlackboxImage: {
+            schema: image(DEFAULT_BLACKBOX_IMAGE),
+            type: "string",
+            description: "bundled: blackbox_exporter image (probes sys/health for the sealed-node alert), pinned.",
+            default: DEFAULT_BLACKBOX_IMAGE,
+        },
+        monitoringMtailImage: {
+            schema: text({
+                pattern: PINNED_IMAGE,
+                describe: "an image pinned by digest or exact version tag, with mtail as its entrypoint",
+            }),
+            type: "string",
+            description:
+                "bundled: an image whose entrypoint is mtail (no upstream image exists; README shows the build from Debian's package), pinned. Required when monitoring is bundled.",
+            default: "none",
+        },
+    },
+
+    build(v, ctx, prior) {
+        const mode = v.monitoring as MonitoringMode;
+        const receiver = {
+            webhookUrl: v.monitoringWebhookUrl as Secret | undefined,
+            slackWebhookUrl: v.monitoringSlackWebhookUrl as Secret | undefined,
+            slackChannel: v.monitoringSlackChannel as string | undefined,
+            pagerdutyRoutingKey: v.monitoringPagerdutyRoutingKey as Secret | undefined,
+        };
+        const receiverKeys = {
+            monitoringWebhookUrl: receiver.webhookUrl,
+            monitoringSlackWebhookUrl: receiver.slackWebhookUrl,
+            monitoringSlackChannel: receiver.slackChannel,
+            monitoringPagerdutyRoutingKey: receiver.pagerdutyRoutingKey,
+            monitoringMtailImage: v.monitoringMtailImage,
+        };
+        if (mode === "bundled") {
+            if (!receiver.webhookUrl && !receiver.slackWebhookUrl && !receiver.pagerdutyRoutingKey)
+                ctx.issue(
+                    "monitoring",
+                    "is bundled but no receiver is set: set monitoringWebhookUrl, monitoringSlackWebhookUrl (with monitoringSlackChannel) or monitoringPagerdutyRoutingKey (each with --secret)",
+                );
+            if (!!receiver.slackWebhookUrl !== !!receiver.slackChannel)
+                ctx.issue(
+                    receiver.slackWebhookUrl ? "monitoringSlackChannel" : "monitoringSlackWebhookUrl",
+                    "is required with the other Slack key: a Slack receiver needs both the webhook URL and the channel",
+                );
+            if (prior.tls.mode === "upstream-proxy")
+                ctx.issue(
+                    "monitoring",
+                    "bundled scrapes Vault over TLS with the cluster CA; with tlsMode upstream-proxy use monitoring external and scrape through your proxy",
+                );
+            if (v.monitoringMtailImage === undefined)
+                ctx.issue(
+                    "monitoringMtailImage",
+                    'is required when monitoring is bundled: an image with mtail as its entrypoint (README "Monitoring" shows the build)',
+                );
+        } else {
+            for (const [k, val] of Object.entries(receiverKeys))
+                if (val !== undefined)
+                    ctx.issue(
+                        k,
+                        "is only used when monitoring is bundled (monitoring is external: your own Alertmanager routes alerts)",
+                    );
+        }
+        return {
+            monitoring: {
+                mode,
+                sensitivePaths: v.monitoringSensitivePaths as string[],
+                receiver: mode === "bundled" ? receiver : {},
+                prometheusImage: v.monitoringPrometheusImage as string,
+                alertmanagerImage: v.monitoringAlertmanagerImage as string,
+                blackboxImage: v.monitoringBlackboxImage as string,
+                mtailImage: v.monitoringMtailImage as string | undefined,
+            },
+        };
+    },
+};

@@ -1,0 +1,209 @@
+/**
+ * Prometheus alert rules as data: cluster health (Vault 1.21.1's own metrics, names checked against
+ * a live cluster's `sys/metrics?format=prometheus` in test/conformance/alerts.test.ts), the audit
+ * trail's security rules (securityRules.ts, counted by mtail), certificate expiry from what the
+ * program knows, and backups. Rendered as JSON, which Prometheus reads as YAML.
+ *
+ * Scrape jobs the expressions rely on (prometheusConfig.ts declares them):
+ * - `vault`: `/v1/sys/metrics?format=prometheus` of every node with the metrics token. A standby
+ *   answers 307 to the active node and the scrape follows it, so every series is the active node's
+ *   view; the rules aggregate with `max`.
+ * - `vault-health`: blackbox_exporter probing `/v1/sys/health?standbyok=true` of every node (200 on
+ *   active and standby nodes, 503 on a sealed one); a sealed node serves no metrics at all.
+ * - `vault-audit`: mtail's counters over each node's audit file.
+ */
+import type { SecurityRule } from "./securityRules";
+
+export interface AlertRule {
+    alert: string;
+    expr: string;
+    for?: string;
+    labels: { severity: "page" | "ticket"; node?: string };
+    annotations: { summary: string; description: string; runbook: string };
+}
+
+export interface RuleGroup {
+    name: string;
+    interval?: string;
+    rules: AlertRule[];
+}
+
+export interface AlertRuleOptions {
+    security: readonly SecurityRule[];
+    /** Node name → certificate notAfter (seconds since the epoch) for every node certificate. */
+    certificateNotAfter: Record<string, number>;
+    /** Alert when a certificate has less than this left (the early-renewal window: `pulumi up` is overdue). */
+    certificateWarnSeconds: number;
+    /** The snapshot interval; the backup alert fires after two missed intervals. */
+    backupIntervalSeconds: number;
+    /** Audit shipping's bound delay, when the stack ships audit logs (its shipper exports the metric). */
+    auditShippingMaxDelaySeconds?: number;
+    /** How long a health condition must hold before it pages (tests shorten it). */
+    healthFor?: string;
+    /** Raft commit time (99th percentile, ms) above which the commit-latency alert fires. */
+    raftCommitP99Ms?: number;
+    /** Leadership changes in one hour above which the churn alert fires. */
+    leadershipChangesPerHour?: number;
+    /** Window of the security counters' increase (how long a security alert stays firing). */
+    securityWindow?: string;
+}
+
+/** Each alert has a runbook section headed by its name (docs/runbook.md "Alerts"). */
+function anchor(alert: string): string {
+    return `docs/runbook.md#${alert.toLowerCase()}`;
+}
+
+function secondsText(s: number): string {
+    if (s % 86400 === 0) return `${s / 86400}d`;
+    if (s % 3600 === 0) return `${s / 3600}h`;
+    if (s % 60 === 0) return `${s / 60}m`;
+    return `${s}s`;
+}
+
+export function renderAlertRules(o: AlertRuleOptions): { groups: RuleGroup[] } {
+    const f = o.healthFor ?? "1m";
+    const p99 = o.raftCommitP99Ms ?? 500;
+    const churn = o.leadershipChangesPerHour ?? 3;
+    const window = o.securityWindow ?? "5m";
+    const health: AlertRule[] = [
+        {
+            alert: "VaultNodeSealed",
+            expr: 'probe_http_status_code{job="vault-health"} == 503',
+            for: f,
+            labels: { severity: "page" },
+            annotations: {
+                summary: "Vault node {{ $labels.instance }} is sealed",
+                description:
+                    "sys/health answers 503 (sealed): the node serves no requests until auto-unseal succeeds or it is restarted.",
+                runbook: anchor("VaultNodeSealed"),
+            },
+        },
+        {
+            alert: "VaultNoActiveNode",
+            expr: '(max(vault_core_active{job="vault"}) or vector(0)) < 1',
+            for: f,
+            labels: { severity: "page" },
+            annotations: {
+                summary: "No Vault node is active",
+                description:
+                    "No scrape reached an active node (vault_core_active): the cluster has no leader or every node is sealed or unreachable.",
+                runbook: anchor("VaultNoActiveNode"),
+            },
+        },
+        {
+            alert: "VaultMetricsUnreadable",
+            expr: 'max(up{job="vault"}) == 0 and on() max(probe_success{job="vault-health"}) == 1',
+            for: "5m",
+            labels: { severity: "page" },
+            annotations: {
+                summary: "Prometheus cannot read Vault's metrics while Vault answers health checks",
+                description:
+                    "Every sys/metrics scrape fails although sys/health answers: the metrics token expired or was revoked (pulumi up renews it), or the CA changed.",
+                runbook: anchor("VaultMetricsUnreadable"),
+            },
+        },
+        {
+            alert: "VaultRaftNodeUnhealthy",
+            expr: 'max by (node_id) (vault_autopilot_node_healthy{job="vault"}) == 0',
+            for: f,
+            labels: { severity: "page" },
+            annotations: {
+                summary: "Raft node {{ $labels.node_id }} is not a healthy voter",
+                description:
+                    "Autopilot on the active node reports this server unhealthy (not in contact, behind on the log, or not a voter): one more loss may cost quorum.",
+                runbook: anchor("VaultRaftNodeUnhealthy"),
+            },
+        },
+        {
+            alert: "VaultAuditWriteFailures",
+            expr: '(max(increase(vault_audit_log_request_failure{job="vault"}[5m])) or vector(0)) + (max(increase(vault_audit_log_response_failure{job="vault"}[5m])) or vector(0)) > 0',
+            labels: { severity: "page" },
+            annotations: {
+                summary: "Vault failed to write audit entries",
+                description:
+                    "vault_audit_log_request_failure or vault_audit_log_response_failure grew: an audit device is failing; if every device fails, Vault refuses requests.",
+                runbook: anchor("VaultAuditWriteFailures"),
+            },
+        },
+        {
+            alert: "VaultLeadershipChurn",
+            expr: `max(changes(vault_raft_state_leader{job="vault"}[1h])) > ${churn}`,
+            labels: { severity: "ticket" },
+            annotations: {
+                summary: `Vault leadership changed more than ${churn} times in an hour`,
+                description:
+                    "The leader counter (vault_raft_state_leader) changed {{ $value }} times in the last hour: nodes are losing contact or restarting.",
+                runbook: anchor("VaultLeadershipChurn"),
+            },
+        },
+        {
+            alert: "VaultRaftCommitSlow",
+            expr: `max(vault_raft_commitTime{job="vault",quantile="0.99"}) > ${p99}`,
+            for: "5m",
+            labels: { severity: "ticket" },
+            annotations: {
+                summary: `Raft commit time p99 is above ${p99} ms`,
+                description:
+                    "vault_raft_commitTime (99th percentile) is {{ $value }} ms: the disk or the network between nodes is slow, and writes wait.",
+                runbook: anchor("VaultRaftCommitSlow"),
+            },
+        },
+    ];
+    for (const [node, notAfter] of Object.entries(o.certificateNotAfter).sort()) {
+        health.push({
+            alert: "VaultCertificateExpiring",
+            expr: `vector(${Math.floor(notAfter)}) - time() < ${o.certificateWarnSeconds}`,
+            labels: { severity: "ticket", node },
+            annotations: {
+                summary: `The TLS certificate of ${node} expires at ${new Date(notAfter * 1000).toISOString()}`,
+                description: `Less than ${secondsText(o.certificateWarnSeconds)} left: the next pulumi up renews it (tlsEarlyRenewalHours), and it has not run.`,
+                runbook: anchor("VaultCertificateExpiring"),
+            },
+        });
+    }
+    const stale = 2 * o.backupIntervalSeconds;
+    health.push({
+        alert: "VaultBackupStale",
+        expr: `time() - max(bonito_vault_audit_snapshot_read_timestamp_seconds{job="vault-audit"}) > ${stale} or absent(bonito_vault_audit_snapshot_read_timestamp_seconds{job="vault-audit"})`,
+        for: secondsText(stale),
+        labels: { severity: "page" },
+        annotations: {
+            summary: `No Raft snapshot was taken in ${secondsText(stale)} (two backup intervals)`,
+            description:
+                "The audit trail shows no successful read of sys/storage/raft/snapshot by the snapshot agent: backups have stopped.",
+            runbook: anchor("VaultBackupStale"),
+        },
+    });
+    if (o.auditShippingMaxDelaySeconds !== undefined) {
+        const late = 2 * o.auditShippingMaxDelaySeconds;
+        health.push({
+            alert: "VaultAuditShippingStale",
+            expr: `time() - max(bonito_audit_shipper_last_success_timestamp_seconds) > ${late} or absent(bonito_audit_shipper_last_success_timestamp_seconds)`,
+            for: secondsText(late),
+            labels: { severity: "page" },
+            annotations: {
+                summary: `Audit logs have not been shipped in ${secondsText(late)}`,
+                description:
+                    "The audit shipper reported no successful upload within twice its bound delay: audit lines pile up on the node's volume.",
+                runbook: anchor("VaultAuditShippingStale"),
+            },
+        });
+    }
+    const security: AlertRule[] = o.security.map((r) => ({
+        alert: r.alert,
+        expr: `sum(increase(${r.metric}{job="vault-audit"}[${window}])) > 0`,
+        labels: { severity: "page" },
+        annotations: { summary: r.summary, description: r.description, runbook: anchor(r.alert) },
+    }));
+    return {
+        groups: [
+            { name: "bonito-vault-health", rules: health },
+            { name: "bonito-vault-security", rules: security },
+        ],
+    };
+}
+
+/** The rule file Prometheus loads (JSON is YAML). */
+export function renderAlertRulesFile(o: AlertRuleOptions): string {
+    return JSON.stringify(renderAlertRules(o), null, 2) + "\n";
+}

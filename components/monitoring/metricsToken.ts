@@ -1,0 +1,113 @@
+/**
+ * MetricsToken: the token Prometheus scrapes `sys/metrics` with, as a dynamic resource.
+ *
+ * Issued from the `bonito-metrics` token role (orphan, periodic, policy `bonito-metrics` only) by
+ * Pulumi's admin identity, which may call nothing else of the token store. The token looks itself
+ * up, renews and revokes itself (its own policy grants only the `*-self` endpoints beside
+ * `sys/metrics`), so the admin policy needs no lookup or revoke by accessor (which would reach every
+ * token). A periodic token lives as long as it is renewed within its period: every `pulumi up`
+ * renews it once half the period has passed. A stack left without `pulumi up` for a whole period
+ * loses its metrics; VaultMetricsUnreadable says so.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { nodeTransport, type Endpoint } from "../settings/bootstrap";
+import { METRICS_TOKEN_PERIOD_SECONDS, METRICS_TOKEN_ROLE } from "./metricsPolicy";
+
+export interface MetricsTokenInputs extends Endpoint {
+    adminMount: string;
+    adminRoleId: string;
+    adminSecretId: string;
+    role: string;
+}
+
+export interface MetricsTokenState extends MetricsTokenInputs {
+    token: string;
+    accessor: string;
+    /** Milliseconds since the epoch of the last issue or renewal. */
+    renewedAt: number;
+}
+
+interface Body {
+    auth?: { client_token?: string; accessor?: string };
+    errors?: string[];
+}
+
+async function issue(i: MetricsTokenInputs): Promise<{ token: string; accessor: string }> {
+    const t = nodeTransport(i);
+    const login = await t({
+        method: "POST",
+        path: `auth/${i.adminMount}/login`,
+        body: { role_id: i.adminRoleId, secret_id: i.adminSecretId },
+    });
+    const admin = (login.body as Body).auth?.client_token;
+    if (login.status !== 200 || !admin) throw new Error(`MetricsToken: Pulumi's admin login answered ${login.status}`);
+    const res = await t({ method: "POST", path: `auth/token/create/${i.role}`, token: admin, body: {} });
+    const auth = (res.body as Body).auth;
+    if (res.status !== 200 || !auth?.client_token || !auth.accessor)
+        throw new Error(
+            `MetricsToken: auth/token/create/${i.role} answered ${res.status}: ${((res.body as Body).errors ?? []).join("; ")}`,
+        );
+    return { token: auth.client_token, accessor: auth.accessor };
+}
+
+export const metricsTokenProvider: pulumi.dynamic.ResourceProvider<MetricsTokenInputs, MetricsTokenState> = {
+    async create(inputs) {
+        const { token, accessor } = await issue(inputs);
+        return { id: accessor, outs: { ...inputs, token, accessor, renewedAt: Date.now() } };
+    },
+    async diff(_id, olds, news) {
+        const keys = ["addr", "caCert", "tlsServerName", "adminMount", "role"] as const;
+        const changed = keys.filter((k) => olds[k] !== news[k]);
+        // Half the period gone: this update renews it.
+        const due = Date.now() - olds.renewedAt > (METRICS_TOKEN_PERIOD_SECONDS * 1000) / 2;
+        return { changes: changed.length > 0 || due, replaces: changed.includes("role") ? ["role"] : [] };
+    },
+    async update(_id, olds, news) {
+        const t = nodeTransport(news);
+        const renewed = await t({ method: "POST", path: "auth/token/renew-self", token: olds.token, body: {} });
+        if (renewed.status === 200)
+            return { outs: { ...news, token: olds.token, accessor: olds.accessor, renewedAt: Date.now() } };
+        // Expired or revoked: issue a new one (Prometheus reads the file again on its next scrape).
+        const { token, accessor } = await issue(news);
+        return { outs: { ...news, token, accessor, renewedAt: Date.now() } };
+    },
+    async delete(_id, olds) {
+        const res = await nodeTransport(olds)({ method: "POST", path: "auth/token/revoke-self", token: olds.token });
+        // 403: already expired or revoked, which is what delete wants.
+        if (res.status !== 204 && res.status !== 403)
+            throw new Error(`MetricsToken: auth/token/revoke-self answered ${res.status}`);
+    },
+};
+
+export interface MetricsTokenArgs {
+    addr: pulumi.Input<string>;
+    caCert: pulumi.Input<string>;
+    tlsServerName: pulumi.Input<string>;
+    adminMount: pulumi.Input<string>;
+    adminRoleId: pulumi.Input<string>;
+    adminSecretId: pulumi.Input<string>;
+}
+
+export class MetricsToken extends pulumi.dynamic.Resource {
+    declare readonly token: pulumi.Output<string>;
+    declare readonly accessor: pulumi.Output<string>;
+
+    constructor(name: string, args: MetricsTokenArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            metricsTokenProvider,
+            name,
+            {
+                ...args,
+                adminRoleId: pulumi.secret(args.adminRoleId),
+                adminSecretId: pulumi.secret(args.adminSecretId),
+                role: METRICS_TOKEN_ROLE,
+                token: undefined,
+                accessor: undefined,
+                renewedAt: undefined,
+            },
+            { ...opts, additionalSecretOutputs: ["token", "adminRoleId", "adminSecretId"] },
+            "bonito",
+            "MetricsToken",
+        );
+    }
+}

@@ -1,0 +1,362 @@
+/**
+ * Monitoring: the metrics reader (policy, token role, token) on every stack, and where alerts go.
+ *
+ * - `monitoring: bundled`: on the first Docker host, Prometheus (protected data volume) scraping
+ *   every node's `sys/metrics` over TLS with the metrics token, blackbox_exporter probing every
+ *   node's `sys/health`, Alertmanager (protected data volume) with the receiver from secret config;
+ *   beside every node, mtail reading that node's audit volume (read-only) with the security rules.
+ * - `monitoring: external`: nothing runs; the scrape config, alert rules, mtail program and the
+ *   metrics token are stack outputs for the team's own Prometheus.
+ *
+ * Everything rendered comes from the pure modules beside this file, which the unit and conformance
+ * tiers run with promtool, mtail, Prometheus, blackbox_exporter and Alertmanager.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as vault from "@pulumi/vault";
+import type { StackConfig } from "../config";
+import type { DockerTarget } from "../seal";
+import { AUDIT_DIR, AUDIT_FILE } from "../settings/audit";
+import { NAMES, policyText } from "../settings/policies";
+import { dockerName, type NodePlan } from "../topology";
+import { renderAlertRulesFile } from "./alertRules";
+import { METRICS_TOKEN_PERIOD_SECONDS, renderMetricsPolicy, renderMetricsTokenRole } from "./metricsPolicy";
+import { MetricsToken } from "./metricsToken";
+import {
+    asFile,
+    renderAlertmanagerConfig,
+    renderBlackboxConfig,
+    renderPrometheusConfig,
+    type ReceiverConfig,
+} from "./prometheusConfig";
+import { renderMtailProgram, securityRules } from "./securityRules";
+
+export const MTAIL_PORT = 3903;
+export const PROMETHEUS_PORT = 9090;
+export const ALERTMANAGER_PORT = 9093;
+export const BLACKBOX_PORT = 9115;
+/** Paths inside the bundled containers (and the names `external` uses in its exported config). */
+export const MONITORING_PATHS = {
+    prometheusConfig: "/etc/prometheus/prometheus.yml",
+    rules: "/etc/prometheus/rules/bonito-vault.yml",
+    caFile: "/etc/prometheus/vault-ca.pem",
+    tokenFile: "/etc/prometheus/vault-token",
+    prometheusData: "/prometheus",
+    alertmanagerConfig: "/etc/alertmanager/alertmanager.yml",
+    alertmanagerData: "/alertmanager",
+    blackboxConfig: "/etc/blackbox/blackbox.yml",
+    blackboxCa: "/etc/blackbox/vault-ca.pem",
+    mtailProgs: "/etc/mtail",
+} as const;
+const LOG_OPTS = { "max-size": "10m", "max-file": "3" };
+const NO_CORE_DUMPS = [{ name: "core", soft: 0, hard: 0 }];
+/** The Vault image's user (uid 100, group 1000), which owns the audit files (mode 0600). */
+const VAULT_USER = "100:1000";
+/** The prom/* images run as nobody. */
+const NOBODY = "65534:65534";
+
+export interface MonitoringArgs {
+    config: StackConfig;
+    nodes: NodePlan[];
+    /** Docker target per node (node order); the first is where Prometheus and Alertmanager run. */
+    hosts: DockerTarget[];
+    caCert: pulumi.Input<string>;
+    /** Node name → certificate notAfter (RFC 3339). */
+    certNotAfter: Record<string, pulumi.Input<string>>;
+    vaultProvider: vault.Provider;
+    admin: { roleId: pulumi.Input<string>; secretId: pulumi.Input<string> };
+    dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/** host:port of each node's API as Prometheus reaches it (the node's advertised address). */
+export function vaultTargets(nodes: NodePlan[]): string[] {
+    return nodes.map((n) => n.apiAddr.replace(/^https?:\/\//, ""));
+}
+
+/** host:port of each node's mtail: its container name on a shared host, the node's address and published port otherwise. */
+export function auditTargets(cfg: StackConfig, nodes: NodePlan[]): string[] {
+    return nodes.map((n) =>
+        cfg.multiHost ? `${n.address}:${MTAIL_PORT}` : `${dockerName(cfg, n.name, "mtail")}:${MTAIL_PORT}`,
+    );
+}
+
+export function receiverConfig(cfg: StackConfig): ReceiverConfig {
+    const r = cfg.monitoring.receiver;
+    return {
+        webhookUrl: r.webhookUrl?.reveal(),
+        slack:
+            r.slackWebhookUrl && r.slackChannel
+                ? { apiUrl: r.slackWebhookUrl.reveal(), channel: r.slackChannel }
+                : undefined,
+        pagerdutyRoutingKey: r.pagerdutyRoutingKey?.reveal(),
+    };
+}
+
+/** The plain, non-secret files of a stack's monitoring (certificate dates filled in later). */
+export function renderMonitoringFiles(cfg: StackConfig, nodes: NodePlan[], certNotAfter: Record<string, number>) {
+    const rules = securityRules({ sensitivePaths: cfg.monitoring.sensitivePaths, snapshotRoles: [NAMES.snapshotRole] });
+    const host0 = (name: string, port: number) => `${dockerName(cfg, name)}:${port}`;
+    return {
+        alertRules: renderAlertRulesFile({
+            security: rules,
+            certificateNotAfter: certNotAfter,
+            certificateWarnSeconds: cfg.tls.earlyRenewalHours * 3600,
+            backupIntervalSeconds: cfg.backup.scheduleSeconds,
+        }),
+        mtailProgram: renderMtailProgram(rules),
+        prometheusConfig: asFile(
+            renderPrometheusConfig({
+                vaultTargets: vaultTargets(nodes),
+                auditTargets: auditTargets(cfg, nodes),
+                blackboxAddress: host0("blackbox", BLACKBOX_PORT),
+                alertmanagers: [host0("alertmanager", ALERTMANAGER_PORT)],
+                tlsServerName: cfg.serviceName,
+                caFile: MONITORING_PATHS.caFile,
+                tokenFile: MONITORING_PATHS.tokenFile,
+                ruleFiles: [MONITORING_PATHS.rules],
+            }),
+        ),
+        blackboxConfig: asFile(
+            renderBlackboxConfig({ caFile: MONITORING_PATHS.blackboxCa, tlsServerName: cfg.serviceName }),
+        ),
+    };
+}
+
+export class Monitoring extends pulumi.ComponentResource {
+    public readonly alertRules: pulumi.Output<string>;
+    public readonly mtailProgram: string;
+    public readonly prometheusConfig: string;
+    /** Secret. */
+    public readonly metricsToken: pulumi.Output<string>;
+    public readonly containers: docker.Container[] = [];
+
+    constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("bonito:vault:Monitoring", name, { mode: args.config.monitoring.mode }, opts);
+        const cfg = args.config;
+        const on = { parent: this, provider: args.vaultProvider, dependsOn: args.dependsOn };
+
+        const policy = new vault.Policy(
+            `${name}-policy`,
+            { name: NAMES.metricsPolicy, policy: policyText(renderMetricsPolicy()) },
+            on,
+        );
+        const r = renderMetricsTokenRole();
+        const role = new vault.tokenauth.AuthBackendRole(
+            `${name}-token-role`,
+            {
+                roleName: NAMES.metricsTokenRole,
+                allowedPolicies: r.allowed_policies as string[],
+                disallowedPolicies: r.disallowed_policies as string[],
+                orphan: true,
+                renewable: true,
+                tokenPeriod: METRICS_TOKEN_PERIOD_SECONDS,
+                tokenNoDefaultPolicy: true,
+                tokenType: "service",
+            },
+            { ...on, dependsOn: [policy] },
+        );
+        const token = new MetricsToken(
+            `${name}-token`,
+            {
+                addr: cfg.adminAddr,
+                caCert: args.caCert,
+                tlsServerName: cfg.adminTlsServerName,
+                adminMount: NAMES.adminMount,
+                adminRoleId: args.admin.roleId,
+                adminSecretId: args.admin.secretId,
+            },
+            { parent: this, dependsOn: [role] },
+        );
+        this.metricsToken = pulumi.secret(token.token);
+
+        const names = Object.keys(args.certNotAfter);
+        const files = (dates: Record<string, number>) => renderMonitoringFiles(cfg, args.nodes, dates);
+        const plain = files({});
+        this.mtailProgram = plain.mtailProgram;
+        this.prometheusConfig = plain.prometheusConfig;
+        this.alertRules = pulumi
+            .all(names.map((n) => pulumi.output(args.certNotAfter[n])))
+            .apply(
+                (ds) =>
+                    files(
+                        Object.fromEntries(
+                            names.map((n, i) => [n, Date.parse(ds[i]) / 1000]).filter(([, t]) => Number.isFinite(t)),
+                        ),
+                    ).alertRules,
+            );
+
+        if (cfg.monitoring.mode === "bundled") this.declareBundled(name, args, plain);
+        this.registerOutputs({ alertRules: this.alertRules, mtailProgram: this.mtailProgram });
+    }
+
+    private declareBundled(name: string, args: MonitoringArgs, plain: ReturnType<typeof renderMonitoringFiles>) {
+        const cfg = args.config;
+        const host = args.hosts[0];
+        const dockerOpts = { parent: this, provider: host.provider };
+        const labels = (role: string) => [
+            { label: "bonito.role", value: role },
+            { label: "bonito.stack", value: cfg.stack },
+        ];
+        const keep = { ...dockerOpts, protect: true, retainOnDelete: true };
+        const image = (key: string, ref: string, target: DockerTarget) =>
+            new docker.RemoteImage(
+                `${name}-${key}-image`,
+                { name: ref, keepLocally: true },
+                { parent: this, provider: target.provider },
+            );
+        const hardened = {
+            restart: "unless-stopped",
+            securityOpts: ["no-new-privileges:true"],
+            capabilities: { drops: ["ALL"] },
+            ulimits: NO_CORE_DUMPS,
+            logDriver: "json-file",
+            logOpts: LOG_OPTS,
+        };
+
+        const promData = new docker.Volume(
+            `${name}-prometheus-data`,
+            { name: dockerName(cfg, "prometheus-data"), driver: "local", labels: labels("prometheus-data") },
+            keep,
+        );
+        const amData = new docker.Volume(
+            `${name}-alertmanager-data`,
+            { name: dockerName(cfg, "alertmanager-data"), driver: "local", labels: labels("alertmanager-data") },
+            keep,
+        );
+        const net = [{ name: host.network.name }];
+        // The token and the receiver are secrets; the prom/* images run as nobody, so the files are
+        // readable by the container's only user (no other process runs in these containers).
+        this.containers.push(
+            new docker.Container(
+                `${name}-prometheus`,
+                {
+                    name: dockerName(cfg, "prometheus"),
+                    image: image("prometheus", cfg.monitoring.prometheusImage, host).imageId,
+                    user: NOBODY,
+                    command: [
+                        `--config.file=${MONITORING_PATHS.prometheusConfig}`,
+                        `--storage.tsdb.path=${MONITORING_PATHS.prometheusData}`,
+                        "--storage.tsdb.retention.time=30d",
+                        `--web.listen-address=:${PROMETHEUS_PORT}`,
+                    ],
+                    uploads: [
+                        {
+                            file: MONITORING_PATHS.prometheusConfig,
+                            content: plain.prometheusConfig,
+                            permissions: "0444",
+                        },
+                        { file: MONITORING_PATHS.rules, content: this.alertRules, permissions: "0444" },
+                        { file: MONITORING_PATHS.caFile, content: args.caCert, permissions: "0444" },
+                        { file: MONITORING_PATHS.tokenFile, content: this.metricsToken, permissions: "0444" },
+                    ],
+                    volumes: [{ volumeName: promData.name, containerPath: MONITORING_PATHS.prometheusData }],
+                    networksAdvanced: net,
+                    memory: 512,
+                    memorySwap: 512,
+                    labels: labels("prometheus"),
+                    ...hardened,
+                },
+                dockerOpts,
+            ),
+        );
+        this.containers.push(
+            new docker.Container(
+                `${name}-alertmanager`,
+                {
+                    name: dockerName(cfg, "alertmanager"),
+                    image: image("alertmanager", cfg.monitoring.alertmanagerImage, host).imageId,
+                    user: NOBODY,
+                    command: [
+                        `--config.file=${MONITORING_PATHS.alertmanagerConfig}`,
+                        `--storage.path=${MONITORING_PATHS.alertmanagerData}`,
+                        `--web.listen-address=:${ALERTMANAGER_PORT}`,
+                        "--cluster.listen-address=",
+                    ],
+                    uploads: [
+                        {
+                            file: MONITORING_PATHS.alertmanagerConfig,
+                            content: pulumi.secret(asFile(renderAlertmanagerConfig(receiverConfig(cfg)))),
+                            permissions: "0444",
+                        },
+                    ],
+                    volumes: [{ volumeName: amData.name, containerPath: MONITORING_PATHS.alertmanagerData }],
+                    networksAdvanced: net,
+                    memory: 128,
+                    memorySwap: 128,
+                    labels: labels("alertmanager"),
+                    ...hardened,
+                },
+                dockerOpts,
+            ),
+        );
+        this.containers.push(
+            new docker.Container(
+                `${name}-blackbox`,
+                {
+                    name: dockerName(cfg, "blackbox"),
+                    image: image("blackbox", cfg.monitoring.blackboxImage, host).imageId,
+                    user: NOBODY,
+                    command: [
+                        `--config.file=${MONITORING_PATHS.blackboxConfig}`,
+                        `--web.listen-address=:${BLACKBOX_PORT}`,
+                    ],
+                    uploads: [
+                        { file: MONITORING_PATHS.blackboxConfig, content: plain.blackboxConfig, permissions: "0444" },
+                        { file: MONITORING_PATHS.blackboxCa, content: args.caCert, permissions: "0444" },
+                    ],
+                    networksAdvanced: net,
+                    memory: 64,
+                    memorySwap: 64,
+                    labels: labels("blackbox"),
+                    ...hardened,
+                },
+                dockerOpts,
+            ),
+        );
+        const mtailImages = new Map<string, docker.RemoteImage>();
+        for (const [i, node] of args.nodes.entries()) {
+            const target = args.hosts[i];
+            let img = mtailImages.get(target.host);
+            if (!img) {
+                img = image(`mtail-${mtailImages.size}`, cfg.monitoring.mtailImage!, target);
+                mtailImages.set(target.host, img);
+            }
+            this.containers.push(
+                new docker.Container(
+                    `${name}-mtail-${node.name}`,
+                    {
+                        name: dockerName(cfg, node.name, "mtail"),
+                        image: img.imageId,
+                        user: VAULT_USER,
+                        command: [
+                            "--progs",
+                            MONITORING_PATHS.mtailProgs,
+                            "--logs",
+                            AUDIT_FILE,
+                            "--port",
+                            String(MTAIL_PORT),
+                        ],
+                        uploads: [
+                            {
+                                file: `${MONITORING_PATHS.mtailProgs}/vault-audit.mtail`,
+                                content: plain.mtailProgram,
+                                permissions: "0444",
+                            },
+                        ],
+                        volumes: [{ volumeName: node.auditVolumeName, containerPath: AUDIT_DIR, readOnly: true }],
+                        networksAdvanced: [{ name: target.network.name }],
+                        // Across hosts Prometheus reaches it at the node's address (counters only, no audit content).
+                        ports: cfg.multiHost
+                            ? [{ internal: MTAIL_PORT, external: MTAIL_PORT, ip: cfg.publishAddress }]
+                            : [],
+                        memory: 64,
+                        memorySwap: 64,
+                        labels: labels("mtail"),
+                        ...hardened,
+                    },
+                    { parent: this, provider: target.provider, dependsOn: args.dependsOn },
+                ),
+            );
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import type { StackValidationPolicy } from "@pulumi/policy";
+import { TYPES, arr, isProdStack, labelsOf, obj, str, vaultServers, type Props } from "./lib/common";
+import { VAULT_POLICY } from "./vault-policy-backend-least-privilege";
+import { METRICS_POLICY_NAME } from "./vault-policy-metrics-least-privilege";
+
+const role = (p: Props) => labelsOf(p).get("bonito.role");
+function upload(p: Props, suffix: string): Props | undefined {
+    const u = arr(p.uploads)
+        .map((x) => obj(x))
+        .find((x) => str(x?.file)?.endsWith(suffix));
+    const text = str(u?.content);
+    if (text === undefined) return undefined;
+    try {
+        return obj(JSON.parse(text));
+    } catch {
+        return undefined;
+    }
+}
+
+/**
+ * Seed §3 ("monitor for …") and a cluster someone is paged about: a production stack has the
+ * alerting path. Always: the metrics reader (policy bonito-metrics) and its token. With the
+ * bundled monitoring (a Prometheus container): an Alertmanager with at least one receiver, a
+ * Prometheus config that loads rules, alerts to Alertmanager and scrapes the three jobs (vault,
+ * vault-health, vault-audit), and an mtail container per Vault server on that server's audit volume.
+ * With `monitoring: external` the same pieces are stack outputs for the team's own Prometheus.
+ *
+ * One-field changes that would undo the same protection, each covered here: the metrics policy
+ * or token removed; the Alertmanager's receivers emptied; the Alertmanager removed; the rule files
+ * or a scrape job dropped from Prometheus; an mtail container removed or pointed at no audit volume.
+ */
+export const monitoringAlertingPath: StackValidationPolicy = {
+    name: "monitoring-alerting-path",
+    description:
+        "A production stack has the alerting path: the bonito-metrics policy and token, and with bundled monitoring an Alertmanager with a receiver, Prometheus loading rules and scraping vault, vault-health and vault-audit, and mtail on every server's audit volume.",
+    enforcementLevel: "mandatory",
+    severity: "high",
+    tags: ["monitoring", "audit", "seed-3"],
+    remediationSteps:
+        "Keep components/monitoring as declared: set `monitoring` to bundled (with a receiver and monitoringMtailImage) or external (and load the exported scrape config, rules and mtail program in your Prometheus).",
+    validateStack: (args, report) => {
+        if (!isProdStack(args)) return;
+        const servers = vaultServers(args);
+        if (servers.length === 0) return;
+        const rs = args.resources;
+        if (!rs.some((r) => r.type === VAULT_POLICY && (str(r.props.name) ?? r.name) === METRICS_POLICY_NAME))
+            report(
+                `No Vault policy ${METRICS_POLICY_NAME}: nothing may read Vault's metrics, so no health alert can fire.`,
+            );
+        if (!rs.some((r) => r.type.endsWith(":MetricsToken") && str(r.props.role) === METRICS_POLICY_NAME))
+            report("No metrics token (MetricsToken, role bonito-metrics): Prometheus cannot scrape sys/metrics.");
+        const containers = rs.filter((r) => r.type === TYPES.container);
+        const prom = containers.find((c) => role(c.props) === "prometheus");
+        if (!prom) return; // monitoring: external
+        const am = containers.find((c) => role(c.props) === "alertmanager");
+        if (!am) report("Prometheus is declared without an Alertmanager: alerts go nowhere.");
+        else {
+            const cfg = upload(am.props, "alertmanager.yml");
+            const receivers = arr(cfg?.receivers).map((r) => obj(r) ?? {});
+            const wired = receivers.some((r) =>
+                ["webhook_configs", "slack_configs", "pagerduty_configs"].some((k) => arr(r[k]).length > 0),
+            );
+            if (!wired) report("The Alertmanager has no webhook, Slack or PagerDuty receiver: alerts reach nobody.");
+        }
+        const pc = upload(prom.props, "prometheus.yml");
+        if (arr(pc?.rule_files).length === 0) report("Prometheus loads no rule files: no alert is evaluated.");
+        const ams = arr(obj(pc?.alerting)?.alertmanagers);
+        if (ams.length === 0) report("Prometheus sends alerts to no Alertmanager.");
+        const jobs = new Set(arr(pc?.scrape_configs).map((s) => str(obj(s)?.job_name)));
+        for (const j of ["vault", "vault-health", "vault-audit"])
+            if (!jobs.has(j)) report(`Prometheus does not scrape job ${j}; its alerts cannot fire.`);
+        const auditVolumes = new Set(
+            containers
+                .filter((c) => role(c.props) === "mtail")
+                .flatMap((c) => arr(c.props.volumes).map((v) => str(obj(v)?.volumeName))),
+        );
+        for (const s of servers) {
+            const audit = arr(s.props.volumes)
+                .map((v) => obj(v) ?? {})
+                .find((v) => str(v.containerPath) === "/vault/audit");
+            const vol = str(audit?.volumeName);
+            if (vol !== undefined && !auditVolumes.has(vol))
+                report(`No mtail reads audit volume ${vol}: security events on that node raise no alert.`);
+        }
+    },
+};

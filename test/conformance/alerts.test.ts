@@ -1,0 +1,501 @@
+/**
+ * Real-server alerting: the program's alert rules, mtail program and Prometheus / blackbox /
+ * Alertmanager configuration, run by Debian's prometheus, prometheus-blackbox-exporter, mtail and
+ * prometheus-alertmanager on loopback against the live Vault 1.21.1 cluster of this tier.
+ *
+ * Proves: every scrape job reaches the cluster with the least-privilege metrics token (metric names
+ * are Vault 1.21.1's own); a quiet minute of backend traffic raises no alert; each security event
+ * (root token use and creation, policy write, auth method enable, secrets engine mount, sensitive
+ * path access, audit device disable) reaches a webhook receiver as its named alert with its exact
+ * summary within 2 minutes; a sealed node raises VaultNodeSealed. Measured event-to-webhook times
+ * go to out/alerts-timings.json.
+ * Does not prove: Slack or PagerDuty delivery (the receiver is a local webhook), the bundled
+ * containers themselves (the Docker tier), the health rules that need hours or faults this tier
+ * cannot make (commit latency, leadership churn, certificate expiry, backup staleness: promtool's
+ * unit tests cover those, test/unit/monitoring.rules.test.ts).
+ */
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { bringUp, decryptShare, tearDown, type Live } from "./lib/bringup";
+import { PORT_BASE, REPO, call, rawRequest, waitUntil, type Node } from "./lib/cluster";
+import { renderAlertRulesFile } from "../../components/monitoring/alertRules";
+import { METRICS_POLICY } from "../../components/monitoring/metricsPolicy";
+import {
+    asFile,
+    renderAlertmanagerConfig,
+    renderBlackboxConfig,
+    renderPrometheusConfig,
+} from "../../components/monitoring/prometheusConfig";
+import {
+    DEFAULT_SENSITIVE_PATHS,
+    renderMtailProgram,
+    securityRules,
+    type SecurityRule,
+} from "../../components/monitoring/securityRules";
+import { adminLogin } from "./lib/applySettings";
+import { loadProvider } from "./lib/dynamic";
+
+type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const PORTS = {
+    prometheus: PORT_BASE + 50,
+    mtail: PORT_BASE + 51,
+    blackbox: PORT_BASE + 52,
+    webhook: PORT_BASE + 53,
+    alertmanager: PORT_BASE + 54,
+};
+const OUT = path.join(REPO, "out");
+const TWO_MINUTES = 120_000;
+
+interface Received {
+    at: number;
+    status: string;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+}
+
+let live: Live;
+let root: string;
+let rules: SecurityRule[];
+const procs: ChildProcess[] = [];
+const received: Received[] = [];
+let webhook: http.Server;
+let tokenProvider: {
+    create(i: Record<string, unknown>): Promise<{ outs: Record<string, unknown> }>;
+    update(
+        id: string,
+        o: Record<string, unknown>,
+        n: Record<string, unknown>,
+    ): Promise<{ outs: Record<string, unknown> }>;
+    delete(id: string, o: Record<string, unknown>): Promise<void>;
+};
+let tokenState: Record<string, unknown>;
+const timings: Record<string, number> = {};
+
+async function leader(): Promise<Node> {
+    return waitUntil("an active node", 30000, async () => {
+        for (const n of live.nodes) if ((await call(n.http, "GET", "sys/health")).status === 200) return n;
+        return undefined;
+    });
+}
+
+/** `operator generate-root` with a PGP-encrypted recovery share (the runbook's emergency procedure). */
+async function generateRoot(): Promise<string> {
+    const key = decryptShare(live, live.init.recoveryKeys[0]);
+    const n = await leader();
+    await call(n.http, "DELETE", "sys/generate-root/attempt");
+    const start = await call(n.http, "PUT", "sys/generate-root/attempt", undefined, {});
+    assert.equal(start.status, 200, JSON.stringify(start.body));
+    const { otp, nonce } = start.body as Body;
+    const upd = await call(n.http, "PUT", "sys/generate-root/update", undefined, { key, nonce });
+    assert.equal((upd.body as Body).complete, true);
+    const enc = Buffer.from(String((upd.body as Body).encoded_token), "base64");
+    const pad = Buffer.from(String(otp));
+    return Buffer.from(enc.map((b, i) => b ^ pad[i])).toString("utf8");
+}
+
+function run(bin: string, args: string[], logName: string): ChildProcess {
+    const log = fs.openSync(path.join(live.base, "logs", `${logName}.log`), "a");
+    const p = spawn(bin, args, { stdio: ["ignore", log, log] });
+    procs.push(p);
+    return p;
+}
+
+async function getJson(port: number, p: string): Promise<Body> {
+    return new Promise((resolve, reject) => {
+        http.get({ host: "127.0.0.1", port, path: p, timeout: 5000 }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (d: Buffer) => chunks.push(d));
+            res.on("end", () => {
+                try {
+                    resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")) as Body);
+                } catch (e) {
+                    reject(e as Error);
+                }
+            });
+        }).on("error", reject);
+    });
+}
+
+async function promQuery(q: string): Promise<Body[]> {
+    const r = await getJson(PORTS.prometheus, `/api/v1/query?query=${encodeURIComponent(q)}`);
+    return (r.data?.result ?? []) as Body[];
+}
+
+/** Wait for a firing alert of this name at the webhook, received after `since`; returns ms from `since`. */
+async function alertArrives(alertname: string, since: number, extra?: (r: Received) => boolean): Promise<Received> {
+    return waitUntil(`${alertname} at the webhook`, TWO_MINUTES, async () =>
+        received.find(
+            (r) => r.at >= since && r.status === "firing" && r.labels.alertname === alertname && (!extra || extra(r)),
+        ),
+    );
+}
+
+describe(
+    "real alerting: Prometheus, blackbox_exporter, mtail and Alertmanager on the live cluster",
+    { timeout: 20 * 60_000 },
+    () => {
+        before(async () => {
+            try {
+                live = await bringUp();
+            } catch (e) {
+                await tearDown(undefined);
+                throw e;
+            }
+            const cfg = live.declared.config;
+            root = await generateRoot();
+            const L = await leader();
+            // The metrics reader exactly as the program declares it, applied with Pulumi's admin identity
+            // (its policy may write only these): the bonito-metrics policy, the token role, then the token
+            // from the program's own MetricsToken provider, as the engine would run it.
+            const admin = await adminLogin(
+                { port: live.nodes[0].ports.api, ca: live.caPem, serverName: live.nodes[0].name },
+                live.declared.plan,
+                live.handover.roleId,
+                live.handover.secretId,
+            );
+            const declaredPolicy = live.declared.resources.find(
+                (r) => r.type === "vault:index/policy:Policy" && r.inputs.name === METRICS_POLICY,
+            )!;
+            const pol = await call(L.http, "PUT", `sys/policies/acl/${METRICS_POLICY}`, admin, {
+                policy: String(declaredPolicy.inputs.policy),
+            });
+            assert.equal(pol.status, 204, JSON.stringify(pol.body));
+            const r = live.declared.resources.find(
+                (x) => x.type === "vault:tokenauth/authBackendRole:AuthBackendRole",
+            )!.inputs;
+            const roleRes = await call(L.http, "POST", `auth/token/roles/${String(r.roleName)}`, admin, {
+                allowed_policies: r.allowedPolicies,
+                disallowed_policies: r.disallowedPolicies,
+                orphan: r.orphan,
+                renewable: r.renewable,
+                token_period: r.tokenPeriod,
+                token_no_default_policy: r.tokenNoDefaultPolicy,
+                token_type: r.tokenType,
+            });
+            assert.equal(roleRes.status, 204, JSON.stringify(roleRes.body));
+            tokenProvider = loadProvider(live.declared.metricsToken.providerText) as unknown as typeof tokenProvider;
+            tokenState = (
+                await tokenProvider.create({
+                    ...live.declared.metricsToken.inputs,
+                    addr: `https://127.0.0.1:${live.nodes[0].ports.api}`,
+                    caCert: live.caPem,
+                    adminRoleId: live.handover.roleId,
+                    adminSecretId: live.handover.secretId,
+                })
+            ).outs;
+            const metricsToken = String(tokenState.token);
+            const look = await call(L.http, "GET", "auth/token/lookup-self", metricsToken);
+            assert.deepEqual(
+                (look.body as Body).data.policies,
+                [METRICS_POLICY],
+                "the token carries bonito-metrics only",
+            );
+            assert.equal((look.body as Body).data.orphan, true);
+
+            const dir = path.join(live.base, "monitoring");
+            fs.mkdirSync(dir, { recursive: true });
+            const file = (name: string, content: string) => {
+                const p = path.join(dir, name);
+                fs.writeFileSync(p, content, { mode: 0o600 });
+                return p;
+            };
+            const caFile = file("ca.pem", live.caPem);
+            const tokenFile = file("vault-token", metricsToken);
+            rules = securityRules({ sensitivePaths: DEFAULT_SENSITIVE_PATHS, snapshotRoles: ["snapshot-agent"] });
+            const ruleFile = file(
+                "rules.yml",
+                renderAlertRulesFile({
+                    security: rules,
+                    certificateNotAfter: { "vault-0": Date.now() / 1000 + 365 * 86400 },
+                    certificateWarnSeconds: cfg.tls.earlyRenewalHours * 3600,
+                    backupIntervalSeconds: cfg.backup.scheduleSeconds,
+                    healthFor: "10s",
+                    securityWindow: "2m",
+                }),
+            );
+            const progs = path.join(dir, "mtail");
+            fs.mkdirSync(progs);
+            fs.writeFileSync(path.join(progs, "vault-audit.mtail"), renderMtailProgram(rules));
+            const auditFiles = live.declared.nodeNames.map((n) => live.roots[n].hostPath("/vault/audit/audit.log"));
+            const promFile = file(
+                "prometheus.yml",
+                asFile(
+                    renderPrometheusConfig({
+                        vaultTargets: live.nodes.map((n) => `127.0.0.1:${n.ports.api}`),
+                        auditTargets: [`127.0.0.1:${PORTS.mtail}`],
+                        blackboxAddress: `127.0.0.1:${PORTS.blackbox}`,
+                        alertmanagers: [`127.0.0.1:${PORTS.alertmanager}`],
+                        tlsServerName: cfg.serviceName,
+                        caFile,
+                        tokenFile,
+                        ruleFiles: [ruleFile],
+                        scrapeInterval: "5s",
+                        evaluationInterval: "5s",
+                    }),
+                ),
+            );
+            const bbFile = file(
+                "blackbox.yml",
+                asFile(renderBlackboxConfig({ caFile, tlsServerName: cfg.serviceName })),
+            );
+            const amFile = file(
+                "alertmanager.yml",
+                asFile(
+                    renderAlertmanagerConfig(
+                        { webhookUrl: `http://127.0.0.1:${PORTS.webhook}/hook` },
+                        { groupWait: "1s", groupInterval: "5s", repeatInterval: "1h" },
+                    ),
+                ),
+            );
+
+            webhook = http.createServer((req, res) => {
+                const chunks: Buffer[] = [];
+                req.on("data", (d: Buffer) => chunks.push(d));
+                req.on("end", () => {
+                    const at = Date.now();
+                    const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Body;
+                    for (const a of body.alerts as Body[])
+                        received.push({ at, status: a.status, labels: a.labels, annotations: a.annotations });
+                    res.end("ok");
+                });
+            });
+            await new Promise<void>((r) => webhook.listen(PORTS.webhook, "127.0.0.1", r));
+
+            run(
+                "mtail",
+                [
+                    "--progs",
+                    progs,
+                    "--logs",
+                    auditFiles.join(","),
+                    "--address",
+                    "127.0.0.1",
+                    "--port",
+                    String(PORTS.mtail),
+                    "--logtostderr",
+                ],
+                "mtail",
+            );
+            run(
+                "prometheus-blackbox-exporter",
+                [`--config.file=${bbFile}`, `--web.listen-address=127.0.0.1:${PORTS.blackbox}`],
+                "blackbox",
+            );
+            run(
+                "prometheus-alertmanager",
+                [
+                    `--config.file=${amFile}`,
+                    `--storage.path=${path.join(dir, "am-data")}`,
+                    `--web.listen-address=127.0.0.1:${PORTS.alertmanager}`,
+                    "--cluster.listen-address=",
+                ],
+                "alertmanager",
+            );
+            run(
+                "prometheus",
+                [
+                    `--config.file=${promFile}`,
+                    `--storage.tsdb.path=${path.join(dir, "prom-data")}`,
+                    `--web.listen-address=127.0.0.1:${PORTS.prometheus}`,
+                ],
+                "prometheus",
+            );
+            const t0 = Date.now();
+            await waitUntil("every scrape target up", 90_000, async () => {
+                const r = await getJson(PORTS.prometheus, "/api/v1/targets");
+                const t = (r.data?.activeTargets ?? []) as Body[];
+                return t.length === 7 && t.every((x) => x.health === "up") ? true : undefined;
+            });
+            timings.targetsUpMs = Date.now() - t0;
+        });
+
+        after(async () => {
+            for (const p of procs) p.kill("SIGTERM");
+            webhook?.close();
+            if (live) {
+                fs.mkdirSync(OUT, { recursive: true });
+                fs.writeFileSync(path.join(OUT, "alerts-timings.json"), JSON.stringify(timings, null, 2) + "\n");
+            }
+            await tearDown(live);
+        });
+
+        it("scrapes Vault 1.21.1's own metric names with the metrics token, the health probe and mtail", async () => {
+            for (const name of [
+                "vault_core_active",
+                "vault_core_unsealed",
+                "vault_autopilot_node_healthy",
+                "vault_audit_log_request_failure",
+                "vault_audit_log_response_failure",
+                "vault_raft_state_leader",
+                "vault_raft_commitTime_count",
+                "probe_http_status_code",
+                ...rules.map((r) => r.metric),
+            ])
+                await waitUntil(`${name} in Prometheus`, 30_000, async () =>
+                    (await promQuery(name)).length > 0 ? true : undefined,
+                );
+            // The metrics token reads sys/metrics and nothing else.
+            const t = (await fs.promises.readFile(path.join(live.base, "monitoring", "vault-token"), "utf8")).trim();
+            const L = await leader();
+            const denied = await rawRequest(L.ports.api, "GET", "/v1/sys/mounts", live.caPem, L.name, { token: t });
+            assert.equal(denied.status, 403);
+        });
+
+        it("a quiet minute of backend traffic raises no alert", async () => {
+            const env = live.backendEnv;
+            let secretId = env.VAULT_SECRET_ID;
+            if (!secretId) {
+                const un = await call(live.backendHttp, "POST", "sys/wrapping/unwrap", env.VAULT_WRAPPED_SECRET_ID);
+                secretId = (un.body as Body).data.secret_id as string;
+            }
+            const login = await call(live.backendHttp, "POST", "auth/approle/login", undefined, {
+                role_id: env.VAULT_ROLE_ID,
+                secret_id: secretId,
+            });
+            assert.equal(login.status, 200);
+            const token = (login.body as Body).auth.client_token as string;
+            const mount = env.VAULT_MOUNT;
+            const end = Date.now() + 60_000;
+            let ops = 0;
+            while (Date.now() < end) {
+                const w = await call(live.backendHttp, "POST", `${mount}/data/app/quiet`, token, {
+                    data: { n: String(ops) },
+                });
+                assert.equal(w.status, 200, JSON.stringify(w.body));
+                const r = await call(live.backendHttp, "GET", `${mount}/data/app/quiet`, token);
+                assert.equal(r.status, 200);
+                ops += 2;
+                await new Promise((r) => setTimeout(r, 200));
+            }
+            timings.quietMinuteBackendOps = ops;
+            const alerts = ((await getJson(PORTS.prometheus, "/api/v1/alerts")).data?.alerts ?? []) as Body[];
+            assert.deepEqual(
+                alerts.filter((a) => a.state === "firing").map((a) => a.labels.alertname),
+                [],
+                "no alert firing",
+            );
+            // Pending, and rightly so: no snapshot has been taken (no agent runs in this tier); it
+            // fires only after two backup intervals.
+            const pending = [...new Set(alerts.filter((a) => a.state === "pending").map((a) => a.labels.alertname))];
+            assert.ok(
+                pending.every((a) => a === "VaultBackupStale"),
+                `pending: ${pending.join(", ")}`,
+            );
+            assert.deepEqual(received, [], "nothing reached the webhook");
+        });
+
+        it("each security event reaches the webhook as its named alert with its exact summary within 2 minutes", async () => {
+            const L = await leader();
+            const events: [string, () => Promise<void>][] = [
+                [
+                    "VaultRootTokenUsed",
+                    async () => {
+                        assert.equal((await call(L.http, "GET", "sys/auth", root)).status, 200);
+                    },
+                ],
+                [
+                    "VaultPolicyChanged",
+                    async () => {
+                        const r = await call(L.http, "PUT", "sys/policies/acl/alert-test", root, {
+                            policy: 'path "alert-test/*" { capabilities = ["read"] }',
+                        });
+                        assert.equal(r.status, 204);
+                    },
+                ],
+                [
+                    "VaultAuthMethodChanged",
+                    async () => {
+                        assert.equal(
+                            (await call(L.http, "POST", "sys/auth/alert-userpass", root, { type: "userpass" })).status,
+                            204,
+                        );
+                    },
+                ],
+                [
+                    "VaultSecretsEngineChanged",
+                    async () => {
+                        const r = await call(L.http, "POST", "sys/mounts/alert-kv", root, {
+                            type: "kv",
+                            options: { version: "2" },
+                        });
+                        assert.equal(r.status, 204);
+                    },
+                ],
+                [
+                    "VaultSensitivePathAccessed",
+                    async () => {
+                        const r = await call(L.http, "LIST", "auth/pulumi-admin/role/pulumi-admin/secret-id", root);
+                        assert.ok([200, 404].includes(r.status), String(r.status));
+                    },
+                ],
+                [
+                    "VaultAuditDeviceDisabled",
+                    async () => {
+                        const second = live.declared.plan.auditDevices[1];
+                        assert.equal((await call(L.http, "DELETE", `sys/audit/${second.path}`, root)).status, 204);
+                        const back = await call(L.http, "PUT", `sys/audit/${second.path}`, root, {
+                            type: second.type,
+                            description: second.description,
+                            options: second.options,
+                        });
+                        assert.equal(back.status, 204);
+                    },
+                ],
+                [
+                    "VaultRootTokenCreated",
+                    async () => {
+                        const again = await generateRoot();
+                        assert.equal((await call(L.http, "POST", "auth/token/revoke-self", again)).status, 204);
+                    },
+                ],
+            ];
+            const started: Record<string, number> = {};
+            for (const [name, act] of events) {
+                started[name] = Date.now();
+                await act();
+            }
+            for (const [name] of events) {
+                const r = await alertArrives(name, started[name]);
+                const rule = rules.find((x) => x.alert === name)!;
+                assert.equal(r.annotations.summary, rule.summary);
+                timings[`${name}Ms`] = r.at - started[name];
+                assert.ok(r.at - started[name] <= TWO_MINUTES);
+            }
+        });
+
+        it("a sealed node raises VaultNodeSealed for that node", async () => {
+            const active = await leader();
+            const since = Date.now();
+            const sealed = await call(active.http, "PUT", "sys/seal", root, {});
+            assert.equal(sealed.status, 204, JSON.stringify(sealed.body));
+            const r = await alertArrives("VaultNodeSealed", since, (x) =>
+                x.labels.instance.includes(`:${active.ports.api}/`),
+            );
+            assert.equal(r.annotations.summary, `Vault node ${r.labels.instance} is sealed`);
+            timings.VaultNodeSealedMs = r.at - since;
+            assert.ok(r.at - since <= TWO_MINUTES);
+        });
+
+        it("the program's MetricsToken renews itself and, deleted, revokes itself (scrapes then fail with 403)", async () => {
+            // Node 0 was sealed above: the provider talks to the active node (adminAddr's role in a stack).
+            const L = await leader();
+            const state: Record<string, unknown> = {
+                ...tokenState,
+                addr: `https://127.0.0.1:${L.ports.api}`,
+                tlsServerName: L.name,
+            };
+            const renewed = await tokenProvider.update(String(state.accessor), state, state);
+            assert.equal(renewed.outs.token, state.token, "renewed in place, not replaced");
+            await tokenProvider.delete(String(state.accessor), state);
+            const m = await rawRequest(L.ports.api, "GET", "/v1/sys/metrics?format=prometheus", live.caPem, L.name, {
+                token: String(state.token),
+            });
+            assert.equal(m.status, 403);
+        });
+    },
+);

@@ -1,0 +1,112 @@
+/**
+ * The prod stack with `monitoring: bundled` under mocks.
+ * Proves: Prometheus, blackbox_exporter and Alertmanager on the first Docker host's provider and
+ * network, hardened like the other sidecars, with protected data volumes; one mtail per node on that
+ * node's host, its audit volume mounted read-only; the metrics token and the receiver uploaded only
+ * as secrets; the rendered Prometheus config targets every node and every mtail; the rule file
+ * carries each node certificate's end date.
+ * Does not prove: that Docker runs them (the Docker tier) or that the tools accept the files
+ * (test/unit/monitoring.rules.test.ts and test/conformance/alerts.test.ts run them).
+ */
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { isSecretInput, optionRecorder, setupMocks, stackConfig, valueOf, type MockRun } from "../helpers/mocks";
+import { BUNDLED, BUNDLED_SECRET_KEYS } from "../policies/fixtures";
+
+const C = "docker:index/container:Container";
+let run: MockRun;
+let rec: ReturnType<typeof optionRecorder>;
+let outputs: Record<string, unknown>;
+
+const role = (r: { inputs: Record<string, unknown> }) =>
+    (r.inputs.labels as { label: string; value: string }[]).find((l) => l.label === "bonito.role")?.value;
+
+describe("prod with monitoring: bundled", () => {
+    before(async () => {
+        run = setupMocks("prod", stackConfig("prod", BUNDLED), BUNDLED_SECRET_KEYS);
+        rec = optionRecorder();
+        const { buildProgram } = await import("../../program");
+        const built = buildProgram(undefined, { transformations: rec.transformations }, { allowExampleKeys: true });
+        outputs = {};
+        for (const k of ["monitoring", "monitoringScrapeConfig", "monitoringAlertRules", "monitoringMtailProgram"])
+            outputs[k] = await valueOf(built.outputs[k as keyof typeof built.outputs] as pulumi.Input<unknown>);
+        for (let i = 0; i < 30; i++) await new Promise((r) => setImmediate(r));
+    });
+
+    it("declares Prometheus, blackbox_exporter and Alertmanager on host 0, and an mtail per node on its host", () => {
+        const mon = run
+            .ofType(C)
+            .filter((c) => ["prometheus", "alertmanager", "blackbox", "mtail"].includes(role(c) ?? ""));
+        assert.deepEqual(mon.map((c) => c.inputs.name).sort(), [
+            "bonito-vault-prod-alertmanager",
+            "bonito-vault-prod-blackbox",
+            "bonito-vault-prod-prometheus",
+            "bonito-vault-prod-vault-0-mtail",
+            "bonito-vault-prod-vault-1-mtail",
+            "bonito-vault-prod-vault-2-mtail",
+        ]);
+        const server0 = run.ofType(C).find((c) => c.inputs.name === "bonito-vault-prod-vault-0")!;
+        for (const c of mon.filter((x) => role(x) !== "mtail"))
+            assert.equal(c.provider, server0.provider, String(c.inputs.name));
+        for (const i of [0, 1, 2]) {
+            const server = run.ofType(C).find((c) => c.inputs.name === `bonito-vault-prod-vault-${i}`)!;
+            const m = mon.find((c) => c.inputs.name === `bonito-vault-prod-vault-${i}-mtail`)!;
+            assert.equal(m.provider, server.provider);
+            const audit = (server.inputs.volumes as { containerPath: string; volumeName: string }[]).find(
+                (v) => v.containerPath === "/vault/audit",
+            )!;
+            assert.deepEqual(m.inputs.volumes, [
+                { volumeName: audit.volumeName, containerPath: "/vault/audit", readOnly: true },
+            ]);
+            assert.equal(m.inputs.user, "100:1000");
+        }
+        for (const c of mon) {
+            assert.deepEqual(c.inputs.capabilities, { drops: ["ALL"] });
+            assert.deepEqual(c.inputs.securityOpts, ["no-new-privileges:true"]);
+            assert.equal(c.inputs.memory, c.inputs.memorySwap);
+        }
+    });
+
+    it("keeps Prometheus's and Alertmanager's data on protected, retained volumes", () => {
+        for (const v of ["prometheus-data", "alertmanager-data"]) {
+            const vol = run
+                .ofType("docker:index/volume:Volume")
+                .find((x) => x.inputs.name === `bonito-vault-prod-${v}`)!;
+            const o = rec.opts.get(vol.name)!;
+            assert.equal(o.protect, true, v);
+            assert.equal(o.retainOnDelete, true, v);
+        }
+    });
+
+    it("uploads the metrics token and the receiver only as secrets", () => {
+        for (const name of ["bonito-vault-prod-prometheus", "bonito-vault-prod-alertmanager"]) {
+            const c = run.ofType(C).find((x) => x.inputs.name === name)!;
+            assert.equal(isSecretInput(c.rawInputs.uploads), true, `${name}: uploads reach the engine as a secret`);
+        }
+        const am = run.ofType(C).find((x) => x.inputs.name === "bonito-vault-prod-alertmanager")!;
+        const cfg = JSON.parse((am.inputs.uploads as { content: string }[])[0].content);
+        assert.deepEqual(cfg.receivers[0].webhook_configs, [
+            { url: "https://alerts.bonito.example/hooks/vault", send_resolved: true },
+        ]);
+    });
+
+    it("exports the mode, a scrape config for every node and mtail, the rules with certificate dates, the mtail program", () => {
+        assert.equal(outputs.monitoring, "bundled");
+        const pc = JSON.parse(String(outputs.monitoringScrapeConfig));
+        const job = (n: string) => pc.scrape_configs.find((j: { job_name: string }) => j.job_name === n);
+        assert.deepEqual(job("vault").static_configs[0].targets, [
+            "vault-0.bonito.internal:8200",
+            "vault-1.bonito.internal:8200",
+            "vault-2.bonito.internal:8200",
+        ]);
+        assert.deepEqual(job("vault-audit").static_configs[0].targets, [
+            "vault-0.bonito.internal:3903",
+            "vault-1.bonito.internal:3903",
+            "vault-2.bonito.internal:3903",
+        ]);
+        const rules = String(outputs.monitoringAlertRules);
+        assert.match(rules, /The TLS certificate of vault-2 expires at 2027-11-30T12:00:00.000Z/);
+        assert.match(String(outputs.monitoringMtailProgram), /counter bonito_vault_audit_root_token_use_total/);
+    });
+});
