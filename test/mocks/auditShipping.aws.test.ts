@@ -19,6 +19,8 @@ import { renderShipperRcloneConfig, renderShipperScript } from "../../components
 const raw = {
     "bonito-vault:cloud": "aws",
     "bonito-vault:image": "hashicorp/vault:1.21.1",
+    // The entry point is its own area (test/mocks/entryPoint-*.test.ts); staging would default to a load balancer.
+    "bonito-vault:entryPoint": "none",
     "bonito-vault:awsRegion": "eu-west-1",
     "bonito-vault:auditArchiveBucketName": "bonito-audit-archive",
     "bonito-vault:auditShipMaxDelayMinutes": "4",

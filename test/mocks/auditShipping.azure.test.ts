@@ -13,6 +13,8 @@ import { declareShipping } from "./auditShipping.clouds.helper";
 const raw = {
     "bonito-vault:cloud": "azure",
     "bonito-vault:image": "hashicorp/vault:1.21.1",
+    // The entry point is its own area (test/mocks/entryPoint-*.test.ts); staging would default to a load balancer.
+    "bonito-vault:entryPoint": "none",
     "bonito-vault:azureLocation": "westeurope",
     "bonito-vault:azureResourceGroup": "rg-vault",
     "bonito-vault:azureNetworkDefault": "allow",

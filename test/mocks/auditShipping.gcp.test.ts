@@ -13,6 +13,8 @@ import { declareShipping } from "./auditShipping.clouds.helper";
 const raw = {
     "bonito-vault:cloud": "gcp",
     "bonito-vault:image": "hashicorp/vault:1.21.1",
+    // The entry point is its own area (test/mocks/entryPoint-*.test.ts); staging would default to a load balancer.
+    "bonito-vault:entryPoint": "none",
     "bonito-vault:gcpProject": "bonito-prod-1",
     "bonito-vault:backupGcpLocation": "EU",
     "bonito-vault:backupLockMode": "COMPLIANCE",
