@@ -83,6 +83,9 @@ export function renderServerConfig(input: ServerConfigInput): Record<string, unk
               raft: {
                   path: PATHS.data,
                   node_id: node.name,
+                  // Raft's timing scale: 1 is HashiCorp's production value (Vault's default, 5, is
+                  // development timing: a leader loss takes 5-10 s longer to notice).
+                  performance_multiplier: c.raftPerformanceMultiplier,
                   retry_join: nodes
                       .filter((n) => n.name !== node.name)
                       .map((peer) =>

@@ -41,6 +41,8 @@ export interface CoreConfig {
     image: string;
     engine: Engine;
     storage: StorageMode;
+    /** Raft's performance_multiplier (1 = production timing). */
+    raftPerformanceMultiplier: number;
     clusterName: string;
     serviceName: string;
     nodeNames: string[];
@@ -119,6 +121,13 @@ export const coreSection: ConfigSection<CoreConfig> = {
             type: "string",
             description: "Storage backend: raft (HA, integrated) or file (single node only, seed option A).",
             default: "raft",
+        },
+        raftPerformanceMultiplier: {
+            schema: integer({ def: 1, min: 1, max: 10 }),
+            type: "integer",
+            description:
+                "Raft's performance_multiplier: 1 is HashiCorp's production timing (a lost leader is noticed within about a second); Vault's own default, 5, is development timing. Raise it only for slow or overloaded hosts.",
+            default: "1",
         },
         clusterName: {
             schema: text({ def: "bonito-vault", pattern: DNS_LABEL, describe: "a DNS label (a-z, 0-9, -)" }),
@@ -413,6 +422,7 @@ export const coreSection: ConfigSection<CoreConfig> = {
             image: image ?? "",
             engine: (v.engine as Engine | undefined) ?? engineFromImage(image ?? ""),
             storage,
+            raftPerformanceMultiplier: v.raftPerformanceMultiplier as number,
             clusterName: v.clusterName as string,
             serviceName: v.serviceName as string,
             nodeNames,

@@ -425,3 +425,17 @@ describe("rolling-change gate addresses and timeout", () => {
         );
     });
 });
+
+describe("raftPerformanceMultiplier", () => {
+    it("defaults to 1 (production timing) and refuses values outside 1-10", () => {
+        assert.equal(loadConfig("local", BASE).raftPerformanceMultiplier, 1);
+        assert.equal(
+            problemsFor("raftPerformanceMultiplier", "local", { "bonito-vault:raftPerformanceMultiplier": "0" }).length,
+            1,
+        );
+        assert.equal(
+            loadConfig("local", { ...BASE, "bonito-vault:raftPerformanceMultiplier": "5" }).raftPerformanceMultiplier,
+            5,
+        );
+    });
+});

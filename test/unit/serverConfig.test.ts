@@ -97,7 +97,12 @@ describe("renderServerConfig", () => {
             default_lease_ttl: "1h",
             max_lease_ttl: "24h",
             storage: {
-                raft: { path: "/vault/data", node_id: "vault-0", retry_join: [join("vault-1"), join("vault-2")] },
+                raft: {
+                    path: "/vault/data",
+                    node_id: "vault-0",
+                    performance_multiplier: 1,
+                    retry_join: [join("vault-1"), join("vault-2")],
+                },
             },
             listener: [mainListener("tls12"), peerListener("tls12")],
             seal: { transit: SEAL.config },
