@@ -247,7 +247,14 @@ export class Monitoring extends pulumi.ComponentResource {
                         },
                         { file: MONITORING_PATHS.rules, content: this.alertRules, permissions: "0444" },
                         { file: MONITORING_PATHS.caFile, content: args.caCert, permissions: "0444" },
-                        { file: MONITORING_PATHS.tokenFile, content: this.metricsToken, permissions: "0444" },
+                        {
+                            file: MONITORING_PATHS.tokenFile,
+                            content: this.metricsToken,
+                            // Prometheus runs as nobody: only it reads the token.
+                            owner: "65534",
+                            group: "65534",
+                            permissions: "0400",
+                        },
                     ],
                     volumes: [{ volumeName: promData.name, containerPath: MONITORING_PATHS.prometheusData }],
                     networksAdvanced: net,

@@ -84,6 +84,12 @@ describe("prod with monitoring: bundled", () => {
             const c = run.ofType(C).find((x) => x.inputs.name === name)!;
             assert.equal(isSecretInput(c.rawInputs.uploads), true, `${name}: uploads reach the engine as a secret`);
         }
+        // The metrics token: a file only Prometheus's user (nobody) can read.
+        const prom = run.ofType(C).find((x) => x.inputs.name === "bonito-vault-prod-prometheus")!;
+        const token = (prom.inputs.uploads as Record<string, unknown>[]).find(
+            (u) => u.file === "/etc/prometheus/vault-token",
+        )!;
+        assert.deepEqual([token.owner, token.group, token.permissions], ["65534", "65534", "0400"]);
         const am = run.ofType(C).find((x) => x.inputs.name === "bonito-vault-prod-alertmanager")!;
         const cfg = JSON.parse((am.inputs.uploads as { content: string }[])[0].content);
         assert.deepEqual(cfg.receivers[0].webhook_configs, [
