@@ -5,6 +5,7 @@
  * name never changes between releases unless the configuration does.
  */
 import type { CoreConfig, EntryPointConfig } from "./config";
+import { apiScheme, dockerName } from "./naming";
 
 /** Paths inside every Vault container. */
 export const PATHS = {
@@ -40,11 +41,8 @@ export interface NodePlan {
 
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
-/** Docker object names: `<cluster>-<stack>[-<suffix>]`, valid for containers, volumes and networks. */
-export function dockerName(cfg: Pick<CoreConfig, "clusterName"> & { stack: string }, ...parts: string[]): string {
-    const name = [cfg.clusterName, cfg.stack, ...parts].join("-").toLowerCase();
-    return name.replace(/[^a-z0-9_.-]/g, "-");
-}
+/** Docker object names (components/naming.ts); here for the modules that import it from the topology. */
+export { dockerName } from "./naming";
 
 /**
  * @param cfg.entryPoint when given, its name joins every certificate's SANs: clients verify the
@@ -53,7 +51,7 @@ export function dockerName(cfg: Pick<CoreConfig, "clusterName"> & { stack: strin
 export function planNodes(
     cfg: CoreConfig & { stack: string; entryPoint?: Pick<EntryPointConfig, "name"> },
 ): NodePlan[] {
-    const scheme = cfg.tls.mode === "upstream-proxy" ? "http" : "https";
+    const scheme = apiScheme(cfg.tls);
     return cfg.nodeNames.map((name, index) => {
         const address = cfg.nodeAddresses[index];
         const apiPublic = cfg.multiHost ? cfg.hostPortBase : cfg.apiPort;

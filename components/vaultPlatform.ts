@@ -10,6 +10,7 @@ import type { StackConfig } from "./config";
 import { promotionProblems } from "./config/promotion";
 import { AuditShipping } from "./audit/auditShipper";
 import { BackupBucket } from "./backup/backupBucket";
+import { backupStore } from "./backup/backupStore";
 import { SnapshotAgent } from "./backup/snapshotAgent";
 import { ClusterTls } from "./clusterTls";
 import { DockerHosts } from "./dockerHosts";
@@ -98,7 +99,16 @@ export class VaultPlatform extends pulumi.ComponentResource {
             },
             child,
         );
-        this.backup = new BackupBucket(`${name}-backup`, { config: cfg, targets: this.hosts.targets }, child);
+        this.backup = new BackupBucket(
+            `${name}-backup`,
+            {
+                owner: cfg,
+                location: cfg.backup.location,
+                store: backupStore(cfg.backup),
+                target: this.hosts.targets[0],
+            },
+            child,
+        );
         this.snapshots = new SnapshotAgent(
             `${name}-snapshots`,
             {

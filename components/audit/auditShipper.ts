@@ -18,7 +18,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
 import type { DockerTarget } from "../seal";
 import { dockerName, type NodePlan } from "../topology";
-import { implementation } from "../backup/backupBucket";
+import { createStore } from "../backup/backupBucket";
 import type { BackupDelivery, StoreSpec } from "../backup/types";
 import {
     LOCAL_ARCHIVE_PATH,
@@ -96,10 +96,11 @@ export class AuditShipping extends pulumi.ComponentResource {
             this.writerIdentity = pulumi.output("docker-volume (not write-once)");
             this.pendingSteps = pulumi.output([]);
         } else {
-            this.delivery = implementation(cloud)(`${name}-archive`, this, {
-                config: cfg,
-                targets: args.targets,
+            this.delivery = createStore(`${name}-archive`, this, {
+                owner: cfg,
+                location: cfg.backup.location,
                 store: auditStore(cfg),
+                target: args.targets[0],
             });
             if (!this.delivery.upload) throw new Error(`the ${cloud} store returned no upload settings`);
             target = this.delivery.upload.target;

@@ -10,13 +10,11 @@ import * as kms from "@pulumi/aws/kms";
 import * as s3 from "@pulumi/aws/s3";
 import { UPLOADER_SECRET_FILES, type UploadTarget } from "./uploaderConfig";
 import { awsWriterPolicy, tlsOnlyBucketPolicy } from "./policies";
-import { backupStore } from "./backupStore";
-import type { BackupDelivery, BackupImplArgs, StoreSpec } from "./types";
+import type { BackupDelivery, StoreArgs } from "./types";
 
-export function createAwsBackup(name: string, parent: pulumi.Resource, args: BackupImplArgs): BackupDelivery {
-    const loc = args.config.backup.location;
-    if (loc.cloud !== "aws") throw new Error("createAwsBackup needs an aws stack");
-    const b: StoreSpec = args.store ?? backupStore(args.config);
+export function createAwsBackup(name: string, parent: pulumi.Resource, args: StoreArgs<"aws">): BackupDelivery {
+    const loc = args.location;
+    const b = args.store;
     // The bucket sits in the seal key's region (awsRegion): a snapshot is useless without that key.
     const region = loc.region;
     const child = { parent };
@@ -26,7 +24,7 @@ export function createAwsBackup(name: string, parent: pulumi.Resource, args: Bac
     const key = new kms.Key(
         `${name}-key`,
         {
-            description: `${args.config.clusterName} ${b.contents} (${args.config.stack})`,
+            description: `${args.owner.clusterName} ${b.contents} (${args.owner.stack})`,
             enableKeyRotation: true,
             deletionWindowInDays: 30,
             region,

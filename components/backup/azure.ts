@@ -17,8 +17,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as storage from "@pulumi/azure-native/storage";
 import { UPLOADER_SECRET_FILES, type UploadTarget } from "./uploaderConfig";
 import { AZURE_CONTAINER } from "./policies";
-import type { BackupDelivery, BackupImplArgs, StoreSpec } from "./types";
-import { backupStore } from "./backupStore";
+import type { BackupDelivery, StoreArgs } from "./types";
 
 /** The one-time lock, reading the policy's current ETag itself (locking needs If-Match). */
 export function azureLockCommand(resourceGroup: string, accountName: string, container = AZURE_CONTAINER): string {
@@ -26,10 +25,9 @@ export function azureLockCommand(resourceGroup: string, accountName: string, con
     return `az storage container immutability-policy lock ${target} --if-match "$(az storage container immutability-policy show ${target} --query etag -o tsv)"`;
 }
 
-export function createAzureBackup(name: string, parent: pulumi.Resource, args: BackupImplArgs): BackupDelivery {
-    const loc = args.config.backup.location;
-    if (loc.cloud !== "azure") throw new Error("createAzureBackup needs an azure stack");
-    const b: StoreSpec = args.store ?? backupStore(args.config);
+export function createAzureBackup(name: string, parent: pulumi.Resource, args: StoreArgs<"azure">): BackupDelivery {
+    const loc = args.location;
+    const b = args.store;
     // Same resource group and region as the seal's Key Vault (azureResourceGroup, azureLocation).
     const resourceGroupName = loc.resourceGroup;
     const keep = { parent, protect: true, retainOnDelete: true };

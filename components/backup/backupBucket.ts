@@ -4,27 +4,54 @@
  * so an aws stack never loads the gcp or azure SDK.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../config";
+import type { BackupLocation } from "../config/backup";
 import type { DockerTarget } from "../seal";
-import type { BackupDelivery, CreateBackup } from "./types";
+import type { BackupDelivery, StoreOwner, StoreSpec } from "./types";
+
 export interface BackupBucketArgs {
-    /** The loaded stack configuration; `cloud` picks the implementation, `backup` its settings. */
-    config: StackConfig;
-    /** Docker daemons of the cluster; the local implementation puts its volume on `targets[0]`. */
-    targets: DockerTarget[];
+    /** Whose bucket: names and descriptions carry the cluster and stack. */
+    owner: StoreOwner;
+    /** Where it lives; its `cloud` picks the implementation (config backup.location). */
+    location: BackupLocation;
+    /** What it holds and for how long (backupStore(config.backup) for the snapshots). */
+    store: StoreSpec;
+    /** The first Docker host: the local implementation puts its volume there. */
+    target: DockerTarget | undefined;
 }
 
+/**
+ * Declare a write-once store on the location's cloud: the backup bucket, and the audit archive
+ * (components/audit/auditShipper.ts). Only that cloud's module (and so its SDK) is loaded.
+ */
 /* eslint-disable @typescript-eslint/no-require-imports */
-export function implementation(cloud: StackConfig["cloud"]): CreateBackup {
-    switch (cloud) {
+export function createStore(name: string, parent: pulumi.Resource, args: BackupBucketArgs): BackupDelivery {
+    const { owner, location, store, target } = args;
+    switch (location.cloud) {
         case "aws":
-            return (require("./aws") as typeof import("./aws")).createAwsBackup;
+            return (require("./aws") as typeof import("./aws")).createAwsBackup(name, parent, {
+                owner,
+                location,
+                store,
+            });
         case "gcp":
-            return (require("./gcp") as typeof import("./gcp")).createGcpBackup;
+            return (require("./gcp") as typeof import("./gcp")).createGcpBackup(name, parent, {
+                owner,
+                location,
+                store,
+            });
         case "azure":
-            return (require("./azure") as typeof import("./azure")).createAzureBackup;
+            return (require("./azure") as typeof import("./azure")).createAzureBackup(name, parent, {
+                owner,
+                location,
+                store,
+            });
         case "local":
-            return (require("./local") as typeof import("./local")).createLocalBackup;
+            return (require("./local") as typeof import("./local")).createLocalBackup(name, parent, {
+                owner,
+                location,
+                store,
+                target,
+            });
     }
 }
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -40,11 +67,11 @@ export class BackupBucket extends pulumi.ComponentResource {
 
     constructor(name: string, args: BackupBucketArgs, opts?: pulumi.ComponentResourceOptions) {
         super("bonito:vault:BackupBucket", name, {}, opts);
-        this.delivery = implementation(args.config.cloud)(name, this, { config: args.config, targets: args.targets });
+        this.delivery = createStore(name, this, args);
         this.bucketName = this.delivery.bucketName;
         this.url = this.delivery.url;
         this.writerIdentity = this.delivery.writerIdentity;
-        this.retentionDays = args.config.backup.retentionDays;
+        this.retentionDays = args.store.retentionDays;
         this.pendingSteps = this.delivery.pendingSteps;
         this.registerOutputs({
             bucketName: this.bucketName,

@@ -1,14 +1,14 @@
 /** The backup bucket's store settings, for the per-cloud implementations (types.ts StoreSpec). */
-import type { StackConfig } from "../config";
+import type { BackupConfig } from "../config/backup";
 import { AZURE_CONTAINER } from "./policies";
 import type { StoreSpec } from "./types";
 
 /** The backup bucket's store settings (backup* keys). */
-export function backupStore(config: StackConfig): StoreSpec {
+export function backupStore(backup: BackupConfig["backup"]): StoreSpec {
     return {
-        bucketName: config.backup.bucketName,
-        retentionDays: config.backup.retentionDays,
-        lockMode: config.backup.lockMode,
+        bucketName: backup.bucketName,
+        retentionDays: backup.retentionDays,
+        lockMode: backup.lockMode,
         contents: "Raft snapshots",
         writerLabel: "snapshot writer",
         accountSuffix: "-backup",

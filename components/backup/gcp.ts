@@ -15,8 +15,7 @@ import * as serviceaccount from "@pulumi/gcp/serviceaccount";
 import * as storage from "@pulumi/gcp/storage";
 import { UPLOADER_SECRET_FILES, type UploadTarget } from "./uploaderConfig";
 import { GCP_WRITER_ROLES } from "./policies";
-import type { BackupDelivery, BackupImplArgs, StoreSpec } from "./types";
-import { backupStore } from "./backupStore";
+import type { BackupDelivery, StoreArgs } from "./types";
 
 /**
  * A service-account id (6-30 characters of a-z, 0-9, -; starts with a letter) derived from the
@@ -37,10 +36,9 @@ export function writerAccountId(clusterName: string, stack: string, suffix = "-b
     return `${head || "vault"}${suffix}`;
 }
 
-export function createGcpBackup(name: string, parent: pulumi.Resource, args: BackupImplArgs): BackupDelivery {
-    const loc = args.config.backup.location;
-    if (loc.cloud !== "gcp") throw new Error("createGcpBackup needs a gcp stack");
-    const b: StoreSpec = args.store ?? backupStore(args.config);
+export function createGcpBackup(name: string, parent: pulumi.Resource, args: StoreArgs<"gcp">): BackupDelivery {
+    const loc = args.location;
+    const b = args.store;
     const { project, location } = loc;
     const child = { parent };
     const locked = b.lockMode === "COMPLIANCE";
@@ -69,8 +67,8 @@ export function createGcpBackup(name: string, parent: pulumi.Resource, args: Bac
         `${name}-writer`,
         {
             project,
-            accountId: writerAccountId(args.config.clusterName, args.config.stack, b.accountSuffix),
-            displayName: `${args.config.clusterName} ${args.config.stack} ${b.writerLabel} (create and list only)`,
+            accountId: writerAccountId(args.owner.clusterName, args.owner.stack, b.accountSuffix),
+            displayName: `${args.owner.clusterName} ${args.owner.stack} ${b.writerLabel} (create and list only)`,
         },
         child,
     );

@@ -6,14 +6,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { AGENT_LOCAL_PATH } from "./agentConfig";
-import { dockerName } from "../topology";
-import type { BackupDelivery, BackupImplArgs } from "./types";
+import { dockerName } from "../naming";
+import type { BackupDelivery, StoreArgs } from "./types";
 
-export function createLocalBackup(name: string, parent: pulumi.Resource, args: BackupImplArgs): BackupDelivery {
-    const target = args.targets[0];
+export function createLocalBackup(name: string, parent: pulumi.Resource, args: StoreArgs<"local">): BackupDelivery {
+    const target = args.target;
     const volume = new docker.Volume(
         `${name}-volume`,
-        { name: dockerName(args.config, "snapshots") },
+        { name: dockerName(args.owner, "snapshots") },
         { parent, provider: target?.provider, protect: true, retainOnDelete: true },
     );
     return {

@@ -2,7 +2,7 @@
  * The seam between a backup-bucket implementation (one per cloud) and the snapshot agent.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../config";
+import type { BackupLocation } from "../config/backup";
 import type { DockerTarget } from "../seal";
 import type { UploadTarget } from "./uploaderConfig";
 
@@ -62,11 +62,20 @@ export interface StoreSpec {
     lifecycleId: string;
 }
 
-export interface BackupImplArgs {
-    config: StackConfig;
-    targets: DockerTarget[];
-    /** Default: the backup bucket (backupStore(config)). */
-    store?: StoreSpec;
+/** Whose store it is: names and descriptions carry the cluster and the stack. */
+export interface StoreOwner {
+    clusterName: string;
+    stack: string;
 }
 
-export type CreateBackup = (name: string, parent: pulumi.Resource, args: BackupImplArgs) => BackupDelivery;
+/**
+ * What a per-cloud implementation needs: whose store, where (its own cloud's location only, so
+ * an implementation never meets another cloud's settings), and what it holds.
+ */
+export interface StoreArgs<L extends BackupLocation["cloud"]> {
+    owner: StoreOwner;
+    location: Extract<BackupLocation, { cloud: L }>;
+    store: StoreSpec;
+    /** The Docker daemon a local store's volume lives on (the first host). */
+    target?: DockerTarget;
+}

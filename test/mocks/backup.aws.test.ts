@@ -12,6 +12,7 @@ import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { setupMocks, settle, valueOf, type MockRun } from "../helpers/mocks";
 import { loadConfig } from "../../components/config";
+import { planPlatform } from "../../components/plan";
 import { awsWriterPolicy, destructiveActions, type IamPolicy } from "../../components/backup/policies";
 import { renderRcloneConfig } from "../../components/backup/uploaderConfig";
 
@@ -43,7 +44,7 @@ before(async () => {
     const config = loadConfig("staging", raw);
     const network = new docker.Network("net", { name: "bonito-vault" });
     const target = { provider: undefined, network, host: "default" };
-    const bucket = new BackupBucket("backup", { config, targets: [target] });
+    const bucket = new BackupBucket("backup", { ...planPlatform(config).backup, target });
     const agent = new SnapshotAgent("snapshots", {
         config,
         target,

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { setupMocks, settle, valueOf, type MockRun } from "../helpers/mocks";
 import { loadConfig } from "../../components/config";
+import { planPlatform } from "../../components/plan";
 import { azureStorageAccountName } from "../../components/config/backup";
 
 const raw = {
@@ -30,7 +31,10 @@ let writer: string;
 before(async () => {
     run = setupMocks("staging", raw);
     const { BackupBucket } = await import("../../components/backup/backupBucket");
-    const bucket = new BackupBucket("bonito-vault-backup", { config: loadConfig("staging", raw), targets: [] });
+    const bucket = new BackupBucket("bonito-vault-backup", {
+        ...planPlatform(loadConfig("staging", raw)).backup,
+        target: undefined,
+    });
     await settle(bucket);
     bucketName = await valueOf(bucket.bucketName);
     writer = await valueOf(bucket.writerIdentity);

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { setupMocks, settle, valueOf, type MockRun } from "../helpers/mocks";
 import { loadConfig } from "../../components/config";
+import { planPlatform } from "../../components/plan";
 
 const raw = {
     "bonito-vault:cloud": "azure",
@@ -29,7 +30,10 @@ let writer: string;
 before(async () => {
     run = setupMocks("staging", raw);
     const { BackupBucket } = await import("../../components/backup/backupBucket");
-    const bucket = new BackupBucket("backup", { config: loadConfig("staging", raw), targets: [] });
+    const bucket = new BackupBucket("backup", {
+        ...planPlatform(loadConfig("staging", raw)).backup,
+        target: undefined,
+    });
     await settle(bucket);
     pending = await valueOf(bucket.pendingSteps);
     writer = await valueOf(bucket.writerIdentity);

@@ -10,6 +10,7 @@ import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { setupMocks, settle, valueOf, type MockRun } from "../helpers/mocks";
 import { loadConfig } from "../../components/config";
+import { planPlatform } from "../../components/plan";
 
 const raw = {
     "bonito-vault:cloud": "gcp",
@@ -30,7 +31,10 @@ let target: unknown;
 before(async () => {
     run = setupMocks("staging", raw);
     const { BackupBucket } = await import("../../components/backup/backupBucket");
-    const bucket = new BackupBucket("backup", { config: loadConfig("staging", raw), targets: [] });
+    const bucket = new BackupBucket("backup", {
+        ...planPlatform(loadConfig("staging", raw)).backup,
+        target: undefined,
+    });
     await settle(bucket);
     const upload = bucket.delivery.upload!;
     keySecret = await pulumi.isSecret(upload.files[0].content);

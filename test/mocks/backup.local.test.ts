@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { setupMocks, settle, valueOf, type MockRun } from "../helpers/mocks";
 import { loadConfig } from "../../components/config";
+import { planPlatform } from "../../components/plan";
 
 const raw = { "bonito-vault:cloud": "local", "bonito-vault:image": "hashicorp/vault:1.21.1" };
 let run: MockRun;
@@ -26,7 +27,7 @@ before(async () => {
         network: new docker.Network("net", { name: "bonito-vault" }),
         host: "default",
     };
-    const bucket = new BackupBucket("backup", { config, targets: [target] });
+    const bucket = new BackupBucket("backup", { ...planPlatform(config).backup, target });
     const agent = new SnapshotAgent("snapshots", {
         config,
         target,

@@ -1,0 +1,57 @@
+/**
+ * The platform plan: every fact a component needs, worked out once, purely, from the validated
+ * stack configuration. VaultPlatform (components/vaultPlatform.ts) computes it and hands each
+ * component only its part, so no component re-derives a name, a scheme or an address from the
+ * whole config, and each can be tested with a plan (or hand-made Args) instead of `loadConfig`.
+ *
+ * Nothing here declares a resource or knows Pulumi; test/unit/plan.test.ts checks it without mocks.
+ */
+import type { StackConfig } from "./config";
+import type { BackupLocation } from "./config/backup";
+import { backupStore } from "./backup/backupStore";
+import type { StoreOwner, StoreSpec } from "./backup/types";
+import { apiScheme, baseName, dockerName, type ApiScheme } from "./naming";
+import { planNodes, type NodePlan } from "./topology";
+
+export interface PlatformPlan {
+    /** The stack name and whether the strict production rules apply. */
+    stack: string;
+    prod: boolean;
+    naming: {
+        /** `<clusterName>-<stack>`: Vault's cluster_name, the CA's organisation, cloud name prefixes. */
+        base: string;
+        /** Docker object names of this stack: `<cluster>-<stack>[-parts]`. */
+        docker: (...parts: string[]) => string;
+        /** Whose stores and keys they are (descriptions, GCP account ids). */
+        owner: StoreOwner;
+    };
+    /** The API scheme: https, or http when TLS terminates at a trusted proxy (tlsMode upstream-proxy). */
+    scheme: ApiScheme;
+    /** True when Vault itself serves TLS (and so ClusterTls issues or loads certificates). */
+    servesTls: boolean;
+    /** Each node: name, addresses, ports, volume and container names, certificate SANs. */
+    nodes: NodePlan[];
+    /** What a process inside a Vault container dials for its own node: `<scheme>://127.0.0.1:<apiPort>`. */
+    inContainerApiAddr: string;
+    /** The snapshot bucket: where, what it holds, whose. */
+    backup: { owner: StoreOwner; location: BackupLocation; store: StoreSpec };
+}
+
+export function planPlatform(cfg: StackConfig): PlatformPlan {
+    const owner = { clusterName: cfg.clusterName, stack: cfg.stack };
+    const scheme = apiScheme(cfg.tls);
+    return {
+        stack: cfg.stack,
+        prod: cfg.prod,
+        naming: {
+            base: baseName(cfg.clusterName, cfg.stack),
+            docker: (...parts) => dockerName(owner, ...parts),
+            owner,
+        },
+        scheme,
+        servesTls: cfg.tls.mode !== "upstream-proxy",
+        nodes: planNodes(cfg),
+        inContainerApiAddr: `${scheme}://127.0.0.1:${cfg.apiPort}`,
+        backup: { owner, location: cfg.backup.location, store: backupStore(cfg.backup) },
+    };
+}
