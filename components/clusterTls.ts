@@ -9,11 +9,14 @@
 import { X509Certificate } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import type { StackConfig } from "./config";
+import type { TlsConfig } from "./config";
 import type { NodePlan } from "./topology";
 
 export interface ClusterTlsArgs {
-    config: StackConfig;
+    /** tlsMode internal-ca or provided (upstream-proxy declares no ClusterTls), validity, provided PEMs. */
+    tls: TlsConfig;
+    /** The CA's subject organisation (`<cluster>-<stack>`). */
+    organization: string;
     /** Which certificates to issue (one per node) and their SANs. */
     nodes: NodePlan[];
 }
@@ -48,9 +51,8 @@ export class ClusterTls extends pulumi.ComponentResource {
 function createClusterTls(
     name: string,
     self: pulumi.Resource,
-    { config, nodes }: ClusterTlsArgs,
+    { tls: tlsCfg, organization, nodes }: ClusterTlsArgs,
 ): { caCertPem: pulumi.Output<string>; nodeCerts: NodeCertificate[] } {
-    const tlsCfg = config.tls;
     if (tlsCfg.mode === "provided") {
         const p = tlsCfg.provided!;
         const cert = {
@@ -62,7 +64,6 @@ function createClusterTls(
     }
     if (tlsCfg.mode !== "internal-ca") throw new Error(`ClusterTls needs TLS on; tlsMode is ${tlsCfg.mode}`);
 
-    const organization = `${config.clusterName}-${config.stack}`;
     const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: self });
     const caCert = new tls.SelfSignedCert(
         `${name}-ca`,

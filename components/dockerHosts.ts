@@ -6,12 +6,15 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "./config";
 import type { DockerTarget } from "./seal";
-import { dockerName } from "./topology";
 
 export interface DockerHostsArgs {
-    config: StackConfig;
+    /** Each node's Docker daemon URI, in node order (undefined: the runner's own daemon; config dockerHosts). */
+    hosts: (string | undefined)[];
+    /** The cluster network's name on every host (`<cluster>-<stack>`). */
+    networkName: string;
+    /** The stack name, as the network's `bonito.stack` label. */
+    stack: string;
 }
 
 export class DockerHosts extends pulumi.ComponentResource {
@@ -22,9 +25,8 @@ export class DockerHosts extends pulumi.ComponentResource {
 
     constructor(name: string, args: DockerHostsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("bonito:vault:DockerHosts", name, {}, opts);
-        const cfg = args.config;
         const byHost = new Map<string, DockerTarget>();
-        this.perNode = cfg.dockerHosts.map((host) => {
+        this.perNode = args.hosts.map((host) => {
             const key = host ?? "default";
             let target = byHost.get(key);
             if (!target) {
@@ -36,11 +38,11 @@ export class DockerHosts extends pulumi.ComponentResource {
                 const network = new docker.Network(
                     `${name}-net-${i}`,
                     {
-                        name: dockerName(cfg),
+                        name: args.networkName,
                         driver: "bridge",
                         // The nodes need egress to reach the cloud KMS; nothing else joins this network.
                         attachable: false,
-                        labels: [{ label: "bonito.stack", value: cfg.stack }],
+                        labels: [{ label: "bonito.stack", value: args.stack }],
                     },
                     { parent: this, provider },
                 );

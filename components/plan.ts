@@ -10,6 +10,10 @@ import type { StackConfig } from "./config";
 import type { BackupLocation } from "./config/backup";
 import { backupStore } from "./backup/backupStore";
 import type { StoreOwner, StoreSpec } from "./backup/types";
+import type { ClusterTlsArgs } from "./clusterTls";
+import type { DockerHostsArgs } from "./dockerHosts";
+import type { EntryPointArgs } from "./entryPoint";
+import type { UnsealKeyArgs } from "./unseal/unsealKey";
 import { apiScheme, baseName, dockerName, type ApiScheme } from "./naming";
 import { planNodes, type NodePlan } from "./topology";
 
@@ -35,16 +39,29 @@ export interface PlatformPlan {
     inContainerApiAddr: string;
     /** The snapshot bucket: where, what it holds, whose. */
     backup: { owner: StoreOwner; location: BackupLocation; store: StoreSpec };
+    /** One Docker provider and cluster network per distinct host. */
+    dockerHosts: DockerHostsArgs;
+    /** The certificates; undefined when TLS terminates at a trusted proxy. */
+    tls: Omit<ClusterTlsArgs, "nodes"> | undefined;
+    /** The auto-unseal key (the Docker targets come from DockerHosts). */
+    unseal: Omit<UnsealKeyArgs, "targets">;
+    entryPoint: EntryPointArgs;
 }
 
 export function planPlatform(cfg: StackConfig): PlatformPlan {
     const owner = { clusterName: cfg.clusterName, stack: cfg.stack };
     const scheme = apiScheme(cfg.tls);
+    const base = baseName(cfg.clusterName, cfg.stack);
+    const publishedApiPort = cfg.multiHost ? cfg.hostPortBase : cfg.apiPort;
+    const publishedRange =
+        cfg.nodes > 1 && !cfg.multiHost
+            ? `${cfg.hostPortBase}-${cfg.hostPortBase + cfg.nodes - 1}`
+            : `${cfg.hostPortBase}`;
     return {
         stack: cfg.stack,
         prod: cfg.prod,
         naming: {
-            base: baseName(cfg.clusterName, cfg.stack),
+            base,
             docker: (...parts) => dockerName(owner, ...parts),
             owner,
         },
@@ -53,5 +70,18 @@ export function planPlatform(cfg: StackConfig): PlatformPlan {
         nodes: planNodes(cfg),
         inContainerApiAddr: `${scheme}://127.0.0.1:${cfg.apiPort}`,
         backup: { owner, location: cfg.backup.location, store: backupStore(cfg.backup) },
+        dockerHosts: { hosts: cfg.dockerHosts, networkName: dockerName(owner), stack: cfg.stack },
+        tls: cfg.tls.mode === "upstream-proxy" ? undefined : { tls: cfg.tls, organization: base },
+        unseal: {
+            unseal: cfg.unseal,
+            unsealer: { engine: cfg.engine, image: cfg.image, clusterName: cfg.clusterName, stack: cfg.stack },
+        },
+        entryPoint: {
+            entryPoint: cfg.entryPoint,
+            cloud: cfg.cloud,
+            baseName: base,
+            nodeApiTargets: cfg.nodeAddresses.map((a) => `${a}:${publishedApiPort}`),
+            dockerAliasAddress: `the Docker network alias ${cfg.serviceName} on the cluster network; from this machine, ${cfg.publishAddress}:${publishedRange}`,
+        },
     };
 }

@@ -10,7 +10,6 @@ import type { StackConfig } from "./config";
 import { promotionProblems } from "./config/promotion";
 import { AuditShipping } from "./audit/auditShipper";
 import { BackupBucket } from "./backup/backupBucket";
-import { backupStore } from "./backup/backupStore";
 import { SnapshotAgent } from "./backup/snapshotAgent";
 import { ClusterTls } from "./clusterTls";
 import { DockerHosts } from "./dockerHosts";
@@ -19,7 +18,8 @@ import { Monitoring } from "./monitoring/monitoring";
 import { RaftCluster } from "./raftCluster";
 import { renderAuditDevices } from "./settings/audit";
 import { VaultSettings } from "./settings/vaultSettings";
-import { planNodes, type NodePlan } from "./topology";
+import { planPlatform } from "./plan";
+import type { NodePlan } from "./topology";
 import { UnsealKey } from "./unseal/unsealKey";
 
 export interface VaultPlatformArgs {
@@ -53,15 +53,13 @@ export class VaultPlatform extends pulumi.ComponentResource {
         super("bonito:vault:VaultPlatform", name, {}, opts);
         const cfg = args.config;
         const child = { parent: this };
-        this.nodes = planNodes(cfg);
+        const plan = planPlatform(cfg);
+        this.nodes = plan.nodes;
 
         this.image = promotedImage(name, this, cfg);
-        this.hosts = new DockerHosts(`${name}-docker`, { config: cfg }, child);
-        this.unseal = new UnsealKey(`${name}-unseal`, { config: cfg, targets: this.hosts.targets }, child);
-        this.tls =
-            cfg.tls.mode === "upstream-proxy"
-                ? undefined
-                : new ClusterTls(`${name}-tls`, { config: cfg, nodes: this.nodes }, child);
+        this.hosts = new DockerHosts(`${name}-docker`, plan.dockerHosts, child);
+        this.unseal = new UnsealKey(`${name}-unseal`, { ...plan.unseal, targets: this.hosts.targets }, child);
+        this.tls = plan.tls && new ClusterTls(`${name}-tls`, { ...plan.tls, nodes: this.nodes }, child);
         this.cluster = new RaftCluster(
             `${name}-raft`,
             {
@@ -89,7 +87,7 @@ export class VaultPlatform extends pulumi.ComponentResource {
                   child,
               )
             : undefined;
-        this.entryPoint = new EntryPoint(`${name}-entry`, { config: cfg }, child);
+        this.entryPoint = new EntryPoint(`${name}-entry`, plan.entryPoint, child);
         this.settings = new VaultSettings(
             `${name}-settings`,
             {
@@ -99,16 +97,7 @@ export class VaultPlatform extends pulumi.ComponentResource {
             },
             child,
         );
-        this.backup = new BackupBucket(
-            `${name}-backup`,
-            {
-                owner: cfg,
-                location: cfg.backup.location,
-                store: backupStore(cfg.backup),
-                target: this.hosts.targets[0],
-            },
-            child,
-        );
+        this.backup = new BackupBucket(`${name}-backup`, { ...plan.backup, target: this.hosts.targets[0] }, child);
         this.snapshots = new SnapshotAgent(
             `${name}-snapshots`,
             {

@@ -7,7 +7,8 @@
  * The snapshot agent and Pulumi's admin calls do not use it: they reach nodes directly.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../config";
+import type { EntryPointConfig } from "../config";
+import type { Cloud } from "../config/section";
 import type { CreateEntryPoint, EntryPointDelivery } from "./types";
 
 /** The `entryPoint` stack output. */
@@ -28,14 +29,26 @@ export interface EntryPointSummary {
     pendingSteps: string[];
 }
 
+export interface EntryPointArgs {
+    /** The entry point settings (config entryPoint*): kind, name, port, health path, targets, cloud details. */
+    entryPoint: EntryPointConfig;
+    /** The stack's cloud: which load balancer or DNS module is loaded. */
+    cloud: Cloud;
+    /** `<cluster>-<stack>`: the prefix of the cloud resources' names. */
+    baseName: string;
+    /** Where each node's API answers from outside its host: `<nodeAddress>:<published port>`. */
+    nodeApiTargets: string[];
+    /** dockerAlias: how this machine reaches the nodes (the Docker alias and the published ports). */
+    dockerAliasAddress: string;
+}
+
 /** What `none` asks of the operator (README "The way in" says the same). */
-export function noneRequirement(cfg: StackConfig): string {
-    const ep = cfg.entryPoint;
-    return `Make ${ep.name}:${ep.port} reach a healthy node: a TCP passthrough load balancer (TLS must end at Vault) that health-checks every node with HTTPS ${ep.healthPath} (200 = serve, 5xx = remove), admits only your clients, and resolves ${ep.name} for them. The nodes are ${cfg.nodeAddresses.map((a) => `${a}:${cfg.multiHost ? cfg.hostPortBase : cfg.apiPort}`).join(", ")}.`;
+export function noneRequirement(ep: EntryPointConfig, nodeApiTargets: string[]): string {
+    return `Make ${ep.name}:${ep.port} reach a healthy node: a TCP passthrough load balancer (TLS must end at Vault) that health-checks every node with HTTPS ${ep.healthPath} (200 = serve, 5xx = remove), admits only your clients, and resolves ${ep.name} for them. The nodes are ${nodeApiTargets.join(", ")}.`;
 }
 
 /* eslint-disable @typescript-eslint/no-require-imports */
-function implementation(cloud: StackConfig["cloud"]): CreateEntryPoint | undefined {
+function implementation(cloud: Cloud): CreateEntryPoint | undefined {
     switch (cloud) {
         case "aws":
             return (require("./aws") as typeof import("./aws")).createAwsEntryPoint;
@@ -54,13 +67,12 @@ export class EntryPoint extends pulumi.ComponentResource {
     /** The cloud resources, when a load balancer or record was declared. */
     public readonly delivery: EntryPointDelivery | undefined;
 
-    constructor(name: string, args: { config: StackConfig }, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: EntryPointArgs, opts?: pulumi.ComponentResourceOptions) {
         super("bonito:vault:EntryPoint", name, {}, opts);
-        const cfg = args.config;
-        const ep = cfg.entryPoint;
+        const ep = args.entryPoint;
         const base = { kind: ep.kind, name: ep.name, url: ep.url };
-        const create = ep.kind === "loadBalancer" || ep.kind === "dns" ? implementation(cfg.cloud) : undefined;
-        this.delivery = create?.(name, this, { entryPoint: ep, baseName: `${cfg.clusterName}-${cfg.stack}` });
+        const create = ep.kind === "loadBalancer" || ep.kind === "dns" ? implementation(args.cloud) : undefined;
+        this.delivery = create?.(name, this, { entryPoint: ep, baseName: args.baseName });
         const d = this.delivery;
         if (d) {
             this.summary = pulumi
@@ -77,11 +89,11 @@ export class EntryPoint extends pulumi.ComponentResource {
         } else if (ep.kind === "dockerAlias") {
             this.summary = pulumi.output({
                 ...base,
-                address: `the Docker network alias ${cfg.serviceName} on the cluster network; from this machine, ${cfg.publishAddress}:${cfg.hostPortBase}${cfg.nodes > 1 && !cfg.multiHost ? `-${cfg.hostPortBase + cfg.nodes - 1}` : ""}`,
+                address: args.dockerAliasAddress,
                 pendingSteps: [],
             });
         } else {
-            this.summary = pulumi.output({ ...base, pendingSteps: [noneRequirement(cfg)] });
+            this.summary = pulumi.output({ ...base, pendingSteps: [noneRequirement(ep, args.nodeApiTargets)] });
         }
         this.registerOutputs({ summary: this.summary });
     }

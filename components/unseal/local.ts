@@ -6,7 +6,7 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../config";
+import type { Engine } from "../config";
 import type { LocalUnseal } from "../config/unseal";
 import type { DockerTarget, SealDelivery } from "../seal";
 import { RUNTIME_USER, START_CAPABILITIES, START_USER, dropRootEntrypoint } from "../runtime";
@@ -96,10 +96,18 @@ export class UnsealerInit extends pulumi.dynamic.Resource {
     }
 }
 
+/** What the local unsealer container is made of: the cluster's engine and image, the stack's names. */
+export interface UnsealerArgs {
+    engine: Engine;
+    image: string;
+    clusterName: string;
+    stack: string;
+}
+
 export function createLocalUnseal(
     name: string,
     parent: pulumi.Resource,
-    cfg: StackConfig,
+    cfg: UnsealerArgs,
     u: LocalUnseal,
     target: DockerTarget,
 ): SealDelivery {

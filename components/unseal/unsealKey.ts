@@ -4,12 +4,15 @@
  * cloud's module (and so its SDK) is loaded.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../config";
+import type { UnsealSettings } from "../config/unseal";
 import type { DockerTarget, SealDelivery } from "../seal";
+import type { UnsealerArgs } from "./local";
 
 export interface UnsealKeyArgs {
-    /** The stack config; `config.cloud` and `config.unseal` decide every resource created here. */
-    config: StackConfig;
+    /** The unseal settings of the stack's cloud (config unseal); their `cloud` picks the module. */
+    unseal: UnsealSettings;
+    /** cloud local: the transit unsealer container's engine, image and names. */
+    unsealer: UnsealerArgs;
     /** The Docker daemons with the cluster network; the local transit unsealer runs on `targets[0]`. */
     targets: DockerTarget[];
 }
@@ -33,7 +36,7 @@ export class UnsealKey extends pulumi.ComponentResource {
 
 /* eslint-disable @typescript-eslint/no-require-imports -- lazy: an aws stack never loads azure or gcp code */
 export function createUnsealKey(name: string, self: pulumi.Resource, args: UnsealKeyArgs): SealDelivery {
-    const u = args.config.unseal;
+    const u = args.unseal;
     switch (u.cloud) {
         case "aws":
             return (require("./aws") as typeof import("./aws")).createAwsUnseal(name, self, u);
@@ -47,7 +50,7 @@ export function createUnsealKey(name: string, self: pulumi.Resource, args: Unsea
             return (require("./local") as typeof import("./local")).createLocalUnseal(
                 name,
                 self,
-                args.config,
+                args.unsealer,
                 u,
                 target,
             );

@@ -18,6 +18,7 @@ export async function buildUnsealKey(
     const { loadConfig } = await import("../../components/config");
     const docker = await import("@pulumi/docker");
     const { UnsealKey } = await import("../../components/unseal/unsealKey");
+    const { planPlatform } = await import("../../components/plan");
     // The unseal key alone: no entry point (staging would otherwise need a load balancer's keys).
     const raw = Object.fromEntries(
         Object.entries({ entryPoint: "none", ...keys }).map(([k, v]) => [`bonito-vault:${k}`, v]),
@@ -26,7 +27,7 @@ export async function buildUnsealKey(
     const network = new docker.Network(`${name}-net`, { name: opts.networkName ?? `${name}-net` });
     const unseal = new UnsealKey(
         name,
-        { config, targets: [{ provider: undefined, network, host: "default" }] },
+        { ...planPlatform(config).unseal, targets: [{ provider: undefined, network, host: "default" }] },
         { transformations: opts.transformations },
     );
     await settle(unseal);

@@ -18,6 +18,7 @@ let built: Awaited<ReturnType<typeof build>>;
 async function build() {
     const { loadConfig } = await import("../../components/config");
     const { planNodes } = await import("../../components/topology");
+    const { planPlatform } = await import("../../components/plan");
     const { DockerHosts } = await import("../../components/dockerHosts");
     const { ClusterTls } = await import("../../components/clusterTls");
     const { RaftCluster } = await import("../../components/raftCluster");
@@ -37,8 +38,9 @@ async function build() {
     };
     const nodes = planNodes(config);
     const opts = { transformations: recorder.transformations };
-    const hosts = new DockerHosts("t-docker", { config }, opts);
-    const tls = new ClusterTls("t-tls", { config, nodes }, opts);
+    const plan = planPlatform(config);
+    const hosts = new DockerHosts("t-docker", plan.dockerHosts, opts);
+    const tls = new ClusterTls("t-tls", { ...plan.tls!, nodes }, opts);
     const cluster = new RaftCluster(
         "t-raft",
         { config, nodes, hosts: hosts.perNode, tls: { caCertPem: tls.caCertPem, nodeCerts: tls.nodeCerts }, seal },
