@@ -3,16 +3,14 @@
  * stack outputs. `index.ts` exports what this returns; tests call it under the mock runtime.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { loadConfig, type StackConfig } from "./components/config";
+import { isConfigSecret } from "./components/sdkInternals";
 import { VaultPlatform } from "./components/vaultPlatform";
 
 /** Read the raw config Pulumi hands the program, and which keys were set with --secret. */
 export function readRawConfig(): { raw: Record<string, string>; secretKeys: Set<string> } {
     const raw = pulumi.runtime.allConfig();
-    // isConfigSecret is exported by the SDK's runtime but not declared in its typings.
-    const isSecret = (runtimeConfig as unknown as { isConfigSecret(k: string): boolean }).isConfigSecret;
-    return { raw, secretKeys: new Set(Object.keys(raw).filter((k) => isSecret(k))) };
+    return { raw, secretKeys: new Set(Object.keys(raw).filter((k) => isConfigSecret(k))) };
 }
 
 /**

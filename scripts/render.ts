@@ -10,6 +10,7 @@
  * Extra `key=value` arguments override stack config (e.g. `cloud=gcp gcpProject=acme`).
  * A bad stack config fails with the config error and writes nothing.
  */
+import { outputState } from "../components/sdkInternals";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -105,7 +106,7 @@ export async function render(stack: string, overrides: Record<string, string>, o
 /** An output's value as a preview would show it. */
 async function shown(o: unknown): Promise<unknown> {
     if (o === undefined) return null;
-    const out = pulumi.output(o) as unknown as { isKnown: Promise<boolean>; isSecret: Promise<boolean> };
+    const out = outputState(o as pulumi.Input<unknown>);
     if (await out.isSecret) return "[secret]";
     if (!(await out.isKnown)) return "(known after deploy)";
     return valueOf(o as pulumi.Input<unknown>);

@@ -57,10 +57,9 @@ export function transitSetup(u: LocalUnseal): TransitSetup {
  * and globals (`fetch`), never config objects or resources.
  */
 export const unsealerProvider: pulumi.dynamic.ResourceProvider = {
-    async create(inputs: Record<string, unknown>) {
-        const setup = inputs as unknown as TransitSetup & { address: string };
-        const out = await runBootstrap(fetch, setup.address, setup, DEFAULT_WAITER);
-        return { id: `unsealer-${String(inputs.keyName)}`, outs: { ...inputs, ...out } };
+    async create(inputs: TransitSetup & { address: string }) {
+        const out = await runBootstrap(fetch, inputs.address, inputs, DEFAULT_WAITER);
+        return { id: `unsealer-${inputs.keyName}`, outs: { ...inputs, ...out } };
     },
     async diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>) {
         return { ...diffUnsealer(olds, news), deleteBeforeReplace: true };

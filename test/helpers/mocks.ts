@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { outputState } from "../../components/sdkInternals";
 
 export interface Recorded {
     type: string;
@@ -291,7 +292,7 @@ export function stackConfig(stack: string, overrides: Record<string, string | un
  * `apply` never runs on unknowns, and a drained event loop would end the process with exit code 0.
  */
 export async function valueOf<T>(o: pulumi.Input<T>): Promise<T> {
-    const out = pulumi.output(o) as unknown as { isKnown: Promise<boolean>; promise(): Promise<T> };
+    const out = outputState(o);
     if (!(await out.isKnown))
         throw new Error("valueOf: the value is unknown under the mock runtime (add it to fakeState)");
     return out.promise();
@@ -330,11 +331,7 @@ export function optionRecorder(): {
  * none is left rejected and unhandled after the test (node:test would report that as a failure).
  */
 export async function rejectionOf(o: pulumi.Output<unknown>): Promise<Error> {
-    const impl = o as unknown as {
-        isKnown: Promise<boolean>;
-        isSecret: Promise<boolean>;
-        allResources?: () => Promise<unknown>;
-    };
+    const impl = outputState(o);
     const results = await Promise.allSettled([impl.isKnown, impl.isSecret, impl.allResources?.() ?? Promise.resolve()]);
     const failed = results.find((r) => r.status === "rejected");
     if (!failed) throw new Error("expected the output to be rejected");
