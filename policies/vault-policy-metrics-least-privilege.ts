@@ -1,12 +1,6 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { str } from "./lib/common";
-import {
-    TOKEN_SELF_PATHS,
-    beyondAllowList,
-    describeAllowList,
-    parseVaultPolicy,
-    type AllowList,
-} from "./lib/vaultPolicy";
+import { TOKEN_SELF_PATHS, describeAllowList, reportBeyondAllowList, type AllowList } from "./lib/vaultPolicy";
 import { VAULT_POLICY } from "./vault-policy-backend-least-privilege";
 
 export const METRICS_POLICY_NAME = "bonito-metrics";
@@ -37,17 +31,13 @@ export const vaultPolicyMetricsLeastPrivilege: ResourceValidationPolicy = {
         if (args.type !== VAULT_POLICY) return;
         const name = str(args.props.name) ?? args.name;
         if (name !== METRICS_POLICY_NAME) return;
-        const rules = parseVaultPolicy(str(args.props.policy) ?? "");
-        if (!rules) {
-            report(`Vault policy ${name} could not be parsed; render it as JSON.`);
-            return;
-        }
-        for (const r of rules) {
-            const beyond = beyondAllowList(r, METRICS_ALLOW_LIST);
-            if (beyond !== undefined)
-                report(
-                    `Metrics policy ${name} grants ${beyond}; it may only read metrics: ${describeAllowList(METRICS_ALLOW_LIST)}.`,
-                );
-        }
+        reportBeyondAllowList(
+            name,
+            str(args.props.policy) ?? "",
+            METRICS_ALLOW_LIST,
+            (beyond) =>
+                `Metrics policy ${name} grants ${beyond}; it may only read metrics: ${describeAllowList(METRICS_ALLOW_LIST)}.`,
+            report,
+        );
     },
 };

@@ -1,12 +1,6 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { str } from "./lib/common";
-import {
-    TOKEN_SELF_PATHS,
-    beyondAllowList,
-    describeAllowList,
-    parseVaultPolicy,
-    type AllowList,
-} from "./lib/vaultPolicy";
+import { TOKEN_SELF_PATHS, describeAllowList, reportBeyondAllowList, type AllowList } from "./lib/vaultPolicy";
 import { VAULT_POLICY } from "./vault-policy-backend-least-privilege";
 
 /** Taking a Raft snapshot is a read of sys/storage/raft/snapshot; nothing else. */
@@ -50,17 +44,13 @@ export const vaultPolicySnapshotAgentLeastPrivilege: ResourceValidationPolicy = 
         const name = str(args.props.name) ?? args.name;
         const c = args.getConfig<{ snapshotPolicies?: string[] }>();
         if (!(c.snapshotPolicies ?? ["snapshot-agent"]).includes(name)) return;
-        const rules = parseVaultPolicy(str(args.props.policy) ?? "");
-        if (!rules) {
-            report(`Vault policy ${name} could not be parsed; render it as JSON.`);
-            return;
-        }
-        for (const r of rules) {
-            const beyond = beyondAllowList(r, SNAPSHOT_AGENT_ALLOW_LIST);
-            if (beyond !== undefined)
-                report(
-                    `Snapshot agent policy ${name} grants ${beyond}; it may only take snapshots: ${describeAllowList(SNAPSHOT_AGENT_ALLOW_LIST)}.`,
-                );
-        }
+        reportBeyondAllowList(
+            name,
+            str(args.props.policy) ?? "",
+            SNAPSHOT_AGENT_ALLOW_LIST,
+            (beyond) =>
+                `Snapshot agent policy ${name} grants ${beyond}; it may only take snapshots: ${describeAllowList(SNAPSHOT_AGENT_ALLOW_LIST)}.`,
+            report,
+        );
     },
 };

@@ -25,32 +25,21 @@ export interface BackupBucketArgs {
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
 export function createStore(name: string, parent: pulumi.Resource, args: BackupBucketArgs): BackupDelivery {
-    const { owner, location, store, target } = args;
+    const { location, ...rest } = args;
     switch (location.cloud) {
         case "aws":
-            return (require("./aws") as typeof import("./aws")).createAwsBackup(name, parent, {
-                owner,
-                location,
-                store,
-            });
+            return (require("./aws") as typeof import("./aws")).createAwsBackup(name, parent, { ...rest, location });
         case "gcp":
-            return (require("./gcp") as typeof import("./gcp")).createGcpBackup(name, parent, {
-                owner,
-                location,
-                store,
-            });
+            return (require("./gcp") as typeof import("./gcp")).createGcpBackup(name, parent, { ...rest, location });
         case "azure":
             return (require("./azure") as typeof import("./azure")).createAzureBackup(name, parent, {
-                owner,
+                ...rest,
                 location,
-                store,
             });
         case "local":
             return (require("./local") as typeof import("./local")).createLocalBackup(name, parent, {
-                owner,
+                ...rest,
                 location,
-                store,
-                target,
             });
     }
 }

@@ -57,3 +57,25 @@ export function describeAllowList(allowed: AllowList): string {
         .map(([p, c]) => `"${p}" [${c.join(", ")}]`)
         .join("; ");
 }
+
+/**
+ * Report each grant of Vault policy `name` beyond the allow-list (`message` words it), or that the
+ * policy text could not be parsed: the shared check of the least-privilege rules.
+ */
+export function reportBeyondAllowList(
+    name: string,
+    policyText: string,
+    allowed: AllowList,
+    message: (beyond: string) => string,
+    report: (message: string) => void,
+): void {
+    const rules = parseVaultPolicy(policyText);
+    if (!rules) {
+        report(`Vault policy ${name} could not be parsed; render it as JSON.`);
+        return;
+    }
+    for (const r of rules) {
+        const beyond = beyondAllowList(r, allowed);
+        if (beyond !== undefined) report(message(beyond));
+    }
+}
