@@ -16,6 +16,7 @@ import type { NodeCertificate } from "./clusterTls";
 import type { DockerTarget, SealDelivery } from "./seal";
 import { renderServerConfigJson, type AuditStanza } from "./serverConfig";
 import { RUNTIME_USER, START_CAPABILITIES, START_USER, dropRootEntrypoint } from "./runtime";
+import { hardenedContainer } from "./container";
 import { AUDIT_ROTATOR_SCRIPT, renderAuditRotatorScript } from "./settings/audit";
 import { PATHS, type NodePlan } from "./topology";
 import { durationSeconds } from "./config/fields";
@@ -52,10 +53,8 @@ export function rotatorShipTimings(cfg: StackConfig) {
 
 export const COMMAND = ["server", `-config=${PATHS.config}`];
 
-export const ULIMITS = [
-    { name: "core", soft: 0, hard: 0 },
-    { name: "nofile", soft: 65536, hard: 65536 },
-];
+/** After the core-dump limit every container gets (components/container.ts). */
+export const EXTRA_ULIMITS = [{ name: "nofile", soft: 65536, hard: 65536 }];
 
 /**
  * Health: the server's own CLI, `vault status` (`bao status`), against the local listener. It exits
@@ -93,10 +92,7 @@ export class RaftCluster extends pulumi.ComponentResource {
         super("bonito:vault:RaftCluster", name, {}, opts);
         const { config: cfg, nodes, hosts, tls, seal } = args;
         const runtime = RUNTIME_USER[cfg.engine];
-        const labels = (node: NodePlan, role: string) => [
-            { label: "bonito.role", value: role },
-            { label: "bonito.stack", value: cfg.stack },
-            { label: "bonito.node", value: node.name },
+        const extraLabels = (role: string) => [
             // Lets the policy pack tell the explicit upstream-proxy TLS opt-in from a mistake.
             { label: "bonito.tls-mode", value: cfg.tls.mode },
             // The stack config's statement that any address may reach the entry point (0.0.0.0/0);
@@ -104,6 +100,12 @@ export class RaftCluster extends pulumi.ComponentResource {
             ...(role === "vault-server" && cfg.entryPoint.allowAnyClient
                 ? [{ label: "bonito.entry-point-any-client", value: "stated" }]
                 : []),
+        ];
+        const volumeLabels = (node: NodePlan, role: string) => [
+            { label: "bonito.role", value: role },
+            { label: "bonito.stack", value: cfg.stack },
+            { label: "bonito.node", value: node.name },
+            ...extraLabels(role),
         ];
 
         const images = new Map<DockerTarget, docker.RemoteImage>();
@@ -133,12 +135,12 @@ export class RaftCluster extends pulumi.ComponentResource {
             const keep = { ...childOpts, protect: true, retainOnDelete: true };
             const data = new docker.Volume(
                 `${name}-${node.name}-data`,
-                { name: node.dataVolumeName, driver: "local", labels: labels(node, "vault-data") },
+                { name: node.dataVolumeName, driver: "local", labels: volumeLabels(node, "vault-data") },
                 keep,
             );
             const audit = new docker.Volume(
                 `${name}-${node.name}-audit`,
-                { name: node.auditVolumeName, driver: "local", labels: labels(node, "vault-audit") },
+                { name: node.auditVolumeName, driver: "local", labels: volumeLabels(node, "vault-audit") },
                 keep,
             );
 
@@ -168,7 +170,7 @@ export class RaftCluster extends pulumi.ComponentResource {
             }
 
             const image = imageFor(target);
-            const container = new docker.Container(
+            const container = hardenedContainer(
                 `${name}-${node.name}`,
                 {
                     name: node.containerName,
@@ -187,13 +189,9 @@ export class RaftCluster extends pulumi.ComponentResource {
                             ...(tls ? [`VAULT_CACERT=${PATHS.caCert}`] : []),
                         ]),
                     ),
-                    capabilities: START_CAPABILITIES,
-                    securityOpts: ["no-new-privileges:true"],
-                    ulimits: ULIMITS,
+                    addCapabilities: START_CAPABILITIES.adds,
+                    extraUlimits: EXTRA_ULIMITS,
                     memory: cfg.memoryMb,
-                    // Equal to memory: the container gets no swap, so secrets never reach disk.
-                    memorySwap: cfg.memoryMb,
-                    restart: "unless-stopped",
                     healthcheck: healthcheck(cfg),
                     volumes: [
                         { volumeName: data.name, containerPath: PATHS.data },
@@ -214,9 +212,10 @@ export class RaftCluster extends pulumi.ComponentResource {
                         protocol: "tcp",
                     })),
                     networksAdvanced: [{ name: target.network.name, aliases: [node.name, cfg.serviceName] }],
-                    logDriver: "json-file",
-                    logOpts: { "max-size": "20m", "max-file": "5" },
-                    labels: labels(node, "vault-server"),
+                    role: "vault-server",
+                    stack: cfg.stack,
+                    node: node.name,
+                    extraLabels: extraLabels("vault-server"),
                     stopSignal: "SIGTERM",
                     stopTimeout: 30,
                     mustRun: true,

@@ -1,9 +1,8 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { TYPES, arr, isProdStack, labelsOf, obj, str, vaultServers, type Props } from "./lib/common";
+import { TYPES, arr, isProdStack, obj, roleOf, str, vaultServers, type Props } from "./lib/common";
 import { VAULT_POLICY } from "./vault-policy-backend-least-privilege";
 import { METRICS_POLICY_NAME } from "./vault-policy-metrics-least-privilege";
 
-const role = (p: Props) => labelsOf(p).get("bonito.role");
 function upload(p: Props, suffix: string): Props | undefined {
     const u = arr(p.uploads)
         .map((x) => obj(x))
@@ -50,9 +49,9 @@ export const monitoringAlertingPath: StackValidationPolicy = {
         if (!rs.some((r) => r.type.endsWith(":MetricsToken") && str(r.props.role) === METRICS_POLICY_NAME))
             report("No metrics token (MetricsToken, role bonito-metrics): Prometheus cannot scrape sys/metrics.");
         const containers = rs.filter((r) => r.type === TYPES.container);
-        const prom = containers.find((c) => role(c.props) === "prometheus");
+        const prom = containers.find((c) => roleOf(c.props) === "prometheus");
         if (!prom) return; // monitoring: external
-        const am = containers.find((c) => role(c.props) === "alertmanager");
+        const am = containers.find((c) => roleOf(c.props) === "alertmanager");
         if (!am) report("Prometheus is declared without an Alertmanager: alerts go nowhere.");
         else {
             const cfg = upload(am.props, "alertmanager.yml");
@@ -71,7 +70,7 @@ export const monitoringAlertingPath: StackValidationPolicy = {
             if (!jobs.has(j)) report(`Prometheus does not scrape job ${j}; its alerts cannot fire.`);
         const auditVolumes = new Set(
             containers
-                .filter((c) => role(c.props) === "mtail")
+                .filter((c) => roleOf(c.props) === "mtail")
                 .flatMap((c) => arr(c.props.volumes).map((v) => str(obj(v)?.volumeName))),
         );
         for (const s of servers) {

@@ -34,6 +34,7 @@ import { awsKmsKeyPolicyLeastPrivilege } from "./aws-kms-key-policy-least-privil
 import { backupBucketDestroyProtected } from "./backup-bucket-destroy-protected";
 import { backupBucketKmsEncryption } from "./backup-bucket-kms-encryption";
 import { containerSecurityLeastPrivilege } from "./container-security-least-privilege";
+import { containerRoleLabelled } from "./container-role-labelled";
 import { kmsKeyDeletionProtected } from "./kms-key-deletion-protected";
 import { vaultAppRoleSecretIdRequired } from "./vault-approle-secret-id-required";
 import { vaultConfigNoUnsafeOptions } from "./vault-config-no-unsafe-options";
@@ -52,6 +53,7 @@ export const POLICIES: Policies = [
     vaultContainerCoreDumpsDisabled,
     vaultContainerSwapDisabled,
     containerSecurityLeastPrivilege,
+    containerRoleLabelled,
     vaultConfigNoUnsafeOptions,
     vaultListenerTlsRequired,
     vaultListenerTlsMinVersion,

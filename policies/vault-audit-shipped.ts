@@ -1,5 +1,5 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { PROD_SCHEMA, ROLE_LABEL, TYPES, arr, isProdStack, labelsOf, obj, str, vaultServers } from "./lib/common";
+import { PROD_SCHEMA, TYPES, arr, isProdStack, obj, roleOf, str, vaultServers } from "./lib/common";
 
 /** The label value of the program's audit shipper containers (components/audit/auditShipper.ts). */
 export const AUDIT_SHIPPER_ROLE = "audit-shipper";
@@ -39,7 +39,7 @@ export const vaultAuditShipped: StackValidationPolicy = {
         if (!isProdStack(args)) return;
         const shipped = new Set<string>();
         for (const r of args.resources) {
-            if (r.type !== TYPES.container || labelsOf(r.props).get(ROLE_LABEL) !== AUDIT_SHIPPER_ROLE) continue;
+            if (r.type !== TYPES.container || roleOf(r.props) !== AUDIT_SHIPPER_ROLE) continue;
             const script = arr(r.props.entrypoints).map(String).join(" ");
             if (!/\brclone\s/.test(script)) {
                 report(

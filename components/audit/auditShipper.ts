@@ -17,6 +17,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
 import type { DockerTarget } from "../seal";
+import { hardenedContainer } from "../container";
 import { dockerName, type NodePlan } from "../topology";
 import { createStore } from "../backup/backupBucket";
 import type { BackupDelivery, StoreSpec } from "../backup/types";
@@ -58,9 +59,6 @@ export interface AuditShippingArgs {
     /** Every Docker target (the cloud implementations take them; unused there). */
     targets: DockerTarget[];
 }
-
-const NO_CORE_DUMPS = [{ name: "core", soft: 0, hard: 0 }];
-const LOG_OPTS = { "max-size": "10m", "max-file": "3" };
 
 export class AuditShipping extends pulumi.ComponentResource {
     /** s3://…, gs://…, https://<account>.blob.core.windows.net/audit, or docker-volume://… (local, per node). */
@@ -146,7 +144,7 @@ export class AuditShipping extends pulumi.ComponentResource {
                 urls.push(pulumi.interpolate`docker-volume://${host.host}/${archive.name}`);
             }
             this.shippers.push(
-                new docker.Container(
+                hardenedContainer(
                     `${name}-${node.name}`,
                     {
                         name: dockerName(cfg, node.name, "audit-shipper"),
@@ -162,12 +160,7 @@ export class AuditShipping extends pulumi.ComponentResource {
                         ]),
                         // Tini as PID 1 forwards SIGTERM to the script and reaps rclone.
                         init: true,
-                        restart: "unless-stopped",
                         memory: SHIPPER_MEMORY_MB,
-                        memorySwap: SHIPPER_MEMORY_MB,
-                        securityOpts: ["no-new-privileges:true"],
-                        capabilities: { drops: ["ALL"] },
-                        ulimits: NO_CORE_DUMPS,
                         networksAdvanced: [{ name: host.network.name }],
                         uploads: [
                             { file: SHIPPER_CONFIG_PATH, content: rcloneConfig, ...owned, permissions: "0444" },
@@ -179,9 +172,9 @@ export class AuditShipping extends pulumi.ComponentResource {
                             })),
                         ],
                         volumes,
-                        logDriver: "json-file",
-                        logOpts: LOG_OPTS,
-                        labels: labels(node, "audit-shipper"),
+                        role: "audit-shipper",
+                        stack: cfg.stack,
+                        node: node.name,
                     },
                     dockerOpts,
                 ),

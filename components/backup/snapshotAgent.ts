@@ -15,6 +15,7 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { hardenedContainer } from "../container";
 import { dockerName, planNodes } from "../topology";
 import type { StackConfig } from "../config";
 import type { DockerTarget } from "../seal";
@@ -35,9 +36,6 @@ export const SNAPSHOT_AGENT_ROLE = "snapshot-agent";
 export const SNAPSHOT_AGENT_APPROLE_MOUNT = "approle";
 /** The uploader buffers at most 4 × 16 MiB of parts (uploaderConfig.ts): 256 MiB is ample. */
 export const UPLOADER_MEMORY_MB = 256;
-/** No core dumps: a crashing process must not write credentials or snapshot bytes to disk. */
-const NO_CORE_DUMPS = [{ name: "core", soft: 0, hard: 0 }];
-const LOG_OPTS = { "max-size": "10m", "max-file": "3" };
 
 export interface SnapshotAgentArgs {
     config: StackConfig;
@@ -134,24 +132,18 @@ export class SnapshotAgent extends pulumi.ComponentResource {
             : args.delivery.volumes.map((v) => ({ volumeName: v.volumeName, containerPath: v.containerPath }));
 
         const memory = cfg.backup.agentMemoryMb;
-        this.container = new docker.Container(
+        this.container = hardenedContainer(
             `${name}-container`,
             {
                 name: dockerName(cfg, "snapshot-agent"),
                 image: image.imageId,
-                restart: "unless-stopped",
                 memory,
-                memorySwap: memory,
-                securityOpts: ["no-new-privileges:true"],
-                capabilities: { drops: ["ALL"] },
-                ulimits: NO_CORE_DUMPS,
                 networksAdvanced: [{ name: args.target.network.name }],
                 envs: env,
                 uploads,
                 volumes: agentVolumes,
-                logDriver: "json-file",
-                logOpts: LOG_OPTS,
-                labels: labels("snapshot-agent"),
+                role: "snapshot-agent",
+                stack: cfg.stack,
             },
             { ...dockerOpts, dependsOn: args.dependsOn },
         );
@@ -163,7 +155,7 @@ export class SnapshotAgent extends pulumi.ComponentResource {
                 { name: cfg.backup.uploaderImage, keepLocally: true },
                 dockerOpts,
             );
-            this.uploader = new docker.Container(
+            this.uploader = hardenedContainer(
                 `${name}-uploader`,
                 {
                     name: dockerName(cfg, "snapshot-uploader"),
@@ -177,21 +169,15 @@ export class SnapshotAgent extends pulumi.ComponentResource {
                     ]),
                     // Tini as PID 1 forwards SIGTERM to the script and reaps rclone.
                     init: true,
-                    restart: "unless-stopped",
                     memory: UPLOADER_MEMORY_MB,
-                    memorySwap: UPLOADER_MEMORY_MB,
-                    securityOpts: ["no-new-privileges:true"],
-                    capabilities: { drops: ["ALL"] },
-                    ulimits: NO_CORE_DUMPS,
                     networksAdvanced: [{ name: args.target.network.name }],
                     uploads: [
                         { file: UPLOADER_CONFIG_PATH, content: this.uploaderConfig, permissions: "0444" },
                         ...upload.files.map((f) => secretFile(f.path, f.content)),
                     ],
                     volumes: [{ volumeName: spool.name, containerPath: SPOOL_PATH }],
-                    logDriver: "json-file",
-                    logOpts: LOG_OPTS,
-                    labels: labels("snapshot-uploader"),
+                    role: "snapshot-uploader",
+                    stack: cfg.stack,
                 },
                 dockerOpts,
             );

@@ -18,6 +18,7 @@ import type { StackConfig } from "../config";
 import type { DockerTarget } from "../seal";
 import { AUDIT_DIR, AUDIT_FILE } from "../settings/audit";
 import { NAMES, policyText } from "../settings/policies";
+import { hardenedContainer } from "../container";
 import { dockerName, type NodePlan } from "../topology";
 import { renderAlertRulesFile } from "./alertRules";
 import { METRICS_TOKEN_PERIOD_SECONDS, renderMetricsPolicy, renderMetricsTokenRole } from "./metricsPolicy";
@@ -48,8 +49,6 @@ export const MONITORING_PATHS = {
     blackboxCa: "/etc/blackbox/vault-ca.pem",
     mtailProgs: "/etc/mtail",
 } as const;
-const LOG_OPTS = { "max-size": "10m", "max-file": "3" };
-const NO_CORE_DUMPS = [{ name: "core", soft: 0, hard: 0 }];
 /** The Vault image's user (uid 100, group 1000), which owns the audit files (mode 0600). */
 const VAULT_USER = "100:1000";
 /** The prom/* images run as nobody. */
@@ -204,14 +203,6 @@ export class Monitoring extends pulumi.ComponentResource {
                 { name: ref, keepLocally: true },
                 { parent: this, provider: target.provider },
             );
-        const hardened = {
-            restart: "unless-stopped",
-            securityOpts: ["no-new-privileges:true"],
-            capabilities: { drops: ["ALL"] },
-            ulimits: NO_CORE_DUMPS,
-            logDriver: "json-file",
-            logOpts: LOG_OPTS,
-        };
 
         const promData = new docker.Volume(
             `${name}-prometheus-data`,
@@ -227,7 +218,7 @@ export class Monitoring extends pulumi.ComponentResource {
         // The token and the receiver are secrets; the prom/* images run as nobody, so the files are
         // readable by the container's only user (no other process runs in these containers).
         this.containers.push(
-            new docker.Container(
+            hardenedContainer(
                 `${name}-prometheus`,
                 {
                     name: dockerName(cfg, "prometheus"),
@@ -259,15 +250,14 @@ export class Monitoring extends pulumi.ComponentResource {
                     volumes: [{ volumeName: promData.name, containerPath: MONITORING_PATHS.prometheusData }],
                     networksAdvanced: net,
                     memory: 512,
-                    memorySwap: 512,
-                    labels: labels("prometheus"),
-                    ...hardened,
+                    role: "prometheus",
+                    stack: cfg.stack,
                 },
                 dockerOpts,
             ),
         );
         this.containers.push(
-            new docker.Container(
+            hardenedContainer(
                 `${name}-alertmanager`,
                 {
                     name: dockerName(cfg, "alertmanager"),
@@ -289,15 +279,14 @@ export class Monitoring extends pulumi.ComponentResource {
                     volumes: [{ volumeName: amData.name, containerPath: MONITORING_PATHS.alertmanagerData }],
                     networksAdvanced: net,
                     memory: 128,
-                    memorySwap: 128,
-                    labels: labels("alertmanager"),
-                    ...hardened,
+                    role: "alertmanager",
+                    stack: cfg.stack,
                 },
                 dockerOpts,
             ),
         );
         this.containers.push(
-            new docker.Container(
+            hardenedContainer(
                 `${name}-blackbox`,
                 {
                     name: dockerName(cfg, "blackbox"),
@@ -313,9 +302,8 @@ export class Monitoring extends pulumi.ComponentResource {
                     ],
                     networksAdvanced: net,
                     memory: 64,
-                    memorySwap: 64,
-                    labels: labels("blackbox"),
-                    ...hardened,
+                    role: "blackbox",
+                    stack: cfg.stack,
                 },
                 dockerOpts,
             ),
@@ -329,7 +317,7 @@ export class Monitoring extends pulumi.ComponentResource {
                 mtailImages.set(target.host, img);
             }
             this.containers.push(
-                new docker.Container(
+                hardenedContainer(
                     `${name}-mtail-${node.name}`,
                     {
                         name: dockerName(cfg, node.name, "mtail"),
@@ -357,9 +345,9 @@ export class Monitoring extends pulumi.ComponentResource {
                             ? [{ internal: MTAIL_PORT, external: MTAIL_PORT, ip: cfg.publishAddress }]
                             : [],
                         memory: 64,
-                        memorySwap: 64,
-                        labels: labels("mtail"),
-                        ...hardened,
+                        role: "mtail",
+                        stack: cfg.stack,
+                        node: node.name,
                     },
                     { parent: this, provider: target.provider, dependsOn: args.dependsOn },
                 ),

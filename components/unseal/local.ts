@@ -10,6 +10,7 @@ import type { Engine } from "../config";
 import type { LocalUnseal } from "../config/unseal";
 import type { DockerTarget, SealDelivery } from "../seal";
 import { RUNTIME_USER, START_CAPABILITIES, START_USER, dropRootEntrypoint } from "../runtime";
+import { containerLabels, hardenedContainer } from "../container";
 import { dockerName } from "../topology";
 import { transitPolicy, transitStanza } from "./policies";
 import { DEFAULT_WAITER, diffUnsealer, ensureUnsealed, runBootstrap, type TransitSetup } from "./transit";
@@ -113,10 +114,7 @@ export function createLocalUnseal(
     const child = { parent, provider: target.provider };
     const runtime = RUNTIME_USER[cfg.engine];
     const containerName = dockerName(cfg, "unsealer");
-    const labels = [
-        { label: "bonito.role", value: "vault-unsealer" },
-        { label: "bonito.stack", value: cfg.stack },
-    ];
+    const labels = containerLabels({ role: "vault-unsealer", stack: cfg.stack });
 
     // The transit key lives in this volume: losing it loses the cluster and every snapshot.
     const volume = new docker.Volume(
@@ -125,7 +123,7 @@ export function createLocalUnseal(
         { ...child, protect: true, retainOnDelete: true },
     );
     const image = new docker.RemoteImage(`${name}-unsealer-image`, { name: cfg.image, keepLocally: true }, child);
-    const container = new docker.Container(
+    const container = hardenedContainer(
         `${name}-unsealer`,
         {
             name: containerName,
@@ -135,12 +133,8 @@ export function createLocalUnseal(
             entrypoints: dropRootEntrypoint(cfg.engine, [UNSEALER_PATHS.data], "bonito-unsealer-entrypoint"),
             command: ["server", `-config=${UNSEALER_PATHS.config}`],
             init: true,
-            capabilities: START_CAPABILITIES,
-            securityOpts: ["no-new-privileges:true"],
-            ulimits: [{ name: "core", soft: 0, hard: 0 }],
+            addCapabilities: START_CAPABILITIES.adds,
             memory: 256,
-            memorySwap: 256,
-            restart: "unless-stopped",
             volumes: [{ volumeName: volume.name, containerPath: UNSEALER_PATHS.data }],
             uploads: [
                 {
@@ -154,9 +148,8 @@ export function createLocalUnseal(
             // Loopback only: the Pulumi host initialises and re-unseals it; nothing else outside Docker.
             ports: [{ internal: UNSEALER_API_PORT, external: u.port, ip: "127.0.0.1", protocol: "tcp" }],
             networksAdvanced: [{ name: target.network.name, aliases: [containerName] }],
-            logDriver: "json-file",
-            logOpts: { "max-size": "10m", "max-file": "3" },
-            labels,
+            role: "vault-unsealer",
+            stack: cfg.stack,
             mustRun: true,
             wait: false,
         },

@@ -114,24 +114,49 @@ export function imageRepo(image: string): string | undefined {
     return noDigest.replace(/:[^/]*$/, "");
 }
 
-/** Roles a Vault binary plays in this program; other roles (snapshot agent, log rotation) are not Vault. */
-export const VAULT_ROLES = ["vault-server", "vault-unsealer"];
+/**
+ * Every `bonito.role` the program sets on a container: one per kind, set by the one builder every
+ * container goes through (components/container.ts `ContainerRole`, which lists the same values).
+ */
+export const CONTAINER_ROLES = [
+    "vault-server",
+    "vault-unsealer",
+    "snapshot-agent",
+    "snapshot-uploader",
+    "audit-shipper",
+    "prometheus",
+    "alertmanager",
+    "blackbox",
+    "mtail",
+] as const;
+
+/** A container's `bonito.role` label, or undefined when it has none. */
+export function roleOf(props: Props): string | undefined {
+    return labelsOf(props).get(ROLE_LABEL);
+}
+
+/** Runs a Vault binary by its own account: `server …` command, vault/openbao image, or a Vault config upload. */
+export function looksLikeVault(props: Props): boolean {
+    const cmd = arr(props.command).map(String);
+    const image = str(props.image) ?? "";
+    return (
+        cmd[0] === "server" || VAULT_IMAGE_REPO.test(imageRepo(image) ?? "") || serverConfigUploads(props).length > 0
+    );
+}
 
 export type VaultRole = "server" | "unsealer" | undefined;
 
 /**
- * Which Vault role a container plays: from its `bonito.role` label when present, otherwise from its
- * command (`server …`), its image repository (vault/openbao) or an uploaded Vault config file.
+ * Which Vault role a container plays: its `bonito.role` label (vault-server, vault-unsealer) says
+ * so. Any other container is judged a Vault server when it looks like one ({@link looksLikeVault}):
+ * a sidecar's label identifies it, but never exempts a container that runs Vault from the Vault
+ * rules (container-role-labelled reports the mislabel).
  */
 export function vaultRole(props: Props): VaultRole {
-    const role = labelsOf(props).get(ROLE_LABEL);
-    if (role !== undefined)
-        return role === "vault-server" ? "server" : role === "vault-unsealer" ? "unsealer" : undefined;
-    const cmd = arr(props.command).map(String);
-    const image = str(props.image) ?? "";
-    const looksVault =
-        cmd[0] === "server" || VAULT_IMAGE_REPO.test(imageRepo(image) ?? "") || serverConfigUploads(props).length > 0;
-    return looksVault ? "server" : undefined;
+    const role = roleOf(props);
+    if (role === "vault-server") return "server";
+    if (role === "vault-unsealer") return "unsealer";
+    return looksLikeVault(props) ? "server" : undefined;
 }
 
 export function isVaultContainer(props: Props): boolean {

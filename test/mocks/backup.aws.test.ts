@@ -295,7 +295,7 @@ describe("aws backup bucket", () => {
             assert.deepStrictEqual(c.capabilities, { drops: ["ALL"] });
             assert.deepStrictEqual(c.ulimits, [{ name: "core", soft: 0, hard: 0 }]);
             assert.equal(c.logDriver, "json-file");
-            assert.deepStrictEqual(c.logOpts, { "max-size": "10m", "max-file": "3" });
+            assert.deepStrictEqual(c.logOpts, { "max-size": "20m", "max-file": "5" });
             assert.deepStrictEqual(c.labels, [
                 { label: "bonito.role", value: role },
                 { label: "bonito.stack", value: "staging" },

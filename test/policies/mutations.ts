@@ -221,6 +221,17 @@ const ROWS: Row[] = [
         },
     },
     {
+        policy: "vault-container-core-dumps-disabled",
+        change: 'node 0 relabelled bonito.role "snapshot-agent" and its ulimits removed (a label does not exempt Vault)',
+        needs: C,
+        mutate: (rs) => {
+            const node0 = server(rs);
+            for (const l of node0.props.labels as { label: string; value: string }[])
+                if (l.label === "bonito.role") l.value = "snapshot-agent";
+            return unset(node0, "ulimits");
+        },
+    },
+    {
         policy: "vault-listener-tls-required",
         change: "API listener tls_disable: true",
         needs: C,
@@ -731,6 +742,42 @@ const ROWS: Row[] = [
             ]),
             true
         ),
+    },
+    {
+        policy: "container-role-labelled",
+        change: "backup uploader without its bonito.role label",
+        needs: C,
+        mutate: (rs) => {
+            const l = SIDECAR(rs).props.labels as { label: string; value: string }[];
+            SIDECAR(rs).props.labels = l.filter((x) => x.label !== "bonito.role");
+            return true;
+        },
+    },
+    {
+        policy: "container-role-labelled",
+        change: "backup uploader with every label removed",
+        needs: C,
+        mutate: (rs) => unset(SIDECAR(rs), "labels"),
+    },
+    {
+        policy: "container-role-labelled",
+        change: 'backup uploader labelled bonito.role "debug" (a kind the pack does not know)',
+        needs: C,
+        mutate: (rs) => {
+            for (const l of SIDECAR(rs).props.labels as { label: string; value: string }[])
+                if (l.label === "bonito.role") l.value = "debug";
+            return true;
+        },
+    },
+    {
+        policy: "container-role-labelled",
+        change: 'node 0 relabelled bonito.role "mtail" (a Vault server posing as a sidecar)',
+        needs: C,
+        mutate: (rs) => {
+            for (const l of server(rs).props.labels as { label: string; value: string }[])
+                if (l.label === "bonito.role") l.value = "mtail";
+            return true;
+        },
     },
     {
         policy: "container-security-least-privilege",

@@ -397,6 +397,27 @@ const CASES: Record<string, Case> = {
             "/vault/config/server.json sets disable_mlock but the container allows swap (memory 2048, memorySwap 4096); set memorySwap equal to memory.",
         ],
     },
+    "container-role-labelled": {
+        ok: [
+            f.container(),
+            f.container("bonito-vault-staging-vault-0-mtail", (p) => {
+                p.labels = [{ label: "bonito.role", value: "mtail" }];
+                p.uploads = [];
+                p.command = ["--progs", "/etc/mtail"];
+                p.image = "sha256:" + "2".repeat(64);
+            }),
+        ],
+        bad: [
+            f.container("unlabelled", (p) => (p.labels = [])),
+            f.container("odd", (p) => (p.labels = [{ label: "bonito.role", value: "debug" }])),
+            f.container("posing", (p) => (p.labels = [{ label: "bonito.role", value: "mtail" }])),
+        ],
+        expect: [
+            "The container has no bonito.role label, so the policies cannot tell what it is; declare it through hardenedContainer() with its role.",
+            'The container\'s bonito.role is "debug", which the policies do not know; use one of vault-server, vault-unsealer, snapshot-agent, snapshot-uploader, audit-shipper, prometheus, alertmanager, blackbox, mtail.',
+            "The container is labelled bonito.role=mtail but runs Vault (a server command, a Vault image or a Vault config upload); label it vault-server or vault-unsealer.",
+        ],
+    },
     "container-security-least-privilege": {
         ok: [
             f.container(),
