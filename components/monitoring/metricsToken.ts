@@ -34,7 +34,8 @@ async function issue(i: MetricsTokenInputs): Promise<{ token: string; accessor: 
     try {
         admin = await appRoleLogin(t, i.adminMount, i.adminRoleId, i.adminSecretId);
     } catch (e) {
-        throw vaultError("VaultHttpError", `MetricsToken: Pulumi's admin login failed: ${(e as Error).message}`);
+        const status = e instanceof Error && "status" in e ? String(e.status) : (e as Error).message;
+        throw vaultError("VaultHttpError", `MetricsToken: Pulumi's admin login answered ${status}`);
     }
     const res = await t({ method: "POST", path: `auth/token/create/${i.role}`, token: admin, body: {} });
     const auth = bodyObject(bodyObject(res.body).auth);

@@ -274,7 +274,7 @@ export function fetchTransport(fetchFn: FetchLike, addr: string): Transport {
 // ---------------------------------------------------------------------------------------------
 // Calls that recur
 
-/** `POST auth/<mount>/login` with an AppRole's credentials: the client token, or an error naming the status. */
+/** `POST auth/<mount>/login` with an AppRole's credentials: the client token, or an error (with `status`) naming the status. */
 export async function appRoleLogin(t: Transport, mount: string, roleId: string, secretId: string): Promise<string> {
     const res = await t({
         method: "POST",
@@ -285,10 +285,11 @@ export async function appRoleLogin(t: Transport, mount: string, roleId: string, 
     const token = typeof auth.client_token === "string" ? auth.client_token : "";
     if (res.status !== 200 || !token) {
         const why = vaultErrors(res.body);
-        throw vaultError(
+        const e = vaultError(
             "VaultHttpError",
             redact(`POST /v1/auth/${mount}/login answered ${res.status}${why ? `: ${why}` : ""}`, [roleId, secretId]),
         );
+        throw Object.assign(e, { status: res.status });
     }
     return token;
 }
