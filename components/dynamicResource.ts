@@ -22,3 +22,13 @@ export function dynamicResourceArgs<A extends object, K extends string>(
     const props: A & Record<K, undefined> = Object.assign({}, args, outputs as Record<K, undefined>);
     return { props, opts: d.secret ? { ...opts, additionalSecretOutputs: [...d.secret] } : { ...opts } };
 }
+
+/** How Pulumi reaches Vault, as resource inputs (the plain form is `Endpoint` in vault/http.ts). */
+export interface EndpointArgs {
+    /** https://host:port (or http:// when TLS terminates at a trusted proxy). */
+    addr: pulumi.Input<string>;
+    /** PEM of the CA that signed the server certificate; "" = system roots. */
+    caCert: pulumi.Input<string>;
+    /** Name checked against the server certificate. */
+    tlsServerName: pulumi.Input<string>;
+}

@@ -10,7 +10,7 @@
  * loses its metrics; VaultMetricsUnreadable says so.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicResourceArgs } from "../dynamicResource";
+import { dynamicResourceArgs, type EndpointArgs } from "../dynamicResource";
 import { appRoleLogin, bodyObject, nodeTransport, vaultError, vaultErrors, type Endpoint } from "../vault/http";
 import { METRICS_TOKEN_PERIOD_SECONDS, METRICS_TOKEN_ROLE } from "./metricsPolicy";
 
@@ -76,10 +76,7 @@ export const metricsTokenProvider: pulumi.dynamic.ResourceProvider<MetricsTokenI
     },
 };
 
-export interface MetricsTokenArgs {
-    addr: pulumi.Input<string>;
-    caCert: pulumi.Input<string>;
-    tlsServerName: pulumi.Input<string>;
+export interface MetricsTokenArgs extends EndpointArgs {
     adminMount: pulumi.Input<string>;
     adminRoleId: pulumi.Input<string>;
     adminSecretId: pulumi.Input<string>;

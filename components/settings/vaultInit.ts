@@ -11,7 +11,7 @@
  * Neither logs a value; both refuse with an explanation where guessing would be unsafe.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicResourceArgs } from "../dynamicResource";
+import { dynamicResourceArgs, type EndpointArgs } from "../dynamicResource";
 import { nodeTransport, type Endpoint } from "../vault/http";
 import { bootstrapError, handOver, initialise, reapplyAdmin, type HandoverInputs, type InitInputs } from "./bootstrap";
 
@@ -116,11 +116,7 @@ export const handoverProvider: pulumi.dynamic.ResourceProvider<
     },
 };
 
-export interface VaultInitArgs extends InitInputs {
-    addr: pulumi.Input<string>;
-    caCert: pulumi.Input<string>;
-    tlsServerName: pulumi.Input<string>;
-}
+export interface VaultInitArgs extends InitInputs, EndpointArgs {}
 
 /** Initialise once (or adopt with an operator's root token); outputs are secret. */
 export class VaultInit extends pulumi.dynamic.Resource {
@@ -138,11 +134,8 @@ export class VaultInit extends pulumi.dynamic.Resource {
     }
 }
 
-export interface VaultHandoverArgs extends Omit<HandoverInputs, "role"> {
+export interface VaultHandoverArgs extends Omit<HandoverInputs, "role">, EndpointArgs {
     role: Record<string, unknown>;
-    addr: pulumi.Input<string>;
-    caCert: pulumi.Input<string>;
-    tlsServerName: pulumi.Input<string>;
     rootToken: pulumi.Input<string>;
 }
 
