@@ -21,7 +21,8 @@
  * serialises them, the unit tests drive them with a fake, the real-server tier with Vault 1.21.1.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { bootstrapError, nodeTransport, type HttpResponse, type Transport } from "./settings/bootstrap";
+import { bootstrapError } from "./settings/bootstrap";
+import { nodeTransport, type HttpResponse, type Transport } from "./vault/http";
 
 export interface NodeReadyInputs {
     /** The node's name, for messages. */

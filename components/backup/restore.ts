@@ -1,9 +1,9 @@
 /**
  * Restore a Raft snapshot into a running cluster, callable from a test or from scripts/restore.ts.
  *
- * The HTTP request is planned by a pure function (`planRestore`) and sent by a small executor
- * (`httpsTransport`), so tests check the exact request with a fake transport and the real-server
- * tier sends it to a real cluster.
+ * The HTTP request is planned by a pure function (`planRestore`) and sent by the project's Vault
+ * HTTP client (`httpsTransport`, over ../vault/http.ts), so tests check the exact request with a
+ * fake transport and the real-server tier sends it to a real cluster.
  *
  * Vault: `POST /v1/sys/storage/raft/snapshot` restores a snapshot of this same cluster;
  * `POST /v1/sys/storage/raft/snapshot-force` also accepts one from another cluster (a fresh
@@ -11,8 +11,7 @@
  * under the keyring that key protects. Both need a `sudo` token (root or generate-root).
  */
 import * as fs from "node:fs";
-import * as http from "node:http";
-import * as https from "node:https";
+import { sendRaw, vaultErrors } from "../vault/http";
 
 export interface RestoreOptions {
     /** Vault address, `https://host:8200` (no trailing `/v1`). */
@@ -50,7 +49,7 @@ export interface TransportResponse {
     body: string;
 }
 
-export type Transport = (plan: RestorePlan) => Promise<TransportResponse>;
+export type RestoreTransport = (plan: RestorePlan) => Promise<TransportResponse>;
 
 export class RestoreRefused extends Error {
     constructor(message: string) {
@@ -98,25 +97,18 @@ export function planRestore(opts: Omit<RestoreOptions, "snapshot"> & { snapshot:
     };
 }
 
-/** Sends a plan with node:https (pinning `caCert`) or node:http. */
-export const httpsTransport: Transport = (plan) =>
-    new Promise((resolve, reject) => {
-        const url = new URL(plan.url);
-        const mod = url.protocol === "https:" ? https : http;
-        const req = mod.request(
-            url,
-            { method: plan.method, headers: plan.headers, ...(url.protocol === "https:" ? { ca: plan.caCert } : {}) },
-            (res) => {
-                const chunks: Buffer[] = [];
-                res.on("data", (c: Buffer) => chunks.push(c));
-                res.on("end", () =>
-                    resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }),
-                );
-            },
-        );
-        req.on("error", reject);
-        req.end(plan.body);
+/** Sends a plan through the Vault HTTP client (the CA pinned for https); a snapshot upload may take 10 minutes. */
+export const httpsTransport: RestoreTransport = async (plan) => {
+    const res = await sendRaw({
+        method: plan.method,
+        url: plan.url,
+        headers: plan.headers,
+        body: plan.method === "GET" ? undefined : plan.body,
+        caCert: plan.caCert,
+        timeoutMs: 600_000,
     });
+    return { status: res.status, body: res.bytes.toString("utf8") };
+};
 
 export interface RestoreResult {
     status: number;
@@ -131,7 +123,7 @@ export interface RestoreResult {
  */
 export async function restoreSnapshot(
     opts: RestoreOptions,
-    transport: Transport = httpsTransport,
+    transport: RestoreTransport = httpsTransport,
 ): Promise<RestoreResult> {
     if (opts.confirm !== true) throw new RestoreRefused(CONFIRMATION_REQUIRED);
     const bytes = typeof opts.snapshot === "string" ? fs.readFileSync(opts.snapshot) : opts.snapshot;
@@ -140,8 +132,7 @@ export async function restoreSnapshot(
     if (res.status < 200 || res.status >= 300) {
         let detail = res.body.trim();
         try {
-            const parsed = JSON.parse(res.body) as { errors?: string[] };
-            if (parsed.errors?.length) detail = parsed.errors.join("; ");
+            detail = vaultErrors(JSON.parse(res.body)) || detail;
         } catch {
             // not JSON: keep the text
         }
@@ -153,7 +144,7 @@ export async function restoreSnapshot(
 }
 
 /** Poll `sys/seal-status` for `ms`; throws {@link SEALED_AFTER_RESTORE} when the node reports sealed. */
-async function watchSealed(restore: RestorePlan, ms: number, transport: Transport): Promise<void> {
+async function watchSealed(restore: RestorePlan, ms: number, transport: RestoreTransport): Promise<void> {
     const url = restore.url.replace(/\/v1\/sys\/storage\/raft\/snapshot(-force)?$/, "/v1/sys/seal-status");
     const probe: RestorePlan = { method: "GET", url, headers: {}, body: Buffer.alloc(0), caCert: restore.caCert };
     const deadline = Date.now() + ms;

@@ -10,7 +10,8 @@
  * loses its metrics; VaultMetricsUnreadable says so.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { nodeTransport, type Endpoint } from "../settings/bootstrap";
+import { dynamicResourceArgs, type EndpointArgs } from "../dynamicResource";
+import { appRoleLogin, bodyObject, nodeTransport, vaultError, vaultErrors, type Endpoint } from "../vault/http";
 import { METRICS_TOKEN_PERIOD_SECONDS, METRICS_TOKEN_ROLE } from "./metricsPolicy";
 
 export interface MetricsTokenInputs extends Endpoint {
@@ -27,25 +28,21 @@ export interface MetricsTokenState extends MetricsTokenInputs {
     renewedAt: number;
 }
 
-interface Body {
-    auth?: { client_token?: string; accessor?: string };
-    errors?: string[];
-}
-
 async function issue(i: MetricsTokenInputs): Promise<{ token: string; accessor: string }> {
     const t = nodeTransport(i);
-    const login = await t({
-        method: "POST",
-        path: `auth/${i.adminMount}/login`,
-        body: { role_id: i.adminRoleId, secret_id: i.adminSecretId },
-    });
-    const admin = (login.body as Body).auth?.client_token;
-    if (login.status !== 200 || !admin) throw new Error(`MetricsToken: Pulumi's admin login answered ${login.status}`);
+    let admin: string;
+    try {
+        admin = await appRoleLogin(t, i.adminMount, i.adminRoleId, i.adminSecretId);
+    } catch (e) {
+        const status = e instanceof Error && "status" in e ? String(e.status) : (e as Error).message;
+        throw vaultError("VaultHttpError", `MetricsToken: Pulumi's admin login answered ${status}`);
+    }
     const res = await t({ method: "POST", path: `auth/token/create/${i.role}`, token: admin, body: {} });
-    const auth = (res.body as Body).auth;
-    if (res.status !== 200 || !auth?.client_token || !auth.accessor)
-        throw new Error(
-            `MetricsToken: auth/token/create/${i.role} answered ${res.status}: ${((res.body as Body).errors ?? []).join("; ")}`,
+    const auth = bodyObject(bodyObject(res.body).auth);
+    if (res.status !== 200 || typeof auth.client_token !== "string" || typeof auth.accessor !== "string")
+        throw vaultError(
+            "VaultHttpError",
+            `MetricsToken: auth/token/create/${i.role} answered ${res.status}: ${vaultErrors(res.body)}`,
         );
     return { token: auth.client_token, accessor: auth.accessor };
 }
@@ -75,14 +72,11 @@ export const metricsTokenProvider: pulumi.dynamic.ResourceProvider<MetricsTokenI
         const res = await nodeTransport(olds)({ method: "POST", path: "auth/token/revoke-self", token: olds.token });
         // 403: already expired or revoked, which is what delete wants.
         if (res.status !== 204 && res.status !== 403)
-            throw new Error(`MetricsToken: auth/token/revoke-self answered ${res.status}`);
+            throw vaultError("VaultHttpError", `MetricsToken: auth/token/revoke-self answered ${res.status}`);
     },
 };
 
-export interface MetricsTokenArgs {
-    addr: pulumi.Input<string>;
-    caCert: pulumi.Input<string>;
-    tlsServerName: pulumi.Input<string>;
+export interface MetricsTokenArgs extends EndpointArgs {
     adminMount: pulumi.Input<string>;
     adminRoleId: pulumi.Input<string>;
     adminSecretId: pulumi.Input<string>;
@@ -93,21 +87,16 @@ export class MetricsToken extends pulumi.dynamic.Resource {
     declare readonly accessor: pulumi.Output<string>;
 
     constructor(name: string, args: MetricsTokenArgs, opts?: pulumi.CustomResourceOptions) {
-        super(
-            metricsTokenProvider,
-            name,
-            {
-                ...args,
-                adminRoleId: pulumi.secret(args.adminRoleId),
-                adminSecretId: pulumi.secret(args.adminSecretId),
-                role: METRICS_TOKEN_ROLE,
-                token: undefined,
-                accessor: undefined,
-                renewedAt: undefined,
-            },
-            { ...opts, additionalSecretOutputs: ["token", "adminRoleId", "adminSecretId"] },
-            "bonito",
-            "MetricsToken",
-        );
+        const inputs = {
+            ...args,
+            adminRoleId: pulumi.secret(args.adminRoleId),
+            adminSecretId: pulumi.secret(args.adminSecretId),
+            role: METRICS_TOKEN_ROLE,
+        };
+        const d = dynamicResourceArgs(inputs, opts, {
+            outputs: ["token", "accessor", "renewedAt"],
+            secret: ["token", "adminRoleId", "adminSecretId"],
+        });
+        super(metricsTokenProvider, name, d.props, d.opts, "bonito", "MetricsToken");
     }
 }

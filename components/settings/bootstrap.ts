@@ -1,6 +1,7 @@
 /**
  * Day-zero bootstrap as data: the HTTP requests that initialise Vault and hand over from the root
- * token to Pulumi's own least-privilege identity, and a tiny executor that sends them.
+ * token to Pulumi's own least-privilege identity, and a tiny executor that sends them through the
+ * project's Vault HTTP client (../vault/http.ts).
  *
  * No Pulumi types here: the dynamic resources in vaultInit.ts serialise these functions into
  * their provider, and the unit tests drive them with a fake transport. Two rules hold throughout:
@@ -9,23 +10,18 @@
  * can run again after a partial failure.
  */
 
-export type Method = "GET" | "PUT" | "POST";
-
-export interface HttpRequest {
-    method: Method;
-    /** Path below /v1/, with an optional query string. */
-    path: string;
-    body?: Record<string, unknown>;
-    /** Sent as X-Vault-Token; absent for unauthenticated endpoints. */
-    token?: string;
-}
-
-export interface HttpResponse {
-    status: number;
-    body: unknown;
-}
-
-export type Transport = (req: HttpRequest) => Promise<HttpResponse>;
+import {
+    bodyObject,
+    redact,
+    retry,
+    transient,
+    vaultError,
+    vaultErrors,
+    type Backoff,
+    type HttpRequest,
+    type HttpResponse,
+    type Transport,
+} from "../vault/http";
 
 export interface Step<C> {
     /** What the step does, in words; it appears in errors, never a value. */
@@ -42,39 +38,20 @@ export interface Step<C> {
 }
 
 export interface RunOptions {
-    /** Attempts for a step that fails with a network error or a 5xx (default 4). */
+    /** Attempts for a step that fails with a network error, a 5xx or a 429 (default 4). */
     retries?: number;
+    /** The first wait before a retry (default 2000); it doubles with each further retry, up to 30 s. */
     retryDelayMs?: number;
     sleep?: (ms: number) => Promise<void>;
     /** Progress lines: step names only. */
     log?: (line: string) => void;
 }
 
-/**
- * A refusal or failed step, as a plain `Error` with `name` set: not a subclass. Pulumi's closure
- * serialiser turns a class that extends `Error` into a function whose `super(message)` becomes
- * `Error.call(this, message)`, which returns a new object and leaves `this.message` unset; the
- * dynamic provider host reports `e.message`, so the operator would see an empty error.
- */
+/** A refusal or failed step: a plain `Error` named "BootstrapError" (see `vaultError` for why not a subclass). */
 export type BootstrapError = Error & { name: "BootstrapError" };
 
 export function bootstrapError(message: string): BootstrapError {
-    const e = new Error(message) as BootstrapError;
-    e.name = "BootstrapError";
-    return e;
-}
-
-/** Replace every occurrence of each secret in `text` with `[redacted]`. */
-export function redact(text: string, secrets: readonly (string | undefined)[]): string {
-    let out = text;
-    for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join("[redacted]");
-    return out;
-}
-
-function vaultErrors(body: unknown): string {
-    if (body && typeof body === "object" && Array.isArray((body as { errors?: unknown }).errors))
-        return ((body as { errors: unknown[] }).errors as unknown[]).map(String).join("; ");
-    return "";
+    return vaultError("BootstrapError", message);
 }
 
 /**
@@ -88,40 +65,38 @@ export async function runPlan<C>(
     secrets: (c: C) => (string | undefined)[],
     opts: RunOptions = {},
 ): Promise<C> {
-    const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-    const retries = opts.retries ?? 4;
-    const retryDelay = opts.retryDelayMs ?? 2000;
     for (const step of steps) {
         if (step.when && !step.when(ctx)) continue;
         opts.log?.(`bootstrap: ${step.name}`);
         const req = step.request(ctx);
         const where = `${req.method} /v1/${req.path.split("?")[0]}`;
-        const attempts = step.waitUntilOk?.attempts ?? retries;
-        const delay = step.waitUntilOk?.delayMs ?? retryDelay;
-        let last = "";
-        let done = false;
-        for (let i = 1; i <= attempts && !done; i++) {
-            let res: HttpResponse | undefined;
+        // Waiting for start-up polls at a fixed interval; a transient failure backs off.
+        const backoff: Backoff = step.waitUntilOk
+            ? { ...step.waitUntilOk, sleep: opts.sleep }
+            : {
+                  attempts: opts.retries ?? 4,
+                  delayMs: opts.retryDelayMs ?? 2000,
+                  factor: 2,
+                  maxDelayMs: 30000,
+                  sleep: opts.sleep,
+              };
+        const outcome = await retry<HttpResponse>(backoff, async () => {
+            let res: HttpResponse;
             try {
                 res = await send(req);
             } catch (e) {
-                last = `network error: ${e instanceof Error ? e.message : String(e)}`;
+                return { retry: `network error: ${e instanceof Error ? e.message : String(e)}` };
             }
-            if (res && step.ok.includes(res.status)) {
-                const body = res.body && typeof res.body === "object" ? (res.body as Record<string, unknown>) : {};
-                step.capture?.(ctx, body);
-                done = true;
-                break;
-            }
-            if (res) last = `HTTP ${res.status}${vaultErrors(res.body) ? `: ${vaultErrors(res.body)}` : ""}`;
-            const transient = !res || res.status >= 500 || res.status === 429;
-            if (!step.waitUntilOk && !transient) break;
-            if (i < attempts) await sleep(delay);
-        }
-        if (!done)
+            if (step.ok.includes(res.status)) return { value: res };
+            const errors = vaultErrors(res.body);
+            const last = `HTTP ${res.status}${errors ? `: ${errors}` : ""}`;
+            return step.waitUntilOk || transient(res) ? { retry: last } : { stop: last };
+        });
+        if ("failed" in outcome)
             throw bootstrapError(
-                redact(`Vault bootstrap step "${step.name}" (${where}) failed: ${last}`, secrets(ctx)),
+                redact(`Vault bootstrap step "${step.name}" (${where}) failed: ${outcome.failed}`, secrets(ctx)),
             );
+        step.capture?.(ctx, bodyObject(outcome.value.body));
     }
     return ctx;
 }
@@ -327,71 +302,6 @@ export function handoverSecrets(c: HandoverContext): (string | undefined)[] {
 
 export function initSecrets(c: InitContext): (string | undefined)[] {
     return [c.rootToken, ...(c.recoveryKeys ?? [])];
-}
-
-// ---------------------------------------------------------------------------------------------
-// Transport
-
-export interface Endpoint {
-    /** https://host:port (or http:// when TLS terminates at a trusted proxy). */
-    addr: string;
-    /** PEM of the CA that signed the server certificate; "" = system roots. */
-    caCert: string;
-    /** Name checked against the server certificate (SNI and hostname verification). */
-    tlsServerName: string;
-}
-
-/**
- * A transport over node:https with the cluster CA. Node's global fetch cannot take a CA without
- * undici's Agent, which this project does not depend on directly.
- */
-export function nodeTransport(ep: Endpoint, timeoutMs = 15000): Transport {
-    return (req) =>
-        new Promise<HttpResponse>((resolve, reject) => {
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
-            const url = new (require("url").URL)(`${ep.addr.replace(/\/$/, "")}/v1/${req.path}`) as URL;
-            const secure = url.protocol === "https:";
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
-            const lib = secure ? require("https") : require("http");
-            const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
-            const headers: Record<string, string> = { Accept: "application/json" };
-            if (req.token) headers["X-Vault-Token"] = req.token;
-            if (payload !== undefined) {
-                headers["Content-Type"] = "application/json";
-                headers["Content-Length"] = String(Buffer.byteLength(payload));
-            }
-            const r = lib.request(
-                {
-                    method: req.method,
-                    hostname: url.hostname,
-                    port: url.port || (secure ? 443 : 80),
-                    path: `${url.pathname}${url.search}`,
-                    headers,
-                    timeout: timeoutMs,
-                    ...(secure
-                        ? { ca: ep.caCert || undefined, servername: ep.tlsServerName, minVersion: "TLSv1.2" }
-                        : {}),
-                },
-                (res: import("http").IncomingMessage) => {
-                    const chunks: Buffer[] = [];
-                    res.on("data", (d: Buffer) => chunks.push(d));
-                    res.on("end", () => {
-                        const text = Buffer.concat(chunks).toString("utf8");
-                        let body: unknown = {};
-                        try {
-                            body = text ? JSON.parse(text) : {};
-                        } catch {
-                            body = {};
-                        }
-                        resolve({ status: res.statusCode ?? 0, body });
-                    });
-                },
-            );
-            r.on("timeout", () => r.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-            r.on("error", (e: Error) => reject(new Error(e.message)));
-            if (payload !== undefined) r.write(payload);
-            r.end();
-        });
 }
 
 // ---------------------------------------------------------------------------------------------

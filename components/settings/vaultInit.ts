@@ -11,16 +11,9 @@
  * Neither logs a value; both refuse with an explanation where guessing would be unsafe.
  */
 import * as pulumi from "@pulumi/pulumi";
-import {
-    bootstrapError,
-    handOver,
-    initialise,
-    nodeTransport,
-    reapplyAdmin,
-    type Endpoint,
-    type HandoverInputs,
-    type InitInputs,
-} from "./bootstrap";
+import { dynamicResourceArgs, type EndpointArgs } from "../dynamicResource";
+import { nodeTransport, type Endpoint } from "../vault/http";
+import { bootstrapError, handOver, initialise, reapplyAdmin, type HandoverInputs, type InitInputs } from "./bootstrap";
 
 export type InitState = Endpoint &
     InitInputs & {
@@ -123,11 +116,7 @@ export const handoverProvider: pulumi.dynamic.ResourceProvider<
     },
 };
 
-export interface VaultInitArgs extends InitInputs {
-    addr: pulumi.Input<string>;
-    caCert: pulumi.Input<string>;
-    tlsServerName: pulumi.Input<string>;
-}
+export interface VaultInitArgs extends InitInputs, EndpointArgs {}
 
 /** Initialise once (or adopt with an operator's root token); outputs are secret. */
 export class VaultInit extends pulumi.dynamic.Resource {
@@ -137,28 +126,16 @@ export class VaultInit extends pulumi.dynamic.Resource {
     declare readonly adopted: pulumi.Output<boolean>;
 
     constructor(name: string, args: VaultInitArgs, opts?: pulumi.CustomResourceOptions) {
-        super(
-            initProvider,
-            name,
-            {
-                ...args,
-                rootToken: undefined,
-                recoveryKeys: undefined,
-                recoveryKeysEncrypted: undefined,
-                adopted: undefined,
-            },
-            { ...opts, additionalSecretOutputs: ["rootToken", "recoveryKeys"] },
-            "bonito",
-            "VaultInit",
-        );
+        const d = dynamicResourceArgs(args, opts, {
+            outputs: ["rootToken", "recoveryKeys", "recoveryKeysEncrypted", "adopted"],
+            secret: ["rootToken", "recoveryKeys"],
+        });
+        super(initProvider, name, d.props, d.opts, "bonito", "VaultInit");
     }
 }
 
-export interface VaultHandoverArgs extends Omit<HandoverInputs, "role"> {
+export interface VaultHandoverArgs extends Omit<HandoverInputs, "role">, EndpointArgs {
     role: Record<string, unknown>;
-    addr: pulumi.Input<string>;
-    caCert: pulumi.Input<string>;
-    tlsServerName: pulumi.Input<string>;
     rootToken: pulumi.Input<string>;
 }
 
@@ -168,13 +145,10 @@ export class VaultHandover extends pulumi.dynamic.Resource {
     declare readonly secretId: pulumi.Output<string>;
 
     constructor(name: string, args: VaultHandoverArgs, opts?: pulumi.CustomResourceOptions) {
-        super(
-            handoverProvider,
-            name,
-            { ...args, rootToken: pulumi.secret(args.rootToken), roleId: undefined, secretId: undefined },
-            { ...opts, additionalSecretOutputs: ["rootToken", "roleId", "secretId"] },
-            "bonito",
-            "VaultHandover",
-        );
+        const d = dynamicResourceArgs({ ...args, rootToken: pulumi.secret(args.rootToken) }, opts, {
+            outputs: ["roleId", "secretId"],
+            secret: ["rootToken", "roleId", "secretId"],
+        });
+        super(handoverProvider, name, d.props, d.opts, "bonito", "VaultHandover");
     }
 }

@@ -12,6 +12,7 @@ import type { DockerTarget, SealDelivery } from "../seal";
 import { RUNTIME_USER, START_CAPABILITIES, START_USER, dropRootEntrypoint } from "../runtime";
 import { containerLabels, hardenedContainer } from "../container";
 import { dockerName } from "../topology";
+import { dynamicResourceArgs } from "../dynamicResource";
 import { transitPolicy, transitStanza } from "./policies";
 import { DEFAULT_WAITER, diffUnsealer, ensureUnsealed, runBootstrap, type TransitSetup } from "./transit";
 
@@ -85,14 +86,9 @@ export class UnsealerInit extends pulumi.dynamic.Resource {
     declare public readonly unsealKey: pulumi.Output<string>;
     declare public readonly transitToken: pulumi.Output<string>;
     constructor(name: string, args: UnsealerInitInputs, opts: pulumi.CustomResourceOptions) {
-        super(
-            unsealerProvider,
-            name,
-            { ...args, unsealKey: undefined, transitToken: undefined },
-            { ...opts, additionalSecretOutputs: ["unsealKey", "transitToken"] },
-            "bonito",
-            "UnsealerInit",
-        );
+        const secret = ["unsealKey", "transitToken"] as const;
+        const d = dynamicResourceArgs(args, opts, { outputs: secret, secret });
+        super(unsealerProvider, name, d.props, d.opts, "bonito", "UnsealerInit");
     }
 }
 

@@ -2,25 +2,24 @@
  * The local unsealer's HTTP conversation, as data plus one small executor.
  *
  * The requests are plain values (tested exactly); `runBootstrap` and `ensureUnsealed` drive them
- * through an injected `fetch`, so unit tests use a fake server and the dynamic provider the real
- * one. Nothing here logs or echoes a request body: unseal keys and tokens never reach an error.
+ * through an injected `fetch` wrapped by the project's Vault HTTP client (../vault/http.ts), so unit
+ * tests use a fake server and the dynamic provider the real one. Nothing here logs or echoes a
+ * request body: unseal keys and tokens never reach an error.
  */
+import {
+    bodyObject,
+    fetchTransport,
+    retry,
+    vaultError,
+    vaultErrors,
+    type FetchLike,
+    type HttpRequest,
+} from "../vault/http";
 
-export interface VaultRequest {
-    method: "GET" | "PUT" | "POST";
-    /** Path under /v1/. */
-    path: string;
-    body?: Record<string, unknown>;
-}
+export type { FetchLike, FetchResponse } from "../vault/http";
 
-export interface FetchResponse {
-    status: number;
-    text(): Promise<string>;
-}
-export type FetchLike = (
-    url: string,
-    init: { method: string; headers: Record<string, string>; body?: string },
-) => Promise<FetchResponse>;
+/** A request to the unsealer (its token, when needed, is passed to {@link send}). */
+export type VaultRequest = Omit<HttpRequest, "token">;
 
 export interface TransitSetup {
     /** Mount path of the transit engine, without slashes ("transit"). */
@@ -95,17 +94,10 @@ export function tokenRequest(s: TransitSetup): VaultRequest {
 
 export type VaultHttpError = Error & { name: "VaultHttpError"; request: string; status: number };
 
-/**
- * A non-2xx answer, as a plain `Error` (not a subclass: Pulumi's closure serialiser would turn a
- * class extending `Error` into a function that never sets `message`, and the dynamic provider
- * host reports only `e.message`).
- */
+/** A non-2xx answer (a plain `Error`, see `vaultError`; the dynamic provider host reports only `e.message`). */
 export function vaultHttpError(request: string, status: number, detail: string): VaultHttpError {
-    const e = new Error(`${request} answered ${status}${detail ? `: ${detail}` : ""}`) as VaultHttpError;
-    e.name = "VaultHttpError";
-    e.request = request;
-    e.status = status;
-    return e;
+    const e = vaultError("VaultHttpError", `${request} answered ${status}${detail ? `: ${detail}` : ""}`);
+    return Object.assign(e, { request, status });
 }
 
 /** Send one request; non-2xx throws with Vault's `errors` text only (never the request body). */
@@ -115,26 +107,11 @@ export async function send(
     req: VaultRequest,
     token?: string,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
-    const headers: Record<string, string> = { "X-Vault-Request": "true" };
-    if (token) headers["X-Vault-Token"] = token;
-    if (req.body) headers["Content-Type"] = "application/json";
-    const res = await fetchFn(`${address.replace(/\/+$/, "")}/v1/${req.path}`, {
-        method: req.method,
-        headers,
-        body: req.body ? JSON.stringify(req.body) : undefined,
-    });
-    const text = await res.text();
-    let body: Record<string, unknown> = {};
-    try {
-        body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    } catch {
-        body = {};
-    }
+    const res = await fetchTransport(fetchFn, address)({ ...req, token });
+    const body = bodyObject(res.body);
     // sys/health reports state through its status code; the caller reads it.
-    if ((res.status < 200 || res.status > 299) && req !== HEALTH_REQUEST) {
-        const errors = Array.isArray(body.errors) ? (body.errors as unknown[]).map(String).join("; ") : "";
-        throw vaultHttpError(`${req.method} /v1/${req.path}`, res.status, errors);
-    }
+    if ((res.status < 200 || res.status > 299) && req !== HEALTH_REQUEST)
+        throw vaultHttpError(`${req.method} /v1/${req.path}`, res.status, vaultErrors(body));
     return { status: res.status, body };
 }
 
@@ -152,17 +129,21 @@ export const DEFAULT_WAITER: Waiter = {
 
 /** Poll until `probe` returns a value (not undefined); connection errors count as "not yet". */
 export async function waitFor<T>(what: string, w: Waiter, probe: () => Promise<T | undefined>): Promise<T> {
-    let last = "";
-    for (let i = 0; i < w.attempts; i++) {
-        try {
-            const v = await probe();
-            if (v !== undefined) return v;
-        } catch (e) {
-            last = e instanceof Error ? e.message : String(e);
-        }
-        await w.sleep(w.intervalMs);
-    }
-    throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last})` : ""}`);
+    let lastError = "";
+    const outcome = await retry<T>(
+        { attempts: w.attempts, delayMs: w.intervalMs, sleep: (ms) => w.sleep(ms) },
+        async () => {
+            try {
+                const v = await probe();
+                if (v !== undefined) return { value: v };
+            } catch (e) {
+                lastError = e instanceof Error ? e.message : String(e);
+            }
+            return { retry: lastError };
+        },
+    );
+    if ("value" in outcome) return outcome.value;
+    throw new Error(`timed out waiting for ${what}${outcome.failed ? ` (last error: ${outcome.failed})` : ""}`);
 }
 
 async function initialized(fetchFn: FetchLike, address: string): Promise<boolean> {

@@ -39,7 +39,8 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { roleBody } from "../../components/settings/vaultSettings";
 import { adminLogin } from "./lib/applySettings";
-import { bringUp, generateRoot, healthStatus, restartNode, tearDown, type Live } from "./lib/bringup";
+import { bringUp, healthStatus, restartNode, tearDown, type Live } from "./lib/bringup";
+import { generateRoot } from "./lib/ops";
 import { REPO, call, stop, waitUntil, type Node } from "./lib/cluster";
 
 let live: Live;
@@ -191,7 +192,7 @@ describe("real Vault 1.21.1: the Python VaultClient as the backend uses it", { t
         // path; Pulumi's admin policy may only manage the declared roles): the backend's role
         // body, policies, CIDRs and secret-id settings, only the token TTLs shortened.
         const backendRole = live.declared.plan.roles.find((r) => r.name === "bonito-backend")!;
-        const root = await generateRoot(live, live.init.recoveryKeys[0]);
+        const root = await generateRoot(live, [live.init.recoveryKeys[0]]);
         const n = live.nodes[0];
         const created = await call(n.http, "POST", `auth/${backendRole.mount}/role/${SHORT_ROLE}`, root, {
             ...roleBody(backendRole),

@@ -21,18 +21,10 @@ import { after, before, describe, it } from "node:test";
 import { policyText } from "../../components/settings/policies";
 import { roleBody } from "../../components/settings/vaultSettings";
 import { adminLogin } from "./lib/applySettings";
-import {
-    activeNode,
-    bringUp,
-    generateRoot as generateRootToken,
-    healthStatus,
-    nodeGate,
-    restartNode,
-    tearDown,
-    type Live,
-} from "./lib/bringup";
+import { bringUp, healthStatus, nodeGate, restartNode, tearDown, type Live } from "./lib/bringup";
 import { REPO, UNSEALER_PORT, call, rawRequest, startContainer, stop, waitUntil, type Node } from "./lib/cluster";
 import { loadProvider } from "./lib/dynamic";
+import { activeNode, generateRoot as generateRootToken } from "./lib/ops";
 
 let live: Live;
 const OUT = path.join(__dirname, "..", "..", "out");
@@ -126,7 +118,7 @@ async function backendLogin(): Promise<{ token: string; secretId: string }> {
 let backend: { token: string; secretId: string };
 
 async function generateRoot(encryptedShare: string): Promise<string> {
-    return generateRootToken(live, encryptedShare);
+    return generateRootToken(live, [encryptedShare]);
 }
 
 /** A Go duration as Vault prints it ("24h0m0s", "10s") in seconds. */

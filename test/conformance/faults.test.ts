@@ -18,7 +18,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { bringUp, healthStatus, restartNode, tearDown, type Live } from "./lib/bringup";
-import { nodeTransport } from "../../components/settings/bootstrap";
+import { nodeTransport } from "../../components/vault/http";
 import { UNSEALER_PORT, call, startContainer, stop, waitUntil, type Node } from "./lib/cluster";
 import { activeNode, allUnsealed, backendLogin, generateRoot, recordFigures, stopNodes, type Body } from "./lib/ops";
 

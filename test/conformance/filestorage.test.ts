@@ -20,7 +20,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import { backupDataDir, restoreDataDir } from "../../components/backup/fileBackup";
-import { nodeTransport } from "../../components/settings/bootstrap";
+import { nodeTransport } from "../../components/vault/http";
 import { PORT_BASE, REPO, VAULT_BIN, makeTempBase, waitUntil } from "./lib/cluster";
 import { pool, recordFigures, type Body } from "./lib/ops";
 

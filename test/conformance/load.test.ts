@@ -24,7 +24,7 @@ import { after, before, describe, it } from "node:test";
 import { policyText } from "../../components/settings/policies";
 import { AUDIT_DIR, AUDIT_ROTATOR_SCRIPT, renderAuditRotatorScript } from "../../components/settings/audit";
 import { rotatorShipTimings } from "../../components/raftCluster";
-import { nodeTransport } from "../../components/settings/bootstrap";
+import { nodeTransport } from "../../components/vault/http";
 import { roleBody } from "../../components/settings/vaultSettings";
 import type { LoadSummary } from "../../scripts/loadtest";
 import { bringUp, healthStatus, restartNode, tearDown, type Live } from "./lib/bringup";

@@ -14,7 +14,7 @@ import { createRequire } from "node:module";
 import { after, before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { judgeHealth, nodeReadyProvider, waitForNode, type NodeReadyInputs } from "../../components/nodeReady";
-import type { HttpResponse, Transport } from "../../components/settings/bootstrap";
+import type { HttpResponse, Transport } from "../../components/vault/http";
 import { startHttpVault, type HttpVault } from "../helpers/httpVault";
 
 const ACTIVE = { status: 200, body: { initialized: true, sealed: false, standby: false } };

@@ -15,9 +15,8 @@ import {
     initialise,
     reapplyAdmin,
     type HandoverInputs,
-    type HttpRequest,
-    type HttpResponse,
 } from "../../components/settings/bootstrap";
+import type { HttpRequest, HttpResponse } from "../../components/vault/http";
 import { renderVaultSettings } from "../../components/settings/plan";
 import { policyText } from "../../components/settings/policies";
 import { roleBody } from "../../components/settings/vaultSettings";

@@ -29,7 +29,7 @@ import {
     type Node,
     type Running,
 } from "./cluster";
-import type { Transport } from "../../../components/settings/bootstrap";
+import type { Transport } from "../../../components/vault/http";
 import { declaredStack, type DeclaredContainer, type DeclaredStack } from "./declared";
 import { loadProvider } from "./dynamic";
 import { TestCa } from "./pki";
@@ -381,39 +381,6 @@ export async function tearDown(live: Live | undefined, base?: string): Promise<v
     await stopAll();
     const dir = live?.base ?? base;
     if (dir && process.env.BONITO_CONFORMANCE_KEEP !== "1") fs.rmSync(dir, { recursive: true, force: true });
-}
-
-/** The node answering 200 to sys/health (the active node), polled until there is one. */
-export async function activeNode(live: Live, timeoutMs = 30000): Promise<Node> {
-    return waitUntil("an active node", timeoutMs, async () => {
-        for (const n of live.nodes) {
-            const h = await call(n.http, "GET", "sys/health");
-            if (h.status === 200) return n;
-        }
-        return undefined;
-    });
-}
-
-/**
- * `operator generate-root` with a PGP-encrypted recovery share, as the runbook's emergency procedure:
- * decrypt the share with the operator's key, start an attempt, give the share, decode the token
- * (base64 of the token XOR the one-time password).
- */
-export async function generateRoot(live: Live, encryptedShare: string): Promise<string> {
-    const key = decryptShare(live, encryptedShare);
-    const n = await activeNode(live);
-    // A completed attempt stays on record until cancelled; a new one is refused until then.
-    await call(n.http, "DELETE", "sys/generate-root/attempt");
-    const start = await call(n.http, "PUT", "sys/generate-root/attempt", undefined, {});
-    if (start.status !== 200) throw new Error(`generate-root attempt: ${start.status} ${JSON.stringify(start.body)}`);
-    const { otp, nonce } = start.body as { otp: string; nonce: string };
-    const upd = await call(n.http, "PUT", "sys/generate-root/update", undefined, { key, nonce });
-    const done = upd.body as { complete?: boolean; encoded_token?: string };
-    if (upd.status !== 200 || done.complete !== true)
-        throw new Error(`generate-root update: ${upd.status} ${JSON.stringify(upd.body)}`);
-    const enc = Buffer.from(String(done.encoded_token), "base64");
-    const pad = Buffer.from(String(otp));
-    return Buffer.from(enc.map((b, i) => b ^ pad[i])).toString("utf8");
 }
 
 /** Restart one node's process (same root, same env), as `docker restart` would. */

@@ -14,10 +14,9 @@
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
-import * as https from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
-import { nodeTransport, type HttpResponse, type Transport } from "../../../components/settings/bootstrap";
+import { nodeTransport, sendRaw, type HttpResponse, type Transport } from "../../../components/vault/http";
 import type { DeclaredContainer } from "./declared";
 
 export const REPO = path.resolve(__dirname, "..", "..", "..");
@@ -389,7 +388,7 @@ export function makeTempBase(prefix: string): string {
 export interface Node {
     name: string;
     ports: Ports;
-    /** The program's own transport (components/settings/bootstrap.ts) with the test CA. */
+    /** The program's own transport (components/vault/http.ts) with the test CA. */
     http: Transport;
 }
 
@@ -403,8 +402,11 @@ export interface RawResponse {
     body: Record<string, unknown>;
 }
 
-/** One request with full control of headers (wrapping TTL) and access to the response headers. */
-export function rawRequest(
+/**
+ * One request with full control of headers (wrapping TTL) and access to the response headers,
+ * through the program's Vault HTTP client. A body that is not JSON reads as `{ raw: text }`.
+ */
+export async function rawRequest(
     port: number,
     method: string,
     p: string,
@@ -412,33 +414,26 @@ export function rawRequest(
     serverName: string,
     opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<RawResponse> {
-    return new Promise((resolve, reject) => {
-        const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-        const headers: Record<string, string> = { ...(opts.headers ?? {}) };
-        if (opts.token) headers["X-Vault-Token"] = opts.token;
-        if (payload !== undefined) headers["Content-Type"] = "application/json";
-        const r = https.request(
-            { host: "127.0.0.1", port, method, path: p, ca: caPem, servername: serverName, timeout: 10000, headers },
-            (res) => {
-                const chunks: Buffer[] = [];
-                res.on("data", (d: Buffer) => chunks.push(d));
-                res.on("end", () => {
-                    const text = Buffer.concat(chunks).toString("utf8");
-                    let body: Record<string, unknown> = {};
-                    try {
-                        body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-                    } catch {
-                        body = { raw: text };
-                    }
-                    resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
-                });
-            },
-        );
-        r.on("timeout", () => r.destroy(new Error("timeout")));
-        r.on("error", reject);
-        if (payload !== undefined) r.write(payload);
-        r.end();
+    const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+    if (opts.token) headers["X-Vault-Token"] = opts.token;
+    if (opts.body !== undefined) headers["Content-Type"] = "application/json";
+    const res = await sendRaw({
+        method,
+        url: `https://127.0.0.1:${port}${p}`,
+        headers,
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        caCert: caPem,
+        servername: serverName,
+        timeoutMs: 10000,
     });
+    const text = res.bytes.toString("utf8");
+    let body: Record<string, unknown> = {};
+    try {
+        body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    } catch {
+        body = { raw: text };
+    }
+    return { status: res.status, headers: res.headers, body };
 }
 
 /** Poll `probe` until it returns a value other than undefined; no fixed sleeps elsewhere. */
@@ -464,5 +459,5 @@ export async function call(
     token?: string,
     body?: Record<string, unknown>,
 ): Promise<HttpResponse> {
-    return t({ method: method as "GET", path: p, token, body });
+    return t({ method, path: p, token, body });
 }

@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as https from "node:https";
 import * as path from "node:path";
+import { sendRaw } from "../../../components/vault/http";
 import { createVaultHttp, type VaultHttp } from "../../../scripts/loadtest/http";
 import { decryptShare, healthStatus, type Live } from "./bringup";
 import { REPO, call, stop, waitUntil, type Node } from "./cluster";
@@ -82,10 +82,13 @@ export async function snapshotAgentLogin(live: Live, n: Node): Promise<string> {
 
 /**
  * `operator generate-root` with the PGP-encrypted recovery shares (the runbook's emergency
- * procedure): the root token was revoked at bootstrap. Revoke what this returns when done.
+ * procedure: decrypt each share with the operator's key, start an attempt, give the shares, decode
+ * the token: base64 of the token XOR the one-time password). The root token was revoked at
+ * bootstrap. Revoke what this returns when done.
  */
 export async function generateRoot(live: Live, shares = live.init.recoveryKeys): Promise<string> {
     const n = await activeNode(live);
+    // A completed attempt stays on record until cancelled; a new one is refused until then.
     await call(n.http, "DELETE", "sys/generate-root/attempt");
     const start = await call(n.http, "PUT", "sys/generate-root/attempt", undefined, {});
     assert.equal(start.status, 200, JSON.stringify(start.body));
@@ -140,31 +143,15 @@ export function lineCount(file: string): number {
 }
 
 /** `GET sys/storage/raft/snapshot` as the snapshot agent does it: the snapshot's bytes. */
-export function takeSnapshot(live: Live, n: Node, token: string): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-        const r = https.request(
-            {
-                host: "127.0.0.1",
-                port: n.ports.api,
-                method: "GET",
-                path: "/v1/sys/storage/raft/snapshot",
-                ca: live.caPem,
-                servername: n.name,
-                headers: { "X-Vault-Token": token },
-                timeout: 60000,
-            },
-            (res) => {
-                const chunks: Buffer[] = [];
-                res.on("data", (d: Buffer) => chunks.push(d));
-                res.on("end", () => {
-                    const body = Buffer.concat(chunks);
-                    if (res.statusCode !== 200) reject(new Error(`snapshot answered ${res.statusCode}: ${body}`));
-                    else resolve(body);
-                });
-            },
-        );
-        r.on("timeout", () => r.destroy(new Error("snapshot: timeout")));
-        r.on("error", reject);
-        r.end();
+export async function takeSnapshot(live: Live, n: Node, token: string): Promise<Buffer> {
+    const res = await sendRaw({
+        method: "GET",
+        url: `https://127.0.0.1:${n.ports.api}/v1/sys/storage/raft/snapshot`,
+        headers: { "X-Vault-Token": token },
+        caCert: live.caPem,
+        servername: n.name,
+        timeoutMs: 60000,
     });
+    if (res.status !== 200) throw new Error(`snapshot answered ${res.status}: ${res.bytes.toString("utf8")}`);
+    return res.bytes;
 }
