@@ -52,37 +52,39 @@ const AZURE_ACCOUNT = /^[a-z0-9]{3,24}$/;
 
 export const auditShippingSection: ConfigSection<AuditShippingConfig, CoreConfig & BackupConfig> = {
     keys: {
-        auditShipping: {
-            schema: boolean(true),
+        auditShipping: key(boolean(true), {
             type: "boolean",
             description:
                 "Ship every rotated audit file to a write-once archive on the stack's cloud (S3 Object Lock, locked GCS retention, Azure immutability; local: a protected Docker volume, not write-once) with its own rclone shipper per node. Must be true on prod.",
             default: "true",
-        },
-        auditShipMaxDelayMinutes: {
-            schema: integer({ def: SHIP_DELAY_MINUTES.def, min: SHIP_DELAY_MINUTES.min, max: SHIP_DELAY_MINUTES.max }),
-            type: "integer",
-            description:
-                "Upper bound in minutes from an audit line being written to it being in the archive: the audit file is rotated every half of it when not empty and the shipper checks every fifth (at most every minute). At most 15 on prod.",
-            default: String(SHIP_DELAY_MINUTES.def),
-        },
-        auditArchiveRetentionDays: {
-            schema: integer({ min: ARCHIVE_RETENTION_DAYS.min, max: ARCHIVE_RETENTION_DAYS.max }),
+        }),
+        auditShipMaxDelayMinutes: key(
+            integer({ def: SHIP_DELAY_MINUTES.def, min: SHIP_DELAY_MINUTES.min, max: SHIP_DELAY_MINUTES.max }),
+            {
+                type: "integer",
+                description:
+                    "Upper bound in minutes from an audit line being written to it being in the archive: the audit file is rotated every half of it when not empty and the shipper checks every fifth (at most every minute). At most 15 on prod.",
+                default: String(SHIP_DELAY_MINUTES.def),
+            },
+        ),
+        auditArchiveRetentionDays: key(integer({ min: ARCHIVE_RETENTION_DAYS.min, max: ARCHIVE_RETENTION_DAYS.max }), {
             type: "integer",
             description:
                 "Days each shipped audit file stays write-once in the archive (lock mode: backupLockMode); the archive's lifecycle deletes it afterwards. prod needs at least 90.",
             default: "365 on prod, 30 elsewhere",
-        },
-        auditArchiveBucketName: {
-            schema: text({
+        }),
+        auditArchiveBucketName: key(
+            text({
                 pattern: S3_OR_GCS_BUCKET,
                 describe: "3-63 characters of a-z, 0-9 and -, starting and ending with a letter or digit",
             }),
-            type: "string",
-            description:
-                "Name of the audit archive bucket (aws, gcp) or storage account (azure: 3-24 of a-z and 0-9, globally unique); unset: aws and gcp let Pulumi add a random suffix, azure derives a valid name.",
-            default: "auto-named (azure: like backupBucketName's, with a different hash)",
-        },
+            {
+                type: "string",
+                description:
+                    "Name of the audit archive bucket (aws, gcp) or storage account (azure: 3-24 of a-z and 0-9, globally unique); unset: aws and gcp let Pulumi add a random suffix, azure derives a valid name.",
+                default: "auto-named (azure: like backupBucketName's, with a different hash)",
+            },
+        ),
     },
 
     build(v, ctx, prior) {

@@ -114,76 +114,80 @@ const GCS_LOCATION = /^[A-Za-z0-9-]{2,40}$/;
 
 export const backupSection: ConfigSection<BackupConfig, CoreConfig & UnsealConfig> = {
     keys: {
-        backupRetentionDays: {
-            schema: integer({ min: BACKUP_RETENTION_DAYS.min, max: BACKUP_RETENTION_DAYS.max }),
+        backupRetentionDays: key(integer({ min: BACKUP_RETENTION_DAYS.min, max: BACKUP_RETENTION_DAYS.max }), {
             type: "integer",
             description:
                 "Days each Raft snapshot stays write-once in the backup bucket; the bucket's lifecycle deletes it afterwards. prod needs at least 30.",
             default: "30 on prod, 7 elsewhere",
-        },
-        backupSchedule: {
-            schema: schedule(),
+        }),
+        backupSchedule: key(schedule(), {
             type: "string",
             description:
                 "Interval between Raft snapshots (30m, 1h, 24h, 1h30m; at least 5m). The agent runs on an interval, so cron expressions are refused.",
             default: "1h on prod, 24h elsewhere",
-        },
-        backupLockMode: {
-            schema: oneOf(["COMPLIANCE", "GOVERNANCE"] as const),
+        }),
+        backupLockMode: key(oneOf(["COMPLIANCE", "GOVERNANCE"] as const), {
             type: "string",
             description:
                 "COMPLIANCE: nobody can shorten a snapshot's retention (S3 COMPLIANCE, locked GCS retention policy, locked Azure immutability policy). GOVERNANCE (not on prod): a privileged identity can.",
             default: "COMPLIANCE on prod, GOVERNANCE elsewhere",
-        },
-        backupBucketName: {
-            schema: text({
+        }),
+        backupBucketName: key(
+            text({
                 pattern: /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/,
                 describe: "3-63 characters of a-z, 0-9 and -, starting and ending with a letter or digit",
             }),
-            type: "string",
-            description:
-                "Name of the backup bucket (aws, gcp) or storage account (azure: 3-24 of a-z and 0-9, globally unique); unset: aws and gcp let Pulumi add a random suffix, azure derives a valid name.",
-            default:
-                "auto-named (azure: <clusterName><stack>, letters and digits, cut to 16, + 8 hex of a hash of resource group, cluster and stack)",
-        },
-        backupAgentImage: {
-            schema: text({
+            {
+                type: "string",
+                description:
+                    "Name of the backup bucket (aws, gcp) or storage account (azure: 3-24 of a-z and 0-9, globally unique); unset: aws and gcp let Pulumi add a random suffix, azure derives a valid name.",
+                default:
+                    "auto-named (azure: <clusterName><stack>, letters and digits, cut to 16, + 8 hex of a hash of resource group, cluster and stack)",
+            },
+        ),
+        backupAgentImage: key(
+            text({
                 def: DEFAULT_AGENT_IMAGE,
                 pattern: PINNED_IMAGE,
                 describe: "an image pinned by digest or exact version tag (repo:v0.12.0)",
             }),
-            type: "string",
-            description:
-                "Snapshot agent image (Argelbargel/vault-raft-snapshot-agent), pinned by digest or exact version tag.",
-            default: DEFAULT_AGENT_IMAGE,
-        },
-        backupAgentMemoryMb: {
-            schema: integer({ def: 256, min: 64, max: 16384 }),
+            {
+                type: "string",
+                description:
+                    "Snapshot agent image (Argelbargel/vault-raft-snapshot-agent), pinned by digest or exact version tag.",
+                default: DEFAULT_AGENT_IMAGE,
+            },
+        ),
+        backupAgentMemoryMb: key(integer({ def: 256, min: 64, max: 16384 }), {
             type: "integer",
             description: "Memory limit of the snapshot agent container in MiB (a snapshot passes through it).",
             default: "256",
-        },
-        backupUploaderImage: {
-            schema: text({
+        }),
+        backupUploaderImage: key(
+            text({
                 def: DEFAULT_UPLOADER_IMAGE,
                 pattern: PINNED_IMAGE,
                 describe: "an image pinned by digest or exact version tag (repo:1.76.0)",
             }),
-            type: "string",
-            description:
-                "Uploader image (rclone) that moves each snapshot into the write-once bucket with Content-MD5 (aws, gcp, azure; unused when cloud is local), pinned by digest or exact version tag.",
-            default: DEFAULT_UPLOADER_IMAGE,
-        },
-        backupGcpLocation: {
-            schema: text({
+            {
+                type: "string",
+                description:
+                    "Uploader image (rclone) that moves each snapshot into the write-once bucket with Content-MD5 (aws, gcp, azure; unused when cloud is local), pinned by digest or exact version tag.",
+                default: DEFAULT_UPLOADER_IMAGE,
+            },
+        ),
+        backupGcpLocation: key(
+            text({
                 pattern: GCS_LOCATION,
                 describe: "a Cloud Storage location such as US, EU or europe-west1",
             }),
-            type: "string",
-            description:
-                "cloud gcp: location of the backup bucket (US, EU, europe-west1, …). Needed when gcpLocation is global, which is not a bucket location.",
-            default: "gcpLocation, unless it is global",
-        },
+            {
+                type: "string",
+                description:
+                    "cloud gcp: location of the backup bucket (US, EU, europe-west1, …). Needed when gcpLocation is global, which is not a bucket location.",
+                default: "gcpLocation, unless it is global",
+            },
+        ),
     },
 
     build(v, ctx, prior) {

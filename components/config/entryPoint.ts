@@ -104,113 +104,122 @@ const AZURE_SUBNET_ID =
 
 export const entryPointSection: ConfigSection<EntryPointSection, CoreConfig & UnsealConfig> = {
     keys: {
-        entryPoint: {
-            schema: oneOf(ENTRY_POINT_KINDS),
+        entryPoint: key(oneOf(ENTRY_POINT_KINDS), {
             type: "string",
             description:
                 "How clients reach the cluster: loadBalancer (a health-checked TCP passthrough LB on the stack's cloud), dns (one record listing every node) or none (you bring the way in; README says what it must do). Ignored on cloud local, where the Docker alias serviceName and the published ports are the way in. prod must use loadBalancer.",
             default: "loadBalancer on prod and staging when cloud is aws, gcp or azure; none elsewhere",
-        },
-        entryPointName: {
-            schema: text({ pattern: HOSTNAME, describe: "a DNS name" }),
+        }),
+        entryPointName: key(text({ pattern: HOSTNAME, describe: "a DNS name" }), {
             type: "string",
             description:
                 "The name clients use (vaultAddr, the backend's VAULT_ADDR); added to every node certificate. A record is created for it where a DNS zone is given.",
             default: "serviceName",
-        },
-        entryPointClientCidrs: {
-            schema: stringList({ item: CIDR, describe: "an IPv4 CIDR range such as 10.20.0.0/16" }),
+        }),
+        entryPointClientCidrs: key(stringList({ item: CIDR, describe: "an IPv4 CIDR range such as 10.20.0.0/16" }), {
             type: "array",
             description:
                 "Source ranges the load balancer admits on its port (the backend's egress); 0.0.0.0/0 only with entryPointAllowAnyClient.",
             default: "required when entryPoint is loadBalancer",
-        },
-        entryPointAllowAnyClient: {
-            schema: boolean(false),
+        }),
+        entryPointAllowAnyClient: key(boolean(false), {
             type: "boolean",
             description:
                 "Your statement that any address may connect to the entry point (0.0.0.0/0 in entryPointClientCidrs); the policy pack refuses 0.0.0.0/0 without it.",
             default: "false",
-        },
-        entryPointInternetFacing: {
-            schema: boolean(false),
+        }),
+        entryPointInternetFacing: key(boolean(false), {
             type: "boolean",
             description:
                 "Give the load balancer a public address (aws scheme internet-facing, GCP EXTERNAL, Azure public IP) instead of a private one.",
             default: "false (internal)",
-        },
-        entryPointTargets: {
-            schema: stringList({ item: IPV4, describe: "an IPv4 address" }),
+        }),
+        entryPointTargets: key(stringList({ item: IPV4, describe: "an IPv4 address" }), {
             type: "array",
             description:
                 "IPv4 address the load balancer (or the dns record) sends each node's traffic to: one per node, or one for all nodes on a single Docker host (aws only).",
             default: "nodeAddresses, when they are IPv4 addresses",
-        },
-        awsEntryPointVpcId: {
-            schema: text({ pattern: AWS_VPC, describe: "a VPC id such as vpc-0abc12345678def90" }),
+        }),
+        awsEntryPointVpcId: key(text({ pattern: AWS_VPC, describe: "a VPC id such as vpc-0abc12345678def90" }), {
             type: "string",
             description: "cloud aws, loadBalancer: VPC of the NLB, its target group and security group.",
             default: "required for an aws loadBalancer",
-        },
-        awsEntryPointSubnetIds: {
-            schema: stringList({ item: AWS_SUBNET, describe: "a subnet id such as subnet-0abc12345678def90" }),
-            type: "array",
-            description: "cloud aws, loadBalancer: subnets of the NLB (one per availability zone the nodes use).",
-            default: "required for an aws loadBalancer",
-        },
-        awsEntryPointZoneId: {
-            schema: text({ pattern: AWS_ZONE, describe: "a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ" }),
-            type: "string",
-            description:
-                "cloud aws: Route 53 hosted zone that gets entryPointName (an alias to the NLB, or the nodes' A record for dns).",
-            default: "none (you point entryPointName at the entry point)",
-        },
-        gcpEntryPointInstances: {
-            schema: stringList({ item: GCP_INSTANCE, describe: "<zone>/<instance> such as europe-west1-b/vault-0" }),
-            type: "array",
-            description:
-                "cloud gcp, loadBalancer: the GCE instance (<zone>/<name>) behind each entryPointTargets address, one per node.",
-            default: "required for a gcp loadBalancer",
-        },
-        gcpEntryPointNetwork: {
-            schema: text({ pattern: GCP_RESOURCE, describe: "a VPC network name or projects/<p>/global/networks/<n>" }),
-            type: "string",
-            description: "cloud gcp, loadBalancer: VPC network of the nodes (the NEGs, the firewall rule).",
-            default: "required for a gcp loadBalancer",
-        },
-        gcpEntryPointSubnetwork: {
-            schema: text({
+        }),
+        awsEntryPointSubnetIds: key(
+            stringList({ item: AWS_SUBNET, describe: "a subnet id such as subnet-0abc12345678def90" }),
+            {
+                type: "array",
+                description: "cloud aws, loadBalancer: subnets of the NLB (one per availability zone the nodes use).",
+                default: "required for an aws loadBalancer",
+            },
+        ),
+        awsEntryPointZoneId: key(
+            text({ pattern: AWS_ZONE, describe: "a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ" }),
+            {
+                type: "string",
+                description:
+                    "cloud aws: Route 53 hosted zone that gets entryPointName (an alias to the NLB, or the nodes' A record for dns).",
+                default: "none (you point entryPointName at the entry point)",
+            },
+        ),
+        gcpEntryPointInstances: key(
+            stringList({ item: GCP_INSTANCE, describe: "<zone>/<instance> such as europe-west1-b/vault-0" }),
+            {
+                type: "array",
+                description:
+                    "cloud gcp, loadBalancer: the GCE instance (<zone>/<name>) behind each entryPointTargets address, one per node.",
+                default: "required for a gcp loadBalancer",
+            },
+        ),
+        gcpEntryPointNetwork: key(
+            text({ pattern: GCP_RESOURCE, describe: "a VPC network name or projects/<p>/global/networks/<n>" }),
+            {
+                type: "string",
+                description: "cloud gcp, loadBalancer: VPC network of the nodes (the NEGs, the firewall rule).",
+                default: "required for a gcp loadBalancer",
+            },
+        ),
+        gcpEntryPointSubnetwork: key(
+            text({
                 pattern: GCP_RESOURCE,
                 describe: "a subnetwork name or projects/<p>/regions/<r>/subnetworks/<s>",
             }),
-            type: "string",
-            description: "cloud gcp, internal loadBalancer: subnetwork the forwarding rule takes its address from.",
-            default: "required for an internal gcp loadBalancer",
-        },
-        gcpEntryPointDnsZone: {
-            schema: text({ pattern: /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, describe: "a Cloud DNS managed zone name" }),
-            type: "string",
-            description: "cloud gcp: Cloud DNS managed zone (in gcpProject) that gets entryPointName.",
-            default: "none (you point entryPointName at the entry point)",
-        },
-        azureEntryPointSubnetId: {
-            schema: text({
+            {
+                type: "string",
+                description: "cloud gcp, internal loadBalancer: subnetwork the forwarding rule takes its address from.",
+                default: "required for an internal gcp loadBalancer",
+            },
+        ),
+        gcpEntryPointDnsZone: key(
+            text({ pattern: /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, describe: "a Cloud DNS managed zone name" }),
+            {
+                type: "string",
+                description: "cloud gcp: Cloud DNS managed zone (in gcpProject) that gets entryPointName.",
+                default: "none (you point entryPointName at the entry point)",
+            },
+        ),
+        azureEntryPointSubnetId: key(
+            text({
                 pattern: AZURE_SUBNET_ID,
                 describe:
                     "a subnet resource id (/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<s>)",
             }),
-            type: "string",
-            description:
-                "cloud azure, loadBalancer: subnet of the internal frontend; its virtual network holds the nodes' addresses.",
-            default: "required for an azure loadBalancer",
-        },
-        azureEntryPointDnsZone: {
-            schema: text({ pattern: HOSTNAME, describe: "a private DNS zone name such as bonito.internal" }),
-            type: "string",
-            description:
-                "cloud azure: private DNS zone (in azureResourceGroup) that gets entryPointName, which must end with it.",
-            default: "none (you point entryPointName at the entry point)",
-        },
+            {
+                type: "string",
+                description:
+                    "cloud azure, loadBalancer: subnet of the internal frontend; its virtual network holds the nodes' addresses.",
+                default: "required for an azure loadBalancer",
+            },
+        ),
+        azureEntryPointDnsZone: key(
+            text({ pattern: HOSTNAME, describe: "a private DNS zone name such as bonito.internal" }),
+            {
+                type: "string",
+                description:
+                    "cloud azure: private DNS zone (in azureResourceGroup) that gets entryPointName, which must end with it.",
+                default: "none (you point entryPointName at the entry point)",
+            },
+        ),
     },
 
     build(v, ctx, prior) {

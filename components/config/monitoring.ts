@@ -48,82 +48,87 @@ const image = (def: string) =>
 
 export const monitoringSection: ConfigSection<MonitoringConfig, CoreConfig> = {
     keys: {
-        monitoring: {
-            schema: oneOf(["bundled", "external"] as const, "external"),
+        monitoring: key(oneOf(["bundled", "external"] as const, "external"), {
             type: "string",
             description:
                 "Where alerts go: bundled (Prometheus, blackbox_exporter and Alertmanager on the first Docker host, mtail beside each node) or external (nothing declared; the scrape config, rules and mtail program are stack outputs for your own Prometheus).",
             default: "external",
-        },
-        monitoringSensitivePaths: {
-            schema: stringList({
+        }),
+        monitoringSensitivePaths: key(
+            stringList({
                 def: [...DEFAULT_SENSITIVE_PATHS],
                 item: VAULT_PATH_GLOB,
                 describe: "a Vault path, `*` matching any characters (auth/x/role/y/secret-id*)",
             }),
-            type: "array",
-            description:
-                "Vault paths whose every access raises VaultSensitivePathAccessed (`*` matches any characters).",
-            default: "[auth/pulumi-admin/role/pulumi-admin/secret-id*, sys/storage/raft/snapshot*]",
-        },
-        monitoringWebhookUrl: {
-            schema: secretText({ pattern: HTTPS_URL, describe: "an https URL" }),
+            {
+                type: "array",
+                description:
+                    "Vault paths whose every access raises VaultSensitivePathAccessed (`*` matches any characters).",
+                default: "[auth/pulumi-admin/role/pulumi-admin/secret-id*, sys/storage/raft/snapshot*]",
+            },
+        ),
+        monitoringWebhookUrl: key(secretText({ pattern: HTTPS_URL, describe: "an https URL" }), {
             type: "string",
             description: "bundled: Alertmanager posts every alert to this https URL (webhook receiver). Secret.",
             default: "none",
             secret: true,
-        },
-        monitoringSlackWebhookUrl: {
-            schema: secretText({ pattern: HTTPS_URL, describe: "an https URL (Slack incoming webhook)" }),
-            type: "string",
-            description: "bundled: Slack incoming-webhook URL; needs monitoringSlackChannel. Secret.",
-            default: "none",
-            secret: true,
-        },
-        monitoringSlackChannel: {
-            schema: text({ pattern: SLACK_CHANNEL, describe: "a Slack channel (#name) or user (@name)" }),
-            type: "string",
-            description: "bundled: the Slack channel alerts go to (with monitoringSlackWebhookUrl).",
-            default: "none",
-        },
-        monitoringPagerdutyRoutingKey: {
-            schema: secretText({
+        }),
+        monitoringSlackWebhookUrl: key(
+            secretText({ pattern: HTTPS_URL, describe: "an https URL (Slack incoming webhook)" }),
+            {
+                type: "string",
+                description: "bundled: Slack incoming-webhook URL; needs monitoringSlackChannel. Secret.",
+                default: "none",
+                secret: true,
+            },
+        ),
+        monitoringSlackChannel: key(
+            text({ pattern: SLACK_CHANNEL, describe: "a Slack channel (#name) or user (@name)" }),
+            {
+                type: "string",
+                description: "bundled: the Slack channel alerts go to (with monitoringSlackWebhookUrl).",
+                default: "none",
+            },
+        ),
+        monitoringPagerdutyRoutingKey: key(
+            secretText({
                 pattern: PD_KEY,
                 describe: "a PagerDuty Events API v2 routing key (32 letters or digits)",
             }),
-            type: "string",
-            description: "bundled: PagerDuty Events API v2 routing key. Secret.",
-            default: "none",
-            secret: true,
-        },
-        monitoringPrometheusImage: {
-            schema: image(DEFAULT_PROMETHEUS_IMAGE),
+            {
+                type: "string",
+                description: "bundled: PagerDuty Events API v2 routing key. Secret.",
+                default: "none",
+                secret: true,
+            },
+        ),
+        monitoringPrometheusImage: key(image(DEFAULT_PROMETHEUS_IMAGE), {
             type: "string",
             description: "bundled: Prometheus image, pinned.",
             default: DEFAULT_PROMETHEUS_IMAGE,
-        },
-        monitoringAlertmanagerImage: {
-            schema: image(DEFAULT_ALERTMANAGER_IMAGE),
+        }),
+        monitoringAlertmanagerImage: key(image(DEFAULT_ALERTMANAGER_IMAGE), {
             type: "string",
             description: "bundled: Alertmanager image, pinned.",
             default: DEFAULT_ALERTMANAGER_IMAGE,
-        },
-        monitoringBlackboxImage: {
-            schema: image(DEFAULT_BLACKBOX_IMAGE),
+        }),
+        monitoringBlackboxImage: key(image(DEFAULT_BLACKBOX_IMAGE), {
             type: "string",
             description: "bundled: blackbox_exporter image (probes sys/health for the sealed-node alert), pinned.",
             default: DEFAULT_BLACKBOX_IMAGE,
-        },
-        monitoringMtailImage: {
-            schema: text({
+        }),
+        monitoringMtailImage: key(
+            text({
                 pattern: PINNED_IMAGE,
                 describe: "an image pinned by digest or exact version tag, with mtail as its entrypoint",
             }),
-            type: "string",
-            description:
-                "bundled: an image whose entrypoint is mtail (no upstream image exists; README shows the build from Debian's package), pinned. Required when monitoring is bundled.",
-            default: "none",
-        },
+            {
+                type: "string",
+                description:
+                    "bundled: an image whose entrypoint is mtail (no upstream image exists; README shows the build from Debian's package), pinned. Required when monitoring is bundled.",
+                default: "none",
+            },
+        ),
     },
 
     build(v, ctx, prior) {

@@ -51,22 +51,23 @@ export function promotionProblems(from: string, image: string, verified: Verifie
 
 export const promotionSection: ConfigSection<PromotionConfig, CoreConfig> = {
     keys: {
-        promoteFrom: {
-            schema: text({
+        promoteFrom: key(
+            text({
                 pattern: STACK_REF,
                 describe: "a stack reference name (staging, or org/bonito-vault/staging)",
             }),
-            type: "string",
-            description:
-                "Stack whose exported verifiedImage this stack's image must equal (a StackReference); prod requires it.",
-            default: "staging on prod, unset elsewhere",
-        },
-        sourceCommit: {
-            schema: text({ pattern: COMMIT, describe: "a 40-character git commit id" }),
+            {
+                type: "string",
+                description:
+                    "Stack whose exported verifiedImage this stack's image must equal (a StackReference); prod requires it.",
+                default: "staging on prod, unset elsewhere",
+            },
+        ),
+        sourceCommit: key(text({ pattern: COMMIT, describe: "a 40-character git commit id" }), {
             type: "string",
             description: "The program commit being deployed (CI sets it); exported as verifiedCommit for promotion.",
             default: "unset",
-        },
+        }),
     },
     build(v, ctx) {
         const from = (v.promoteFrom as string | undefined) ?? (ctx.prod ? "staging" : undefined);

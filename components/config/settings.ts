@@ -116,175 +116,175 @@ export function defaultNodeAdminAddrs(
 
 export const settingsSection: ConfigSection<SettingsConfig, CoreConfig & EntryPointSection> = {
     keys: {
-        adminAddr: {
-            schema: text({ pattern: URL_PATTERN, describe: "an http(s) URL such as https://127.0.0.1:8200" }),
+        adminAddr: key(text({ pattern: URL_PATTERN, describe: "an http(s) URL such as https://127.0.0.1:8200" }), {
             type: "string",
             description:
                 "URL Pulumi uses to reach the Vault API for bootstrap and settings; must be https unless tlsMode is upstream-proxy.",
             default:
                 "https://<publishAddress, else the first Docker host's name>:<hostPortBase> (the first node's API)",
-        },
-        adminTlsServerName: {
-            schema: text({ pattern: /^[a-z0-9.-]+$/, describe: "a DNS name" }),
+        }),
+        adminTlsServerName: key(text({ pattern: /^[a-z0-9.-]+$/, describe: "a DNS name" }), {
             type: "string",
             description:
                 "Name Pulumi checks the server certificate against when calling adminAddr; must be a SAN of the node certificates.",
             default: "serviceName",
-        },
-        nodeAdminAddrs: {
-            schema: stringList({ item: URL_PATTERN, describe: "an http(s) URL such as https://10.0.1.10:8200" }),
-            type: "array",
-            description:
-                "URL Pulumi uses to reach each node's API, in node order: a rolling change waits on each replaced node here before it touches the next. Same scheme rules as adminAddr.",
-            default:
-                "one node: [adminAddr]; one Docker host: https://<adminAddr's host>:<hostPortBase + i>; several hosts: https://<Docker host i's name, else nodeAddresses[i]>:<hostPortBase>",
-        },
-        rollingNodeTimeout: {
-            schema: duration("10m"),
+        }),
+        nodeAdminAddrs: key(
+            stringList({ item: URL_PATTERN, describe: "an http(s) URL such as https://10.0.1.10:8200" }),
+            {
+                type: "array",
+                description:
+                    "URL Pulumi uses to reach each node's API, in node order: a rolling change waits on each replaced node here before it touches the next. Same scheme rules as adminAddr.",
+                default:
+                    "one node: [adminAddr]; one Docker host: https://<adminAddr's host>:<hostPortBase + i>; several hosts: https://<Docker host i's name, else nodeAddresses[i]>:<hostPortBase>",
+            },
+        ),
+        rollingNodeTimeout: key(duration("10m"), {
             type: "string",
             description:
                 "How long a rolling change waits for one replaced node to be unsealed and connected to the active node again before it stops (the nodes after it are left untouched).",
             default: "10m",
-        },
-        backendAddr: {
-            schema: text({ pattern: URL_PATTERN, describe: "an http(s) URL such as https://vault.internal:8200" }),
-            type: "string",
-            description: "VAULT_ADDR handed to the Bonito backend in backendEnv.",
-            default: "the entry point: https://<entryPointName>:<port>",
-        },
-        backendCaCertPath: {
-            schema: text({
+        }),
+        backendAddr: key(
+            text({ pattern: URL_PATTERN, describe: "an http(s) URL such as https://vault.internal:8200" }),
+            {
+                type: "string",
+                description: "VAULT_ADDR handed to the Bonito backend in backendEnv.",
+                default: "the entry point: https://<entryPointName>:<port>",
+            },
+        ),
+        backendCaCertPath: key(
+            text({
                 def: "/etc/bonito/vault-ca.pem",
                 pattern: /^\/[A-Za-z0-9._/-]+$/,
                 describe: "an absolute file path such as /etc/bonito/vault-ca.pem",
             }),
-            type: "string",
-            description:
-                "Path of the CA file inside the backend's container, emitted as VAULT_CACERT (Vault clients read it as a path); the PEM itself travels as VAULT_CACERT_BYTES.",
-            default: "/etc/bonito/vault-ca.pem",
-        },
-        kvMount: {
-            schema: text({ def: "bonito", pattern: MOUNT, describe: "a mount path of a-z, 0-9, _ and - (no slashes)" }),
-            type: "string",
-            description: "Path of the KV v2 mount the backend uses; emitted as VAULT_MOUNT.",
-            default: "bonito",
-        },
-        recoveryShares: {
-            schema: integer({ min: 1, max: 10 }),
+            {
+                type: "string",
+                description:
+                    "Path of the CA file inside the backend's container, emitted as VAULT_CACERT (Vault clients read it as a path); the PEM itself travels as VAULT_CACERT_BYTES.",
+                default: "/etc/bonito/vault-ca.pem",
+            },
+        ),
+        kvMount: key(
+            text({ def: "bonito", pattern: MOUNT, describe: "a mount path of a-z, 0-9, _ and - (no slashes)" }),
+            {
+                type: "string",
+                description: "Path of the KV v2 mount the backend uses; emitted as VAULT_MOUNT.",
+                default: "bonito",
+            },
+        ),
+        recoveryShares: key(integer({ min: 1, max: 10 }), {
             type: "integer",
             description: "Number of recovery key shares created at initialisation (auto-unseal recovery keys).",
             default: "5 on prod, 3 on staging, 1 elsewhere",
-        },
-        recoveryThreshold: {
-            schema: integer({ min: 1, max: 10 }),
+        }),
+        recoveryThreshold: key(integer({ min: 1, max: 10 }), {
             type: "integer",
             description: "Recovery key shares needed for generate-root or rekey; at most recoveryShares.",
             default: "3 on prod, 2 on staging, 1 elsewhere",
-        },
-        recoveryPgpKeys: {
-            schema: stringList({
+        }),
+        recoveryPgpKeys: key(
+            stringList({
                 item: BASE64,
                 describe: "a base64-encoded binary PGP public key (gpg --export <id> | base64 -w0)",
             }),
-            type: "array",
-            description:
-                "Operators' PGP public keys (base64 of the binary key), one per recovery share; the shares in state are encrypted to them. Required on prod.",
-            default: "[] (required on prod)",
-        },
-        auditSecondDevice: {
-            schema: oneOf(["syslog", "socket", "file"] as const, "syslog"),
+            {
+                type: "array",
+                description:
+                    "Operators' PGP public keys (base64 of the binary key), one per recovery share; the shares in state are encrypted to them. Required on prod.",
+                default: "[] (required on prod)",
+            },
+        ),
+        auditSecondDevice: key(oneOf(["syslog", "socket", "file"] as const, "syslog"), {
             type: "string",
             description:
                 "Second audit device beside the file device: syslog (tag vault, facility AUTH; the Docker host must have /dev/log, or the node container is refused), socket (auditSocketAddress), or file (a second file on the audit volume, for hosts without syslog such as Docker Desktop).",
             default: "syslog",
-        },
-        auditSocketAddress: {
-            schema: text({ pattern: SOCKET_ADDR, describe: "host:port, or an absolute path for a unix socket" }),
-            type: "string",
-            description: "Log shipper the socket audit device writes to; required when auditSecondDevice is socket.",
-            default: "none",
-        },
-        auditSocketType: {
-            schema: oneOf(["tcp", "udp", "unix"] as const, "tcp"),
+        }),
+        auditSocketAddress: key(
+            text({ pattern: SOCKET_ADDR, describe: "host:port, or an absolute path for a unix socket" }),
+            {
+                type: "string",
+                description:
+                    "Log shipper the socket audit device writes to; required when auditSecondDevice is socket.",
+                default: "none",
+            },
+        ),
+        auditSocketType: key(oneOf(["tcp", "udp", "unix"] as const, "tcp"), {
             type: "string",
             description: "Transport of the socket audit device.",
             default: "tcp",
-        },
-        auditRetentionDays: {
-            schema: integer({ min: 1, max: 3650 }),
+        }),
+        auditRetentionDays: key(integer({ min: 1, max: 3650 }), {
             type: "integer",
             description: "Days rotated audit files are kept on each node's audit volume before deletion.",
             default: "90 on prod, 14 elsewhere",
-        },
-        auditRotateSizeMb: {
-            schema: integer({ def: 100, min: 1, max: 10240 }),
+        }),
+        auditRotateSizeMb: key(integer({ def: 100, min: 1, max: 10240 }), {
             type: "integer",
             description: "Rotate the audit file when it reaches this size (MiB).",
             default: "100",
-        },
-        auditRotateMaxAgeHours: {
-            schema: integer({ def: 24, min: 1, max: 8760 }),
+        }),
+        auditRotateMaxAgeHours: key(integer({ def: 24, min: 1, max: 8760 }), {
             type: "integer",
             description: "Rotate the audit file at least this often (hours), even when small.",
             default: "24",
-        },
-        approleSecretIdTtl: {
-            schema: text({ def: "0", pattern: TTL_OR_ZERO, describe: "0 (never expires) or a duration such as 720h" }),
-            type: "string",
-            description:
-                "secret_id_ttl of the bonito-backend role; 0 means the secret ID never expires (seed value), a duration forces rotation by pulumi up.",
-            default: "0",
-        },
-        approleSecretIdNumUses: {
-            schema: integer({ def: 0, min: 0, max: 1000000 }),
+        }),
+        approleSecretIdTtl: key(
+            text({ def: "0", pattern: TTL_OR_ZERO, describe: "0 (never expires) or a duration such as 720h" }),
+            {
+                type: "string",
+                description:
+                    "secret_id_ttl of the bonito-backend role; 0 means the secret ID never expires (seed value), a duration forces rotation by pulumi up.",
+                default: "0",
+            },
+        ),
+        approleSecretIdNumUses: key(integer({ def: 0, min: 0, max: 1000000 }), {
             type: "integer",
             description: "secret_id_num_uses of the bonito-backend role; 0 means unlimited logins (seed value).",
             default: "0",
-        },
-        approleSecretIdBoundCidrs: {
-            schema: stringList({ def: [], item: CIDR, describe: "an IPv4 CIDR such as 10.0.0.0/8" }),
-            type: "array",
-            description: "CIDRs allowed to log in with the backend's secret ID (secret_id_bound_cidrs).",
-            default: "[] (any address)",
-        },
-        approleTokenBoundCidrs: {
-            schema: stringList({ def: [], item: CIDR, describe: "an IPv4 CIDR such as 10.0.0.0/8" }),
+        }),
+        approleSecretIdBoundCidrs: key(
+            stringList({ def: [], item: CIDR, describe: "an IPv4 CIDR such as 10.0.0.0/8" }),
+            {
+                type: "array",
+                description: "CIDRs allowed to log in with the backend's secret ID (secret_id_bound_cidrs).",
+                default: "[] (any address)",
+            },
+        ),
+        approleTokenBoundCidrs: key(stringList({ def: [], item: CIDR, describe: "an IPv4 CIDR such as 10.0.0.0/8" }), {
             type: "array",
             description: "CIDRs allowed to use the backend's tokens (token_bound_cidrs).",
             default: "[] (any address)",
-        },
-        approleWrappingTtl: {
-            schema: duration(),
+        }),
+        approleWrappingTtl: key(duration(), {
             type: "string",
             description:
                 "Deliver the backend's secret ID response-wrapped with this TTL (backendEnv then carries VAULT_WRAPPED_SECRET_ID).",
             default: "none (plain secret ID)",
-        },
-        autopilotCleanupDeadServers: {
-            schema: boolean(),
+        }),
+        autopilotCleanupDeadServers: key(boolean(), {
             type: "boolean",
             description:
                 "Let autopilot remove nodes that stay unreachable past autopilotDeadServerLastContactThreshold.",
             default: "true with 3 or more nodes, false otherwise",
-        },
-        autopilotLastContactThreshold: {
-            schema: duration("10s"),
+        }),
+        autopilotLastContactThreshold: key(duration("10s"), {
             type: "string",
             description: "Autopilot marks a node unhealthy after this long without contact from the leader.",
             default: "10s",
-        },
-        autopilotDeadServerLastContactThreshold: {
-            schema: duration("24h"),
+        }),
+        autopilotDeadServerLastContactThreshold: key(duration("24h"), {
             type: "string",
             description: "Autopilot removes a node after this long without contact (Vault requires at least 1m).",
             default: "24h",
-        },
-        autopilotServerStabilizationTime: {
-            schema: duration("10s"),
+        }),
+        autopilotServerStabilizationTime: key(duration("10s"), {
             type: "string",
             description: "How long a new node must be healthy before autopilot promotes it to voter.",
             default: "10s",
-        },
+        }),
     },
 
     build(v, ctx, prior) {
