@@ -8,7 +8,7 @@
  * the program wraps with `pulumi.secret` itself.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
@@ -133,8 +133,11 @@ function fakeState(type: string, name: string, inputs: Record<string, unknown>):
             return { name: inputs.name ?? `${name}-bucket`, url: `gs://${String(inputs.name ?? `${name}-bucket`)}` };
         case "azure-native:storage:StorageAccount":
             // azure-native's autoname: the logical name plus random hex, not cleaned or cut
-            // (pulumi-azure-native#3665, #4294); Azure itself refuses such a name.
-            return { name: inputs.accountName ?? `${name}${randomBytes(4).toString("hex")}` };
+            // (pulumi-azure-native#3665, #4294); Azure itself refuses such a name. The hex is derived
+            // from the name here, so that the census (test/census) is the same on every run.
+            return {
+                name: inputs.accountName ?? `${name}${createHash("sha256").update(name).digest("hex").slice(0, 8)}`,
+            };
         case "vault:appRole/authBackendRole:AuthBackendRole":
             return { roleId: `mock-role-id-${name}` };
         case "vault:appRole/authBackendRoleSecretId:AuthBackendRoleSecretId":
