@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import type { BackupConfig } from "./backup";
 import type { CoreConfig } from "./core";
 import { boolean, integer, text } from "./fields";
-import type { ConfigSection } from "./section";
+import { key, type BuildContext, type ConfigSection, type SectionValues } from "./section";
 
 export interface AuditShippingConfig {
     auditShipping: {
@@ -50,87 +50,97 @@ export function azureAuditAccountName(clusterName: string, stack: string, resour
 const S3_OR_GCS_BUCKET = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const AZURE_ACCOUNT = /^[a-z0-9]{3,24}$/;
 
-export const auditShippingSection: ConfigSection<AuditShippingConfig, CoreConfig & BackupConfig> = {
-    keys: {
-        auditShipping: {
-            schema: boolean(true),
-            type: "boolean",
-            description:
-                "Ship every rotated audit file to a write-once archive on the stack's cloud (S3 Object Lock, locked GCS retention, Azure immutability; local: a protected Docker volume, not write-once) with its own rclone shipper per node. Must be true on prod.",
-            default: "true",
-        },
-        auditShipMaxDelayMinutes: {
-            schema: integer({ def: SHIP_DELAY_MINUTES.def, min: SHIP_DELAY_MINUTES.min, max: SHIP_DELAY_MINUTES.max }),
+const auditShippingKeys = {
+    auditShipping: key(boolean(true), {
+        type: "boolean",
+        description:
+            "Ship every rotated audit file to a write-once archive on the stack's cloud (S3 Object Lock, locked GCS retention, Azure immutability; local: a protected Docker volume, not write-once) with its own rclone shipper per node. Must be true on prod.",
+        default: "true",
+    }),
+    auditShipMaxDelayMinutes: key(
+        integer({ def: SHIP_DELAY_MINUTES.def, min: SHIP_DELAY_MINUTES.min, max: SHIP_DELAY_MINUTES.max }),
+        {
             type: "integer",
             description:
                 "Upper bound in minutes from an audit line being written to it being in the archive: the audit file is rotated every half of it when not empty and the shipper checks every fifth (at most every minute). At most 15 on prod.",
             default: String(SHIP_DELAY_MINUTES.def),
         },
-        auditArchiveRetentionDays: {
-            schema: integer({ min: ARCHIVE_RETENTION_DAYS.min, max: ARCHIVE_RETENTION_DAYS.max }),
-            type: "integer",
-            description:
-                "Days each shipped audit file stays write-once in the archive (lock mode: backupLockMode); the archive's lifecycle deletes it afterwards. prod needs at least 90.",
-            default: "365 on prod, 30 elsewhere",
-        },
-        auditArchiveBucketName: {
-            schema: text({
-                pattern: S3_OR_GCS_BUCKET,
-                describe: "3-63 characters of a-z, 0-9 and -, starting and ending with a letter or digit",
-            }),
+    ),
+    auditArchiveRetentionDays: key(integer({ min: ARCHIVE_RETENTION_DAYS.min, max: ARCHIVE_RETENTION_DAYS.max }), {
+        type: "integer",
+        description:
+            "Days each shipped audit file stays write-once in the archive (lock mode: backupLockMode); the archive's lifecycle deletes it afterwards. prod needs at least 90.",
+        default: "365 on prod, 30 elsewhere",
+    }),
+    auditArchiveBucketName: key(
+        text({
+            pattern: S3_OR_GCS_BUCKET,
+            describe: "3-63 characters of a-z, 0-9 and -, starting and ending with a letter or digit",
+        }),
+        {
             type: "string",
             description:
                 "Name of the audit archive bucket (aws, gcp) or storage account (azure: 3-24 of a-z and 0-9, globally unique); unset: aws and gcp let Pulumi add a random suffix, azure derives a valid name.",
             default: "auto-named (azure: like backupBucketName's, with a different hash)",
         },
-    },
-
-    build(v, ctx, prior) {
-        const enabled = v.auditShipping as boolean;
-        if (ctx.prod && !enabled)
-            ctx.issue(
-                "auditShipping",
-                "must be true on the prod stack: seed §3 asks for audit logs in an immutable store, and the policy pack refuses a prod stack without an audit shipper",
-            );
-        const maxDelayMinutes = v.auditShipMaxDelayMinutes as number;
-        if (ctx.prod && maxDelayMinutes > SHIP_DELAY_MINUTES.prodMax)
-            ctx.issue(
-                "auditShipMaxDelayMinutes",
-                `must be at most ${SHIP_DELAY_MINUTES.prodMax} on the prod stack: an audit line must leave the node within minutes`,
-            );
-        const retentionDays = (v.auditArchiveRetentionDays as number | undefined) ?? (ctx.prod ? 365 : 30);
-        if (ctx.prod && retentionDays < ARCHIVE_RETENTION_DAYS.prodMin)
-            ctx.issue(
-                "auditArchiveRetentionDays",
-                `must be at least ${ARCHIVE_RETENTION_DAYS.prodMin} on the prod stack: shipped audit logs are the compliance record`,
-            );
-
-        const loc = prior.backup.location;
-        const bucketName = v.auditArchiveBucketName as string | undefined;
-        if (bucketName !== undefined) {
-            if (loc.cloud === "azure" && !AZURE_ACCOUNT.test(bucketName))
-                ctx.issue(
-                    "auditArchiveBucketName",
-                    "must be 3-24 characters of a-z and 0-9 on azure (a storage account name)",
-                );
-            if (loc.cloud === "local")
-                ctx.issue(
-                    "auditArchiveBucketName",
-                    "is not used when cloud is local (a Docker volume per node holds the archive)",
-                );
-            if (bucketName === prior.backup.bucketName)
-                ctx.issue(
-                    "auditArchiveBucketName",
-                    "must differ from backupBucketName: the archive has its own bucket, retention and writer",
-                );
-            if (!enabled) ctx.issue("auditArchiveBucketName", "is only used when auditShipping is true (it is false)");
-        }
-        const name =
-            bucketName ??
-            (loc.cloud === "azure"
-                ? azureAuditAccountName(prior.clusterName, ctx.stack, loc.resourceGroup)
-                : undefined);
-
-        return { auditShipping: { enabled, maxDelayMinutes, retentionDays, bucketName: name } };
-    },
+    ),
 };
+
+type AuditShippingValues = SectionValues<typeof auditShippingKeys>;
+
+export const auditShippingSection: ConfigSection<
+    typeof auditShippingKeys,
+    AuditShippingConfig,
+    CoreConfig & BackupConfig
+> = { keys: auditShippingKeys, build: buildAuditShipping };
+
+function buildAuditShipping(
+    v: AuditShippingValues,
+    ctx: BuildContext,
+    prior: CoreConfig & BackupConfig,
+): AuditShippingConfig {
+    const { auditShipping: enabled, auditShipMaxDelayMinutes: maxDelayMinutes } = v;
+    if (ctx.prod && !enabled)
+        ctx.issue(
+            "auditShipping",
+            "must be true on the prod stack: seed §3 asks for audit logs in an immutable store, and the policy pack refuses a prod stack without an audit shipper",
+        );
+    if (ctx.prod && maxDelayMinutes > SHIP_DELAY_MINUTES.prodMax)
+        ctx.issue(
+            "auditShipMaxDelayMinutes",
+            `must be at most ${SHIP_DELAY_MINUTES.prodMax} on the prod stack: an audit line must leave the node within minutes`,
+        );
+    const retentionDays = v.auditArchiveRetentionDays ?? (ctx.prod ? 365 : 30);
+    if (ctx.prod && retentionDays < ARCHIVE_RETENTION_DAYS.prodMin)
+        ctx.issue(
+            "auditArchiveRetentionDays",
+            `must be at least ${ARCHIVE_RETENTION_DAYS.prodMin} on the prod stack: shipped audit logs are the compliance record`,
+        );
+
+    const loc = prior.backup.location;
+    const bucketName = v.auditArchiveBucketName;
+    if (bucketName !== undefined) checkArchiveBucketName(bucketName, ctx, prior, enabled);
+    const name =
+        bucketName ??
+        (loc.cloud === "azure" ? azureAuditAccountName(prior.clusterName, ctx.stack, loc.resourceGroup) : undefined);
+
+    return { auditShipping: { enabled, maxDelayMinutes, retentionDays, bucketName: name } };
+}
+
+/** The archive's own bucket: valid for the cloud, not the backup bucket, and only when shipping is on. */
+function checkArchiveBucketName(bucketName: string, ctx: BuildContext, prior: BackupConfig, enabled: boolean): void {
+    const loc = prior.backup.location;
+    if (loc.cloud === "azure" && !AZURE_ACCOUNT.test(bucketName))
+        ctx.issue("auditArchiveBucketName", "must be 3-24 characters of a-z and 0-9 on azure (a storage account name)");
+    if (loc.cloud === "local")
+        ctx.issue(
+            "auditArchiveBucketName",
+            "is not used when cloud is local (a Docker volume per node holds the archive)",
+        );
+    if (bucketName === prior.backup.bucketName)
+        ctx.issue(
+            "auditArchiveBucketName",
+            "must differ from backupBucketName: the archive has its own bucket, retention and writer",
+        );
+    if (!enabled) ctx.issue("auditArchiveBucketName", "is only used when auditShipping is true (it is false)");
+}

@@ -8,8 +8,8 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { PINNED_IMAGE, type CoreConfig } from "./core";
-import { integer, oneOf, text } from "./fields";
-import type { ConfigSection } from "./section";
+import { integer, oneOf, text, type OptionalField } from "./fields";
+import { key, type BuildContext, type Cloud, type ConfigSection, type SectionValues } from "./section";
 import type { UnsealConfig } from "./unseal";
 import { BACKUP_RETENTION_DAYS, backupRetentionReason } from "../../policies/lib/limits";
 
@@ -65,7 +65,7 @@ export function scheduleSeconds(s: string): number | undefined {
  * A snapshot interval. The agent schedules by interval (Go `time.ParseDuration`), not by cron, so a
  * cron expression is refused with a sentence saying so instead of being silently misread.
  */
-function schedule() {
+function schedule(): OptionalField<string> {
     return z
         .string()
         .optional()
@@ -89,7 +89,8 @@ function schedule() {
                 return z.NEVER;
             }
             return v;
-        });
+        })
+        .optional();
 }
 
 const S3_OR_GCS_BUCKET = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
@@ -112,144 +113,153 @@ export function azureStorageAccountName(clusterName: string, stack: string, reso
 }
 const GCS_LOCATION = /^[A-Za-z0-9-]{2,40}$/;
 
-export const backupSection: ConfigSection<BackupConfig, CoreConfig & UnsealConfig> = {
-    keys: {
-        backupRetentionDays: {
-            schema: integer({ min: BACKUP_RETENTION_DAYS.min, max: BACKUP_RETENTION_DAYS.max }),
-            type: "integer",
-            description:
-                "Days each Raft snapshot stays write-once in the backup bucket; the bucket's lifecycle deletes it afterwards. prod needs at least 30.",
-            default: "30 on prod, 7 elsewhere",
-        },
-        backupSchedule: {
-            schema: schedule(),
-            type: "string",
-            description:
-                "Interval between Raft snapshots (30m, 1h, 24h, 1h30m; at least 5m). The agent runs on an interval, so cron expressions are refused.",
-            default: "1h on prod, 24h elsewhere",
-        },
-        backupLockMode: {
-            schema: oneOf(["COMPLIANCE", "GOVERNANCE"] as const),
-            type: "string",
-            description:
-                "COMPLIANCE: nobody can shorten a snapshot's retention (S3 COMPLIANCE, locked GCS retention policy, locked Azure immutability policy). GOVERNANCE (not on prod): a privileged identity can.",
-            default: "COMPLIANCE on prod, GOVERNANCE elsewhere",
-        },
-        backupBucketName: {
-            schema: text({
-                pattern: /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/,
-                describe: "3-63 characters of a-z, 0-9 and -, starting and ending with a letter or digit",
-            }),
+const backupKeys = {
+    backupRetentionDays: key(integer({ min: BACKUP_RETENTION_DAYS.min, max: BACKUP_RETENTION_DAYS.max }), {
+        type: "integer",
+        description:
+            "Days each Raft snapshot stays write-once in the backup bucket; the bucket's lifecycle deletes it afterwards. prod needs at least 30.",
+        default: "30 on prod, 7 elsewhere",
+    }),
+    backupSchedule: key(schedule(), {
+        type: "string",
+        description:
+            "Interval between Raft snapshots (30m, 1h, 24h, 1h30m; at least 5m). The agent runs on an interval, so cron expressions are refused.",
+        default: "1h on prod, 24h elsewhere",
+    }),
+    backupLockMode: key(oneOf(["COMPLIANCE", "GOVERNANCE"]), {
+        type: "string",
+        description:
+            "COMPLIANCE: nobody can shorten a snapshot's retention (S3 COMPLIANCE, locked GCS retention policy, locked Azure immutability policy). GOVERNANCE (not on prod): a privileged identity can.",
+        default: "COMPLIANCE on prod, GOVERNANCE elsewhere",
+    }),
+    backupBucketName: key(
+        text({
+            pattern: /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/,
+            describe: "3-63 characters of a-z, 0-9 and -, starting and ending with a letter or digit",
+        }),
+        {
             type: "string",
             description:
                 "Name of the backup bucket (aws, gcp) or storage account (azure: 3-24 of a-z and 0-9, globally unique); unset: aws and gcp let Pulumi add a random suffix, azure derives a valid name.",
             default:
                 "auto-named (azure: <clusterName><stack>, letters and digits, cut to 16, + 8 hex of a hash of resource group, cluster and stack)",
         },
-        backupAgentImage: {
-            schema: text({
-                def: DEFAULT_AGENT_IMAGE,
-                pattern: PINNED_IMAGE,
-                describe: "an image pinned by digest or exact version tag (repo:v0.12.0)",
-            }),
+    ),
+    backupAgentImage: key(
+        text({
+            def: DEFAULT_AGENT_IMAGE,
+            pattern: PINNED_IMAGE,
+            describe: "an image pinned by digest or exact version tag (repo:v0.12.0)",
+        }),
+        {
             type: "string",
             description:
                 "Snapshot agent image (Argelbargel/vault-raft-snapshot-agent), pinned by digest or exact version tag.",
             default: DEFAULT_AGENT_IMAGE,
         },
-        backupAgentMemoryMb: {
-            schema: integer({ def: 256, min: 64, max: 16384 }),
-            type: "integer",
-            description: "Memory limit of the snapshot agent container in MiB (a snapshot passes through it).",
-            default: "256",
-        },
-        backupUploaderImage: {
-            schema: text({
-                def: DEFAULT_UPLOADER_IMAGE,
-                pattern: PINNED_IMAGE,
-                describe: "an image pinned by digest or exact version tag (repo:1.76.0)",
-            }),
+    ),
+    backupAgentMemoryMb: key(integer({ def: 256, min: 64, max: 16384 }), {
+        type: "integer",
+        description: "Memory limit of the snapshot agent container in MiB (a snapshot passes through it).",
+        default: "256",
+    }),
+    backupUploaderImage: key(
+        text({
+            def: DEFAULT_UPLOADER_IMAGE,
+            pattern: PINNED_IMAGE,
+            describe: "an image pinned by digest or exact version tag (repo:1.76.0)",
+        }),
+        {
             type: "string",
             description:
                 "Uploader image (rclone) that moves each snapshot into the write-once bucket with Content-MD5 (aws, gcp, azure; unused when cloud is local), pinned by digest or exact version tag.",
             default: DEFAULT_UPLOADER_IMAGE,
         },
-        backupGcpLocation: {
-            schema: text({
-                pattern: GCS_LOCATION,
-                describe: "a Cloud Storage location such as US, EU or europe-west1",
-            }),
+    ),
+    backupGcpLocation: key(
+        text({
+            pattern: GCS_LOCATION,
+            describe: "a Cloud Storage location such as US, EU or europe-west1",
+        }),
+        {
             type: "string",
             description:
                 "cloud gcp: location of the backup bucket (US, EU, europe-west1, …). Needed when gcpLocation is global, which is not a bucket location.",
             default: "gcpLocation, unless it is global",
         },
-    },
-
-    build(v, ctx, prior) {
-        const prod = ctx.prod;
-        const retentionDays = (v.backupRetentionDays as number | undefined) ?? (prod ? 30 : 7);
-        if (prod && retentionDays < BACKUP_RETENTION_DAYS.prodMin)
-            ctx.issue("backupRetentionDays", backupRetentionReason());
-
-        const schedule = (v.backupSchedule as string | undefined) ?? (prod ? "1h" : "24h");
-        const secs = scheduleSeconds(schedule) ?? 0;
-        if (secs > 0 && secs < MIN_SCHEDULE_SECONDS)
-            ctx.issue("backupSchedule", `must be at least 5m: each snapshot copies the whole Raft database`);
-        if (prod && secs > 86400) ctx.issue("backupSchedule", "must be at most 24h on the prod stack");
-        if (secs > retentionDays * 86400)
-            ctx.issue(
-                "backupSchedule",
-                `is longer than backupRetentionDays (${retentionDays} days): there would be moments with no snapshot in the bucket`,
-            );
-
-        const lockMode = (v.backupLockMode as BackupLockMode | undefined) ?? (prod ? "COMPLIANCE" : "GOVERNANCE");
-        if (prod && lockMode !== "COMPLIANCE")
-            ctx.issue(
-                "backupLockMode",
-                "must be COMPLIANCE on the prod stack: GOVERNANCE lets a privileged identity shorten or remove a snapshot's retention",
-            );
-
-        const bucketName = v.backupBucketName as string | undefined;
-        if (bucketName !== undefined) {
-            if (prior.cloud === "azure" && !AZURE_ACCOUNT.test(bucketName))
-                ctx.issue(
-                    "backupBucketName",
-                    "must be 3-24 characters of a-z and 0-9 on azure (a storage account name)",
-                );
-            if ((prior.cloud === "aws" || prior.cloud === "gcp") && !S3_OR_GCS_BUCKET.test(bucketName))
-                ctx.issue("backupBucketName", "must be a valid bucket name");
-            if (prior.cloud === "local")
-                ctx.issue("backupBucketName", "is not used when cloud is local (a Docker volume holds the snapshots)");
-        }
-
-        const location = backupLocation(v.backupGcpLocation as string | undefined, ctx, prior);
-        const name =
-            bucketName ??
-            (location.cloud === "azure"
-                ? azureStorageAccountName(prior.clusterName, ctx.stack, location.resourceGroup)
-                : undefined);
-
-        return {
-            backup: {
-                retentionDays,
-                schedule,
-                scheduleSeconds: secs,
-                lockMode,
-                bucketName: name,
-                agentImage: v.backupAgentImage as string,
-                agentMemoryMb: v.backupAgentMemoryMb as number,
-                uploaderImage: v.backupUploaderImage as string,
-                location,
-            },
-        };
-    },
+    ),
 };
+
+type BackupValues = SectionValues<typeof backupKeys>;
+
+export const backupSection: ConfigSection<typeof backupKeys, BackupConfig, CoreConfig & UnsealConfig> = {
+    keys: backupKeys,
+    build: buildBackup,
+};
+
+function buildBackup(v: BackupValues, ctx: BuildContext, prior: CoreConfig & UnsealConfig): BackupConfig {
+    const prod = ctx.prod;
+    const retentionDays = v.backupRetentionDays ?? (prod ? 30 : 7);
+    if (prod && retentionDays < BACKUP_RETENTION_DAYS.prodMin)
+        ctx.issue("backupRetentionDays", backupRetentionReason());
+
+    const schedule = v.backupSchedule ?? (prod ? "1h" : "24h");
+    const secs = scheduleSeconds(schedule) ?? 0;
+    if (secs > 0 && secs < MIN_SCHEDULE_SECONDS)
+        ctx.issue("backupSchedule", `must be at least 5m: each snapshot copies the whole Raft database`);
+    if (prod && secs > 86400) ctx.issue("backupSchedule", "must be at most 24h on the prod stack");
+    if (secs > retentionDays * 86400)
+        ctx.issue(
+            "backupSchedule",
+            `is longer than backupRetentionDays (${retentionDays} days): there would be moments with no snapshot in the bucket`,
+        );
+
+    const lockMode = v.backupLockMode ?? (prod ? "COMPLIANCE" : "GOVERNANCE");
+    if (prod && lockMode !== "COMPLIANCE")
+        ctx.issue(
+            "backupLockMode",
+            "must be COMPLIANCE on the prod stack: GOVERNANCE lets a privileged identity shorten or remove a snapshot's retention",
+        );
+
+    const bucketName = v.backupBucketName;
+    if (bucketName !== undefined) checkBucketName(bucketName, ctx, prior.cloud);
+
+    const location = backupLocation(v.backupGcpLocation, ctx, prior);
+    const name =
+        bucketName ??
+        (location.cloud === "azure"
+            ? azureStorageAccountName(prior.clusterName, ctx.stack, location.resourceGroup)
+            : undefined);
+
+    return {
+        backup: {
+            retentionDays,
+            schedule,
+            scheduleSeconds: secs,
+            lockMode,
+            bucketName: name,
+            agentImage: v.backupAgentImage,
+            agentMemoryMb: v.backupAgentMemoryMb,
+            uploaderImage: v.backupUploaderImage,
+            location,
+        },
+    };
+}
+
+/** A bucket name is valid only for the cloud's kind of store (an azure storage account is stricter). */
+function checkBucketName(bucketName: string, ctx: BuildContext, cloud: Cloud): void {
+    if (cloud === "azure" && !AZURE_ACCOUNT.test(bucketName))
+        ctx.issue("backupBucketName", "must be 3-24 characters of a-z and 0-9 on azure (a storage account name)");
+    if ((cloud === "aws" || cloud === "gcp") && !S3_OR_GCS_BUCKET.test(bucketName))
+        ctx.issue("backupBucketName", "must be a valid bucket name");
+    if (cloud === "local")
+        ctx.issue("backupBucketName", "is not used when cloud is local (a Docker volume holds the snapshots)");
+}
 
 /** The bucket's place, from the unseal area's keys (awsRegion, gcpProject/gcpLocation, azureLocation/azureResourceGroup). */
 function backupLocation(
     gcsLocation: string | undefined,
-    ctx: { issue(key: string, message: string): void },
+    ctx: BuildContext,
     prior: CoreConfig & UnsealConfig,
 ): BackupLocation {
     const u = prior.unseal;

@@ -4,7 +4,7 @@
 import {
     PEM_CERT,
     PEM_KEY,
-    Secret,
+    type Secret,
     boolean,
     duration,
     durationSeconds,
@@ -14,7 +14,7 @@ import {
     stringList,
     text,
 } from "./fields";
-import { CLOUDS, type Cloud, type ConfigSection } from "./section";
+import { CLOUDS, key, type BuildContext, type Cloud, type ConfigSection, type SectionValues } from "./section";
 import { NODES, TLS_MIN_VERSION, nodesReason, tlsMinVersionReason } from "../../policies/lib/limits";
 
 export type Engine = "vault" | "openbao";
@@ -85,373 +85,363 @@ export function engineFromImage(image: string): Engine {
     return /(^|\/)openbao$/.test(repo) ? "openbao" : "vault";
 }
 
-export const coreSection: ConfigSection<CoreConfig> = {
-    keys: {
-        cloud: {
-            schema: oneOf(CLOUDS),
-            type: "string",
-            description:
-                "Where the auto-unseal key and the backup bucket live: aws, azure, gcp, or local (transit unsealer on the Docker host).",
-            default: "required",
-        },
-        nodes: {
-            schema: integer({ allowed: [...NODES.allowed], def: 3 }),
-            type: "integer",
-            description: "Raft node count: 1, 3, 5 or 7 (odd, so a majority survives). prod needs at least 3.",
-            default: "3",
-        },
-        image: {
-            schema: text({
-                pattern: PINNED_IMAGE,
-                describe:
-                    "an image pinned by digest (repo@sha256:<64 hex>) or an exact version tag (repo:1.21.1); latest, no tag and floating tags are refused",
-            }),
+const coreKeys = {
+    cloud: key(oneOf(CLOUDS), {
+        type: "string",
+        description:
+            "Where the auto-unseal key and the backup bucket live: aws, azure, gcp, or local (transit unsealer on the Docker host).",
+        default: "required",
+    }),
+    nodes: key(integer({ allowed: [...NODES.allowed], def: 3 }), {
+        type: "integer",
+        description: "Raft node count: 1, 3, 5 or 7 (odd, so a majority survives). prod needs at least 3.",
+        default: "3",
+    }),
+    image: key(
+        text({
+            pattern: PINNED_IMAGE,
+            describe:
+                "an image pinned by digest (repo@sha256:<64 hex>) or an exact version tag (repo:1.21.1); latest, no tag and floating tags are refused",
+        }),
+        {
             type: "string",
             description: "Vault (or OpenBao) container image, pinned by digest or exact version tag.",
             default: "required",
         },
-        engine: {
-            schema: oneOf(["vault", "openbao"] as const),
-            type: "string",
-            description: "Server flavour, which decides the few config and audit differences: vault or openbao.",
-            default: "from image (openbao when the repository is named openbao)",
-        },
-        storage: {
-            schema: oneOf(["raft", "file"] as const, "raft"),
-            type: "string",
-            description: "Storage backend: raft (HA, integrated) or file (single node only, seed option A).",
-            default: "raft",
-        },
-        raftPerformanceMultiplier: {
-            schema: integer({ def: 1, min: 1, max: 10 }),
-            type: "integer",
-            description:
-                "Raft's performance_multiplier: 1 is HashiCorp's production timing (a lost leader is noticed within about a second); Vault's own default, 5, is development timing. Raise it only for slow or overloaded hosts.",
-            default: "1",
-        },
-        clusterName: {
-            schema: text({ def: "bonito-vault", pattern: DNS_LABEL, describe: "a DNS label (a-z, 0-9, -)" }),
-            type: "string",
-            description: "Prefix of every Docker object name and Vault's cluster_name.",
-            default: "bonito-vault",
-        },
-        serviceName: {
-            schema: text({ def: "vault", pattern: HOSTNAME, describe: "a DNS name" }),
-            type: "string",
-            description:
-                "Name clients use for the cluster: a network alias on every node and a SAN of every certificate.",
-            default: "vault",
-        },
-        nodeNames: {
-            schema: stringList({ item: DNS_LABEL, describe: "a DNS label (a-z, 0-9, -)" }),
-            type: "array",
-            description: "Node names, also hostnames and Raft node_ids; one per node, unique.",
-            default: "vault-0 … vault-(nodes-1)",
-        },
-        dockerHosts: {
-            schema: stringList({
-                item: DOCKER_HOST,
-                describe: "a Docker host URI (unix://, tcp://, ssh://, npipe://)",
-            }),
+    ),
+    engine: key(oneOf(["vault", "openbao"]), {
+        type: "string",
+        description: "Server flavour, which decides the few config and audit differences: vault or openbao.",
+        default: "from image (openbao when the repository is named openbao)",
+    }),
+    storage: key(oneOf(["raft", "file"], "raft"), {
+        type: "string",
+        description: "Storage backend: raft (HA, integrated) or file (single node only, seed option A).",
+        default: "raft",
+    }),
+    raftPerformanceMultiplier: key(integer({ def: 1, min: 1, max: 10 }), {
+        type: "integer",
+        description:
+            "Raft's performance_multiplier: 1 is HashiCorp's production timing (a lost leader is noticed within about a second); Vault's own default, 5, is development timing. Raise it only for slow or overloaded hosts.",
+        default: "1",
+    }),
+    clusterName: key(text({ def: "bonito-vault", pattern: DNS_LABEL, describe: "a DNS label (a-z, 0-9, -)" }), {
+        type: "string",
+        description: "Prefix of every Docker object name and Vault's cluster_name.",
+        default: "bonito-vault",
+    }),
+    serviceName: key(text({ def: "vault", pattern: HOSTNAME, describe: "a DNS name" }), {
+        type: "string",
+        description: "Name clients use for the cluster: a network alias on every node and a SAN of every certificate.",
+        default: "vault",
+    }),
+    nodeNames: key(stringList({ item: DNS_LABEL, describe: "a DNS label (a-z, 0-9, -)" }), {
+        type: "array",
+        description: "Node names, also hostnames and Raft node_ids; one per node, unique.",
+        default: "vault-0 … vault-(nodes-1)",
+    }),
+    dockerHosts: key(
+        stringList({
+            item: DOCKER_HOST,
+            describe: "a Docker host URI (unix://, tcp://, ssh://, npipe://)",
+        }),
+        {
             type: "array",
             description:
                 "Docker daemons: none (the Pulumi host's DOCKER_HOST), one for all nodes, or one per node, unique. prod needs one per node.",
             default: "[] (local daemon)",
         },
-        nodeAddresses: {
-            schema: stringList({ item: HOST_OR_IP, describe: "a DNS name or IPv4 address" }),
-            type: "array",
-            description: "How nodes and clients reach each node; required when nodes run on more than one Docker host.",
-            default: "the node names (Docker network DNS)",
-        },
-        apiPort: {
-            schema: integer({ def: 8200, min: 1024, max: 65535 }),
-            type: "integer",
-            description: "Vault API listener port inside each container.",
-            default: "8200",
-        },
-        clusterPort: {
-            schema: integer({ def: 8201, min: 1024, max: 65535 }),
-            type: "integer",
-            description: "Raft and request-forwarding port inside each container.",
-            default: "8201",
-        },
-        peerPort: {
-            schema: integer({ def: 8202, min: 1024, max: 65535 }),
-            type: "integer",
-            description: "mTLS listener that nodes use to join each other (retry_join); only when mtls is on.",
-            default: "8202",
-        },
-        hostPortBase: {
-            schema: integer({ min: 1, max: 65535 }),
-            type: "integer",
-            description:
-                "Host port publishing the API: node i gets hostPortBase+i on a shared host; every node gets hostPortBase on its own host.",
-            default: "apiPort",
-        },
-        publishAddress: {
-            schema: text({ def: "127.0.0.1", pattern: IPV4, describe: "an IPv4 address" }),
-            type: "string",
-            description: "Host address the published ports bind to.",
-            default: "127.0.0.1",
-        },
-        tlsMode: {
-            schema: oneOf(["internal-ca", "provided", "upstream-proxy"] as const, "internal-ca"),
-            type: "string",
-            description:
-                "internal-ca (a CA declared here signs every node certificate), provided (tlsCaCert/tlsCert/tlsKey), or upstream-proxy (no TLS at Vault; needs tlsTerminatesAtTrustedProxy, never on prod).",
-            default: "internal-ca",
-        },
-        tlsTerminatesAtTrustedProxy: {
-            schema: boolean(false),
-            type: "boolean",
-            description:
-                "Your statement that TLS terminates at a trusted upstream proxy on a private network (seed §5 option B). Required for tlsMode upstream-proxy.",
-            default: "false",
-        },
-        tlsMinVersion: {
-            schema: oneOf(TLS_MIN_VERSION.allowed),
-            type: "string",
-            description: "Lowest TLS version the listeners accept; prod must use tls13.",
-            default: "tls13 on prod, tls12 elsewhere",
-        },
-        mtls: {
-            schema: boolean(true),
-            type: "boolean",
-            description:
-                "Nodes join over a listener that requires a client certificate from the cluster CA; prod must keep it on.",
-            default: "true",
-        },
-        tlsValidityHours: {
-            schema: integer({ def: 8760, min: 24, max: 87600 }),
-            type: "integer",
-            description: "Validity of node certificates (internal-ca).",
-            default: "8760 (1 year)",
-        },
-        tlsEarlyRenewalHours: {
-            schema: integer({ def: 720, min: 1, max: 87600 }),
-            type: "integer",
-            description: "Renew node certificates this long before they expire (on the next pulumi up).",
-            default: "720 (30 days)",
-        },
-        tlsCaValidityHours: {
-            schema: integer({ def: 87600, min: 48, max: 175200 }),
-            type: "integer",
-            description: "Validity of the internal CA certificate.",
-            default: "87600 (10 years)",
-        },
-        tlsExtraSans: {
-            schema: stringList({ def: [], item: HOST_OR_IP, describe: "a DNS name or IPv4 address" }),
-            type: "array",
-            description: "More DNS names or IPs to put in every node certificate (a load balancer's name).",
-            default: "[]",
-        },
-        tlsCaCert: {
-            schema: text({ pattern: PEM_CERT, describe: "a PEM certificate" }),
-            type: "string",
-            description: "tlsMode provided: the CA certificate (PEM) that signed tlsCert.",
-            default: "none",
-        },
-        tlsCert: {
-            schema: text({ pattern: PEM_CERT, describe: "a PEM certificate" }),
-            type: "string",
-            description:
-                "tlsMode provided: the server certificate (PEM) for every node; its SANs must cover the node names and serviceName.",
-            default: "none",
-        },
-        tlsKey: {
-            schema: secretText({ pattern: PEM_KEY, describe: "a PEM private key" }),
-            type: "string",
-            description: "tlsMode provided: the private key of tlsCert (PEM). Secret.",
-            default: "none",
-            secret: true,
-        },
-        memoryMb: {
-            schema: integer({ def: 1024, min: 256, max: 262144 }),
-            type: "integer",
-            description: "Memory limit per Vault container in MiB; swap is disabled for the container.",
-            default: "1024",
-        },
-        logLevel: {
-            schema: oneOf(["trace", "debug", "info", "warn", "error"] as const, "info"),
-            type: "string",
-            description: "Vault server log level.",
-            default: "info",
-        },
-        ui: {
-            schema: boolean(false),
-            type: "boolean",
-            description: "Serve the web UI (off reduces the attack surface).",
-            default: "false",
-        },
-        defaultLeaseTtl: {
-            schema: duration("1h"),
-            type: "string",
-            description: "Vault default_lease_ttl.",
-            default: "1h",
-        },
-        maxLeaseTtl: {
-            schema: duration("24h"),
-            type: "string",
-            description: "Vault max_lease_ttl (must cover the AppRole token_max_ttl).",
-            default: "24h",
-        },
-    },
-
-    build(v, ctx) {
-        const nodes = v.nodes as number;
-        const storage = v.storage as StorageMode;
-        const cloud = v.cloud as Cloud | undefined;
-        if (cloud === undefined) ctx.issue("cloud", `is required: one of ${CLOUDS.join(", ")}`);
-        const image = v.image as string | undefined;
-        if (image === undefined) ctx.issue("image", "is required: an image pinned by digest or exact version tag");
-
-        if (ctx.prod && nodes < NODES.prodMin) ctx.issue("nodes", nodesReason());
-        if (storage === "file" && nodes !== 1)
-            ctx.issue("storage", `file storage serves exactly one node, but nodes is ${nodes}; use raft`);
-        if (ctx.prod && storage !== "raft") ctx.issue("storage", "must be raft on the prod stack");
-
-        const nodeNames =
-            (v.nodeNames as string[] | undefined) ?? Array.from({ length: nodes }, (_, i) => `vault-${i}`);
-        if (nodeNames.length !== nodes)
-            ctx.issue("nodeNames", `lists ${nodeNames.length} names but nodes is ${nodes}; give one per node`);
-        const dupName = firstDuplicate(nodeNames);
-        if (dupName) ctx.issue("nodeNames", `lists ${JSON.stringify(dupName)} twice; node names must be unique`);
-
-        const hostList = (v.dockerHosts as string[] | undefined) ?? [];
-        if (hostList.length > 1 && hostList.length !== nodes)
-            ctx.issue(
-                "dockerHosts",
-                `lists ${hostList.length} hosts; give none, one for all nodes, or one per node (${nodes})`,
-            );
-        const dupHost = hostList.length > 1 ? firstDuplicate(hostList) : undefined;
-        if (dupHost)
-            ctx.issue(
-                "dockerHosts",
-                `lists ${JSON.stringify(dupHost)} twice; one node per host, or a single host for all`,
-            );
-        if (ctx.prod && nodes > 1 && hostList.length !== nodes)
-            ctx.issue(
-                "dockerHosts",
-                `must list one distinct Docker host per node on prod (${nodes}), so one machine's loss keeps quorum`,
-            );
-        const dockerHosts = Array.from({ length: nodes }, (_, i) =>
-            hostList.length === 1 ? hostList[0] : hostList[i],
-        );
-        const multiHost = new Set(dockerHosts).size > 1;
-
-        const addrList = v.nodeAddresses as string[] | undefined;
-        if (multiHost && addrList === undefined)
-            ctx.issue(
-                "nodeAddresses",
-                "is required when nodes run on more than one Docker host: one reachable name or IP per node",
-            );
-        if (addrList !== undefined && addrList.length !== nodes)
-            ctx.issue("nodeAddresses", `lists ${addrList.length} addresses but nodes is ${nodes}`);
-        const dupAddr = addrList ? firstDuplicate(addrList) : undefined;
-        if (dupAddr) ctx.issue("nodeAddresses", `lists ${JSON.stringify(dupAddr)} twice; addresses must be unique`);
-        const nodeAddresses = addrList ?? nodeNames;
-
-        const apiPort = v.apiPort as number;
-        const clusterPort = v.clusterPort as number;
-        const peerPort = v.peerPort as number;
-        const mtls = v.mtls as boolean;
-        const tlsMode = v.tlsMode as TlsMode;
-        const usesPeer = mtls && tlsMode !== "upstream-proxy" && storage === "raft";
-        if (apiPort === clusterPort)
-            ctx.issue("clusterPort", `equals apiPort (${apiPort}); each listener needs its own port`);
-        if (usesPeer && (peerPort === apiPort || peerPort === clusterPort))
-            ctx.issue("peerPort", `${peerPort} clashes with apiPort or clusterPort; choose a free port`);
-        // Vault binds a cluster port one above every listener that has no cluster_address.
-        if (usesPeer && [apiPort, clusterPort].includes(peerPort + 1))
-            ctx.issue(
-                "peerPort",
-                `${peerPort}+1 is taken by apiPort or clusterPort; Vault binds peerPort+1 for that listener's cluster traffic`,
-            );
-        const hostPortBase = (v.hostPortBase as number | undefined) ?? apiPort;
-        if (!multiHost && hostPortBase + nodes - 1 > 65535)
-            ctx.issue("hostPortBase", `${hostPortBase}+${nodes - 1} exceeds 65535`);
-        if (multiHost && (hostPortBase === clusterPort || (usesPeer && hostPortBase === peerPort)))
-            ctx.issue(
-                "hostPortBase",
-                `${hostPortBase} clashes with clusterPort or peerPort, which are published on each host too`,
-            );
-
-        if (tlsMode === "upstream-proxy") {
-            if (ctx.prod)
-                ctx.issue("tlsMode", "upstream-proxy is not allowed on prod: Vault itself must terminate TLS");
-            else if (v.tlsTerminatesAtTrustedProxy !== true)
-                ctx.issue(
-                    "tlsMode",
-                    "upstream-proxy turns TLS off at Vault; set tlsTerminatesAtTrustedProxy: true to state that a trusted proxy on a private network terminates TLS",
-                );
-        }
-        const minVersion = (v.tlsMinVersion as TlsMinVersion | undefined) ?? (ctx.prod ? "tls13" : "tls12");
-        if (ctx.prod && minVersion !== TLS_MIN_VERSION.prod) ctx.issue("tlsMinVersion", tlsMinVersionReason());
-        if (ctx.prod && !mtls)
-            ctx.issue("mtls", "must be true on prod: nodes authenticate each other with CA-signed certificates");
-
-        const validityHours = v.tlsValidityHours as number;
-        const earlyRenewalHours = v.tlsEarlyRenewalHours as number;
-        const caValidityHours = v.tlsCaValidityHours as number;
-        if (earlyRenewalHours >= validityHours)
-            ctx.issue("tlsEarlyRenewalHours", `${earlyRenewalHours} must be below tlsValidityHours (${validityHours})`);
-        if (caValidityHours <= validityHours)
-            ctx.issue("tlsCaValidityHours", `${caValidityHours} must exceed tlsValidityHours (${validityHours})`);
-
-        let provided: TlsConfig["provided"];
-        const pem = { tlsCaCert: v.tlsCaCert, tlsCert: v.tlsCert, tlsKey: v.tlsKey };
-        if (tlsMode === "provided") {
-            for (const [k, val] of Object.entries(pem))
-                if (val === undefined) ctx.issue(k, "is required when tlsMode is provided");
-            if (pem.tlsCaCert && pem.tlsCert && pem.tlsKey)
-                provided = { caCert: pem.tlsCaCert as string, cert: pem.tlsCert as string, key: pem.tlsKey as Secret };
-        } else {
-            for (const [k, val] of Object.entries(pem))
-                if (val !== undefined) ctx.issue(k, `is only used when tlsMode is provided (tlsMode is ${tlsMode})`);
-        }
-
-        const defaultLeaseTtl = v.defaultLeaseTtl as string;
-        const maxLeaseTtl = v.maxLeaseTtl as string;
-        if (durationSeconds(defaultLeaseTtl) > durationSeconds(maxLeaseTtl))
-            ctx.issue("defaultLeaseTtl", `${defaultLeaseTtl} exceeds maxLeaseTtl (${maxLeaseTtl})`);
-
-        return {
-            cloud: cloud ?? "local",
-            nodes,
-            image: image ?? "",
-            engine: (v.engine as Engine | undefined) ?? engineFromImage(image ?? ""),
-            storage,
-            raftPerformanceMultiplier: v.raftPerformanceMultiplier as number,
-            clusterName: v.clusterName as string,
-            serviceName: v.serviceName as string,
-            nodeNames,
-            dockerHosts,
-            nodeAddresses,
-            multiHost,
-            apiPort,
-            clusterPort,
-            peerPort,
-            hostPortBase,
-            publishAddress: v.publishAddress as string,
-            tls: {
-                mode: tlsMode,
-                minVersion,
-                mtls: usesPeer,
-                validityHours,
-                earlyRenewalHours,
-                caValidityHours,
-                extraSans: v.tlsExtraSans as string[],
-                provided,
-            },
-            memoryMb: v.memoryMb as number,
-            logLevel: v.logLevel as CoreConfig["logLevel"],
-            ui: v.ui as boolean,
-            defaultLeaseTtl,
-            maxLeaseTtl,
-        };
-    },
+    ),
+    nodeAddresses: key(stringList({ item: HOST_OR_IP, describe: "a DNS name or IPv4 address" }), {
+        type: "array",
+        description: "How nodes and clients reach each node; required when nodes run on more than one Docker host.",
+        default: "the node names (Docker network DNS)",
+    }),
+    apiPort: key(integer({ def: 8200, min: 1024, max: 65535 }), {
+        type: "integer",
+        description: "Vault API listener port inside each container.",
+        default: "8200",
+    }),
+    clusterPort: key(integer({ def: 8201, min: 1024, max: 65535 }), {
+        type: "integer",
+        description: "Raft and request-forwarding port inside each container.",
+        default: "8201",
+    }),
+    peerPort: key(integer({ def: 8202, min: 1024, max: 65535 }), {
+        type: "integer",
+        description: "mTLS listener that nodes use to join each other (retry_join); only when mtls is on.",
+        default: "8202",
+    }),
+    hostPortBase: key(integer({ min: 1, max: 65535 }), {
+        type: "integer",
+        description:
+            "Host port publishing the API: node i gets hostPortBase+i on a shared host; every node gets hostPortBase on its own host.",
+        default: "apiPort",
+    }),
+    publishAddress: key(text({ def: "127.0.0.1", pattern: IPV4, describe: "an IPv4 address" }), {
+        type: "string",
+        description: "Host address the published ports bind to.",
+        default: "127.0.0.1",
+    }),
+    tlsMode: key(oneOf(["internal-ca", "provided", "upstream-proxy"], "internal-ca"), {
+        type: "string",
+        description:
+            "internal-ca (a CA declared here signs every node certificate), provided (tlsCaCert/tlsCert/tlsKey), or upstream-proxy (no TLS at Vault; needs tlsTerminatesAtTrustedProxy, never on prod).",
+        default: "internal-ca",
+    }),
+    tlsTerminatesAtTrustedProxy: key(boolean(false), {
+        type: "boolean",
+        description:
+            "Your statement that TLS terminates at a trusted upstream proxy on a private network (seed §5 option B). Required for tlsMode upstream-proxy.",
+        default: "false",
+    }),
+    tlsMinVersion: key(oneOf(TLS_MIN_VERSION.allowed), {
+        type: "string",
+        description: "Lowest TLS version the listeners accept; prod must use tls13.",
+        default: "tls13 on prod, tls12 elsewhere",
+    }),
+    mtls: key(boolean(true), {
+        type: "boolean",
+        description:
+            "Nodes join over a listener that requires a client certificate from the cluster CA; prod must keep it on.",
+        default: "true",
+    }),
+    tlsValidityHours: key(integer({ def: 8760, min: 24, max: 87600 }), {
+        type: "integer",
+        description: "Validity of node certificates (internal-ca).",
+        default: "8760 (1 year)",
+    }),
+    tlsEarlyRenewalHours: key(integer({ def: 720, min: 1, max: 87600 }), {
+        type: "integer",
+        description: "Renew node certificates this long before they expire (on the next pulumi up).",
+        default: "720 (30 days)",
+    }),
+    tlsCaValidityHours: key(integer({ def: 87600, min: 48, max: 175200 }), {
+        type: "integer",
+        description: "Validity of the internal CA certificate.",
+        default: "87600 (10 years)",
+    }),
+    tlsExtraSans: key(stringList({ def: [], item: HOST_OR_IP, describe: "a DNS name or IPv4 address" }), {
+        type: "array",
+        description: "More DNS names or IPs to put in every node certificate (a load balancer's name).",
+        default: "[]",
+    }),
+    tlsCaCert: key(text({ pattern: PEM_CERT, describe: "a PEM certificate" }), {
+        type: "string",
+        description: "tlsMode provided: the CA certificate (PEM) that signed tlsCert.",
+        default: "none",
+    }),
+    tlsCert: key(text({ pattern: PEM_CERT, describe: "a PEM certificate" }), {
+        type: "string",
+        description:
+            "tlsMode provided: the server certificate (PEM) for every node; its SANs must cover the node names and serviceName.",
+        default: "none",
+    }),
+    tlsKey: key(secretText({ pattern: PEM_KEY, describe: "a PEM private key" }), {
+        type: "string",
+        description: "tlsMode provided: the private key of tlsCert (PEM). Secret.",
+        default: "none",
+        secret: true,
+    }),
+    memoryMb: key(integer({ def: 1024, min: 256, max: 262144 }), {
+        type: "integer",
+        description: "Memory limit per Vault container in MiB; swap is disabled for the container.",
+        default: "1024",
+    }),
+    logLevel: key(oneOf(["trace", "debug", "info", "warn", "error"], "info"), {
+        type: "string",
+        description: "Vault server log level.",
+        default: "info",
+    }),
+    ui: key(boolean(false), {
+        type: "boolean",
+        description: "Serve the web UI (off reduces the attack surface).",
+        default: "false",
+    }),
+    defaultLeaseTtl: key(duration("1h"), {
+        type: "string",
+        description: "Vault default_lease_ttl.",
+        default: "1h",
+    }),
+    maxLeaseTtl: key(duration("24h"), {
+        type: "string",
+        description: "Vault max_lease_ttl (must cover the AppRole token_max_ttl).",
+        default: "24h",
+    }),
 };
+
+type CoreValues = SectionValues<typeof coreKeys>;
+
+export const coreSection: ConfigSection<typeof coreKeys, CoreConfig> = { keys: coreKeys, build: buildCore };
+
+function buildCore(v: CoreValues, ctx: BuildContext): CoreConfig {
+    if (v.cloud === undefined) ctx.issue("cloud", `is required: one of ${CLOUDS.join(", ")}`);
+    if (v.image === undefined) ctx.issue("image", "is required: an image pinned by digest or exact version tag");
+    checkNodesAndStorage(v, ctx);
+    const nodeNames = nodeNamesOf(v, ctx);
+    const dockerHosts = dockerHostsOf(v, ctx);
+    const multiHost = new Set(dockerHosts).size > 1;
+    const nodeAddresses = nodeAddressesOf(v, ctx, nodeNames, multiHost);
+    const usesPeer = v.mtls && v.tlsMode !== "upstream-proxy" && v.storage === "raft";
+    checkPorts(v, ctx, usesPeer);
+    const hostPortBase = hostPortBaseOf(v, ctx, multiHost, usesPeer);
+    const tls = tlsOf(v, ctx, usesPeer);
+    if (durationSeconds(v.defaultLeaseTtl) > durationSeconds(v.maxLeaseTtl))
+        ctx.issue("defaultLeaseTtl", `${v.defaultLeaseTtl} exceeds maxLeaseTtl (${v.maxLeaseTtl})`);
+
+    return {
+        cloud: v.cloud ?? "local",
+        nodes: v.nodes,
+        image: v.image ?? "",
+        engine: v.engine ?? engineFromImage(v.image ?? ""),
+        storage: v.storage,
+        raftPerformanceMultiplier: v.raftPerformanceMultiplier,
+        clusterName: v.clusterName,
+        serviceName: v.serviceName,
+        nodeNames,
+        dockerHosts,
+        nodeAddresses,
+        multiHost,
+        apiPort: v.apiPort,
+        clusterPort: v.clusterPort,
+        peerPort: v.peerPort,
+        hostPortBase,
+        publishAddress: v.publishAddress,
+        tls,
+        memoryMb: v.memoryMb,
+        logLevel: v.logLevel,
+        ui: v.ui,
+        defaultLeaseTtl: v.defaultLeaseTtl,
+        maxLeaseTtl: v.maxLeaseTtl,
+    };
+}
+
+function checkNodesAndStorage({ nodes, storage }: CoreValues, ctx: BuildContext): void {
+    if (ctx.prod && nodes < NODES.prodMin) ctx.issue("nodes", nodesReason());
+    if (storage === "file" && nodes !== 1)
+        ctx.issue("storage", `file storage serves exactly one node, but nodes is ${nodes}; use raft`);
+    if (ctx.prod && storage !== "raft") ctx.issue("storage", "must be raft on the prod stack");
+}
+
+/** One unique name per node; `vault-<i>` by default. */
+function nodeNamesOf({ nodes, nodeNames: given }: CoreValues, ctx: BuildContext): string[] {
+    const nodeNames = given ?? Array.from({ length: nodes }, (_, i) => `vault-${i}`);
+    if (nodeNames.length !== nodes)
+        ctx.issue("nodeNames", `lists ${nodeNames.length} names but nodes is ${nodes}; give one per node`);
+    const dupName = firstDuplicate(nodeNames);
+    if (dupName) ctx.issue("nodeNames", `lists ${JSON.stringify(dupName)} twice; node names must be unique`);
+    return nodeNames;
+}
+
+/** The Docker host of each node: none given (the local daemon), one for all, or one per node. */
+function dockerHostsOf({ nodes, dockerHosts }: CoreValues, ctx: BuildContext): (string | undefined)[] {
+    const hostList = dockerHosts ?? [];
+    if (hostList.length > 1 && hostList.length !== nodes)
+        ctx.issue(
+            "dockerHosts",
+            `lists ${hostList.length} hosts; give none, one for all nodes, or one per node (${nodes})`,
+        );
+    const dupHost = hostList.length > 1 ? firstDuplicate(hostList) : undefined;
+    if (dupHost)
+        ctx.issue("dockerHosts", `lists ${JSON.stringify(dupHost)} twice; one node per host, or a single host for all`);
+    if (ctx.prod && nodes > 1 && hostList.length !== nodes)
+        ctx.issue(
+            "dockerHosts",
+            `must list one distinct Docker host per node on prod (${nodes}), so one machine's loss keeps quorum`,
+        );
+    return Array.from({ length: nodes }, (_, i) => (hostList.length === 1 ? hostList[0] : hostList[i]));
+}
+
+/** How nodes and clients reach each node: required across hosts, the node names otherwise. */
+function nodeAddressesOf(
+    { nodes, nodeAddresses: addrList }: CoreValues,
+    ctx: BuildContext,
+    nodeNames: string[],
+    multiHost: boolean,
+): string[] {
+    if (multiHost && addrList === undefined)
+        ctx.issue(
+            "nodeAddresses",
+            "is required when nodes run on more than one Docker host: one reachable name or IP per node",
+        );
+    if (addrList !== undefined && addrList.length !== nodes)
+        ctx.issue("nodeAddresses", `lists ${addrList.length} addresses but nodes is ${nodes}`);
+    const dupAddr = addrList ? firstDuplicate(addrList) : undefined;
+    if (dupAddr) ctx.issue("nodeAddresses", `lists ${JSON.stringify(dupAddr)} twice; addresses must be unique`);
+    return addrList ?? nodeNames;
+}
+
+/** The three listeners inside a container need distinct ports (and Vault takes peerPort+1 too). */
+function checkPorts({ apiPort, clusterPort, peerPort }: CoreValues, ctx: BuildContext, usesPeer: boolean): void {
+    if (apiPort === clusterPort)
+        ctx.issue("clusterPort", `equals apiPort (${apiPort}); each listener needs its own port`);
+    if (usesPeer && (peerPort === apiPort || peerPort === clusterPort))
+        ctx.issue("peerPort", `${peerPort} clashes with apiPort or clusterPort; choose a free port`);
+    // Vault binds a cluster port one above every listener that has no cluster_address.
+    if (usesPeer && [apiPort, clusterPort].includes(peerPort + 1))
+        ctx.issue(
+            "peerPort",
+            `${peerPort}+1 is taken by apiPort or clusterPort; Vault binds peerPort+1 for that listener's cluster traffic`,
+        );
+}
+
+function hostPortBaseOf(v: CoreValues, ctx: BuildContext, multiHost: boolean, usesPeer: boolean): number {
+    const hostPortBase = v.hostPortBase ?? v.apiPort;
+    if (!multiHost && hostPortBase + v.nodes - 1 > 65535)
+        ctx.issue("hostPortBase", `${hostPortBase}+${v.nodes - 1} exceeds 65535`);
+    if (multiHost && (hostPortBase === v.clusterPort || (usesPeer && hostPortBase === v.peerPort)))
+        ctx.issue(
+            "hostPortBase",
+            `${hostPortBase} clashes with clusterPort or peerPort, which are published on each host too`,
+        );
+    return hostPortBase;
+}
+
+function tlsOf(v: CoreValues, ctx: BuildContext, usesPeer: boolean): TlsConfig {
+    if (v.tlsMode === "upstream-proxy") {
+        if (ctx.prod) ctx.issue("tlsMode", "upstream-proxy is not allowed on prod: Vault itself must terminate TLS");
+        else if (!v.tlsTerminatesAtTrustedProxy)
+            ctx.issue(
+                "tlsMode",
+                "upstream-proxy turns TLS off at Vault; set tlsTerminatesAtTrustedProxy: true to state that a trusted proxy on a private network terminates TLS",
+            );
+    }
+    const minVersion = v.tlsMinVersion ?? (ctx.prod ? "tls13" : "tls12");
+    if (ctx.prod && minVersion !== TLS_MIN_VERSION.prod) ctx.issue("tlsMinVersion", tlsMinVersionReason());
+    if (ctx.prod && !v.mtls)
+        ctx.issue("mtls", "must be true on prod: nodes authenticate each other with CA-signed certificates");
+
+    const { tlsValidityHours: validityHours, tlsEarlyRenewalHours: earlyRenewalHours } = v;
+    const caValidityHours = v.tlsCaValidityHours;
+    if (earlyRenewalHours >= validityHours)
+        ctx.issue("tlsEarlyRenewalHours", `${earlyRenewalHours} must be below tlsValidityHours (${validityHours})`);
+    if (caValidityHours <= validityHours)
+        ctx.issue("tlsCaValidityHours", `${caValidityHours} must exceed tlsValidityHours (${validityHours})`);
+
+    return {
+        mode: v.tlsMode,
+        minVersion,
+        mtls: usesPeer,
+        validityHours,
+        earlyRenewalHours,
+        caValidityHours,
+        extraSans: v.tlsExtraSans,
+        provided: providedTls(v, ctx),
+    };
+}
+
+/** tlsMode provided: the CA, certificate and key, all three required; otherwise none may be set. */
+function providedTls({ tlsMode, tlsCaCert, tlsCert, tlsKey }: CoreValues, ctx: BuildContext): TlsConfig["provided"] {
+    const pem = { tlsCaCert, tlsCert, tlsKey };
+    if (tlsMode !== "provided") {
+        for (const [k, val] of Object.entries(pem))
+            if (val !== undefined) ctx.issue(k, `is only used when tlsMode is provided (tlsMode is ${tlsMode})`);
+        return undefined;
+    }
+    for (const [k, val] of Object.entries(pem))
+        if (val === undefined) ctx.issue(k, "is required when tlsMode is provided");
+    return tlsCaCert && tlsCert && tlsKey ? { caCert: tlsCaCert, cert: tlsCert, key: tlsKey } : undefined;
+}
 
 export function firstDuplicate<T>(xs: readonly T[]): T | undefined {
     const seen = new Set<T>();

@@ -34,6 +34,20 @@ export const SECRET_FIELD = "bonito:secret";
 
 type Raw = string | undefined;
 
+/** A key's parser: the raw string (undefined when unset) in, a value of type `T` out. */
+export type Field<T> = z.ZodType<T, Raw>;
+/**
+ * A key without a default: unset gives undefined, and the key is optional (`key?: T`) in the
+ * section's values. `.optional()` returns undefined for an unset key without running the parser,
+ * which is what every parser here does for an unset key that has no default.
+ */
+export type OptionalField<T> = z.ZodOptional<Field<T | undefined>>;
+
+/** The field as its overloads type it: `T` when a default exists, optional otherwise. */
+function settle<T>(field: Field<T | undefined>, def: T | undefined): Field<T | undefined> | OptionalField<T> {
+    return def === undefined ? field.optional() : field;
+}
+
 function parseJson(raw: string, ctx: z.RefinementCtx, what: string): unknown {
     try {
         return JSON.parse(raw);
@@ -44,24 +58,40 @@ function parseJson(raw: string, ctx: z.RefinementCtx, what: string): unknown {
 }
 
 /** A string from a fixed set. */
-export function oneOf<const T extends readonly [string, ...string[]]>(values: T, def?: T[number]) {
-    return z
+export function oneOf<const T extends readonly [string, ...string[]]>(values: T, def: T[number]): Field<T[number]>;
+export function oneOf<const T extends readonly [string, ...string[]]>(values: T): OptionalField<T[number]>;
+export function oneOf<const T extends readonly [string, ...string[]]>(
+    values: T,
+    def?: T[number],
+): Field<T[number] | undefined> | OptionalField<T[number]> {
+    const field = z
         .string()
         .optional()
         .transform((raw: Raw, ctx): T[number] | undefined => {
             const v = raw ?? def;
             if (v === undefined) return undefined;
-            if (!(values as readonly string[]).includes(v)) {
+            const allowed = values.find((x) => x === v);
+            if (allowed === undefined) {
                 ctx.addIssue({ code: "custom", message: `must be one of ${values.join(", ")}` });
                 return z.NEVER;
             }
-            return v as T[number];
+            return allowed;
         });
+    return settle(field, def);
+}
+
+interface IntegerOptions {
+    def?: number;
+    allowed?: readonly number[];
+    min?: number;
+    max?: number;
 }
 
 /** A whole number, optionally restricted to a set or a range. */
-export function integer(opts: { def?: number; allowed?: readonly number[]; min?: number; max?: number }) {
-    return z
+export function integer(opts: IntegerOptions & { def: number }): Field<number>;
+export function integer(opts: IntegerOptions): OptionalField<number>;
+export function integer(opts: IntegerOptions): Field<number | undefined> | OptionalField<number> {
+    const field = z
         .string()
         .optional()
         .transform((raw: Raw, ctx): number | undefined => {
@@ -84,11 +114,14 @@ export function integer(opts: { def?: number; allowed?: readonly number[]; min?:
             }
             return n;
         });
+    return settle(field, opts.def);
 }
 
 /** `true` or `false` (Pulumi writes booleans as these strings). */
-export function boolean(def?: boolean) {
-    return z
+export function boolean(def: boolean): Field<boolean>;
+export function boolean(): OptionalField<boolean>;
+export function boolean(def?: boolean): Field<boolean | undefined> | OptionalField<boolean> {
+    const field = z
         .string()
         .optional()
         .transform((raw: Raw, ctx): boolean | undefined => {
@@ -98,11 +131,20 @@ export function boolean(def?: boolean) {
             ctx.addIssue({ code: "custom", message: "must be true or false" });
             return z.NEVER;
         });
+    return settle(field, def);
+}
+
+interface TextOptions {
+    def?: string;
+    pattern?: RegExp;
+    describe?: string;
 }
 
 /** A free string, optionally matching a pattern described in words. */
-export function text(opts: { def?: string; pattern?: RegExp; describe?: string } = {}) {
-    return z
+export function text(opts: TextOptions & { def: string }): Field<string>;
+export function text(opts?: TextOptions): OptionalField<string>;
+export function text(opts: TextOptions = {}): Field<string | undefined> | OptionalField<string> {
+    const field = z
         .string()
         .optional()
         .transform((raw: Raw, ctx): string | undefined => {
@@ -114,11 +156,20 @@ export function text(opts: { def?: string; pattern?: RegExp; describe?: string }
             }
             return v;
         });
+    return settle(field, opts.def);
+}
+
+interface StringListOptions {
+    def?: string[];
+    item?: RegExp;
+    describe?: string;
 }
 
 /** A list of strings given as a JSON array (`pulumi config set --path 'key[0]' v` writes one). */
-export function stringList(opts: { def?: string[]; item?: RegExp; describe?: string } = {}) {
-    return z
+export function stringList(opts: StringListOptions & { def: string[] }): Field<string[]>;
+export function stringList(opts?: StringListOptions): OptionalField<string[]>;
+export function stringList(opts: StringListOptions = {}): Field<string[] | undefined> | OptionalField<string[]> {
+    const field = z
         .string()
         .optional()
         .transform((raw: Raw, ctx): string[] | undefined => {
@@ -129,7 +180,7 @@ export function stringList(opts: { def?: string[]; item?: RegExp; describe?: str
                 ctx.addIssue({ code: "custom", message: "must be a list of strings" });
                 return z.NEVER;
             }
-            const items = parsed as string[];
+            const items: string[] = parsed;
             const bad = opts.item ? items.filter((x) => !opts.item!.test(x)) : [];
             if (bad.length > 0) {
                 ctx.addIssue({
@@ -140,12 +191,16 @@ export function stringList(opts: { def?: string[]; item?: RegExp; describe?: str
             }
             return items;
         });
+    return settle(field, opts.def);
 }
 
 /** A Vault duration such as `30s`, `15m`, `1h` or `720h`; returned unchanged, validated. */
 export const DURATION = /^[1-9]\d*(s|m|h)$/;
-export function duration(def?: string) {
-    return text({ def, pattern: DURATION, describe: "a duration such as 30s, 15m or 4h" });
+export function duration(def: string): Field<string>;
+export function duration(): OptionalField<string>;
+export function duration(def?: string): Field<string> | OptionalField<string> {
+    const opts = { pattern: DURATION, describe: "a duration such as 30s, 15m or 4h" };
+    return def === undefined ? text(opts) : text({ ...opts, def });
 }
 
 /** Parse a duration string to seconds. */
@@ -153,15 +208,15 @@ export function durationSeconds(d: string): number {
     const m = DURATION.exec(d);
     if (!m) throw new Error(`not a duration: ${d}`);
     const n = Number(d.slice(0, -1));
-    return n * ({ s: 1, m: 60, h: 3600 } as const)[m[1] as "s" | "m" | "h"];
+    return n * (m[1] === "h" ? 3600 : m[1] === "m" ? 60 : 1);
 }
 
 /**
  * A value that must be stored encrypted (`pulumi config set --secret`). `loadConfig` refuses a
  * plain value for such a key; the parsed value is a {@link Secret}.
  */
-export function secretText(opts: { pattern?: RegExp; describe?: string } = {}) {
-    return z
+export function secretText(opts: { pattern?: RegExp; describe?: string } = {}): OptionalField<Secret> {
+    const field = z
         .string()
         .optional()
         .transform((raw: Raw, ctx): Secret | undefined => {
@@ -174,6 +229,7 @@ export function secretText(opts: { pattern?: RegExp; describe?: string } = {}) {
             return new Secret(raw);
         })
         .meta({ [SECRET_FIELD]: true });
+    return field.optional();
 }
 
 export const PEM_CERT = /^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/;

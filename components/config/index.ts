@@ -12,7 +12,15 @@ import { entryPointSection, type EntryPointSection } from "./entryPoint";
 import { settingsSection, type SettingsConfig } from "./settings";
 import { monitoringSection, type MonitoringConfig } from "./monitoring";
 import { promotionSection, type PromotionConfig } from "./promotion";
-import { PROJECT, type BuildContext, type ConfigSection, type KeySpec } from "./section";
+import {
+    PROJECT,
+    keySpecs,
+    sectionValues,
+    type BuildContext,
+    type ConfigSection,
+    type KeyShape,
+    type KeySpec,
+} from "./section";
 import { unsealSection, type UnsealConfig } from "./unseal";
 import { isProductionStack } from "../../policies/lib/limits";
 
@@ -36,23 +44,23 @@ export type StackConfig = { stack: string; prod: boolean } & CoreConfig &
     PromotionConfig &
     MonitoringConfig;
 
-/** Every area, in build order: later areas see the merged result of earlier ones. */
-const SECTIONS: ConfigSection<object, never>[] = [
-    coreSection as ConfigSection<object, never>,
-    unsealSection as ConfigSection<object, never>,
-    entryPointSection as ConfigSection<object, never>,
-    settingsSection as ConfigSection<object, never>,
-    backupSection as ConfigSection<object, never>,
-    auditShippingSection as ConfigSection<object, never>,
-    promotionSection as ConfigSection<object, never>,
-    monitoringSection as ConfigSection<object, never>,
+/** Every area's keys, in build order (the README table's order). */
+const SECTION_KEYS: KeyShape[] = [
+    coreSection.keys,
+    unsealSection.keys,
+    entryPointSection.keys,
+    settingsSection.keys,
+    backupSection.keys,
+    auditShippingSection.keys,
+    promotionSection.keys,
+    monitoringSection.keys,
 ];
 
 /** Every key of the project, for docs, Pulumi.yaml and the unknown-key check. */
 export function allKeys(): Record<string, KeySpec> {
     const out: Record<string, KeySpec> = {};
-    for (const s of SECTIONS) {
-        for (const [k, spec] of Object.entries(s.keys)) {
+    for (const keys of SECTION_KEYS) {
+        for (const [k, spec] of Object.entries(keySpecs(keys))) {
             if (k in out) throw new Error(`config key ${k} is declared by two sections`);
             out[k] = spec;
         }
@@ -112,7 +120,6 @@ export function loadConfig(
         own[key] = value;
     }
 
-    const parsed: Record<string, unknown> = {};
     for (const [key, spec] of Object.entries(keys)) {
         const value = own[key];
         if (spec.secret && value !== undefined && !secretKeys.has(`${PROJECT}:${key}`)) {
@@ -121,8 +128,8 @@ export function loadConfig(
             );
         }
         const result = spec.schema.safeParse(value);
-        if (result.success) parsed[key] = result.data;
-        else for (const i of result.error.issues) problems.push(`${PROJECT}:${key} ${i.message}${shown(key, value)}`);
+        if (!result.success)
+            for (const i of result.error.issues) problems.push(`${PROJECT}:${key} ${i.message}${shown(key, value)}`);
     }
     if (problems.length > 0) throw new ConfigError(stack, problems);
 
@@ -132,13 +139,19 @@ export function loadConfig(
         allowExampleKeys: options.allowExampleKeys ?? false,
         issue: (key, message) => problems.push(`${PROJECT}:${key} ${message}${shown(key, own[key])}`),
     };
-    let merged: object = {};
-    for (const section of SECTIONS) {
-        const values = Object.fromEntries(Object.keys(section.keys).map((k) => [k, parsed[k]]));
-        merged = { ...merged, ...section.build(values, ctx, merged as never) };
-    }
+    // Each area sees the merged result of the areas before it, typed.
+    const run = <S extends KeyShape, T, P>(section: ConfigSection<S, T, P>, prior: P): T =>
+        section.build(sectionValues(section.keys, own), ctx, prior);
+    const core = run(coreSection, undefined);
+    const unseal = { ...core, ...run(unsealSection, core) };
+    const entryPoint = { ...unseal, ...run(entryPointSection, unseal) };
+    const settings = { ...entryPoint, ...run(settingsSection, entryPoint) };
+    const backup = { ...settings, ...run(backupSection, settings) };
+    const auditShipping = { ...backup, ...run(auditShippingSection, backup) };
+    const promotion = { ...auditShipping, ...run(promotionSection, auditShipping) };
+    const monitoring = { ...promotion, ...run(monitoringSection, promotion) };
     if (problems.length > 0) throw new ConfigError(stack, problems);
-    return { stack, prod: ctx.prod, ...merged } as StackConfig;
+    return { stack, prod: ctx.prod, ...monitoring };
 }
 
 function closest(key: string, candidates: string[]): string | undefined {

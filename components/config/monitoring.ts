@@ -5,7 +5,7 @@
 import { DEFAULT_SENSITIVE_PATHS } from "../monitoring/securityRules";
 import { PINNED_IMAGE, type CoreConfig } from "./core";
 import { type Secret, oneOf, secretText, stringList, text } from "./fields";
-import type { ConfigSection } from "./section";
+import { key, type BuildContext, type ConfigSection, type SectionValues } from "./section";
 
 export type MonitoringMode = "bundled" | "external";
 
@@ -46,140 +46,154 @@ const image = (def: string) =>
         describe: "an image pinned by digest or exact version tag (repo:1.2.3); latest and floating tags are refused",
     });
 
-export const monitoringSection: ConfigSection<MonitoringConfig, CoreConfig> = {
-    keys: {
-        monitoring: {
-            schema: oneOf(["bundled", "external"] as const, "external"),
-            type: "string",
-            description:
-                "Where alerts go: bundled (Prometheus, blackbox_exporter and Alertmanager on the first Docker host, mtail beside each node) or external (nothing declared; the scrape config, rules and mtail program are stack outputs for your own Prometheus).",
-            default: "external",
-        },
-        monitoringSensitivePaths: {
-            schema: stringList({
-                def: [...DEFAULT_SENSITIVE_PATHS],
-                item: VAULT_PATH_GLOB,
-                describe: "a Vault path, `*` matching any characters (auth/x/role/y/secret-id*)",
-            }),
+const monitoringKeys = {
+    monitoring: key(oneOf(["bundled", "external"], "external"), {
+        type: "string",
+        description:
+            "Where alerts go: bundled (Prometheus, blackbox_exporter and Alertmanager on the first Docker host, mtail beside each node) or external (nothing declared; the scrape config, rules and mtail program are stack outputs for your own Prometheus).",
+        default: "external",
+    }),
+    monitoringSensitivePaths: key(
+        stringList({
+            def: [...DEFAULT_SENSITIVE_PATHS],
+            item: VAULT_PATH_GLOB,
+            describe: "a Vault path, `*` matching any characters (auth/x/role/y/secret-id*)",
+        }),
+        {
             type: "array",
             description:
                 "Vault paths whose every access raises VaultSensitivePathAccessed (`*` matches any characters).",
             default: "[auth/pulumi-admin/role/pulumi-admin/secret-id*, sys/storage/raft/snapshot*]",
         },
-        monitoringWebhookUrl: {
-            schema: secretText({ pattern: HTTPS_URL, describe: "an https URL" }),
-            type: "string",
-            description: "bundled: Alertmanager posts every alert to this https URL (webhook receiver). Secret.",
-            default: "none",
-            secret: true,
-        },
-        monitoringSlackWebhookUrl: {
-            schema: secretText({ pattern: HTTPS_URL, describe: "an https URL (Slack incoming webhook)" }),
+    ),
+    monitoringWebhookUrl: key(secretText({ pattern: HTTPS_URL, describe: "an https URL" }), {
+        type: "string",
+        description: "bundled: Alertmanager posts every alert to this https URL (webhook receiver). Secret.",
+        default: "none",
+        secret: true,
+    }),
+    monitoringSlackWebhookUrl: key(
+        secretText({ pattern: HTTPS_URL, describe: "an https URL (Slack incoming webhook)" }),
+        {
             type: "string",
             description: "bundled: Slack incoming-webhook URL; needs monitoringSlackChannel. Secret.",
             default: "none",
             secret: true,
         },
-        monitoringSlackChannel: {
-            schema: text({ pattern: SLACK_CHANNEL, describe: "a Slack channel (#name) or user (@name)" }),
-            type: "string",
-            description: "bundled: the Slack channel alerts go to (with monitoringSlackWebhookUrl).",
-            default: "none",
-        },
-        monitoringPagerdutyRoutingKey: {
-            schema: secretText({
-                pattern: PD_KEY,
-                describe: "a PagerDuty Events API v2 routing key (32 letters or digits)",
-            }),
+    ),
+    monitoringSlackChannel: key(text({ pattern: SLACK_CHANNEL, describe: "a Slack channel (#name) or user (@name)" }), {
+        type: "string",
+        description: "bundled: the Slack channel alerts go to (with monitoringSlackWebhookUrl).",
+        default: "none",
+    }),
+    monitoringPagerdutyRoutingKey: key(
+        secretText({
+            pattern: PD_KEY,
+            describe: "a PagerDuty Events API v2 routing key (32 letters or digits)",
+        }),
+        {
             type: "string",
             description: "bundled: PagerDuty Events API v2 routing key. Secret.",
             default: "none",
             secret: true,
         },
-        monitoringPrometheusImage: {
-            schema: image(DEFAULT_PROMETHEUS_IMAGE),
-            type: "string",
-            description: "bundled: Prometheus image, pinned.",
-            default: DEFAULT_PROMETHEUS_IMAGE,
-        },
-        monitoringAlertmanagerImage: {
-            schema: image(DEFAULT_ALERTMANAGER_IMAGE),
-            type: "string",
-            description: "bundled: Alertmanager image, pinned.",
-            default: DEFAULT_ALERTMANAGER_IMAGE,
-        },
-        monitoringBlackboxImage: {
-            schema: image(DEFAULT_BLACKBOX_IMAGE),
-            type: "string",
-            description: "bundled: blackbox_exporter image (probes sys/health for the sealed-node alert), pinned.",
-            default: DEFAULT_BLACKBOX_IMAGE,
-        },
-        monitoringMtailImage: {
-            schema: text({
-                pattern: PINNED_IMAGE,
-                describe: "an image pinned by digest or exact version tag, with mtail as its entrypoint",
-            }),
+    ),
+    monitoringPrometheusImage: key(image(DEFAULT_PROMETHEUS_IMAGE), {
+        type: "string",
+        description: "bundled: Prometheus image, pinned.",
+        default: DEFAULT_PROMETHEUS_IMAGE,
+    }),
+    monitoringAlertmanagerImage: key(image(DEFAULT_ALERTMANAGER_IMAGE), {
+        type: "string",
+        description: "bundled: Alertmanager image, pinned.",
+        default: DEFAULT_ALERTMANAGER_IMAGE,
+    }),
+    monitoringBlackboxImage: key(image(DEFAULT_BLACKBOX_IMAGE), {
+        type: "string",
+        description: "bundled: blackbox_exporter image (probes sys/health for the sealed-node alert), pinned.",
+        default: DEFAULT_BLACKBOX_IMAGE,
+    }),
+    monitoringMtailImage: key(
+        text({
+            pattern: PINNED_IMAGE,
+            describe: "an image pinned by digest or exact version tag, with mtail as its entrypoint",
+        }),
+        {
             type: "string",
             description:
                 "bundled: an image whose entrypoint is mtail (no upstream image exists; README shows the build from Debian's package), pinned. Required when monitoring is bundled.",
             default: "none",
         },
-    },
-
-    build(v, ctx, prior) {
-        const mode = v.monitoring as MonitoringMode;
-        const receiver = {
-            webhookUrl: v.monitoringWebhookUrl as Secret | undefined,
-            slackWebhookUrl: v.monitoringSlackWebhookUrl as Secret | undefined,
-            slackChannel: v.monitoringSlackChannel as string | undefined,
-            pagerdutyRoutingKey: v.monitoringPagerdutyRoutingKey as Secret | undefined,
-        };
-        const receiverKeys = {
-            monitoringWebhookUrl: receiver.webhookUrl,
-            monitoringSlackWebhookUrl: receiver.slackWebhookUrl,
-            monitoringSlackChannel: receiver.slackChannel,
-            monitoringPagerdutyRoutingKey: receiver.pagerdutyRoutingKey,
-            monitoringMtailImage: v.monitoringMtailImage,
-        };
-        if (mode === "bundled") {
-            if (!receiver.webhookUrl && !receiver.slackWebhookUrl && !receiver.pagerdutyRoutingKey)
-                ctx.issue(
-                    "monitoring",
-                    "is bundled but no receiver is set: set monitoringWebhookUrl, monitoringSlackWebhookUrl (with monitoringSlackChannel) or monitoringPagerdutyRoutingKey (each with --secret)",
-                );
-            if (!!receiver.slackWebhookUrl !== !!receiver.slackChannel)
-                ctx.issue(
-                    receiver.slackWebhookUrl ? "monitoringSlackChannel" : "monitoringSlackWebhookUrl",
-                    "is required with the other Slack key: a Slack receiver needs both the webhook URL and the channel",
-                );
-            if (prior.tls.mode === "upstream-proxy")
-                ctx.issue(
-                    "monitoring",
-                    "bundled scrapes Vault over TLS with the cluster CA; with tlsMode upstream-proxy use monitoring external and scrape through your proxy",
-                );
-            if (v.monitoringMtailImage === undefined)
-                ctx.issue(
-                    "monitoringMtailImage",
-                    'is required when monitoring is bundled: an image with mtail as its entrypoint (README "Monitoring" shows the build)',
-                );
-        } else {
-            for (const [k, val] of Object.entries(receiverKeys))
-                if (val !== undefined)
-                    ctx.issue(
-                        k,
-                        "is only used when monitoring is bundled (monitoring is external: your own Alertmanager routes alerts)",
-                    );
-        }
-        return {
-            monitoring: {
-                mode,
-                sensitivePaths: v.monitoringSensitivePaths as string[],
-                receiver: mode === "bundled" ? receiver : {},
-                prometheusImage: v.monitoringPrometheusImage as string,
-                alertmanagerImage: v.monitoringAlertmanagerImage as string,
-                blackboxImage: v.monitoringBlackboxImage as string,
-                mtailImage: v.monitoringMtailImage as string | undefined,
-            },
-        };
-    },
+    ),
 };
+
+type MonitoringValues = SectionValues<typeof monitoringKeys>;
+
+export const monitoringSection: ConfigSection<typeof monitoringKeys, MonitoringConfig, CoreConfig> = {
+    keys: monitoringKeys,
+    build: buildMonitoring,
+};
+
+function buildMonitoring(v: MonitoringValues, ctx: BuildContext, prior: CoreConfig): MonitoringConfig {
+    const mode = v.monitoring;
+    const receiver = {
+        webhookUrl: v.monitoringWebhookUrl,
+        slackWebhookUrl: v.monitoringSlackWebhookUrl,
+        slackChannel: v.monitoringSlackChannel,
+        pagerdutyRoutingKey: v.monitoringPagerdutyRoutingKey,
+    };
+    if (mode === "bundled") checkBundled(v, ctx, prior);
+    else checkExternal(v, ctx);
+    return {
+        monitoring: {
+            mode,
+            sensitivePaths: v.monitoringSensitivePaths,
+            receiver: mode === "bundled" ? receiver : {},
+            prometheusImage: v.monitoringPrometheusImage,
+            alertmanagerImage: v.monitoringAlertmanagerImage,
+            blackboxImage: v.monitoringBlackboxImage,
+            mtailImage: v.monitoringMtailImage,
+        },
+    };
+}
+
+/** bundled: at least one receiver (Slack needs both keys), TLS at Vault, and an mtail image. */
+function checkBundled(v: MonitoringValues, ctx: BuildContext, prior: CoreConfig): void {
+    if (!v.monitoringWebhookUrl && !v.monitoringSlackWebhookUrl && !v.monitoringPagerdutyRoutingKey)
+        ctx.issue(
+            "monitoring",
+            "is bundled but no receiver is set: set monitoringWebhookUrl, monitoringSlackWebhookUrl (with monitoringSlackChannel) or monitoringPagerdutyRoutingKey (each with --secret)",
+        );
+    if (!!v.monitoringSlackWebhookUrl !== !!v.monitoringSlackChannel)
+        ctx.issue(
+            v.monitoringSlackWebhookUrl ? "monitoringSlackChannel" : "monitoringSlackWebhookUrl",
+            "is required with the other Slack key: a Slack receiver needs both the webhook URL and the channel",
+        );
+    if (prior.tls.mode === "upstream-proxy")
+        ctx.issue(
+            "monitoring",
+            "bundled scrapes Vault over TLS with the cluster CA; with tlsMode upstream-proxy use monitoring external and scrape through your proxy",
+        );
+    if (v.monitoringMtailImage === undefined)
+        ctx.issue(
+            "monitoringMtailImage",
+            'is required when monitoring is bundled: an image with mtail as its entrypoint (README "Monitoring" shows the build)',
+        );
+}
+
+/** external: the receiver keys and the mtail image belong to the bundled stack only. */
+function checkExternal(v: MonitoringValues, ctx: BuildContext): void {
+    const bundledOnly: (keyof MonitoringValues)[] = [
+        "monitoringWebhookUrl",
+        "monitoringSlackWebhookUrl",
+        "monitoringSlackChannel",
+        "monitoringPagerdutyRoutingKey",
+        "monitoringMtailImage",
+    ];
+    for (const k of bundledOnly)
+        if (v[k] !== undefined)
+            ctx.issue(
+                k,
+                "is only used when monitoring is bundled (monitoring is external: your own Alertmanager routes alerts)",
+            );
+}

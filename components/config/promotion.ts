@@ -6,9 +6,8 @@
  * `promoteFrom` reads those outputs through a StackReference and refuses to declare anything whose
  * image differs; the deploy workflow and `scripts/promote.ts` apply the same rule before `up`.
  */
-import type { CoreConfig } from "./core";
 import { text } from "./fields";
-import type { ConfigSection } from "./section";
+import { key, type BuildContext, type ConfigSection, type SectionValues } from "./section";
 
 export interface PromotionConfig {
     promotion: {
@@ -49,29 +48,36 @@ export function promotionProblems(from: string, image: string, verified: Verifie
     return problems;
 }
 
-export const promotionSection: ConfigSection<PromotionConfig, CoreConfig> = {
-    keys: {
-        promoteFrom: {
-            schema: text({
-                pattern: STACK_REF,
-                describe: "a stack reference name (staging, or org/bonito-vault/staging)",
-            }),
+const promotionKeys = {
+    promoteFrom: key(
+        text({
+            pattern: STACK_REF,
+            describe: "a stack reference name (staging, or org/bonito-vault/staging)",
+        }),
+        {
             type: "string",
             description:
                 "Stack whose exported verifiedImage this stack's image must equal (a StackReference); prod requires it.",
             default: "staging on prod, unset elsewhere",
         },
-        sourceCommit: {
-            schema: text({ pattern: COMMIT, describe: "a 40-character git commit id" }),
-            type: "string",
-            description: "The program commit being deployed (CI sets it); exported as verifiedCommit for promotion.",
-            default: "unset",
-        },
-    },
-    build(v, ctx) {
-        const from = (v.promoteFrom as string | undefined) ?? (ctx.prod ? "staging" : undefined);
-        if (from !== undefined && from.split("/").pop() === ctx.stack)
-            ctx.issue("promoteFrom", "names this stack itself; promote from another stack");
-        return { promotion: { from, sourceCommit: v.sourceCommit as string | undefined } };
-    },
+    ),
+    sourceCommit: key(text({ pattern: COMMIT, describe: "a 40-character git commit id" }), {
+        type: "string",
+        description: "The program commit being deployed (CI sets it); exported as verifiedCommit for promotion.",
+        default: "unset",
+    }),
 };
+
+type PromotionValues = SectionValues<typeof promotionKeys>;
+
+export const promotionSection: ConfigSection<typeof promotionKeys, PromotionConfig> = {
+    keys: promotionKeys,
+    build: buildPromotion,
+};
+
+function buildPromotion(v: PromotionValues, ctx: BuildContext): PromotionConfig {
+    const from = v.promoteFrom ?? (ctx.prod ? "staging" : undefined);
+    if (from !== undefined && from.split("/").pop() === ctx.stack)
+        ctx.issue("promoteFrom", "names this stack itself; promote from another stack");
+    return { promotion: { from, sourceCommit: v.sourceCommit } };
+}

@@ -8,7 +8,7 @@ import type { CoreConfig } from "./core";
 import type { EntryPointSection } from "./entryPoint";
 import { DURATION, boolean, duration, durationSeconds, integer, oneOf, stringList, text } from "./fields";
 import { isExamplePgpKey } from "./exampleKeys";
-import type { ConfigSection } from "./section";
+import { key, type BuildContext, type ConfigSection, type SectionValues } from "./section";
 
 export type AuditSecondDevice = "syslog" | "socket" | "file";
 export type AuditSocketType = "tcp" | "udp" | "unix";
@@ -114,322 +114,321 @@ export function defaultNodeAdminAddrs(
     });
 }
 
-export const settingsSection: ConfigSection<SettingsConfig, CoreConfig & EntryPointSection> = {
-    keys: {
-        adminAddr: {
-            schema: text({ pattern: URL_PATTERN, describe: "an http(s) URL such as https://127.0.0.1:8200" }),
-            type: "string",
-            description:
-                "URL Pulumi uses to reach the Vault API for bootstrap and settings; must be https unless tlsMode is upstream-proxy.",
-            default:
-                "https://<publishAddress, else the first Docker host's name>:<hostPortBase> (the first node's API)",
-        },
-        adminTlsServerName: {
-            schema: text({ pattern: /^[a-z0-9.-]+$/, describe: "a DNS name" }),
-            type: "string",
-            description:
-                "Name Pulumi checks the server certificate against when calling adminAddr; must be a SAN of the node certificates.",
-            default: "serviceName",
-        },
-        nodeAdminAddrs: {
-            schema: stringList({ item: URL_PATTERN, describe: "an http(s) URL such as https://10.0.1.10:8200" }),
-            type: "array",
-            description:
-                "URL Pulumi uses to reach each node's API, in node order: a rolling change waits on each replaced node here before it touches the next. Same scheme rules as adminAddr.",
-            default:
-                "one node: [adminAddr]; one Docker host: https://<adminAddr's host>:<hostPortBase + i>; several hosts: https://<Docker host i's name, else nodeAddresses[i]>:<hostPortBase>",
-        },
-        rollingNodeTimeout: {
-            schema: duration("10m"),
-            type: "string",
-            description:
-                "How long a rolling change waits for one replaced node to be unsealed and connected to the active node again before it stops (the nodes after it are left untouched).",
-            default: "10m",
-        },
-        backendAddr: {
-            schema: text({ pattern: URL_PATTERN, describe: "an http(s) URL such as https://vault.internal:8200" }),
-            type: "string",
-            description: "VAULT_ADDR handed to the Bonito backend in backendEnv.",
-            default: "the entry point: https://<entryPointName>:<port>",
-        },
-        backendCaCertPath: {
-            schema: text({
-                def: "/etc/bonito/vault-ca.pem",
-                pattern: /^\/[A-Za-z0-9._/-]+$/,
-                describe: "an absolute file path such as /etc/bonito/vault-ca.pem",
-            }),
+const settingsKeys = {
+    adminAddr: key(text({ pattern: URL_PATTERN, describe: "an http(s) URL such as https://127.0.0.1:8200" }), {
+        type: "string",
+        description:
+            "URL Pulumi uses to reach the Vault API for bootstrap and settings; must be https unless tlsMode is upstream-proxy.",
+        default: "https://<publishAddress, else the first Docker host's name>:<hostPortBase> (the first node's API)",
+    }),
+    adminTlsServerName: key(text({ pattern: /^[a-z0-9.-]+$/, describe: "a DNS name" }), {
+        type: "string",
+        description:
+            "Name Pulumi checks the server certificate against when calling adminAddr; must be a SAN of the node certificates.",
+        default: "serviceName",
+    }),
+    nodeAdminAddrs: key(stringList({ item: URL_PATTERN, describe: "an http(s) URL such as https://10.0.1.10:8200" }), {
+        type: "array",
+        description:
+            "URL Pulumi uses to reach each node's API, in node order: a rolling change waits on each replaced node here before it touches the next. Same scheme rules as adminAddr.",
+        default:
+            "one node: [adminAddr]; one Docker host: https://<adminAddr's host>:<hostPortBase + i>; several hosts: https://<Docker host i's name, else nodeAddresses[i]>:<hostPortBase>",
+    }),
+    rollingNodeTimeout: key(duration("10m"), {
+        type: "string",
+        description:
+            "How long a rolling change waits for one replaced node to be unsealed and connected to the active node again before it stops (the nodes after it are left untouched).",
+        default: "10m",
+    }),
+    backendAddr: key(text({ pattern: URL_PATTERN, describe: "an http(s) URL such as https://vault.internal:8200" }), {
+        type: "string",
+        description: "VAULT_ADDR handed to the Bonito backend in backendEnv.",
+        default: "the entry point: https://<entryPointName>:<port>",
+    }),
+    backendCaCertPath: key(
+        text({
+            def: "/etc/bonito/vault-ca.pem",
+            pattern: /^\/[A-Za-z0-9._/-]+$/,
+            describe: "an absolute file path such as /etc/bonito/vault-ca.pem",
+        }),
+        {
             type: "string",
             description:
                 "Path of the CA file inside the backend's container, emitted as VAULT_CACERT (Vault clients read it as a path); the PEM itself travels as VAULT_CACERT_BYTES.",
             default: "/etc/bonito/vault-ca.pem",
         },
-        kvMount: {
-            schema: text({ def: "bonito", pattern: MOUNT, describe: "a mount path of a-z, 0-9, _ and - (no slashes)" }),
-            type: "string",
-            description: "Path of the KV v2 mount the backend uses; emitted as VAULT_MOUNT.",
-            default: "bonito",
-        },
-        recoveryShares: {
-            schema: integer({ min: 1, max: 10 }),
-            type: "integer",
-            description: "Number of recovery key shares created at initialisation (auto-unseal recovery keys).",
-            default: "5 on prod, 3 on staging, 1 elsewhere",
-        },
-        recoveryThreshold: {
-            schema: integer({ min: 1, max: 10 }),
-            type: "integer",
-            description: "Recovery key shares needed for generate-root or rekey; at most recoveryShares.",
-            default: "3 on prod, 2 on staging, 1 elsewhere",
-        },
-        recoveryPgpKeys: {
-            schema: stringList({
-                item: BASE64,
-                describe: "a base64-encoded binary PGP public key (gpg --export <id> | base64 -w0)",
-            }),
+    ),
+    kvMount: key(text({ def: "bonito", pattern: MOUNT, describe: "a mount path of a-z, 0-9, _ and - (no slashes)" }), {
+        type: "string",
+        description: "Path of the KV v2 mount the backend uses; emitted as VAULT_MOUNT.",
+        default: "bonito",
+    }),
+    recoveryShares: key(integer({ min: 1, max: 10 }), {
+        type: "integer",
+        description: "Number of recovery key shares created at initialisation (auto-unseal recovery keys).",
+        default: "5 on prod, 3 on staging, 1 elsewhere",
+    }),
+    recoveryThreshold: key(integer({ min: 1, max: 10 }), {
+        type: "integer",
+        description: "Recovery key shares needed for generate-root or rekey; at most recoveryShares.",
+        default: "3 on prod, 2 on staging, 1 elsewhere",
+    }),
+    recoveryPgpKeys: key(
+        stringList({
+            item: BASE64,
+            describe: "a base64-encoded binary PGP public key (gpg --export <id> | base64 -w0)",
+        }),
+        {
             type: "array",
             description:
                 "Operators' PGP public keys (base64 of the binary key), one per recovery share; the shares in state are encrypted to them. Required on prod.",
             default: "[] (required on prod)",
         },
-        auditSecondDevice: {
-            schema: oneOf(["syslog", "socket", "file"] as const, "syslog"),
-            type: "string",
-            description:
-                "Second audit device beside the file device: syslog (tag vault, facility AUTH; the Docker host must have /dev/log, or the node container is refused), socket (auditSocketAddress), or file (a second file on the audit volume, for hosts without syslog such as Docker Desktop).",
-            default: "syslog",
-        },
-        auditSocketAddress: {
-            schema: text({ pattern: SOCKET_ADDR, describe: "host:port, or an absolute path for a unix socket" }),
+    ),
+    auditSecondDevice: key(oneOf(["syslog", "socket", "file"], "syslog"), {
+        type: "string",
+        description:
+            "Second audit device beside the file device: syslog (tag vault, facility AUTH; the Docker host must have /dev/log, or the node container is refused), socket (auditSocketAddress), or file (a second file on the audit volume, for hosts without syslog such as Docker Desktop).",
+        default: "syslog",
+    }),
+    auditSocketAddress: key(
+        text({ pattern: SOCKET_ADDR, describe: "host:port, or an absolute path for a unix socket" }),
+        {
             type: "string",
             description: "Log shipper the socket audit device writes to; required when auditSecondDevice is socket.",
             default: "none",
         },
-        auditSocketType: {
-            schema: oneOf(["tcp", "udp", "unix"] as const, "tcp"),
-            type: "string",
-            description: "Transport of the socket audit device.",
-            default: "tcp",
-        },
-        auditRetentionDays: {
-            schema: integer({ min: 1, max: 3650 }),
-            type: "integer",
-            description: "Days rotated audit files are kept on each node's audit volume before deletion.",
-            default: "90 on prod, 14 elsewhere",
-        },
-        auditRotateSizeMb: {
-            schema: integer({ def: 100, min: 1, max: 10240 }),
-            type: "integer",
-            description: "Rotate the audit file when it reaches this size (MiB).",
-            default: "100",
-        },
-        auditRotateMaxAgeHours: {
-            schema: integer({ def: 24, min: 1, max: 8760 }),
-            type: "integer",
-            description: "Rotate the audit file at least this often (hours), even when small.",
-            default: "24",
-        },
-        approleSecretIdTtl: {
-            schema: text({ def: "0", pattern: TTL_OR_ZERO, describe: "0 (never expires) or a duration such as 720h" }),
+    ),
+    auditSocketType: key(oneOf(["tcp", "udp", "unix"], "tcp"), {
+        type: "string",
+        description: "Transport of the socket audit device.",
+        default: "tcp",
+    }),
+    auditRetentionDays: key(integer({ min: 1, max: 3650 }), {
+        type: "integer",
+        description: "Days rotated audit files are kept on each node's audit volume before deletion.",
+        default: "90 on prod, 14 elsewhere",
+    }),
+    auditRotateSizeMb: key(integer({ def: 100, min: 1, max: 10240 }), {
+        type: "integer",
+        description: "Rotate the audit file when it reaches this size (MiB).",
+        default: "100",
+    }),
+    auditRotateMaxAgeHours: key(integer({ def: 24, min: 1, max: 8760 }), {
+        type: "integer",
+        description: "Rotate the audit file at least this often (hours), even when small.",
+        default: "24",
+    }),
+    approleSecretIdTtl: key(
+        text({ def: "0", pattern: TTL_OR_ZERO, describe: "0 (never expires) or a duration such as 720h" }),
+        {
             type: "string",
             description:
                 "secret_id_ttl of the bonito-backend role; 0 means the secret ID never expires (seed value), a duration forces rotation by pulumi up.",
             default: "0",
         },
-        approleSecretIdNumUses: {
-            schema: integer({ def: 0, min: 0, max: 1000000 }),
-            type: "integer",
-            description: "secret_id_num_uses of the bonito-backend role; 0 means unlimited logins (seed value).",
-            default: "0",
-        },
-        approleSecretIdBoundCidrs: {
-            schema: stringList({ def: [], item: CIDR, describe: "an IPv4 CIDR such as 10.0.0.0/8" }),
-            type: "array",
-            description: "CIDRs allowed to log in with the backend's secret ID (secret_id_bound_cidrs).",
-            default: "[] (any address)",
-        },
-        approleTokenBoundCidrs: {
-            schema: stringList({ def: [], item: CIDR, describe: "an IPv4 CIDR such as 10.0.0.0/8" }),
-            type: "array",
-            description: "CIDRs allowed to use the backend's tokens (token_bound_cidrs).",
-            default: "[] (any address)",
-        },
-        approleWrappingTtl: {
-            schema: duration(),
-            type: "string",
-            description:
-                "Deliver the backend's secret ID response-wrapped with this TTL (backendEnv then carries VAULT_WRAPPED_SECRET_ID).",
-            default: "none (plain secret ID)",
-        },
-        autopilotCleanupDeadServers: {
-            schema: boolean(),
-            type: "boolean",
-            description:
-                "Let autopilot remove nodes that stay unreachable past autopilotDeadServerLastContactThreshold.",
-            default: "true with 3 or more nodes, false otherwise",
-        },
-        autopilotLastContactThreshold: {
-            schema: duration("10s"),
-            type: "string",
-            description: "Autopilot marks a node unhealthy after this long without contact from the leader.",
-            default: "10s",
-        },
-        autopilotDeadServerLastContactThreshold: {
-            schema: duration("24h"),
-            type: "string",
-            description: "Autopilot removes a node after this long without contact (Vault requires at least 1m).",
-            default: "24h",
-        },
-        autopilotServerStabilizationTime: {
-            schema: duration("10s"),
-            type: "string",
-            description: "How long a new node must be healthy before autopilot promotes it to voter.",
-            default: "10s",
-        },
-    },
-
-    build(v, ctx, prior) {
-        const tlsOff = prior.tls.mode === "upstream-proxy";
-        const scheme = tlsOff ? "http" : "https";
-        const adminAddr = (
-            (v.adminAddr as string | undefined) ?? `${scheme}://${adminHost(prior)}:${prior.hostPortBase}`
-        ).replace(/\/$/, "");
-        if (!tlsOff && !adminAddr.startsWith("https://"))
-            ctx.issue("adminAddr", "must be an https URL: Vault terminates TLS (tlsMode is not upstream-proxy)");
-        const nodeAdminAddrs = (
-            (v.nodeAdminAddrs as string[] | undefined) ?? defaultNodeAdminAddrs(prior, adminAddr, scheme)
-        ).map((a) => a.replace(/\/$/, ""));
-        if (nodeAdminAddrs.length !== prior.nodes)
-            ctx.issue("nodeAdminAddrs", `lists ${nodeAdminAddrs.length} addresses but nodes is ${prior.nodes}`);
-        if (!tlsOff && nodeAdminAddrs.some((a) => !a.startsWith("https://")))
-            ctx.issue(
-                "nodeAdminAddrs",
-                "every address must be an https URL: Vault terminates TLS (tlsMode is not upstream-proxy)",
-            );
-        const rollingTimeout = v.rollingNodeTimeout as string;
-        if (durationSeconds(rollingTimeout) < 60 || durationSeconds(rollingTimeout) > 7200)
-            ctx.issue(
-                "rollingNodeTimeout",
-                "must be from 1m to 2h (a node restart with auto-unseal takes seconds; less than a minute would stop healthy changes)",
-            );
-        const backendAddr = ((v.backendAddr as string | undefined) ?? prior.entryPoint.url).replace(/\/$/, "");
-        if (!tlsOff && !backendAddr.startsWith("https://"))
-            ctx.issue("backendAddr", "must be an https URL: Vault terminates TLS (tlsMode is not upstream-proxy)");
-
-        const kvMount = v.kvMount as string;
-        if (RESERVED_MOUNTS.includes(kvMount))
-            ctx.issue(
-                "kvMount",
-                `must not be one of ${RESERVED_MOUNTS.join(", ")} (reserved by Vault or this program)`,
-            );
-
-        const shares = (v.recoveryShares as number | undefined) ?? (ctx.prod ? 5 : ctx.stack === "staging" ? 3 : 1);
-        const threshold =
-            (v.recoveryThreshold as number | undefined) ?? (ctx.prod ? 3 : ctx.stack === "staging" ? 2 : 1);
-        if (threshold > shares)
-            ctx.issue(
-                "recoveryThreshold",
-                `${threshold} exceeds recoveryShares (${shares}); use a number from 1 to ${shares}`,
-            );
-        else if (shares > 1 && threshold < 2)
-            ctx.issue(
-                "recoveryThreshold",
-                `must be at least 2 when recoveryShares is ${shares} (Vault's Shamir split needs 2 or more)`,
-            );
-        if (ctx.prod && shares < 3)
-            ctx.issue("recoveryShares", "must be at least 3 on prod, so no single operator holds recovery");
-        const pgpKeys = (v.recoveryPgpKeys as string[] | undefined) ?? [];
-        const examples = pgpKeys.map((k, i) => (isExamplePgpKey(k) ? i : -1)).filter((i) => i >= 0);
-        if (examples.length > 0 && !ctx.allowExampleKeys)
-            ctx.issue(
-                "recoveryPgpKeys",
-                `entries ${examples.join(", ")} are the committed example keys, whose private halves were destroyed: replace them with your operators' keys (gpg --export <id> | base64 -w0) before any real preview or up`,
-            );
-        if (ctx.prod && pgpKeys.length === 0)
-            ctx.issue(
-                "recoveryPgpKeys",
-                `is required on prod: list ${shares} operators' PGP public keys (base64 of gpg --export <id>), one per recovery share, so the shares in state are encrypted`,
-            );
-        else if (pgpKeys.length > 0 && pgpKeys.length !== shares)
-            ctx.issue(
-                "recoveryPgpKeys",
-                `lists ${pgpKeys.length} keys but recoveryShares is ${shares}; give exactly one key per share`,
-            );
-
-        const second = v.auditSecondDevice as AuditSecondDevice;
-        const socketAddress = v.auditSocketAddress as string | undefined;
-        const socketType = v.auditSocketType as AuditSocketType;
-        if (second === "socket" && socketAddress === undefined)
-            ctx.issue(
-                "auditSocketAddress",
-                "is required when auditSecondDevice is socket: the log shipper's host:port",
-            );
-        if (second !== "socket" && socketAddress !== undefined)
-            ctx.issue(
-                "auditSocketAddress",
-                `is only used when auditSecondDevice is socket (auditSecondDevice is ${second})`,
-            );
-        if (socketAddress !== undefined && (socketType === "unix") !== socketAddress.startsWith("/"))
-            ctx.issue(
-                "auditSocketAddress",
-                socketType === "unix"
-                    ? "must be an absolute socket path when auditSocketType is unix"
-                    : `must be host:port when auditSocketType is ${socketType}`,
-            );
-
-        const wrappingTtl = v.approleWrappingTtl as string | undefined;
-        if (wrappingTtl !== undefined && durationSeconds(wrappingTtl) > 7 * 24 * 3600)
-            ctx.issue(
-                "approleWrappingTtl",
-                "must be at most 168h: a wrapping token is a short-lived delivery envelope",
-            );
-
-        const cleanup = (v.autopilotCleanupDeadServers as boolean | undefined) ?? prior.nodes >= 3;
-        if (cleanup && prior.nodes < 3)
-            ctx.issue(
-                "autopilotCleanupDeadServers",
-                `needs at least 3 nodes (nodes is ${prior.nodes}): Vault requires min_quorum of 3 or more for dead-server cleanup`,
-            );
-        const lastContact = v.autopilotLastContactThreshold as string;
-        const deadContact = v.autopilotDeadServerLastContactThreshold as string;
-        if (durationSeconds(deadContact) < 60)
-            ctx.issue("autopilotDeadServerLastContactThreshold", "must be at least 1m (Vault's lower bound)");
-        else if (durationSeconds(deadContact) <= durationSeconds(lastContact))
-            ctx.issue(
-                "autopilotDeadServerLastContactThreshold",
-                `must exceed autopilotLastContactThreshold (${lastContact}): a node is unhealthy before it is dead`,
-            );
-
-        return {
-            adminAddr,
-            adminTlsServerName: (v.adminTlsServerName as string | undefined) ?? prior.serviceName,
-            nodeAdminAddrs,
-            rollingNodeTimeoutSeconds: durationSeconds(rollingTimeout),
-            backendAddr,
-            backendCaCertPath: v.backendCaCertPath as string,
-            kvMount,
-            recovery: { shares, threshold, pgpKeys },
-            audit: {
-                second,
-                socketAddress,
-                socketType,
-                retentionDays: (v.auditRetentionDays as number | undefined) ?? (ctx.prod ? 90 : 14),
-                rotateSizeMb: v.auditRotateSizeMb as number,
-                rotateMaxAgeHours: v.auditRotateMaxAgeHours as number,
-            },
-            approle: {
-                secretIdTtl: v.approleSecretIdTtl as string,
-                secretIdNumUses: v.approleSecretIdNumUses as number,
-                secretIdBoundCidrs: v.approleSecretIdBoundCidrs as string[],
-                tokenBoundCidrs: v.approleTokenBoundCidrs as string[],
-                wrappingTtl,
-            },
-            autopilot: {
-                cleanupDeadServers: cleanup,
-                lastContactThreshold: lastContact,
-                deadServerLastContactThreshold: deadContact,
-                serverStabilizationTime: v.autopilotServerStabilizationTime as string,
-                minQuorum: cleanup ? prior.nodes : undefined,
-            },
-        };
-    },
+    ),
+    approleSecretIdNumUses: key(integer({ def: 0, min: 0, max: 1000000 }), {
+        type: "integer",
+        description: "secret_id_num_uses of the bonito-backend role; 0 means unlimited logins (seed value).",
+        default: "0",
+    }),
+    approleSecretIdBoundCidrs: key(stringList({ def: [], item: CIDR, describe: "an IPv4 CIDR such as 10.0.0.0/8" }), {
+        type: "array",
+        description: "CIDRs allowed to log in with the backend's secret ID (secret_id_bound_cidrs).",
+        default: "[] (any address)",
+    }),
+    approleTokenBoundCidrs: key(stringList({ def: [], item: CIDR, describe: "an IPv4 CIDR such as 10.0.0.0/8" }), {
+        type: "array",
+        description: "CIDRs allowed to use the backend's tokens (token_bound_cidrs).",
+        default: "[] (any address)",
+    }),
+    approleWrappingTtl: key(duration(), {
+        type: "string",
+        description:
+            "Deliver the backend's secret ID response-wrapped with this TTL (backendEnv then carries VAULT_WRAPPED_SECRET_ID).",
+        default: "none (plain secret ID)",
+    }),
+    autopilotCleanupDeadServers: key(boolean(), {
+        type: "boolean",
+        description: "Let autopilot remove nodes that stay unreachable past autopilotDeadServerLastContactThreshold.",
+        default: "true with 3 or more nodes, false otherwise",
+    }),
+    autopilotLastContactThreshold: key(duration("10s"), {
+        type: "string",
+        description: "Autopilot marks a node unhealthy after this long without contact from the leader.",
+        default: "10s",
+    }),
+    autopilotDeadServerLastContactThreshold: key(duration("24h"), {
+        type: "string",
+        description: "Autopilot removes a node after this long without contact (Vault requires at least 1m).",
+        default: "24h",
+    }),
+    autopilotServerStabilizationTime: key(duration("10s"), {
+        type: "string",
+        description: "How long a new node must be healthy before autopilot promotes it to voter.",
+        default: "10s",
+    }),
 };
+
+type SettingsValues = SectionValues<typeof settingsKeys>;
+
+export const settingsSection: ConfigSection<typeof settingsKeys, SettingsConfig, CoreConfig & EntryPointSection> = {
+    keys: settingsKeys,
+    build: buildSettings,
+};
+
+function buildSettings(v: SettingsValues, ctx: BuildContext, prior: CoreConfig & EntryPointSection): SettingsConfig {
+    const tlsOff = prior.tls.mode === "upstream-proxy";
+    const addresses = adminAddresses(v, ctx, prior, tlsOff);
+    const backendAddr = (v.backendAddr ?? prior.entryPoint.url).replace(/\/$/, "");
+    if (!tlsOff && !backendAddr.startsWith("https://"))
+        ctx.issue("backendAddr", "must be an https URL: Vault terminates TLS (tlsMode is not upstream-proxy)");
+    if (RESERVED_MOUNTS.includes(v.kvMount))
+        ctx.issue("kvMount", `must not be one of ${RESERVED_MOUNTS.join(", ")} (reserved by Vault or this program)`);
+    const recovery = recoveryOf(v, ctx);
+    const audit = auditOf(v, ctx);
+    if (v.approleWrappingTtl !== undefined && durationSeconds(v.approleWrappingTtl) > 7 * 24 * 3600)
+        ctx.issue("approleWrappingTtl", "must be at most 168h: a wrapping token is a short-lived delivery envelope");
+    const autopilot = autopilotOf(v, ctx, prior.nodes);
+
+    return {
+        ...addresses,
+        backendAddr,
+        backendCaCertPath: v.backendCaCertPath,
+        kvMount: v.kvMount,
+        recovery,
+        audit,
+        approle: {
+            secretIdTtl: v.approleSecretIdTtl,
+            secretIdNumUses: v.approleSecretIdNumUses,
+            secretIdBoundCidrs: v.approleSecretIdBoundCidrs,
+            tokenBoundCidrs: v.approleTokenBoundCidrs,
+            wrappingTtl: v.approleWrappingTtl,
+        },
+        autopilot,
+    };
+}
+
+/** How Pulumi reaches the API (https unless TLS ends at a trusted proxy), and how long it waits per node. */
+function adminAddresses(
+    v: SettingsValues,
+    ctx: BuildContext,
+    prior: CoreConfig,
+    tlsOff: boolean,
+): Pick<SettingsConfig, "adminAddr" | "adminTlsServerName" | "nodeAdminAddrs" | "rollingNodeTimeoutSeconds"> {
+    const scheme = tlsOff ? "http" : "https";
+    const adminAddr = (v.adminAddr ?? `${scheme}://${adminHost(prior)}:${prior.hostPortBase}`).replace(/\/$/, "");
+    if (!tlsOff && !adminAddr.startsWith("https://"))
+        ctx.issue("adminAddr", "must be an https URL: Vault terminates TLS (tlsMode is not upstream-proxy)");
+    const nodeAdminAddrs = (v.nodeAdminAddrs ?? defaultNodeAdminAddrs(prior, adminAddr, scheme)).map((a) =>
+        a.replace(/\/$/, ""),
+    );
+    if (nodeAdminAddrs.length !== prior.nodes)
+        ctx.issue("nodeAdminAddrs", `lists ${nodeAdminAddrs.length} addresses but nodes is ${prior.nodes}`);
+    if (!tlsOff && nodeAdminAddrs.some((a) => !a.startsWith("https://")))
+        ctx.issue(
+            "nodeAdminAddrs",
+            "every address must be an https URL: Vault terminates TLS (tlsMode is not upstream-proxy)",
+        );
+    const rollingNodeTimeoutSeconds = durationSeconds(v.rollingNodeTimeout);
+    if (rollingNodeTimeoutSeconds < 60 || rollingNodeTimeoutSeconds > 7200)
+        ctx.issue(
+            "rollingNodeTimeout",
+            "must be from 1m to 2h (a node restart with auto-unseal takes seconds; less than a minute would stop healthy changes)",
+        );
+    return {
+        adminAddr,
+        adminTlsServerName: v.adminTlsServerName ?? prior.serviceName,
+        nodeAdminAddrs,
+        rollingNodeTimeoutSeconds,
+    };
+}
+
+/** Recovery shares and threshold (stack-dependent defaults) and the operators' PGP keys. */
+function recoveryOf(v: SettingsValues, ctx: BuildContext): RecoveryConfig {
+    const shares = v.recoveryShares ?? (ctx.prod ? 5 : ctx.stack === "staging" ? 3 : 1);
+    const threshold = v.recoveryThreshold ?? (ctx.prod ? 3 : ctx.stack === "staging" ? 2 : 1);
+    if (threshold > shares)
+        ctx.issue(
+            "recoveryThreshold",
+            `${threshold} exceeds recoveryShares (${shares}); use a number from 1 to ${shares}`,
+        );
+    else if (shares > 1 && threshold < 2)
+        ctx.issue(
+            "recoveryThreshold",
+            `must be at least 2 when recoveryShares is ${shares} (Vault's Shamir split needs 2 or more)`,
+        );
+    if (ctx.prod && shares < 3)
+        ctx.issue("recoveryShares", "must be at least 3 on prod, so no single operator holds recovery");
+    const pgpKeys = v.recoveryPgpKeys ?? [];
+    const examples = pgpKeys.map((k, i) => (isExamplePgpKey(k) ? i : -1)).filter((i) => i >= 0);
+    if (examples.length > 0 && !ctx.allowExampleKeys)
+        ctx.issue(
+            "recoveryPgpKeys",
+            `entries ${examples.join(", ")} are the committed example keys, whose private halves were destroyed: replace them with your operators' keys (gpg --export <id> | base64 -w0) before any real preview or up`,
+        );
+    if (ctx.prod && pgpKeys.length === 0)
+        ctx.issue(
+            "recoveryPgpKeys",
+            `is required on prod: list ${shares} operators' PGP public keys (base64 of gpg --export <id>), one per recovery share, so the shares in state are encrypted`,
+        );
+    else if (pgpKeys.length > 0 && pgpKeys.length !== shares)
+        ctx.issue(
+            "recoveryPgpKeys",
+            `lists ${pgpKeys.length} keys but recoveryShares is ${shares}; give exactly one key per share`,
+        );
+    return { shares, threshold, pgpKeys };
+}
+
+/** The second audit device (a socket needs an address of the right shape) and file rotation. */
+function auditOf(v: SettingsValues, ctx: BuildContext): AuditConfig {
+    const { auditSecondDevice: second, auditSocketAddress: socketAddress, auditSocketType: socketType } = v;
+    if (second === "socket" && socketAddress === undefined)
+        ctx.issue("auditSocketAddress", "is required when auditSecondDevice is socket: the log shipper's host:port");
+    if (second !== "socket" && socketAddress !== undefined)
+        ctx.issue(
+            "auditSocketAddress",
+            `is only used when auditSecondDevice is socket (auditSecondDevice is ${second})`,
+        );
+    if (socketAddress !== undefined && (socketType === "unix") !== socketAddress.startsWith("/"))
+        ctx.issue(
+            "auditSocketAddress",
+            socketType === "unix"
+                ? "must be an absolute socket path when auditSocketType is unix"
+                : `must be host:port when auditSocketType is ${socketType}`,
+        );
+    return {
+        second,
+        socketAddress,
+        socketType,
+        retentionDays: v.auditRetentionDays ?? (ctx.prod ? 90 : 14),
+        rotateSizeMb: v.auditRotateSizeMb,
+        rotateMaxAgeHours: v.auditRotateMaxAgeHours,
+    };
+}
+
+/** Dead-server cleanup needs 3 nodes (min_quorum); a node is unhealthy before it is dead. */
+function autopilotOf(v: SettingsValues, ctx: BuildContext, nodes: number): AutopilotConfig {
+    const cleanup = v.autopilotCleanupDeadServers ?? nodes >= 3;
+    if (cleanup && nodes < 3)
+        ctx.issue(
+            "autopilotCleanupDeadServers",
+            `needs at least 3 nodes (nodes is ${nodes}): Vault requires min_quorum of 3 or more for dead-server cleanup`,
+        );
+    const { autopilotLastContactThreshold: lastContact, autopilotDeadServerLastContactThreshold: deadContact } = v;
+    if (durationSeconds(deadContact) < 60)
+        ctx.issue("autopilotDeadServerLastContactThreshold", "must be at least 1m (Vault's lower bound)");
+    else if (durationSeconds(deadContact) <= durationSeconds(lastContact))
+        ctx.issue(
+            "autopilotDeadServerLastContactThreshold",
+            `must exceed autopilotLastContactThreshold (${lastContact}): a node is unhealthy before it is dead`,
+        );
+    return {
+        cleanupDeadServers: cleanup,
+        lastContactThreshold: lastContact,
+        deadServerLastContactThreshold: deadContact,
+        serverStabilizationTime: v.autopilotServerStabilizationTime,
+        minQuorum: cleanup ? nodes : undefined,
+    };
+}

@@ -6,8 +6,8 @@
  * carry settings for several clouds while a test overrides `cloud`.
  */
 import type { CoreConfig } from "./core";
-import { Secret, duration, durationSeconds, integer, oneOf, secretText, stringList, text } from "./fields";
-import type { ConfigSection } from "./section";
+import { type Secret, duration, durationSeconds, integer, oneOf, secretText, stringList, text } from "./fields";
+import { key, type BuildContext, type ConfigSection, type SectionValues } from "./section";
 import {
     AWS_KEY_DELETION_WINDOW,
     KEY_ROTATION_DAYS,
@@ -132,383 +132,362 @@ export function gcpRoleId(clusterName: string, stack: string): string {
     return `${clusterName}_${stack}_unseal`.replace(/[^a-zA-Z0-9_.]/g, "_").slice(0, 64);
 }
 
-export const unsealSection: ConfigSection<UnsealConfig, CoreConfig> = {
-    keys: {
-        keyRotationDays: {
-            schema: integer({ def: MAX_ROTATION_DAYS, min: 1, max: 3650 }),
-            type: "integer",
-            description:
-                "Days between automatic rotations of the unseal key (aws: exactly 90, the KMS minimum; azure: 7 to 90; gcp and local: 1 to 90). Old versions stay usable for decryption.",
-            default: "90",
-        },
-        awsRegion: {
-            schema: text({ pattern: AWS_REGION, describe: "an AWS region such as eu-west-1" }),
-            type: "string",
-            description: "cloud aws: region of the KMS key (the seal's region).",
-            default: "the region of awsKeyArn, else us-east-1",
-        },
-        awsIdentity: {
-            schema: oneOf(["role", "user"] as const, "role"),
-            type: "string",
-            description:
-                "cloud aws: role (IAM role + instance profile, for nodes on EC2 hosts; no static credential) or user (IAM user whose access key reaches the containers as a secret, for nodes outside AWS).",
-            default: "role",
-        },
-        awsKeyArn: {
-            schema: text({
-                pattern: AWS_KMS_KEY_ARN,
-                describe: "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<uuid>)",
-            }),
+const unsealKeys = {
+    keyRotationDays: key(integer({ def: MAX_ROTATION_DAYS, min: 1, max: 3650 }), {
+        type: "integer",
+        description:
+            "Days between automatic rotations of the unseal key (aws: exactly 90, the KMS minimum; azure: 7 to 90; gcp and local: 1 to 90). Old versions stay usable for decryption.",
+        default: "90",
+    }),
+    awsRegion: key(text({ pattern: AWS_REGION, describe: "an AWS region such as eu-west-1" }), {
+        type: "string",
+        description: "cloud aws: region of the KMS key (the seal's region).",
+        default: "the region of awsKeyArn, else us-east-1",
+    }),
+    awsIdentity: key(oneOf(["role", "user"], "role"), {
+        type: "string",
+        description:
+            "cloud aws: role (IAM role + instance profile, for nodes on EC2 hosts; no static credential) or user (IAM user whose access key reaches the containers as a secret, for nodes outside AWS).",
+        default: "role",
+    }),
+    awsKeyArn: key(
+        text({
+            pattern: AWS_KMS_KEY_ARN,
+            describe: "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<uuid>)",
+        }),
+        {
             type: "string",
             description:
                 "cloud aws: adopt this existing KMS key instead of creating one; its key policy must let the Vault identity use it (README).",
             default: "none (a key is created)",
         },
-        awsKeyDeletionWindowDays: {
-            schema: integer({
-                def: AWS_KEY_DELETION_WINDOW.prodMin,
-                min: 1,
-                max: AWS_KEY_DELETION_WINDOW.max,
-            }),
+    ),
+    awsKeyDeletionWindowDays: key(
+        integer({
+            def: AWS_KEY_DELETION_WINDOW.prodMin,
+            min: 1,
+            max: AWS_KEY_DELETION_WINDOW.max,
+        }),
+        {
             type: "integer",
             description:
                 "cloud aws: days a scheduled key deletion waits before it is final (7 to 30; prod must keep 30).",
             default: "30",
         },
-        azureLocation: {
-            schema: text({ pattern: /^[a-z0-9]+$/, describe: "an Azure region name such as westeurope" }),
-            type: "string",
-            description: "cloud azure: region of the Key Vault and the managed identity.",
-            default: "required when cloud is azure",
-        },
-        azureResourceGroup: {
-            schema: text({ pattern: /^[-\w.()]{1,90}$/, describe: "an Azure resource group name" }),
-            type: "string",
-            description: "cloud azure: existing resource group that holds the Key Vault and the identity.",
-            default: "required when cloud is azure",
-        },
-        azureTenantId: {
-            schema: text({ pattern: UUID, describe: "a tenant id (GUID)" }),
-            type: "string",
-            description: "cloud azure: Entra tenant of the Key Vault and of the identity.",
-            default: "the azure-native provider's tenant",
-        },
-        azureVaultName: {
-            schema: text({
-                pattern: AZURE_VAULT_NAME,
-                describe: "a Key Vault name: 3 to 24 letters, digits and single hyphens, starting with a letter",
-            }),
+    ),
+    azureLocation: key(text({ pattern: /^[a-z0-9]+$/, describe: "an Azure region name such as westeurope" }), {
+        type: "string",
+        description: "cloud azure: region of the Key Vault and the managed identity.",
+        default: "required when cloud is azure",
+    }),
+    azureResourceGroup: key(text({ pattern: /^[-\w.()]{1,90}$/, describe: "an Azure resource group name" }), {
+        type: "string",
+        description: "cloud azure: existing resource group that holds the Key Vault and the identity.",
+        default: "required when cloud is azure",
+    }),
+    azureTenantId: key(text({ pattern: UUID, describe: "a tenant id (GUID)" }), {
+        type: "string",
+        description: "cloud azure: Entra tenant of the Key Vault and of the identity.",
+        default: "the azure-native provider's tenant",
+    }),
+    azureVaultName: key(
+        text({
+            pattern: AZURE_VAULT_NAME,
+            describe: "a Key Vault name: 3 to 24 letters, digits and single hyphens, starting with a letter",
+        }),
+        {
             type: "string",
             description:
                 "cloud azure: Key Vault name (globally unique; a purged name stays reserved for the soft-delete retention).",
             default: "<clusterName>-<stack>-kv",
         },
-        azureKeyName: {
-            schema: text({ def: "vault-unseal", pattern: AZURE_KEY_NAME, describe: "letters, digits and hyphens" }),
-            type: "string",
-            description: "cloud azure: name of the RSA key in the Key Vault.",
-            default: "vault-unseal",
-        },
-        azureKeyId: {
-            schema: text({
-                pattern: AZURE_KEY_ID,
-                describe:
-                    "a key resource id (/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<vault>/keys/<key>)",
-            }),
+    ),
+    azureKeyName: key(text({ def: "vault-unseal", pattern: AZURE_KEY_NAME, describe: "letters, digits and hyphens" }), {
+        type: "string",
+        description: "cloud azure: name of the RSA key in the Key Vault.",
+        default: "vault-unseal",
+    }),
+    azureKeyId: key(
+        text({
+            pattern: AZURE_KEY_ID,
+            describe:
+                "a key resource id (/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<vault>/keys/<key>)",
+        }),
+        {
             type: "string",
             description:
                 "cloud azure: adopt this existing key (its vault must use RBAC authorization); only the role assignment is created.",
             default: "none (a vault and key are created)",
         },
-        azureSku: {
-            schema: oneOf(["standard", "premium"] as const),
-            type: "string",
-            description: "cloud azure: Key Vault SKU; premium keeps the key in an HSM (RSA-HSM).",
-            default: "premium on prod, standard elsewhere",
-        },
-        azureIdentity: {
-            schema: oneOf(["managedIdentity", "servicePrincipal"] as const, "managedIdentity"),
-            type: "string",
-            description:
-                "cloud azure: managedIdentity (a user-assigned identity you attach to the Azure VM hosts; no secret) or servicePrincipal (an existing app registration given by azureClientId, azurePrincipalId and azureClientSecret).",
-            default: "managedIdentity",
-        },
-        azureClientId: {
-            schema: text({ pattern: UUID, describe: "an application (client) id (GUID)" }),
-            type: "string",
-            description: "cloud azure, servicePrincipal: the application (client) id Vault signs in as.",
-            default: "required when azureIdentity is servicePrincipal",
-        },
-        azurePrincipalId: {
-            schema: text({ pattern: UUID, describe: "an object id (GUID)" }),
-            type: "string",
-            description:
-                "cloud azure, servicePrincipal: the service principal's object id, which the role assignment names.",
-            default: "required when azureIdentity is servicePrincipal",
-        },
-        azureClientSecret: {
-            schema: secretText({ describe: "a client secret" }),
-            type: "string",
-            description:
-                "cloud azure, servicePrincipal: the client secret; reaches the containers only as a secret env var. Secret.",
-            default: "required when azureIdentity is servicePrincipal",
-            secret: true,
-        },
-        azureNetworkDefault: {
-            schema: oneOf(["deny", "allow"] as const, "deny"),
-            type: "string",
-            description:
-                "cloud azure: Key Vault firewall default; deny admits only azureAllowedIps and azureSubnetIds (prod must deny).",
-            default: "deny",
-        },
-        azureAllowedIps: {
-            schema: stringList({ def: [], item: IPV4_OR_CIDR, describe: "an IPv4 address or CIDR range" }),
-            type: "array",
-            description: "cloud azure: public addresses (the Vault hosts' egress) the Key Vault firewall admits.",
-            default: "[]",
-        },
-        azureSubnetIds: {
-            schema: stringList({ def: [], item: AZURE_SUBNET_ID, describe: "a subnet resource id" }),
-            type: "array",
-            description:
-                "cloud azure: virtual-network subnets (with the Microsoft.KeyVault service endpoint) the firewall admits.",
-            default: "[]",
-        },
-        gcpProject: {
-            schema: text({ pattern: GCP_PROJECT, describe: "a GCP project id" }),
-            type: "string",
-            description: "cloud gcp: project of the key ring, the service account and its custom role.",
-            default: "required when cloud is gcp",
-        },
-        gcpLocation: {
-            schema: text({
-                def: "global",
-                pattern: GCP_LOCATION,
-                describe: "a Cloud KMS location such as global or europe-west1",
-            }),
+    ),
+    azureSku: key(oneOf(["standard", "premium"]), {
+        type: "string",
+        description: "cloud azure: Key Vault SKU; premium keeps the key in an HSM (RSA-HSM).",
+        default: "premium on prod, standard elsewhere",
+    }),
+    azureIdentity: key(oneOf(["managedIdentity", "servicePrincipal"], "managedIdentity"), {
+        type: "string",
+        description:
+            "cloud azure: managedIdentity (a user-assigned identity you attach to the Azure VM hosts; no secret) or servicePrincipal (an existing app registration given by azureClientId, azurePrincipalId and azureClientSecret).",
+        default: "managedIdentity",
+    }),
+    azureClientId: key(text({ pattern: UUID, describe: "an application (client) id (GUID)" }), {
+        type: "string",
+        description: "cloud azure, servicePrincipal: the application (client) id Vault signs in as.",
+        default: "required when azureIdentity is servicePrincipal",
+    }),
+    azurePrincipalId: key(text({ pattern: UUID, describe: "an object id (GUID)" }), {
+        type: "string",
+        description:
+            "cloud azure, servicePrincipal: the service principal's object id, which the role assignment names.",
+        default: "required when azureIdentity is servicePrincipal",
+    }),
+    azureClientSecret: key(secretText({ describe: "a client secret" }), {
+        type: "string",
+        description:
+            "cloud azure, servicePrincipal: the client secret; reaches the containers only as a secret env var. Secret.",
+        default: "required when azureIdentity is servicePrincipal",
+        secret: true,
+    }),
+    azureNetworkDefault: key(oneOf(["deny", "allow"], "deny"), {
+        type: "string",
+        description:
+            "cloud azure: Key Vault firewall default; deny admits only azureAllowedIps and azureSubnetIds (prod must deny).",
+        default: "deny",
+    }),
+    azureAllowedIps: key(stringList({ def: [], item: IPV4_OR_CIDR, describe: "an IPv4 address or CIDR range" }), {
+        type: "array",
+        description: "cloud azure: public addresses (the Vault hosts' egress) the Key Vault firewall admits.",
+        default: "[]",
+    }),
+    azureSubnetIds: key(stringList({ def: [], item: AZURE_SUBNET_ID, describe: "a subnet resource id" }), {
+        type: "array",
+        description:
+            "cloud azure: virtual-network subnets (with the Microsoft.KeyVault service endpoint) the firewall admits.",
+        default: "[]",
+    }),
+    gcpProject: key(text({ pattern: GCP_PROJECT, describe: "a GCP project id" }), {
+        type: "string",
+        description: "cloud gcp: project of the key ring, the service account and its custom role.",
+        default: "required when cloud is gcp",
+    }),
+    gcpLocation: key(
+        text({
+            def: "global",
+            pattern: GCP_LOCATION,
+            describe: "a Cloud KMS location such as global or europe-west1",
+        }),
+        {
             type: "string",
             description: "cloud gcp: Cloud KMS location of the key ring (the seal's region).",
             default: "global",
         },
-        gcpKeyRing: {
-            schema: text({ pattern: GCP_NAME, describe: "letters, digits, _ and -" }),
-            type: "string",
-            description: "cloud gcp: key ring name (key rings can never be deleted, so the name is used once).",
-            default: "<clusterName>-<stack>",
-        },
-        gcpCryptoKey: {
-            schema: text({ def: "vault-unseal", pattern: GCP_NAME, describe: "letters, digits, _ and -" }),
-            type: "string",
-            description: "cloud gcp: crypto key name.",
-            default: "vault-unseal",
-        },
-        gcpKeyId: {
-            schema: text({
-                pattern: GCP_KEY_ID,
-                describe: "a key id (projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>)",
-            }),
+    ),
+    gcpKeyRing: key(text({ pattern: GCP_NAME, describe: "letters, digits, _ and -" }), {
+        type: "string",
+        description: "cloud gcp: key ring name (key rings can never be deleted, so the name is used once).",
+        default: "<clusterName>-<stack>",
+    }),
+    gcpCryptoKey: key(text({ def: "vault-unseal", pattern: GCP_NAME, describe: "letters, digits, _ and -" }), {
+        type: "string",
+        description: "cloud gcp: crypto key name.",
+        default: "vault-unseal",
+    }),
+    gcpKeyId: key(
+        text({
+            pattern: GCP_KEY_ID,
+            describe: "a key id (projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>)",
+        }),
+        {
             type: "string",
             description:
                 "cloud gcp: adopt this existing ENCRYPT_DECRYPT key in gcpProject instead of creating a ring and key.",
             default: "none (a key ring and key are created)",
         },
-        gcpProtectionLevel: {
-            schema: oneOf(["SOFTWARE", "HSM"] as const),
-            type: "string",
-            description: "cloud gcp: protection level of the key versions.",
-            default: "HSM on prod, SOFTWARE elsewhere",
-        },
-        gcpIdentity: {
-            schema: oneOf(["attached", "key"] as const, "attached"),
-            type: "string",
-            description:
-                "cloud gcp: attached (the service account is attached to the GCE hosts; no key file) or key (a JSON key, a Pulumi secret uploaded into the containers, for nodes outside GCP).",
-            default: "attached",
-        },
-        gcpServiceAccountId: {
-            schema: text({ pattern: GCP_ACCOUNT_ID, describe: "a service-account id (6 to 30 of a-z, 0-9, -)" }),
+    ),
+    gcpProtectionLevel: key(oneOf(["SOFTWARE", "HSM"]), {
+        type: "string",
+        description: "cloud gcp: protection level of the key versions.",
+        default: "HSM on prod, SOFTWARE elsewhere",
+    }),
+    gcpIdentity: key(oneOf(["attached", "key"], "attached"), {
+        type: "string",
+        description:
+            "cloud gcp: attached (the service account is attached to the GCE hosts; no key file) or key (a JSON key, a Pulumi secret uploaded into the containers, for nodes outside GCP).",
+        default: "attached",
+    }),
+    gcpServiceAccountId: key(
+        text({ pattern: GCP_ACCOUNT_ID, describe: "a service-account id (6 to 30 of a-z, 0-9, -)" }),
+        {
             type: "string",
             description: "cloud gcp: id of the service account Vault uses.",
             default: "<clusterName>-<stack>-unseal (shortened to 30)",
         },
-        localUnsealerPort: {
-            schema: integer({ def: 8210, min: 1024, max: 65535 }),
-            type: "integer",
-            description:
-                "cloud local: port on 127.0.0.1 where the transit unsealer's API is published for the Pulumi host.",
-            default: "8210",
-        },
-        localTokenPeriod: {
-            schema: duration("720h"),
-            type: "string",
-            description:
-                "cloud local: period of the transit token; Vault renews it while running, and it expires if the cluster stays down longer.",
-            default: "720h",
-        },
-    },
-
-    build(v, ctx, core) {
-        const rotationDays = v.keyRotationDays as number;
-        const cloud = core.cloud;
-        const baseName = `${core.clusterName}-${ctx.stack}`;
-        if (rotationDays > MAX_ROTATION_DAYS) ctx.issue("keyRotationDays", keyRotationReason());
-        const required = (key: string, when: string) => {
-            if (v[key] === undefined) ctx.issue(key, `is required when ${when}`);
-        };
-
-        switch (cloud) {
-            case "aws": {
-                const deletionWindowDays = v.awsKeyDeletionWindowDays as number;
-                if (deletionWindowDays < AWS_KEY_DELETION_WINDOW.min)
-                    ctx.issue("awsKeyDeletionWindowDays", awsKeyDeletionWindowReason(false));
-                else if (ctx.prod && deletionWindowDays < AWS_KEY_DELETION_WINDOW.prodMin)
-                    ctx.issue("awsKeyDeletionWindowDays", awsKeyDeletionWindowReason(true));
-                if (rotationDays < 90 && v.awsKeyArn === undefined)
-                    ctx.issue("keyRotationDays", `must be 90 when cloud is aws (the shortest AWS KMS rotation period)`);
-                const keyArn = v.awsKeyArn as string | undefined;
-                const region = v.awsRegion as string | undefined;
-                if (keyArn && region && keyArn.split(":")[3] !== region)
-                    ctx.issue("awsKeyArn", `names a key in ${keyArn.split(":")[3]}, but awsRegion is ${region}`);
-                return {
-                    unseal: {
-                        cloud,
-                        region: region ?? keyArn?.split(":")[3] ?? DEFAULT_AWS_REGION,
-                        identity: v.awsIdentity as AwsUnseal["identity"],
-                        keyArn,
-                        deletionWindowDays,
-                        rotationDays,
-                        baseName,
-                    },
-                };
-            }
-            case "azure": {
-                required("azureLocation", "cloud is azure");
-                required("azureResourceGroup", "cloud is azure");
-                const identity = v.azureIdentity as AzureUnseal["identity"];
-                let servicePrincipal: AzureUnseal["servicePrincipal"];
-                const spKeys = ["azureClientId", "azurePrincipalId", "azureClientSecret"];
-                if (identity === "servicePrincipal") {
-                    for (const k of spKeys) required(k, "azureIdentity is servicePrincipal");
-                    if (v.azureClientId && v.azurePrincipalId && v.azureClientSecret)
-                        servicePrincipal = {
-                            clientId: v.azureClientId as string,
-                            objectId: v.azurePrincipalId as string,
-                            clientSecret: v.azureClientSecret as Secret,
-                        };
-                } else {
-                    for (const k of spKeys)
-                        if (v[k] !== undefined)
-                            ctx.issue(
-                                k,
-                                "is only used when azureIdentity is servicePrincipal (azureIdentity is managedIdentity)",
-                            );
-                }
-                if (rotationDays < 7)
-                    ctx.issue(
-                        "keyRotationDays",
-                        `must be at least 7 when cloud is azure (the shortest Key Vault rotation policy)`,
-                    );
-                const defaultAction = v.azureNetworkDefault === "allow" ? "Allow" : "Deny";
-                const ipRules = v.azureAllowedIps as string[];
-                const subnetIds = v.azureSubnetIds as string[];
-                if (defaultAction === "Allow" && ctx.prod)
-                    ctx.issue(
-                        "azureNetworkDefault",
-                        "must be deny on the prod stack: admit the Vault hosts with azureAllowedIps or azureSubnetIds",
-                    );
-                if (
-                    defaultAction === "Deny" &&
-                    ipRules.length === 0 &&
-                    subnetIds.length === 0 &&
-                    v.azureKeyId === undefined
-                )
-                    ctx.issue(
-                        "azureAllowedIps",
-                        "is required when azureNetworkDefault is deny: list the Vault hosts' public addresses (or set azureSubnetIds), or Vault cannot reach the key",
-                    );
-                const keyId = v.azureKeyId as string | undefined;
-                const adopted = keyId ? /\/vaults\/([^/]+)\/keys\/([^/]+)$/.exec(keyId) : null;
-                return {
-                    unseal: {
-                        cloud,
-                        location: (v.azureLocation as string | undefined) ?? "",
-                        resourceGroup: (v.azureResourceGroup as string | undefined) ?? "",
-                        tenantId: v.azureTenantId as string | undefined,
-                        vaultName:
-                            adopted?.[1] ??
-                            (v.azureVaultName as string | undefined) ??
-                            azureVaultName(core.clusterName, ctx.stack),
-                        keyName: adopted?.[2] ?? (v.azureKeyName as string),
-                        keyId,
-                        sku: (v.azureSku as AzureUnseal["sku"] | undefined) ?? (ctx.prod ? "premium" : "standard"),
-                        identity,
-                        servicePrincipal,
-                        network: { defaultAction, ipRules, subnetIds },
-                        rotationDays,
-                        baseName,
-                    },
-                };
-            }
-            case "gcp": {
-                required("gcpProject", "cloud is gcp");
-                const project = (v.gcpProject as string | undefined) ?? "";
-                const keyId = v.gcpKeyId as string | undefined;
-                const m = keyId ? GCP_KEY_ID.exec(keyId) : null;
-                if (m && project && m[1] !== project)
-                    ctx.issue(
-                        "gcpKeyId",
-                        `must name a key in gcpProject (${project}): the custom role it is bound with lives there`,
-                    );
-                const protectionLevel =
-                    (v.gcpProtectionLevel as GcpUnseal["protectionLevel"] | undefined) ??
-                    (ctx.prod ? "HSM" : "SOFTWARE");
-                return {
-                    unseal: {
-                        cloud,
-                        project,
-                        location: m?.[2] ?? (v.gcpLocation as string),
-                        keyRing: m?.[3] ?? (v.gcpKeyRing as string | undefined) ?? baseName,
-                        cryptoKey: m?.[4] ?? (v.gcpCryptoKey as string),
-                        adopt: m !== null,
-                        protectionLevel,
-                        identity: v.gcpIdentity as GcpUnseal["identity"],
-                        serviceAccountId:
-                            (v.gcpServiceAccountId as string | undefined) ?? gcpAccountId(core.clusterName, ctx.stack),
-                        roleId: gcpRoleId(core.clusterName, ctx.stack),
-                        rotationDays,
-                        baseName,
-                    },
-                };
-            }
-            case "local":
-            default: {
-                if (ctx.prod)
-                    ctx.issue(
-                        "cloud",
-                        "must not be local on the prod stack: a transit unsealer beside the cluster is not production auto-unseal",
-                    );
-                if (core.multiHost || core.dockerHosts.some((h) => h !== undefined && !/^(unix|npipe):\/\//.test(h)))
-                    ctx.issue(
-                        "dockerHosts",
-                        "must name only the local Docker daemon (unix:// or npipe://) when cloud is local: the transit unsealer is reached on 127.0.0.1 and over one Docker network",
-                    );
-                const tokenPeriod = v.localTokenPeriod as string;
-                if (durationSeconds(tokenPeriod) < 3600)
-                    ctx.issue(
-                        "localTokenPeriod",
-                        "must be at least 1h: Vault renews the transit token at about half its period",
-                    );
-                return {
-                    unseal: {
-                        cloud: "local",
-                        port: v.localUnsealerPort as number,
-                        tokenPeriod,
-                        keyName: LOCAL_TRANSIT_KEY,
-                        rotationDays,
-                        baseName,
-                    },
-                };
-            }
-        }
-    },
+    ),
+    localUnsealerPort: key(integer({ def: 8210, min: 1024, max: 65535 }), {
+        type: "integer",
+        description:
+            "cloud local: port on 127.0.0.1 where the transit unsealer's API is published for the Pulumi host.",
+        default: "8210",
+    }),
+    localTokenPeriod: key(duration("720h"), {
+        type: "string",
+        description:
+            "cloud local: period of the transit token; Vault renews it while running, and it expires if the cluster stays down longer.",
+        default: "720h",
+    }),
 };
+
+type UnsealValues = SectionValues<typeof unsealKeys>;
+
+export const unsealSection: ConfigSection<typeof unsealKeys, UnsealConfig, CoreConfig> = {
+    keys: unsealKeys,
+    build: buildUnseal,
+};
+
+function buildUnseal(v: UnsealValues, ctx: BuildContext, core: CoreConfig): UnsealConfig {
+    const common = { rotationDays: v.keyRotationDays, baseName: `${core.clusterName}-${ctx.stack}` };
+    if (common.rotationDays > MAX_ROTATION_DAYS) ctx.issue("keyRotationDays", keyRotationReason());
+    switch (core.cloud) {
+        case "aws":
+            return { unseal: awsUnseal(v, ctx, common) };
+        case "azure":
+            return { unseal: azureUnseal(v, ctx, core, common) };
+        case "gcp":
+            return { unseal: gcpUnseal(v, ctx, core, common) };
+        case "local":
+        default:
+            return { unseal: localUnseal(v, ctx, core, common) };
+    }
+}
+
+/** What every cloud's unseal settings share. */
+interface UnsealCommon {
+    rotationDays: number;
+    baseName: string;
+}
+
+function requireKeys(v: UnsealValues, ctx: BuildContext, keys: (keyof UnsealValues)[], when: string): void {
+    for (const k of keys) if (v[k] === undefined) ctx.issue(k, `is required when ${when}`);
+}
+
+function awsUnseal(v: UnsealValues, ctx: BuildContext, common: UnsealCommon): AwsUnseal {
+    const { awsKeyDeletionWindowDays: deletionWindowDays, awsKeyArn: keyArn, awsRegion: region } = v;
+    if (deletionWindowDays < AWS_KEY_DELETION_WINDOW.min)
+        ctx.issue("awsKeyDeletionWindowDays", awsKeyDeletionWindowReason(false));
+    else if (ctx.prod && deletionWindowDays < AWS_KEY_DELETION_WINDOW.prodMin)
+        ctx.issue("awsKeyDeletionWindowDays", awsKeyDeletionWindowReason(true));
+    if (common.rotationDays < 90 && keyArn === undefined)
+        ctx.issue("keyRotationDays", `must be 90 when cloud is aws (the shortest AWS KMS rotation period)`);
+    if (keyArn && region && keyArn.split(":")[3] !== region)
+        ctx.issue("awsKeyArn", `names a key in ${keyArn.split(":")[3]}, but awsRegion is ${region}`);
+    return {
+        cloud: "aws",
+        region: region ?? keyArn?.split(":")[3] ?? DEFAULT_AWS_REGION,
+        identity: v.awsIdentity,
+        keyArn,
+        deletionWindowDays,
+        ...common,
+    };
+}
+
+function azureUnseal(v: UnsealValues, ctx: BuildContext, core: CoreConfig, common: UnsealCommon): AzureUnseal {
+    requireKeys(v, ctx, ["azureLocation", "azureResourceGroup"], "cloud is azure");
+    const servicePrincipal = azureServicePrincipal(v, ctx);
+    if (common.rotationDays < 7)
+        ctx.issue("keyRotationDays", `must be at least 7 when cloud is azure (the shortest Key Vault rotation policy)`);
+    const network = azureNetwork(v, ctx);
+    const keyId = v.azureKeyId;
+    const adopted = keyId ? /\/vaults\/([^/]+)\/keys\/([^/]+)$/.exec(keyId) : null;
+    return {
+        cloud: "azure",
+        location: v.azureLocation ?? "",
+        resourceGroup: v.azureResourceGroup ?? "",
+        tenantId: v.azureTenantId,
+        vaultName: adopted?.[1] ?? v.azureVaultName ?? azureVaultName(core.clusterName, ctx.stack),
+        keyName: adopted?.[2] ?? v.azureKeyName,
+        keyId,
+        sku: v.azureSku ?? (ctx.prod ? "premium" : "standard"),
+        identity: v.azureIdentity,
+        servicePrincipal,
+        network,
+        ...common,
+    };
+}
+
+/** azureIdentity servicePrincipal needs all three of its keys; managedIdentity takes none of them. */
+function azureServicePrincipal(v: UnsealValues, ctx: BuildContext): AzureUnseal["servicePrincipal"] {
+    const spKeys: (keyof UnsealValues)[] = ["azureClientId", "azurePrincipalId", "azureClientSecret"];
+    if (v.azureIdentity !== "servicePrincipal") {
+        for (const k of spKeys)
+            if (v[k] !== undefined)
+                ctx.issue(k, "is only used when azureIdentity is servicePrincipal (azureIdentity is managedIdentity)");
+        return undefined;
+    }
+    requireKeys(v, ctx, spKeys, "azureIdentity is servicePrincipal");
+    const { azureClientId: clientId, azurePrincipalId: objectId, azureClientSecret: clientSecret } = v;
+    return clientId && objectId && clientSecret ? { clientId, objectId, clientSecret } : undefined;
+}
+
+/** The Key Vault firewall: deny by default (always on prod), which then needs a way in. */
+function azureNetwork(v: UnsealValues, ctx: BuildContext): AzureUnseal["network"] {
+    const defaultAction = v.azureNetworkDefault === "allow" ? "Allow" : "Deny";
+    const { azureAllowedIps: ipRules, azureSubnetIds: subnetIds } = v;
+    if (defaultAction === "Allow" && ctx.prod)
+        ctx.issue(
+            "azureNetworkDefault",
+            "must be deny on the prod stack: admit the Vault hosts with azureAllowedIps or azureSubnetIds",
+        );
+    if (defaultAction === "Deny" && ipRules.length === 0 && subnetIds.length === 0 && v.azureKeyId === undefined)
+        ctx.issue(
+            "azureAllowedIps",
+            "is required when azureNetworkDefault is deny: list the Vault hosts' public addresses (or set azureSubnetIds), or Vault cannot reach the key",
+        );
+    return { defaultAction, ipRules, subnetIds };
+}
+
+function gcpUnseal(v: UnsealValues, ctx: BuildContext, core: CoreConfig, common: UnsealCommon): GcpUnseal {
+    requireKeys(v, ctx, ["gcpProject"], "cloud is gcp");
+    const project = v.gcpProject ?? "";
+    const m = v.gcpKeyId ? GCP_KEY_ID.exec(v.gcpKeyId) : null;
+    if (m && project && m[1] !== project)
+        ctx.issue(
+            "gcpKeyId",
+            `must name a key in gcpProject (${project}): the custom role it is bound with lives there`,
+        );
+    return {
+        cloud: "gcp",
+        project,
+        location: m?.[2] ?? v.gcpLocation,
+        keyRing: m?.[3] ?? v.gcpKeyRing ?? common.baseName,
+        cryptoKey: m?.[4] ?? v.gcpCryptoKey,
+        adopt: m !== null,
+        protectionLevel: v.gcpProtectionLevel ?? (ctx.prod ? "HSM" : "SOFTWARE"),
+        identity: v.gcpIdentity,
+        serviceAccountId: v.gcpServiceAccountId ?? gcpAccountId(core.clusterName, ctx.stack),
+        roleId: gcpRoleId(core.clusterName, ctx.stack),
+        ...common,
+    };
+}
+
+function localUnseal(v: UnsealValues, ctx: BuildContext, core: CoreConfig, common: UnsealCommon): LocalUnseal {
+    if (ctx.prod)
+        ctx.issue(
+            "cloud",
+            "must not be local on the prod stack: a transit unsealer beside the cluster is not production auto-unseal",
+        );
+    if (core.multiHost || core.dockerHosts.some((h) => h !== undefined && !/^(unix|npipe):\/\//.test(h)))
+        ctx.issue(
+            "dockerHosts",
+            "must name only the local Docker daemon (unix:// or npipe://) when cloud is local: the transit unsealer is reached on 127.0.0.1 and over one Docker network",
+        );
+    if (durationSeconds(v.localTokenPeriod) < 3600)
+        ctx.issue("localTokenPeriod", "must be at least 1h: Vault renews the transit token at about half its period");
+    return {
+        cloud: "local",
+        port: v.localUnsealerPort,
+        tokenPeriod: v.localTokenPeriod,
+        keyName: LOCAL_TRANSIT_KEY,
+        ...common,
+    };
+}

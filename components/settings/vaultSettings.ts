@@ -94,6 +94,77 @@ export class VaultSettings extends pulumi.ComponentResource {
 function createVaultSettings(name: string, self: VaultSettings, args: VaultSettingsArgs) {
     const cfg = args.config;
     const plan = renderVaultSettings(cfg);
+    const { init, handover } = declareBootstrap(name, self, args, plan);
+    const provider = declareProvider(name, self, args, handover, plan);
+    const on = { parent: self, provider };
+
+    // Audit first, so every later change is recorded. OpenBao declares the same devices in its config file.
+    const audits = plan.auditViaApi
+        ? plan.auditDevices.map(
+              (d) =>
+                  new vault.Audit(
+                      `${name}-audit-${d.path}`,
+                      { type: d.type, path: d.path, description: d.description, options: d.options },
+                      on,
+                  ),
+          )
+        : [];
+    // Everything else waits for the first (file) device only, so every change is recorded; a second
+    // device that fails to enable (syslog without the host's /dev/log) then fails alone instead of
+    // taking every later setting down with it.
+    const after = { ...on, dependsOn: audits.slice(0, 1) };
+    const { mount, approle, roles } = declareMountAndRoles(name, plan, on, after, audits);
+
+    const wrappingTtl = cfg.approle.wrappingTtl;
+    const backendSecret = new vault.approle.AuthBackendRoleSecretId(
+        `${name}-secret-id-${NAMES.backendRole}`,
+        {
+            backend: approle.path,
+            roleName: roles[NAMES.backendRole].roleName,
+            // With the accessor as the ID, the backend unwrapping its secret ID does not make Pulumi issue a new one.
+            ...(wrappingTtl ? { wrappingTtl, withWrappedAccessor: true } : {}),
+        },
+        { ...on, additionalSecretOutputs: ["secretId", "wrappingToken", "accessor"] },
+    );
+    const snapshotSecret = new vault.approle.AuthBackendRoleSecretId(
+        `${name}-secret-id-${NAMES.snapshotRole}`,
+        { backend: approle.path, roleName: roles[NAMES.snapshotRole].roleName },
+        { ...on, additionalSecretOutputs: ["secretId", "accessor"] },
+    );
+    if (plan.autopilot) declareAutopilot(name, plan.autopilot, after);
+
+    const credential = wrappingTtl ? backendSecret.wrappingToken : backendSecret.secretId;
+    const backendEnv = pulumi.secret(
+        pulumi
+            .all([roles[NAMES.backendRole].roleId, credential, args.caCert, mount.path])
+            .apply(([roleId, secret, ca, mountPath]) =>
+                renderBackendEnv({
+                    addr: cfg.backendAddr,
+                    roleId,
+                    secret,
+                    wrapped: !!wrappingTtl,
+                    caCert: ca,
+                    caCertPath: cfg.backendCaCertPath,
+                    mount: mountPath,
+                }),
+            ),
+    );
+
+    return {
+        plan,
+        provider,
+        backendEnv,
+        kvMount: mount.path,
+        snapshotAgentRoleId: pulumi.secret(roles[NAMES.snapshotRole].roleId),
+        snapshotAgentSecretId: pulumi.secret(snapshotSecret.secretId),
+        recoveryKeys: pulumi.secret(init.recoveryKeys),
+        admin: { roleId: pulumi.secret(handover.roleId), secretId: pulumi.secret(handover.secretId) },
+    };
+}
+
+/** Initialise once (recovery shares), then hand over from the root token to Pulumi's admin AppRole. */
+function declareBootstrap(name: string, self: VaultSettings, args: VaultSettingsArgs, plan: VaultSettingsPlan) {
+    const cfg = args.config;
     const endpoint = { addr: cfg.adminAddr, caCert: args.caCert, tlsServerName: cfg.adminTlsServerName };
 
     const init = new VaultInit(
@@ -119,9 +190,20 @@ function createVaultSettings(name: string, self: VaultSettings, args: VaultSetti
         },
         { parent: self, dependsOn: [init] },
     );
+    return { init, handover };
+}
 
+/** The @pulumi/vault provider, logged in as Pulumi's admin AppRole (never the root token). */
+function declareProvider(
+    name: string,
+    self: VaultSettings,
+    args: VaultSettingsArgs,
+    handover: VaultHandover,
+    plan: VaultSettingsPlan,
+): vault.Provider {
+    const cfg = args.config;
     const tls = cfg.adminAddr.startsWith("https://");
-    const provider = new vault.Provider(
+    return new vault.Provider(
         `${name}-vault`,
         {
             address: cfg.adminAddr,
@@ -143,24 +225,16 @@ function createVaultSettings(name: string, self: VaultSettings, args: VaultSetti
         },
         { parent: self, dependsOn: [handover] },
     );
-    const on = { parent: self, provider };
+}
 
-    // Audit first, so every later change is recorded. OpenBao declares the same devices in its config file.
-    const audits = plan.auditViaApi
-        ? plan.auditDevices.map(
-              (d) =>
-                  new vault.Audit(
-                      `${name}-audit-${d.path}`,
-                      { type: d.type, path: d.path, description: d.description, options: d.options },
-                      on,
-                  ),
-          )
-        : [];
-    // Everything else waits for the first (file) device only, so every change is recorded; a second
-    // device that fails to enable (syslog without the host's /dev/log) then fails alone instead of
-    // taking every later setting down with it.
-    const after = { ...on, dependsOn: audits.slice(0, 1) };
-
+/** The KV v2 mount, the ACL policies, the AppRole auth method and its roles. */
+function declareMountAndRoles(
+    name: string,
+    plan: VaultSettingsPlan,
+    on: pulumi.CustomResourceOptions,
+    after: pulumi.CustomResourceOptions,
+    audits: vault.Audit[],
+) {
     const mount = new vault.Mount(
         `${name}-kv`,
         {
@@ -193,65 +267,24 @@ function createVaultSettings(name: string, self: VaultSettings, args: VaultSetti
             }),
         ]),
     );
+    return { mount, approle, roles };
+}
 
-    const wrappingTtl = cfg.approle.wrappingTtl;
-    const backendSecret = new vault.approle.AuthBackendRoleSecretId(
-        `${name}-secret-id-${NAMES.backendRole}`,
+function declareAutopilot(
+    name: string,
+    a: NonNullable<VaultSettingsPlan["autopilot"]>,
+    after: pulumi.CustomResourceOptions,
+): void {
+    new vault.RaftAutopilot(
+        `${name}-autopilot`,
         {
-            backend: approle.path,
-            roleName: roles[NAMES.backendRole].roleName,
-            // With the accessor as the ID, the backend unwrapping its secret ID does not make Pulumi issue a new one.
-            ...(wrappingTtl ? { wrappingTtl, withWrappedAccessor: true } : {}),
+            cleanupDeadServers: a.cleanup_dead_servers,
+            lastContactThreshold: a.last_contact_threshold,
+            deadServerLastContactThreshold: a.dead_server_last_contact_threshold,
+            serverStabilizationTime: a.server_stabilization_time,
+            maxTrailingLogs: a.max_trailing_logs,
+            ...(a.min_quorum !== undefined ? { minQuorum: a.min_quorum } : {}),
         },
-        { ...on, additionalSecretOutputs: ["secretId", "wrappingToken", "accessor"] },
+        after,
     );
-    const snapshotSecret = new vault.approle.AuthBackendRoleSecretId(
-        `${name}-secret-id-${NAMES.snapshotRole}`,
-        { backend: approle.path, roleName: roles[NAMES.snapshotRole].roleName },
-        { ...on, additionalSecretOutputs: ["secretId", "accessor"] },
-    );
-
-    if (plan.autopilot) {
-        const a = plan.autopilot;
-        new vault.RaftAutopilot(
-            `${name}-autopilot`,
-            {
-                cleanupDeadServers: a.cleanup_dead_servers,
-                lastContactThreshold: a.last_contact_threshold,
-                deadServerLastContactThreshold: a.dead_server_last_contact_threshold,
-                serverStabilizationTime: a.server_stabilization_time,
-                maxTrailingLogs: a.max_trailing_logs,
-                ...(a.min_quorum !== undefined ? { minQuorum: a.min_quorum } : {}),
-            },
-            after,
-        );
-    }
-
-    const credential = wrappingTtl ? backendSecret.wrappingToken : backendSecret.secretId;
-    const backendEnv = pulumi.secret(
-        pulumi
-            .all([roles[NAMES.backendRole].roleId, credential, args.caCert, mount.path])
-            .apply(([roleId, secret, ca, mountPath]) =>
-                renderBackendEnv({
-                    addr: cfg.backendAddr,
-                    roleId,
-                    secret,
-                    wrapped: !!wrappingTtl,
-                    caCert: ca,
-                    caCertPath: cfg.backendCaCertPath,
-                    mount: mountPath,
-                }),
-            ),
-    );
-
-    return {
-        plan,
-        provider,
-        backendEnv,
-        kvMount: mount.path,
-        snapshotAgentRoleId: pulumi.secret(roles[NAMES.snapshotRole].roleId),
-        snapshotAgentSecretId: pulumi.secret(snapshotSecret.secretId),
-        recoveryKeys: pulumi.secret(init.recoveryKeys),
-        admin: { roleId: pulumi.secret(handover.roleId), secretId: pulumi.secret(handover.secretId) },
-    };
 }

@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { ConfigError, loadConfig } from "../../components/config";
+import { ConfigError, loadConfig, sectionValues } from "../../components/config";
 import type { CoreConfig, StackConfig } from "../../components/config";
 import { adminHost, settingsSection } from "../../components/config/settings";
 import { renderAuditDevices, renderAuditRotatorScript } from "../../components/settings/audit";
@@ -36,12 +36,8 @@ const PGP = "mQENBF" + "A".repeat(60);
 function buildSettings(stack: string, raw: Record<string, string>, core: Partial<CoreConfig> = {}) {
     const prior = { ...loadConfig("local", BASE), ...core } as StackConfig;
     const problems: string[] = [];
-    const values: Record<string, unknown> = {};
-    for (const [k, spec] of Object.entries(settingsSection.keys)) {
-        const r = spec.schema.safeParse(raw[k]);
-        assert.ok(r.success, k);
-        values[k] = r.data;
-    }
+    // Throws on a value that does not parse; the section's build gets exactly what loadConfig gives it.
+    const values = sectionValues(settingsSection.keys, raw);
     const value = settingsSection.build(
         values,
         { stack, prod: stack === "prod", issue: (k, m) => problems.push(`${k} ${m}`) },
