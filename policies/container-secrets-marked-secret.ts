@@ -1,17 +1,10 @@
 import { Secret, type ResourceValidationPolicy } from "@pulumi/policy";
 import { TYPES, str } from "./lib/common";
 import { isCredentialEnv, isCredentialFile } from "./lib/credentials";
-
-/**
- * The raw value under a property, as the engine handed it over. The engine's proxies unwrap secrets
- * on `get`, but they define no `getOwnPropertyDescriptor` trap, so the descriptor shows the
- * underlying value: a `Secret` where the value is a Pulumi secret. Validation never sees secrets
- * (pulumi/pulumi-policy#241); remediation does, so this check is a remediation.
- */
-function raw(o: unknown, key: string | number): unknown {
-    if (o === null || typeof o !== "object") return undefined;
-    return Object.getOwnPropertyDescriptor(o, key)?.value;
-}
+// Whether a value is a secret is visible only to a remediation, and only through the SDK's proxies
+// (no supported API: pulumi/pulumi-policy#241); lib/sdkInternals.ts holds that reliance and says
+// how it is pinned. So this check is a remediation.
+import { rawProperty as raw } from "./lib/sdkInternals";
 
 /** The value with every nested Secret unwrapped (the whole value is wrapped again by the caller). */
 function plain(v: unknown): unknown {

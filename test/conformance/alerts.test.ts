@@ -64,15 +64,7 @@ let rules: SecurityRule[];
 const procs: ChildProcess[] = [];
 const received: Received[] = [];
 let webhook: http.Server;
-let tokenProvider: {
-    create(i: Record<string, unknown>): Promise<{ outs: Record<string, unknown> }>;
-    update(
-        id: string,
-        o: Record<string, unknown>,
-        n: Record<string, unknown>,
-    ): Promise<{ outs: Record<string, unknown> }>;
-    delete(id: string, o: Record<string, unknown>): Promise<void>;
-};
+let tokenProvider: ReturnType<typeof loadProvider<"create" | "update" | "delete">>;
 let tokenState: Record<string, unknown>;
 const timings: Record<string, number> = {};
 
@@ -178,7 +170,7 @@ describe(
                 token_type: r.tokenType,
             });
             assert.equal(roleRes.status, 204, JSON.stringify(roleRes.body));
-            tokenProvider = loadProvider(live.declared.metricsToken.providerText) as unknown as typeof tokenProvider;
+            tokenProvider = loadProvider(live.declared.metricsToken.providerText, ["create", "update", "delete"]);
             tokenState = (
                 await tokenProvider.create({
                     ...live.declared.metricsToken.inputs,

@@ -42,6 +42,27 @@ let unsealKey = "";
 let rootToken = "";
 let files: Record<string, Record<string, { content: string; because: DifferenceId }>> = {};
 
+/**
+ * The transit setup UnsealerInit was declared with, checked: each field runBootstrap reads must be a
+ * string in the recorded inputs; a different shape fails naming the input.
+ */
+function declaredTransitSetup(inputs: Record<string, unknown>): TransitSetup {
+    const text = (key: keyof TransitSetup): string => {
+        const v = inputs[key];
+        if (typeof v !== "string")
+            throw new Error(`UnsealerInit input ${key}: expected a string, got ${JSON.stringify(v)}`);
+        return v;
+    };
+    return {
+        mountPath: text("mountPath"),
+        keyName: text("keyName"),
+        policyName: text("policyName"),
+        tokenPeriod: text("tokenPeriod"),
+        autoRotatePeriod: text("autoRotatePeriod"),
+        policy: text("policy"),
+    };
+}
+
 const WAIT = { sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)), attempts: 120, intervalMs: 500 };
 
 /** The unsealer's API from inside its own container (busybox wget): the internal network is unreachable from here. */
@@ -244,7 +265,7 @@ before(async () => {
     // The unsealer, bootstrapped with the program's own runBootstrap over its own listener.
     const unsealer = translate(d.unsealer.raw, { image: IMAGE, nofileLimit: engine.nofileLimit });
     await create(unsealer);
-    const setup = d.unsealerInit.inputs as unknown as TransitSetup;
+    const setup = declaredTransitSetup(d.unsealerInit.inputs);
     const boot = await runBootstrap(execFetch(unsealer.name), `http://127.0.0.1:${UNSEALER_API_PORT}`, setup, WAIT);
     transitToken = boot.transitToken;
     unsealKey = boot.unsealKey;

@@ -12,6 +12,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { setupMocks, settle, valueOf, type MockRun } from "../helpers/mocks";
+import { textUploads, type TextUpload } from "../helpers/uploads";
 import { loadConfig } from "../../components/config";
 import { awsWriterPolicy, destructiveActions, type IamPolicy } from "../../components/backup/policies";
 import { renderShipperRcloneConfig, renderShipperScript } from "../../components/audit/shipper";
@@ -29,8 +30,7 @@ const raw = {
 let run: MockRun;
 let bucketArn: string;
 let keyArn: string;
-type Upload = { file: string; content: unknown; owner?: string; group?: string; permissions?: string };
-let shipperUploads: Upload[][];
+let shipperUploads: TextUpload[][];
 let entrypoints: string[][];
 const inputs = (type: string) => {
     const hits = run.ofType(type);
@@ -54,9 +54,7 @@ before(async () => {
     void bucket;
     bucketArn = "arn:aws:s3::123456789012:audit-shipping-archive-bucket";
     keyArn = String(JSON.parse(String(inputs("aws:iam/userPolicy:UserPolicy").policy)).Statement[2].Resource);
-    shipperUploads = await Promise.all(
-        shipping.shippers.map(async (s) => (await valueOf(s.uploads)) as unknown as Upload[]),
-    );
+    shipperUploads = await Promise.all(shipping.shippers.map((s) => textUploads(s.uploads)));
     entrypoints = await Promise.all(shipping.shippers.map(async (s) => (await valueOf(s.entrypoints)) as string[]));
 });
 

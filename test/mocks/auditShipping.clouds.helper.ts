@@ -1,6 +1,7 @@
 /** Declares AuditShipping for a stack under the mocks already set up (shared by the gcp, azure and local tests). */
 import type { AuditShipping } from "../../components/audit/auditShipper";
 import { optionRecorder, settle, valueOf } from "../helpers/mocks";
+import { textUploads } from "../helpers/uploads";
 import { loadConfig } from "../../components/config";
 
 export async function declareShipping(stack: string, raw: Record<string, string>) {
@@ -32,12 +33,7 @@ export async function declareShipping(stack: string, raw: Record<string, string>
         writer: await valueOf(shipping.writerIdentity),
         pending: await valueOf(shipping.pendingSteps),
         entrypoints: await Promise.all(shipping.shippers.map(async (s) => (await valueOf(s.entrypoints)) as string[])),
-        uploads: await Promise.all(
-            shipping.shippers.map(
-                async (s) =>
-                    (await valueOf(s.uploads)) as unknown as { file: string; content: string; permissions: string }[],
-            ),
-        ),
+        uploads: await Promise.all(shipping.shippers.map((s) => textUploads(s.uploads))),
         volumes: await Promise.all(shipping.shippers.map(async (s) => await valueOf(s.volumes))),
     };
 }

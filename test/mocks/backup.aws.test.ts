@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { setupMocks, settle, valueOf, type MockRun } from "../helpers/mocks";
+import { textUploads, type TextUpload } from "../helpers/uploads";
 import { loadConfig } from "../../components/config";
 import { planPlatform } from "../../components/plan";
 import { awsWriterPolicy, destructiveActions, type IamPolicy } from "../../components/backup/policies";
@@ -26,11 +27,10 @@ const raw = {
 
 let run: MockRun;
 let inputs: (type: string) => Record<string, unknown>;
-type Upload = { file: string; content: unknown; permissions?: string };
-let agentUploads: Upload[];
+let agentUploads: TextUpload[];
 let agentEnvs: string[];
 let agentVolumes: unknown;
-let uploaderUploads: Upload[];
+let uploaderUploads: TextUpload[];
 let uploaderEntrypoint: string[];
 let uploaderVolumes: unknown;
 let uploaderConfig: string;
@@ -59,12 +59,12 @@ before(async () => {
         assert.equal(hits.length, 1, `one ${type}`);
         return hits[0].inputs;
     };
-    agentUploads = ((await valueOf(agent.container.uploads)) as unknown as Upload[]) ?? [];
+    agentUploads = await textUploads(agent.container.uploads);
     agentEnvs = ((await valueOf(agent.container.envs)) as string[]) ?? [];
     agentVolumes = await valueOf(agent.container.volumes);
     const uploader = agent.uploader!;
     await settle(uploader);
-    uploaderUploads = ((await valueOf(uploader.uploads)) as unknown as Upload[]) ?? [];
+    uploaderUploads = await textUploads(uploader.uploads);
     uploaderEntrypoint = (await valueOf(uploader.entrypoints)) as string[];
     uploaderVolumes = await valueOf(uploader.volumes);
     uploaderConfig = await valueOf(agent.uploaderConfig!);
@@ -219,7 +219,7 @@ describe("aws backup bucket", () => {
             "VRSA_CONFIG_FILE=/etc/vault.d/snapshots.json",
             "VAULT_CACERT=/etc/vault.d/vault-ca.pem",
         ]);
-        const rendered = JSON.parse(agentUploads[0].content as string);
+        const rendered = JSON.parse(agentUploads[0].content);
         assert.deepStrictEqual(rendered.snapshots.storages, { local: { path: "/snapshots" } });
         assert.equal(rendered.snapshots.retain, 0, "only the uploader removes a spooled snapshot");
         assert.deepStrictEqual(agentVolumes, [

@@ -30,19 +30,42 @@ before(async () => {
     });
 });
 
-type Lb = {
-    sku: unknown;
-    frontendIPConfigurations: { name: string; subnet: { id: string } }[];
-    backendAddressPools: { name: string; loadBalancerBackendAddresses: Record<string, unknown>[] }[];
-    probes: Record<string, unknown>[];
-    loadBalancingRules: Record<string, unknown>[];
-};
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** `o[key]` as an object; a different shape fails naming the key and what it holds. */
+function record(o: Record<string, unknown>, key: string): Record<string, unknown> {
+    const v = o[key];
+    if (!isRecord(v)) throw new Error(`${key}: expected an object, got ${JSON.stringify(v)}`);
+    return v;
+}
+
+/** `o[key]` as a list of objects; a different shape fails naming the key and what it holds. */
+function records(o: Record<string, unknown>, key: string): Record<string, unknown>[] {
+    const v: unknown = o[key];
+    if (!Array.isArray(v) || !v.every(isRecord))
+        throw new Error(`${key}: expected a list of objects, got ${JSON.stringify(v)}`);
+    return v;
+}
+
+/** The (first) load balancer's inputs, with the lists these tests read checked. */
+function loadBalancer() {
+    const [lb] = s.run.ofType("azure-native:network:LoadBalancer");
+    if (!lb) throw new Error("no azure-native:network:LoadBalancer was declared");
+    const i = lb.inputs;
+    return {
+        sku: i.sku,
+        frontendIPConfigurations: records(i, "frontendIPConfigurations"),
+        backendAddressPools: records(i, "backendAddressPools"),
+        probes: records(i, "probes"),
+        loadBalancingRules: records(i, "loadBalancingRules"),
+    };
+}
 
 describe("azure entry point (prod)", () => {
     it("is a Standard load balancer with a private frontend and one TCP passthrough rule", () => {
-        const lb = s.run.ofType("azure-native:network:LoadBalancer")[0].inputs as unknown as Lb;
+        const lb = loadBalancer();
         assert.deepEqual(lb.sku, { name: "Standard", tier: "Regional" });
-        assert.equal(lb.frontendIPConfigurations[0].subnet.id, `${VNET}/subnets/vault`);
+        assert.equal(record(lb.frontendIPConfigurations[0], "subnet").id, `${VNET}/subnets/vault`);
         assert.equal(lb.loadBalancingRules.length, 1);
         const rule = lb.loadBalancingRules[0];
         assert.equal(rule.protocol, "Tcp");
@@ -61,7 +84,7 @@ describe("azure entry point (prod)", () => {
     });
 
     it("probes over HTTPS on the exact standby-tolerant path", () => {
-        const lb = s.run.ofType("azure-native:network:LoadBalancer")[0].inputs as unknown as Lb;
+        const lb = loadBalancer();
         assert.deepEqual(lb.probes, [
             {
                 name: "vault-health",
@@ -75,9 +98,9 @@ describe("azure entry point (prod)", () => {
     });
 
     it("its IP-based pool holds exactly the node addresses", () => {
-        const lb = s.run.ofType("azure-native:network:LoadBalancer")[0].inputs as unknown as Lb;
+        const lb = loadBalancer();
         assert.deepEqual(
-            lb.backendAddressPools[0].loadBalancerBackendAddresses,
+            records(lb.backendAddressPools[0], "loadBalancerBackendAddresses"),
             NODES.map((ip, i) => ({ name: `vault-${i}`, ipAddress: ip, virtualNetwork: { id: VNET } })),
         );
     });

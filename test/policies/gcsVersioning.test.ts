@@ -15,14 +15,14 @@ describe("backup-bucket-versioning on GCS", () => {
             f.gcsBucket(),
             f.gcsBucket({ versioning: { enabled: true }, retentionPolicy: undefined }),
         ]) {
-            const { violations } = await runPack([backupBucketVersioning as never], [bucket], "staging");
+            const { violations } = await runPack([backupBucketVersioning], [bucket], "staging");
             assert.deepEqual(Object.fromEntries(violations), {});
         }
     });
 
     it("reports a bucket with neither", async () => {
         const { violations } = await runPack(
-            [backupBucketVersioning as never],
+            [backupBucketVersioning],
             [f.gcsBucket({ versioning: { enabled: false }, retentionPolicy: undefined })],
             "staging",
         );

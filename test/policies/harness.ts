@@ -36,8 +36,14 @@ export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 /** The engine's sentinel for an unknown string during preview. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-export function secret<T>(value: T): T {
-    return { [SIG_KEY]: SECRET_SIG, value } as unknown as T;
+/** A secret in its wire form; fixtures put it where the program would put a `pulumi.secret(...)`. */
+export interface WireSecret {
+    [SIG_KEY]: typeof SECRET_SIG;
+    value: unknown;
+}
+
+export function secret(value: unknown): WireSecret {
+    return { [SIG_KEY]: SECRET_SIG, value };
 }
 
 function isSecretSig(v: unknown): v is { value: unknown } {

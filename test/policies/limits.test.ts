@@ -110,7 +110,7 @@ async function judge(stack: string, c: Case): Promise<string[]> {
     } catch (e) {
         return [`config: ${(e as Error).message}`];
     }
-    const { violations } = await runPack(POLICIES as never, resources, stack);
+    const { violations } = await runPack(POLICIES, resources, stack);
     return [...violations.entries()].map(([p, ms]) => `${p}: ${ms.join(" | ")}`);
 }
 

@@ -1348,7 +1348,7 @@ export function describeMutations(
         let baseline: Map<string, string[]> = new Map();
         before(async () => {
             base = await declaredResources(SOURCE, overrides, opts.secretKeys);
-            baseline = (await runPack(POLICIES as never, base, JUDGED_AS)).violations;
+            baseline = (await runPack(POLICIES, base, JUDGED_AS)).violations;
         });
         it("has rows for every validating policy and for no other name", () => {
             const names = POLICIES.filter((p) => p.enforcementLevel !== "remediate").map((p) => p.name);
@@ -1385,7 +1385,7 @@ export function describeMutations(
                 assert.ok(row.mutate(rs), "the stack declares no resource this change applies to");
                 // The change is to the program's inputs; the provider echoes them into the outputs.
                 for (const r of rs) if (r.outputs) r.outputs = { ...r.outputs, ...r.props };
-                const { violations } = await runPack(POLICIES as never, rs, JUDGED_AS);
+                const { violations } = await runPack(POLICIES, rs, JUDGED_AS);
                 assert.ok(
                     violations.has(row.policy),
                     `not caught; violations were ${JSON.stringify(Object.fromEntries(violations))}`,

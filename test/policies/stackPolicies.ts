@@ -20,7 +20,7 @@ export function describeStackPolicies(
     let result: Awaited<ReturnType<typeof runPack>>;
     before(async () => {
         resources = await declaredResources(stack, overrides, secretKeys);
-        result = await runPack(POLICIES as never, resources, stack);
+        result = await runPack(POLICIES, resources, stack);
     });
     const what = Object.keys(overrides).length > 0 ? ` with ${JSON.stringify(overrides)}` : "";
     describe(`policy pack on the committed ${stack} stack${what}`, () => {
