@@ -6,7 +6,9 @@
 #   - a `vault` system account: the image's unprivileged user;
 #   - openssl (test certificates, TLS probes), gnupg (PGP-encrypted recovery shares),
 #     util-linux's unshare (one mount namespace per container);
-#   - python3-httpx/pytest/pytest-asyncio: the Python VaultClient's tests (clients/python).
+#   - python3-httpx/pytest/pytest-asyncio: the Python VaultClient's tests (clients/python);
+#   - rclone (tools/bin, built from the Go module proxy by build-s3-tools.sh, reused when built):
+#     test/conformance/alerts.test.ts runs the audit shipper's script for VaultAuditShippingStale.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -25,3 +27,4 @@ fi
 getent passwd vault >/dev/null || useradd --system --user-group --no-create-home --shell /usr/sbin/nologin vault
 bash scripts/monitoring-tools.sh
 bash scripts/build-vault.sh
+bash scripts/build-s3-tools.sh

@@ -18,6 +18,27 @@
  * it. An object of the same name but another size is not overwritten: S3 would keep a second
  * version, GCS and Azure refuse the write, and the file stays pending (logged every round).
  *
+ * The confirmation log (VaultAuditShippingStale's signal), `audit-shipper.log` on the same volume:
+ *
+ *   <unix seconds> confirmed <node> <file name> <bytes> <destination>/<day>/    one per upload
+ *   <unix seconds> caught-up <node> <files confirmed this round>               end of a clean round
+ *
+ * A `confirmed` line is written after the listing shows the object with the local size and before
+ * the file moves to `shipped/` (so before the rotator may ever delete it); a failed copy, a failed
+ * listing or a size mismatch returns before it. A `caught-up` line ends a round in which every
+ * waiting file was confirmed, and at least one was, or the live audit files are empty: a standby
+ * forwards requests to the active node and writes no audit line, so it has nothing to ship, and
+ * without this it would look stale forever. A round with any unconfirmed file writes no
+ * `caught-up` line, so one stuck file is not hidden by other files' uploads; neither is a dead
+ * rotator on a node whose audit file fills (no file to ship, and the live file is not empty).
+ * mtail, which already reads the audit file from this volume (bundled: read-only; external: the
+ * team's own mtail), turns `caught-up` lines into the gauge
+ * bonito_audit_shipper_last_success_timestamp_seconds{node} (securityRules.ts renderMtailProgram).
+ * A file beside the audit file is the simplest carrier that both monitoring modes can read: no
+ * extra port, exporter or credential. Above CONFIRM_LOG_MAX_BYTES it is renamed to
+ * `audit-shipper.log.1` (one old copy) and mtail follows the rename to the new file. The rotator
+ * never touches it (it matches `audit.log.*`).
+ *
  * Object keys: `<node>/<YYYYMMDD>/audit.log.<stamp>.gz`. A per-day prefix keeps each round's
  * listing small however long the retention. Credentials as the snapshot uploader: rclone reads
  * RCLONE_CONFIG_AUDIT_* variables that the script fills from 0400 files, never on a command line.
@@ -29,6 +50,7 @@ import {
     uploaderSecretEnv,
     type UploadTarget,
 } from "../backup/uploaderConfig";
+import { SHIPPER_LOG_NAME } from "../monitoring/securityRules";
 import { AUDIT_DIR } from "../settings/audit";
 
 /** The remote's name in the shipper's rclone.conf (RCLONE_CONFIG_AUDIT_* variables). */
@@ -39,6 +61,10 @@ export const SHIPPER_SECRETS_DIR = "/etc/rclone/secrets";
 export const SHIPPER_AUDIT_DIR = AUDIT_DIR;
 /** The confirmed-upload folder on the audit volume (relative to it). */
 export const SHIPPED_DIR = "shipped";
+/** The confirmation log on the audit volume (relative to it): one line per confirmed upload. */
+export const CONFIRM_LOG = SHIPPER_LOG_NAME;
+/** Above this the confirmation log is renamed to `.1` (about 3 000 lines; one line per rotated file). */
+export const CONFIRM_LOG_MAX_BYTES = 262144;
 /** local only: where the per-node archive volume is mounted in the shipper. */
 export const LOCAL_ARCHIVE_PATH = "/archive";
 /** The Vault image's unprivileged account (uid 100, gid 1000), which owns the audit volume (0700). */
@@ -163,6 +189,7 @@ export function renderShipperScript(t: ShipTarget, node: string, maxDelayMinutes
         ...exports,
         `DEST=${shellQuote(shipperDestination(t, node))}`,
         `SHIPPED="$AUDIT_DIR/${SHIPPED_DIR}"`,
+        `CONFIRMED="$AUDIT_DIR/${CONFIRM_LOG}"`,
         `INTERVAL=${shipIntervalSeconds}`,
         "# One finished file: upload, confirm from a listing that the object has the local size, then mark it.",
         "ship() {",
@@ -171,14 +198,24 @@ export function renderShipperScript(t: ShipTarget, node: string, maxDelayMinutes
         `  rclone ${SHIP_COPY_ARGS.join(" ")} || return 1`,
         `  listed=$(rclone ${SHIP_CONFIRM_ARGS.join(" ")}) || return 1`,
         '  if [ "$listed" != "$size" ]; then echo "audit-shipper: $name is listed with size \'$listed\', local $size: not confirmed" >&2; return 1; fi',
+        "  # Confirmed: record it (VaultAuditShippingStale's signal) before the file may ever be deleted.",
+        `  echo "$(date +%s) confirmed ${node} $name $size $DEST/$day/" >> "$CONFIRMED" || echo "audit-shipper: cannot append to $CONFIRMED" >&2`,
         '  mv "$1" "$SHIPPED/$name" && echo "audit-shipper: shipped $name ($size bytes) to $DEST/$day/"',
         "}",
         'mkdir -p "$SHIPPED"',
+        "# Exists from the start, so a reader (mtail) finds it before the first line.",
+        ': >> "$CONFIRMED"',
         "while :; do",
+        `  if [ "$(stat -c %s "$CONFIRMED" 2>/dev/null || echo 0)" -gt ${CONFIRM_LOG_MAX_BYTES} ]; then mv -f "$CONFIRMED" "$CONFIRMED.1"; : >> "$CONFIRMED"; fi`,
+        "  found=0; failed=0",
         '  for f in "$AUDIT_DIR"/audit.log.*.gz "$AUDIT_DIR"/audit-mirror.log.*.gz; do',
         '    [ -f "$f" ] || continue',
-        '    ship "$f" || echo "audit-shipper: ${f##*/} not confirmed; it stays in $AUDIT_DIR for the next round" >&2',
+        "    found=$((found + 1))",
+        '    ship "$f" || { failed=$((failed + 1)); echo "audit-shipper: ${f##*/} not confirmed; it stays in $AUDIT_DIR for the next round" >&2; }',
         "  done",
+        '  if [ "$failed" -eq 0 ] && { [ "$found" -gt 0 ] || { [ ! -s "$AUDIT_DIR/audit.log" ] && [ ! -s "$AUDIT_DIR/audit-mirror.log" ]; }; }; then',
+        `    echo "$(date +%s) caught-up ${node} $found" >> "$CONFIRMED" || echo "audit-shipper: cannot append to $CONFIRMED" >&2`,
+        "  fi",
         '  sleep "$INTERVAL"',
         "done",
         "",

@@ -12,7 +12,7 @@
  *   active and standby nodes, 503 on a sealed one); a sealed node serves no metrics at all.
  * - `vault-audit`: mtail's counters over each node's audit file.
  */
-import type { SecurityRule } from "./securityRules";
+import { SHIPPER_GAUGE, type SecurityRule } from "./securityRules";
 
 export interface AlertRule {
     alert: string;
@@ -36,8 +36,11 @@ export interface AlertRuleOptions {
     certificateWarnSeconds: number;
     /** The snapshot interval; the backup alert fires after two missed intervals. */
     backupIntervalSeconds: number;
-    /** Audit shipping's bound delay, when the stack ships audit logs (its shipper exports the metric). */
-    auditShippingMaxDelaySeconds?: number;
+    /**
+     * When the stack ships audit logs: the bound delay (auditShipMaxDelayMinutes) and the nodes with
+     * a shipper. Each shipper's confirmation log becomes mtail's bonito_audit_shipper_last_success_timestamp_seconds{node}.
+     */
+    auditShipping?: { maxDelaySeconds: number; nodes: readonly string[] };
     /** How long a health condition must hold before it pages (tests shorten it). */
     healthFor?: string;
     /** Raft commit time (99th percentile, ms) above which the commit-latency alert fires. */
@@ -174,17 +177,26 @@ export function renderAlertRules(o: AlertRuleOptions): { groups: RuleGroup[] } {
             runbook: anchor("VaultBackupStale"),
         },
     });
-    if (o.auditShippingMaxDelaySeconds !== undefined) {
-        const late = 2 * o.auditShippingMaxDelaySeconds;
+    if (o.auditShipping) {
+        // Margin: in steady state two `caught-up` rounds are at most one bound delay apart (shipper.ts
+        // shipTimings: rotation + check + SIGHUP grace + ship interval fit inside it; a node with an
+        // empty audit file is caught up every round). Twice the bound is
+        // one whole missed round; `for` the same again covers an mtail restart, after which mtail
+        // reads only new lines, so the gauge is absent until the next upload (at most one bound
+        // later). A node whose shipping stopped therefore pages at most 4 x the bound after its last
+        // confirmed upload (20 min at the 5-minute default), plus scrape and evaluation intervals.
+        const late = 2 * o.auditShipping.maxDelaySeconds;
+        const g = `${SHIPPER_GAUGE}{job="vault-audit"`;
+        const absent = o.auditShipping.nodes.map((n) => ` or absent(${g},node="${n}"})`).join("");
         health.push({
             alert: "VaultAuditShippingStale",
-            expr: `time() - max(bonito_audit_shipper_last_success_timestamp_seconds) > ${late} or absent(bonito_audit_shipper_last_success_timestamp_seconds)`,
+            expr: `max by (node) ((time() - ${g}} > ${late})${absent})`,
             for: secondsText(late),
             labels: { severity: "page" },
             annotations: {
-                summary: `Audit logs have not been shipped in ${secondsText(late)}`,
+                summary: `Audit logs of {{ $labels.node }} have not been shipped in ${secondsText(late)} (twice the bound delay)`,
                 description:
-                    "The audit shipper reported no successful upload within twice its bound delay: audit lines pile up on the node's volume.",
+                    "The node's audit shipper confirmed no upload to the write-once archive (its confirmation log, read by mtail) in twice auditShipMaxDelayMinutes, or mtail has seen none since it started: rotated audit files pile up on the node's audit volume.",
                 runbook: anchor("VaultAuditShippingStale"),
             },
         });

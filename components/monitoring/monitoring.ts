@@ -30,7 +30,7 @@ import {
     renderPrometheusConfig,
     type ReceiverConfig,
 } from "./prometheusConfig";
-import { renderMtailProgram, securityRules } from "./securityRules";
+import { renderMtailProgram, securityRules, SHIPPER_LOG_NAME } from "./securityRules";
 
 export const MTAIL_PORT = 3903;
 export const PROMETHEUS_PORT = 9090;
@@ -101,6 +101,9 @@ export function renderMonitoringFiles(cfg: StackConfig, nodes: NodePlan[], certN
             certificateNotAfter: certNotAfter,
             certificateWarnSeconds: cfg.tls.earlyRenewalHours * 3600,
             backupIntervalSeconds: cfg.backup.scheduleSeconds,
+            auditShipping: cfg.auditShipping.enabled
+                ? { maxDelaySeconds: cfg.auditShipping.maxDelayMinutes * 60, nodes: nodes.map((n) => n.name) }
+                : undefined,
         }),
         mtailProgram: renderMtailProgram(rules),
         prometheusConfig: asFile(
@@ -327,7 +330,8 @@ export class Monitoring extends pulumi.ComponentResource {
                             "--progs",
                             MONITORING_PATHS.mtailProgs,
                             "--logs",
-                            AUDIT_FILE,
+                            // The shipper's confirmation log sits beside the audit file (shipper.ts CONFIRM_LOG).
+                            cfg.auditShipping.enabled ? `${AUDIT_FILE},${AUDIT_DIR}/${SHIPPER_LOG_NAME}` : AUDIT_FILE,
                             "--port",
                             String(MTAIL_PORT),
                         ],

@@ -40,6 +40,15 @@ const SNAPSHOT_PATH = "sys/storage/raft/snapshot";
 /** Seconds since the epoch of the last successful snapshot read (mtail gauge). */
 export const SNAPSHOT_GAUGE = "bonito_vault_audit_snapshot_read_timestamp_seconds";
 
+/**
+ * Seconds since the epoch of the end of a node's last shipping round in which every waiting file's
+ * upload was confirmed (mtail gauge, label `node`), from the shipper's `caught-up` lines in its
+ * confirmation log (components/audit/shipper.ts explains when it writes one).
+ */
+export const SHIPPER_GAUGE = "bonito_audit_shipper_last_success_timestamp_seconds";
+/** The shipper's confirmation log's name; only lines of a file of this name set the gauge. */
+export const SHIPPER_LOG_NAME = "audit-shipper.log";
+
 /** The admin AppRole's secret-id paths and Raft snapshots: the defaults of `monitoringSensitivePaths`. */
 export const DEFAULT_SENSITIVE_PATHS = [
     "auth/pulumi-admin/role/pulumi-admin/secret-id*",
@@ -185,6 +194,16 @@ export function renderMtailProgram(rules: readonly SecurityRule[]): string {
         `        ${SNAPSHOT_GAUGE} = timestamp()`,
         "      }",
         "    }",
+        "  }",
+        "}",
+        "",
+        // Only the shipper's own file: an audit line is JSON (starts with `{`) and could not match
+        // anyway, but a request can never forge a confirmation this way.
+        "# VaultAuditShippingStale's input: the end of each node's last round with every waiting file confirmed (the shipper's own log)",
+        `gauge ${SHIPPER_GAUGE} by node`,
+        `getfilename() =~ ${mtailRegex(`/${SHIPPER_LOG_NAME.replace(/\./g, "\\.")}$`)} {`,
+        `  /^(?P<ts>\\d+) caught-up (?P<node>[A-Za-z0-9._-]+) / {`,
+        `    ${SHIPPER_GAUGE}[$node] = $ts`,
         "  }",
         "}",
         "",

@@ -7,8 +7,15 @@
  * are Vault 1.21.1's own); a quiet minute of backend traffic raises no alert; each security event
  * (root token use and creation, policy write, auth method enable, secrets engine mount, sensitive
  * path access, audit device disable) reaches a webhook receiver as its named alert with its exact
- * summary within 2 minutes; a sealed node raises VaultNodeSealed. Measured event-to-webhook times
- * go to out/alerts-timings.json.
+ * summary within 2 minutes; a sealed node raises VaultNodeSealed; the audit shipper's own script
+ * (components/audit/shipper.ts, real rclone) shipping rotated files while its confirmation log feeds
+ * mtail keeps VaultAuditShippingStale quiet, and once it stops (killed) the alert reaches the
+ * webhook for that node (rule rendered with a 20 s bound instead of auditShipMaxDelayMinutes, so
+ * it fires in about 4 x 20 s). Measured event-to-webhook times go to out/alerts-timings.json and to
+ * out/conformance.json (`alerts`).
+ * Rewrites for the shipper, all here: its audit folder is a temporary one that this test fills with
+ * rotated files (the rotator is not run: test/s3/audit-ship.test.ts runs it), and its `local`
+ * archive remote (`audit:/archive/vault-0`) is an rclone `alias` to a temporary folder.
  * Does not prove: Slack or PagerDuty delivery (the receiver is a local webhook), the bundled
  * containers themselves (the Docker tier), the health rules that need hours or faults this tier
  * cannot make (commit latency, leadership churn, certificate expiry, backup staleness: promtool's
@@ -22,6 +29,8 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { bringUp, decryptShare, tearDown, type Live } from "./lib/bringup";
 import { PORT_BASE, REPO, call, rawRequest, waitUntil, type Node } from "./lib/cluster";
+import * as zlib from "node:zlib";
+import { CONFIRM_LOG, renderShipperScript } from "../../components/audit/shipper";
 import { renderAlertRulesFile } from "../../components/monitoring/alertRules";
 import { METRICS_POLICY } from "../../components/monitoring/metricsPolicy";
 import {
@@ -37,6 +46,7 @@ import {
     type SecurityRule,
 } from "../../components/monitoring/securityRules";
 import { adminLogin } from "./lib/applySettings";
+import { recordFigures } from "./lib/ops";
 import { loadProvider } from "./lib/dynamic";
 
 type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -50,6 +60,9 @@ const PORTS = {
 };
 const OUT = path.join(REPO, "out");
 const TWO_MINUTES = 120_000;
+/** The shipping rule's bound in this test (production: auditShipMaxDelayMinutes, >= 2 min). */
+const SHIP_BOUND_SECONDS = 20;
+const SHIP_NODE = "vault-0";
 
 interface Received {
     at: number;
@@ -67,6 +80,9 @@ let webhook: http.Server;
 let tokenProvider: ReturnType<typeof loadProvider<"create" | "update" | "delete">>;
 let tokenState: Record<string, unknown>;
 const timings: Record<string, number> = {};
+let shipper: ChildProcess | undefined;
+let feeder: NodeJS.Timeout | undefined;
+let shipDir: string;
 
 async function leader(): Promise<Node> {
     return waitUntil("an active node", 30000, async () => {
@@ -90,11 +106,30 @@ async function generateRoot(): Promise<string> {
     return Buffer.from(enc.map((b, i) => b ^ pad[i])).toString("utf8");
 }
 
-function run(bin: string, args: string[], logName: string): ChildProcess {
+function run(
+    bin: string,
+    args: string[],
+    logName: string,
+    env?: Record<string, string>,
+    detached = false,
+): ChildProcess {
     const log = fs.openSync(path.join(live.base, "logs", `${logName}.log`), "a");
-    const p = spawn(bin, args, { stdio: ["ignore", log, log] });
+    const p = spawn(bin, args, { stdio: ["ignore", log, log], env: env ?? process.env, detached });
     procs.push(p);
     return p;
+}
+
+/** Stops the shipper's process group (the script and any rclone it runs). */
+function stopShipper(): void {
+    if (feeder) clearInterval(feeder);
+    feeder = undefined;
+    if (shipper?.pid && shipper.exitCode === null && shipper.signalCode === null) {
+        try {
+            process.kill(-shipper.pid, "SIGKILL");
+        } catch {
+            /* gone */
+        }
+    }
 }
 
 async function getJson(port: number, p: string): Promise<Body> {
@@ -206,6 +241,7 @@ describe(
                     certificateNotAfter: { "vault-0": Date.now() / 1000 + 365 * 86400 },
                     certificateWarnSeconds: cfg.tls.earlyRenewalHours * 3600,
                     backupIntervalSeconds: cfg.backup.scheduleSeconds,
+                    auditShipping: { maxDelaySeconds: SHIP_BOUND_SECONDS, nodes: [SHIP_NODE] },
                     healthFor: "10s",
                     securityWindow: "2m",
                 }),
@@ -214,6 +250,41 @@ describe(
             fs.mkdirSync(progs);
             fs.writeFileSync(path.join(progs, "vault-audit.mtail"), renderMtailProgram(rules));
             const auditFiles = live.declared.nodeNames.map((n) => live.roots[n].hostPath("/vault/audit/audit.log"));
+
+            // The audit shipper's script as rendered for vault-0 (a `local` archive), fed a rotated
+            // file every 8 s (the rotator's output); it runs through every test below until the last.
+            shipDir = path.join(dir, "ship");
+            fs.mkdirSync(shipDir);
+            const archive = path.join(dir, "archive");
+            fs.mkdirSync(archive);
+            const rcloneConf = file("rclone.conf", `[audit]\ntype = alias\nremote = ${archive}\n`);
+            const feed = () => {
+                const stamp = new Date()
+                    .toISOString()
+                    .replace(/[-:]/g, "")
+                    .replace(/\.\d+Z$/, "Z");
+                const f = path.join(shipDir, `audit.log.${stamp}.gz`);
+                if (!fs.existsSync(f))
+                    fs.writeFileSync(f, zlib.gzipSync(`{"time":"${stamp}","type":"request"}\n`), { mode: 0o600 });
+            };
+            feed();
+            feeder = setInterval(feed, 8000);
+            shipper = run(
+                "sh",
+                ["-c", renderShipperScript({ kind: "local" }, SHIP_NODE, 2)],
+                "audit-shipper",
+                {
+                    PATH: `${path.join(REPO, "tools", "bin")}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+                    HOME: dir,
+                    BONITO_AUDIT_DIR: shipDir,
+                    RCLONE_CONFIG: rcloneConf,
+                },
+                true,
+            );
+            await waitUntil("the shipper's first caught-up line", 60_000, async () => {
+                const f = path.join(shipDir, CONFIRM_LOG);
+                return fs.existsSync(f) && /caught-up/.test(fs.readFileSync(f, "utf8")) ? true : undefined;
+            });
             const promFile = file(
                 "prometheus.yml",
                 asFile(
@@ -264,7 +335,7 @@ describe(
                     "--progs",
                     progs,
                     "--logs",
-                    auditFiles.join(","),
+                    [...auditFiles, path.join(shipDir, CONFIRM_LOG)].join(","),
                     "--address",
                     "127.0.0.1",
                     "--port",
@@ -307,11 +378,13 @@ describe(
         });
 
         after(async () => {
+            stopShipper();
             for (const p of procs) p.kill("SIGTERM");
             webhook?.close();
             if (live) {
                 fs.mkdirSync(OUT, { recursive: true });
                 fs.writeFileSync(path.join(OUT, "alerts-timings.json"), JSON.stringify(timings, null, 2) + "\n");
+                recordFigures({ alerts: timings });
             }
             await tearDown(live);
         });
@@ -488,6 +561,34 @@ describe(
                 token: String(state.token),
             });
             assert.equal(m.status, 403);
+        });
+
+        it("audit shipping that stops raises VaultAuditShippingStale for that node (bound 20 s: about 4 x 20 s)", async () => {
+            // Shipping worked until now: the gauge is fresh, files reached the archive, the alert never came.
+            const gauge = await promQuery(`bonito_audit_shipper_last_success_timestamp_seconds{node="${SHIP_NODE}"}`);
+            assert.equal(gauge.length, 1, "the gauge of vault-0 is in Prometheus");
+            assert.ok(Date.now() / 1000 - Number(gauge[0].value[1]) < 2 * SHIP_BOUND_SECONDS, "and fresh");
+            const log = () => fs.readFileSync(path.join(shipDir, CONFIRM_LOG), "utf8");
+            const confirmedFiles = log().match(/ confirmed vault-0 audit\.log\.\S+\.gz \d+ /g) ?? [];
+            assert.ok(confirmedFiles.length >= 2, `rotated files were shipped (${confirmedFiles.length})`);
+            assert.ok(
+                !received.some((r) => r.labels.alertname === "VaultAuditShippingStale"),
+                "no shipping alert while it shipped",
+            );
+
+            const stoppedAt = Date.now();
+            stopShipper();
+            const last = Math.max(...[...log().matchAll(/^(\d+) caught-up /gm)].map((m) => Number(m[1])));
+            const r = await alertArrives("VaultAuditShippingStale", stoppedAt, (x) => x.labels.node === SHIP_NODE);
+            assert.equal(
+                r.annotations.summary,
+                `Audit logs of ${SHIP_NODE} have not been shipped in ${2 * SHIP_BOUND_SECONDS}s (twice the bound delay)`,
+            );
+            timings.VaultAuditShippingStaleMs = r.at - stoppedAt;
+            timings.VaultAuditShippingStaleSinceLastSuccessMs = r.at - last * 1000;
+            // Not before the rule allows: more than 2 x bound past the last success, then `for` 2 x bound.
+            assert.ok(r.at - last * 1000 >= 4 * SHIP_BOUND_SECONDS * 1000, `fired ${r.at - last * 1000} ms after`);
+            assert.ok(r.at - stoppedAt <= TWO_MINUTES);
         });
     },
 );

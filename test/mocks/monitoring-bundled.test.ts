@@ -115,4 +115,33 @@ describe("prod with monitoring: bundled", () => {
         assert.match(rules, /The TLS certificate of vault-2 expires at 2027-11-30T12:00:00.000Z/);
         assert.match(String(outputs.monitoringMtailProgram), /counter bonito_vault_audit_root_token_use_total/);
     });
+
+    it("audit shipping on (prod): mtail also reads the shipper's confirmation log, and the stale rule covers every node at 2 x auditShipMaxDelayMinutes", () => {
+        for (const i of [0, 1, 2]) {
+            const m = run.ofType(C).find((c) => c.inputs.name === `bonito-vault-prod-vault-${i}-mtail`)!;
+            const cmd = m.inputs.command as string[];
+            assert.equal(cmd[cmd.indexOf("--logs") + 1], "/vault/audit/audit.log,/vault/audit/audit-shipper.log");
+        }
+        const doc = JSON.parse(String(outputs.monitoringAlertRules)) as {
+            groups: { rules: { alert: string; expr: string; for?: string }[] }[];
+        };
+        const stale = doc.groups.flatMap((g) => g.rules).find((r) => r.alert === "VaultAuditShippingStale")!;
+        const max = Number(outputs.auditShipMaxDelayMinutes ?? 5) * 60;
+        assert.equal(
+            stale.expr,
+            `max by (node) ((time() - bonito_audit_shipper_last_success_timestamp_seconds{job="vault-audit"} > ${2 * max})` +
+                [0, 1, 2]
+                    .map(
+                        (i) =>
+                            ` or absent(bonito_audit_shipper_last_success_timestamp_seconds{job="vault-audit",node="vault-${i}"})`,
+                    )
+                    .join("") +
+                ")",
+        );
+        assert.equal(stale.for, `${(2 * max) / 60}m`);
+        assert.match(
+            String(outputs.monitoringMtailProgram),
+            /gauge bonito_audit_shipper_last_success_timestamp_seconds by node/,
+        );
+    });
 });

@@ -38,7 +38,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { after, before, describe, it } from "node:test";
-import { renderShipperRcloneConfig, renderShipperScript, shipTimings } from "../../components/audit/shipper";
+import {
+    CONFIRM_LOG,
+    renderShipperRcloneConfig,
+    renderShipperScript,
+    shipTimings,
+} from "../../components/audit/shipper";
 import type { UploadTarget } from "../../components/backup/uploaderConfig";
 import { renderAuditRotatorScript } from "../../components/settings/audit";
 import {
@@ -164,6 +169,23 @@ async function versionsOf(key: string): Promise<string[]> {
     const res = await root("GET", `/${BUCKET}?versions&prefix=${encodeURIComponent(key)}`);
     assert.equal(res.status, 200, res.text);
     return [...res.text.matchAll(/<VersionId>([^<]+)<\/VersionId>/g)].map((m) => m[1]);
+}
+
+/** The shipper's confirmation log, parsed: every line must be one of the two shapes. */
+function confirmations(): { t: number; kind: string; node: string; name?: string; size?: number; n?: number }[] {
+    const file = path.join(auditDir, CONFIRM_LOG);
+    if (!fs.existsSync(file)) return [];
+    return fs
+        .readFileSync(file, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => {
+            const c = /^(\d+) confirmed (\S+) (\S+) (\d+) (\S+)$/.exec(l);
+            if (c) return { t: Number(c[1]), kind: "confirmed", node: c[2], name: c[3], size: Number(c[4]) };
+            const u = /^(\d+) caught-up (\S+) (\d+)$/.exec(l);
+            assert.ok(u, `unexpected confirmation line: ${l}`);
+            return { t: Number(u[1]), kind: "caught-up", node: u[2], n: Number(u[3]) };
+        });
 }
 
 const gz = (lines: string[]) => zlib.gzipSync(Buffer.from(lines.map((l) => `${l}\n`).join("")));
@@ -368,6 +390,25 @@ describe(
             const recs = proxy!.records.slice(start);
             const puts = recs.filter((r) => r.method === "PUT");
             assert.equal(puts.length, seen.size, "one PUT per file");
+
+            // The confirmation log: one `confirmed` line per shipped file, with its bytes, stamped no
+            // earlier than S3's answer to its PUT; and `caught-up` rounds.
+            const conf = confirmations();
+            const confirmedLines = conf.filter((c) => c.kind === "confirmed");
+            assert.deepEqual(confirmedLines.map((c) => c.name).sort(), expected, "one confirmed line per shipped file");
+            for (const c of confirmedLines) {
+                assert.equal(c.node, NODE);
+                assert.equal(c.size, fs.statSync(path.join(shippedDir, c.name!)).size, `${c.name}: the local size`);
+                const put = puts.find((r) => r.url.includes(c.name!))!;
+                assert.ok(put.status === 200 && put.answeredAt, `${c.name}: its PUT was answered 200`);
+                assert.ok(c.t >= Math.floor(put.answeredAt / 1000), `${c.name}: confirmed after S3 answered the PUT`);
+            }
+            const caught = conf.filter((c) => c.kind === "caught-up" && c.n! > 0);
+            assert.equal(
+                caught.reduce((a, c) => a + c.n!, 0),
+                seen.size,
+                "the caught-up rounds count every shipped file",
+            );
             for (const r of puts) {
                 assert.equal(r.headers["content-md5"], r.bodyMd5, `${r.url} carries the MD5 of its bytes`);
                 assert.equal(refusedByObjectLock(r), false);
@@ -412,6 +453,7 @@ describe(
                 renderShipperRcloneConfig(target) + `endpoint = https://127.0.0.1:${await freePort()}\n`,
                 { mode: 0o444 },
             );
+            const linesBefore = confirmations().length;
             const shipper = startShipper(deadConfig);
             const rotator = startRotator();
             await until(
@@ -430,6 +472,25 @@ describe(
             assert.equal(md5b64(fs.readFileSync(pending)), md5b64(body));
             assert.ok(!fs.existsSync(path.join(shippedDir, pendingName)), "not marked shipped");
             assert.ok(fs.existsSync(compressing));
+            assert.deepEqual(confirmations().slice(linesBefore), [], "S3 unreachable: no confirmation line");
+
+            // Wrong credentials: S3 answers 403 to the PUT; still no line.
+            const badSecrets = path.join(tmp, "secrets-wrong");
+            fs.mkdirSync(badSecrets, { recursive: true });
+            fs.writeFileSync(path.join(badSecrets, "aws-access-key-id"), WRITER.accessKeyId, { mode: 0o400 });
+            fs.writeFileSync(path.join(badSecrets, "aws-secret-access-key"), "not-the-secret", { mode: 0o400 });
+            const denied = startScript("sh", ["-c", SHIPPER_SCRIPT], {
+                ...scriptEnv(liveConfig),
+                BONITO_SECRETS_DIR: badSecrets,
+            });
+            await until(
+                "the shipper reports the refused upload",
+                120_000,
+                () => /audit\.log\.20261101T000000Z\.gz not confirmed/.test(logs.get(denied)!) || undefined,
+            );
+            await stopScript(denied);
+            assert.ok(fs.existsSync(pending) && !fs.existsSync(path.join(shippedDir, pendingName)));
+            assert.deepEqual(confirmations().slice(linesBefore), [], "wrong credentials: no confirmation line");
 
             const live = startShipper(liveConfig);
             await until(
@@ -442,6 +503,12 @@ describe(
             const got = await root("GET", `/${BUCKET}/${key}`);
             assert.equal(got.status, 200);
             assert.equal(md5b64(got.body), md5b64(body));
+            const after = confirmations().slice(linesBefore);
+            assert.deepEqual(
+                after.filter((c) => c.kind === "confirmed").map((c) => [c.name, c.size]),
+                [[pendingName, body.length]],
+                "once S3 answers: the confirmed line",
+            );
             assert.ok(!(await listKeys()).some((k) => k.endsWith(".tmp")), "a .gz.tmp is never shipped");
             fs.rmSync(compressing);
         });

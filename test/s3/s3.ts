@@ -144,6 +144,8 @@ export interface Recorded {
     /** The aws-chunked trailer (`x-amz-checksum-crc32:…`), if any. */
     trailer: string;
     status?: number;
+    /** When the server's answer arrived (ms since the epoch). */
+    answeredAt?: number;
 }
 
 /** The data of an aws-chunked body (`<hex size>[;chunk-signature=…]\r\n<data>\r\n … 0\r\n<trailer>`). */
@@ -198,6 +200,7 @@ export async function startRecordingProxy(
             { host: "127.0.0.1", port: upstreamPort, method: req.method, path: req.url, headers: req.headers },
             (up) => {
                 rec.status = up.statusCode;
+                rec.answeredAt = Date.now();
                 res.writeHead(up.statusCode ?? 502, up.headers);
                 up.pipe(res);
             },

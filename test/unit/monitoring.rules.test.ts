@@ -4,7 +4,8 @@
  * passing and a firing case and its exact messages; mtail (Debian's mtail) runs the generated
  * program over every line of real Vault 1.21.1 audit output (test/fixtures/audit, captured from the
  * conformance cluster while performing each security event), one line at a time, and must count
- * exactly the lines a plain reading of the JSON says each rule is about.
+ * exactly the lines a plain reading of the JSON says each rule is about; it also reads the audit
+ * shipper's confirmation log lines (components/audit/shipper.ts) into the shipping gauge.
  * Does not prove: that Vault emits these metrics (test/conformance/alerts.test.ts scrapes a live
  * cluster), or delivery to a receiver (same file).
  */
@@ -32,7 +33,7 @@ fs.writeFileSync(
         certificateNotAfter: { "vault-0": CERT_NOT_AFTER },
         certificateWarnSeconds: 30 * 86400,
         backupIntervalSeconds: 3600,
-        auditShippingMaxDelaySeconds: 300,
+        auditShipping: { maxDelaySeconds: 300, nodes: ["vault-0", "vault-1"] },
     }),
 );
 
@@ -251,19 +252,109 @@ const healthCases: Case[] = [
         alert: "VaultBackupStale",
         exp: [{ labels: { severity: "page" }, summary: "No Raft snapshot was taken in 2h (two backup intervals)" }],
     },
+    // The gauge's value is the time of the shipper's last `caught-up` line (seconds); promtool's
+    // clock starts at 0, so "0+60x100" is a node caught up every minute.
     {
-        name: "shipping: passing",
-        series: [{ series: "bonito_audit_shipper_last_success_timestamp_seconds", values: "0+60x100" }],
+        name: "shipping: passing (both nodes caught up every minute)",
+        series: [
+            {
+                series: 'bonito_audit_shipper_last_success_timestamp_seconds{job="vault-audit",instance="m0",node="vault-0"}',
+                values: "0+60x100",
+            },
+            {
+                series: 'bonito_audit_shipper_last_success_timestamp_seconds{job="vault-audit",instance="m1",node="vault-1"}',
+                values: "0+60x100",
+            },
+        ],
         at: "60m",
         alert: "VaultAuditShippingStale",
         exp: [],
     },
     {
-        name: "shipping: firing",
-        series: [{ series: "bonito_audit_shipper_last_success_timestamp_seconds", values: "0+60x10 600x100" }],
+        name: "shipping: passing (9m59s since the last success: under twice the 5-minute bound)",
+        series: [
+            {
+                series: 'bonito_audit_shipper_last_success_timestamp_seconds{job="vault-audit",instance="m0",node="vault-0"}',
+                values: "0+60x50 3001x20",
+            },
+            {
+                series: 'bonito_audit_shipper_last_success_timestamp_seconds{job="vault-audit",instance="m1",node="vault-1"}',
+                values: "0+60x100",
+            },
+        ],
         at: "60m",
         alert: "VaultAuditShippingStale",
-        exp: [{ labels: { severity: "page" }, summary: "Audit logs have not been shipped in 10m" }],
+        exp: [],
+    },
+    {
+        name: "shipping: pending, not yet firing (stale since 20m, `for` 10m not yet held at 30m)",
+        series: [
+            {
+                series: 'bonito_audit_shipper_last_success_timestamp_seconds{job="vault-audit",instance="m0",node="vault-0"}',
+                values: "0+60x10 600x100",
+            },
+            {
+                series: 'bonito_audit_shipper_last_success_timestamp_seconds{job="vault-audit",instance="m1",node="vault-1"}',
+                values: "0+60x100",
+            },
+        ],
+        at: "30m",
+        alert: "VaultAuditShippingStale",
+        exp: [],
+    },
+    {
+        name: "shipping: firing for the stale node only (last success at 10m: fires at 31m, 4 x the bound)",
+        series: [
+            {
+                series: 'bonito_audit_shipper_last_success_timestamp_seconds{job="vault-audit",instance="m0",node="vault-0"}',
+                values: "0+60x10 600x100",
+            },
+            {
+                series: 'bonito_audit_shipper_last_success_timestamp_seconds{job="vault-audit",instance="m1",node="vault-1"}',
+                values: "0+60x100",
+            },
+        ],
+        at: "31m",
+        alert: "VaultAuditShippingStale",
+        exp: [
+            {
+                labels: { severity: "page", node: "vault-0" },
+                summary: "Audit logs of vault-0 have not been shipped in 10m (twice the bound delay)",
+            },
+        ],
+    },
+    {
+        name: "shipping: firing for a shipping node whose gauge is absent (vault-1 never reported)",
+        series: [
+            {
+                series: 'bonito_audit_shipper_last_success_timestamp_seconds{job="vault-audit",instance="m0",node="vault-0"}',
+                values: "0+60x100",
+            },
+        ],
+        at: "60m",
+        alert: "VaultAuditShippingStale",
+        exp: [
+            {
+                labels: { severity: "page", node: "vault-1" },
+                summary: "Audit logs of vault-1 have not been shipped in 10m (twice the bound delay)",
+            },
+        ],
+    },
+    {
+        name: "shipping: passing when the gauge is absent 9 min, then back (an mtail restart, under `for`)",
+        series: [
+            {
+                series: 'bonito_audit_shipper_last_success_timestamp_seconds{job="vault-audit",instance="m0",node="vault-0"}',
+                values: "0+60x100",
+            },
+            {
+                series: 'bonito_audit_shipper_last_success_timestamp_seconds{job="vault-audit",instance="m1",node="vault-1"}',
+                values: "_x9 540+60x100",
+            },
+        ],
+        at: "15m",
+        alert: "VaultAuditShippingStale",
+        exp: [],
     },
 ];
 const securityCases: Case[] = rules.flatMap((r) => [
@@ -376,20 +467,21 @@ function expected(e: Body, snapshotRoles: string[]): Set<string> {
     return out;
 }
 
-function mtailCounts(lines: string[]): Record<string, number> {
+function mtailOutput(lines: string[], logName = "line.log"): string {
     const progs = path.join(dir, "progs");
     fs.mkdirSync(progs, { recursive: true });
     fs.writeFileSync(path.join(progs, "vault-audit.mtail"), renderMtailProgram(rules));
-    const log = path.join(dir, "line.log");
+    const log = path.join(dir, logName);
     fs.writeFileSync(log, lines.join("\n") + "\n");
-    const out = execFileSync(
+    return execFileSync(
         "mtail",
         ["--logtostderr", "--one_shot", "--one_shot_format", "prometheus", "--progs", progs, "--logs", log],
-        {
-            encoding: "utf8",
-            stdio: ["ignore", "pipe", "ignore"],
-        },
+        { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
     );
+}
+
+function mtailCounts(lines: string[]): Record<string, number> {
+    const out = mtailOutput(lines);
     const counts: Record<string, number> = {};
     for (const m of out.matchAll(/^(\w+)\{[^}]*\} (\S+)$/gm)) counts[m[1]] = Number(m[2]);
     return counts;
@@ -433,5 +525,43 @@ describe("security rules, by mtail, over real Vault 1.21.1 audit lines", () => {
         )!;
         assert.ok((mtailCounts([resp]).bonito_vault_audit_snapshot_read_timestamp_seconds ?? 0) > 1e9);
         assert.equal(mtailCounts([lines[0]]).bonito_vault_audit_snapshot_read_timestamp_seconds, undefined);
+    });
+});
+
+describe("the audit shipper's confirmation log, by mtail", () => {
+    const G = "bonito_audit_shipper_last_success_timestamp_seconds";
+    const gauge = (out: string) =>
+        [...out.matchAll(new RegExp(`^${G}\\{([^}]*)\\} (\\S+)$`, "gm"))].map((m) => ({
+            node: /node="([^"]*)"/.exec(m[1])?.[1],
+            value: Number(m[2]),
+        }));
+    // The exact lines renderShipperScript writes (components/audit/shipper.ts).
+    const confirmed =
+        "1764536400 confirmed vault-0 audit.log.20261130T210000Z.gz 4096 audit:bonito-audit/vault-0/20261130/";
+    const caughtUp = (t: number, node: string, n: number) => `${t} caught-up ${node} ${n}`;
+
+    it("a caught-up line sets the node's gauge to its time; the last line per node wins", () => {
+        const out = mtailOutput(
+            [
+                confirmed,
+                caughtUp(1764536401, "vault-0", 1),
+                caughtUp(1764536460, "vault-0", 0),
+                caughtUp(1764536470, "vault-1", 0),
+            ],
+            "audit-shipper.log",
+        );
+        assert.deepEqual(
+            gauge(out).sort((a, b) => String(a.node).localeCompare(String(b.node))),
+            [
+                { node: "vault-0", value: 1764536460 },
+                { node: "vault-1", value: 1764536470 },
+            ],
+        );
+    });
+    it("a confirmed line alone (a round that then failed another file) does not set it", () => {
+        assert.deepEqual(gauge(mtailOutput([confirmed], "audit-shipper.log")), []);
+    });
+    it("the same caught-up line in any other file (the audit log) does not set it", () => {
+        assert.deepEqual(gauge(mtailOutput([caughtUp(1764536401, "vault-0", 1)], "audit.log")), []);
     });
 });
