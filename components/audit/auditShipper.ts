@@ -31,6 +31,14 @@ import {
     type ShipTarget,
 } from "./shipper";
 
+/**
+ * local: the archive volume's root made the shipper's (0700, uid 100 / gid 1000). chmod first, while
+ * root still owns it (root has no FOWNER here), then chown (CHOWN, the step's only capability).
+ */
+export function archiveOwnerScript(): string {
+    return `chmod 0700 ${LOCAL_ARCHIVE_PATH} && chown ${SHIPPER_USER.uid}:${SHIPPER_USER.gid} ${LOCAL_ARCHIVE_PATH}`;
+}
+
 /** The Azure container of the archive. */
 export const AUDIT_ARCHIVE_CONTAINER = "audit";
 
@@ -123,6 +131,7 @@ export class AuditShipping extends pulumi.ComponentResource {
         };
 
         const urls: pulumi.Output<string>[] = [];
+        const archiveInits = new Map<string, docker.Container>();
         const rcloneConfig = target.apply(renderShipperRcloneConfig);
         const owned = { owner: SHIPPER_USER.uid, group: SHIPPER_USER.gid };
         for (const node of args.nodes) {
@@ -143,6 +152,34 @@ export class AuditShipping extends pulumi.ComponentResource {
                 this.localArchives.push(archive);
                 volumes.push({ volumeName: archive.name, containerPath: LOCAL_ARCHIVE_PATH });
                 urls.push(pulumi.interpolate`docker-volume://${host.host}/${archive.name}`);
+                // A new volume's root is root's 0755 (the rclone image has no /archive to copy up), so
+                // the shipper (uid 100, no capability) could not write to it: "mkdir /archive/vault-0:
+                // permission denied" on a real engine (Docker tier). This one-shot step, as root with
+                // CHOWN only, gives the root to the shipper's user; Pulumi waits for it to exit.
+                archiveInits.set(
+                    node.name,
+                    new docker.Container(
+                        `${name}-${node.name}-archive-init`,
+                        {
+                            name: dockerName(cfg, node.name, "audit-archive-init"),
+                            image: imageFor(host).imageId,
+                            user: "0:0",
+                            entrypoints: ["/bin/sh", "-c", archiveOwnerScript(), "audit-archive-init"],
+                            attach: true,
+                            mustRun: false,
+                            restart: "no",
+                            securityOpts: ["no-new-privileges:true"],
+                            capabilities: { drops: ["ALL"], adds: ["CHOWN"] },
+                            ulimits: NO_CORE_DUMPS,
+                            networksAdvanced: [{ name: host.network.name }],
+                            volumes: [{ volumeName: archive.name, containerPath: LOCAL_ARCHIVE_PATH }],
+                            logDriver: "json-file",
+                            logOpts: LOG_OPTS,
+                            labels: labels(node, "audit-archive-init"),
+                        },
+                        dockerOpts,
+                    ),
+                );
             }
             this.shippers.push(
                 new docker.Container(
@@ -182,7 +219,7 @@ export class AuditShipping extends pulumi.ComponentResource {
                         logOpts: LOG_OPTS,
                         labels: labels(node, "audit-shipper"),
                     },
-                    dockerOpts,
+                    { ...dockerOpts, dependsOn: archiveInits.has(node.name) ? [archiveInits.get(node.name)!] : [] },
                 ),
             );
         }

@@ -26,7 +26,7 @@ import { TestCa } from "../conformance/lib/pki";
 import { ensureUnsealed, runBootstrap, type FetchLike, type TransitSetup } from "../../components/unseal/transit";
 import { UNSEALER_API_PORT } from "../../components/unseal/local";
 import { startEngine, until, type Engine } from "./lib/engine";
-import { IMAGE, SIDECAR_IMAGES, buildImage, buildSidecarImages } from "./lib/image";
+import { IMAGE, SIDECAR_ROLES, buildImage, buildSidecarImages, sidecarImage } from "./lib/image";
 import { DIFFERENCES, PROCEDURE, translate, uploadTar, type DifferenceId, type Translated } from "./lib/translate";
 
 const started = Date.now();
@@ -96,7 +96,7 @@ async function inspect(container: string): Promise<Inspected> {
     return (JSON.parse((await engine.docker(["inspect", container])).stdout) as Inspected[])[0];
 }
 
-async function create(t: Translated): Promise<void> {
+async function create(t: Translated, attach = false): Promise<void> {
     const r = await engine.api("POST", `/containers/create?name=${encodeURIComponent(t.name)}`, t.body);
     if (r.status !== 201) throw new Error(`create ${t.name}: ${r.status} ${r.body}`);
     created.add(t.name);
@@ -112,6 +112,12 @@ async function create(t: Translated): Promise<void> {
     }
     applied.set(t.name, t.applied);
     await engine.docker(["start", t.name]);
+    if (attach) {
+        // `attach: true`: the provider waits for the one-shot container to exit, and fails on a non-zero code.
+        const code = (await engine.docker(["wait", t.name])).stdout.trim();
+        const logs = await engine.docker(["logs", t.name], { allowFail: true });
+        assert.equal(code, "0", `${t.name} exited ${code}: ${logs.stdout}${logs.stderr}`);
+    }
 }
 
 function nodeContainer(n: string): Translated {
@@ -285,7 +291,7 @@ function sidecarContainer(c: DeclaredContainer & { role: string }, entrypoints?:
     }
     const raw = entrypoints ? { ...c.raw, entrypoints } : c.raw;
     return translate(raw, {
-        image: SIDECAR_IMAGES[c.role].tag,
+        image: sidecarImage(c.role),
         imageDifference: "sidecarImage",
         nofileLimit: engine.nofileLimit,
         files: swap,
@@ -340,8 +346,10 @@ before(async () => {
     assert.equal(d.config.monitoring.mode, "bundled");
     assert.equal(d.config.auditShipping.enabled, true);
     for (const r of d.resources.filter((x) => x.type === "docker:index/container:Container")) {
-        const role = (r.inputs.labels as { label: string; value: string }[]).find((l) => l.label === "bonito.role")?.value;
-        if (role && role in SIDECAR_IMAGES) {
+        const role = (r.inputs.labels as { label: string; value: string }[]).find(
+            (l) => l.label === "bonito.role",
+        )?.value;
+        if (role && SIDECAR_ROLES.includes(role)) {
             const i = r.inputs;
             sidecars.set(String(i.name), {
                 role,
@@ -412,7 +420,10 @@ before(async () => {
 
     // The metrics reader as declared (policy and token role, applied with the root token), and a token from the role.
     metricsToken = await mintMetricsToken();
-    for (const c of sidecars.values()) await create(sidecarContainer(c));
+    // One-shot steps first (the program's shippers depend on them), each awaited as `attach: true` does.
+    const oneShots = [...sidecars.values()].filter((c) => c.raw.attach === true);
+    for (const c of oneShots) await create(sidecarContainer(c), true);
+    for (const c of sidecars.values()) if (c.raw.attach !== true) await create(sidecarContainer(c));
 });
 
 after(async () => {
@@ -430,13 +441,17 @@ after(async () => {
 describe("Docker tier: the local stack as declared", () => {
     it("runs every declared container, departing only where DIFFERENCES says why", (t) => {
         assert.deepEqual([...created].sort(), [d.unsealer!.name, ...names(), ...sidecars.keys()].sort());
-        assert.deepEqual([...new Set([...sidecars.values()].map((c) => c.role))].sort(), Object.keys(SIDECAR_IMAGES).sort());
+        assert.deepEqual([...new Set([...sidecars.values()].map((c) => c.role))].sort(), [...SIDECAR_ROLES].sort());
+        const where = new Map<DifferenceId, string[]>();
         for (const [c, ids] of applied) {
             for (const id of ids) {
                 assert.ok(id in DIFFERENCES, `${c}: ${id} is listed`);
-                const x = DIFFERENCES[id];
-                t.diagnostic(`${c}: ${x.input}: declared ${x.declared}; run ${x.run} (${x.reason})`);
+                where.set(id, [...(where.get(id) ?? []), c]);
             }
+        }
+        for (const [id, cs] of where) {
+            const x = DIFFERENCES[id];
+            t.diagnostic(`${x.input} [${cs.join(", ")}]: declared ${x.declared}; run ${x.run} (${x.reason})`);
         }
         for (const x of PROCEDURE)
             t.diagnostic(`procedure: ${x.input}: declared ${x.declared}; run ${x.run} (${x.reason})`);
@@ -583,7 +598,10 @@ describe("Docker tier: the local stack as declared", () => {
         const [a, b] = r.stdout.trim().split("\n");
         assert.equal(a, b, "the archived copy is the shipped file, byte for byte");
         const logs = await engine.docker(["logs", shipper]);
-        assert.match(logs.stdout + logs.stderr, new RegExp(`audit-shipper: shipped ${file.replace(/\./g, "\\.")} \\(\\d+ bytes\\)`));
+        assert.match(
+            logs.stdout + logs.stderr,
+            new RegExp(`audit-shipper: shipped ${file.replace(/\./g, "\\.")} \\(\\d+ bytes\\)`),
+        );
     });
 
     it("Prometheus reads the 0400 token as its user and scrapes all three nodes over TLS, every mtail and the health probes; loads every rule group", async () => {
@@ -594,7 +612,11 @@ describe("Docker tier: the local stack as declared", () => {
             `${Number.parseInt(tokenUpload.permissions!, 8).toString(8)} ${tokenUpload.owner} ${tokenUpload.group}`,
             String(prom.raw.user).split(":")[0],
         ]);
-        const want = { vault: d.nodeNames.length, "vault-health": d.nodeNames.length, "vault-audit": d.nodeNames.length };
+        const want = {
+            vault: d.nodeNames.length,
+            "vault-health": d.nodeNames.length,
+            "vault-audit": d.nodeNames.length,
+        };
         const targets = await until(
             "every Prometheus target up",
             90_000,
@@ -661,8 +683,13 @@ describe("Docker tier: the local stack as declared", () => {
         assert.equal(st.cluster.status, "disabled", "--cluster.listen-address= (no gossip)");
         assert.match(st.config.original, /receiver: bonito-vault/);
         const file = await exec(am, `stat -c '%a %u %g' ${cfg.file}`);
-        diag.push(`alertmanager.yml in the container: ${file.stdout.trim()}; the API shows the receiver as ${st.config.original.includes(WEBHOOK) ? "the URL in clear" : "<secret>"}`);
-        assert.ok(!st.config.original.includes(WEBHOOK), "Alertmanager's unauthenticated status API does not show the receiver URL");
+        diag.push(
+            `alertmanager.yml in the container: ${file.stdout.trim()}; the API shows the receiver as ${st.config.original.includes(WEBHOOK) ? "the URL in clear" : "<secret>"}`,
+        );
+        assert.ok(
+            !st.config.original.includes(WEBHOOK),
+            "Alertmanager's unauthenticated status API does not show the receiver URL",
+        );
     });
 
     it("mtail follows the rotated audit file and counts a policy write; the alert reaches Alertmanager through Prometheus", async () => {
@@ -677,9 +704,11 @@ describe("Docker tier: the local stack as declared", () => {
         };
         const before = await until(`${mtail} exports ${metric}`, 60_000, count, 1000);
         const started = Date.now();
-        const w = await exec(active, "echo 'path \"secret/*\" { capabilities = [\"read\"] }' | vault policy write docker-tier-event -", [
-            `VAULT_TOKEN=${rootToken}`,
-        ]);
+        const w = await exec(
+            active,
+            'echo \'path "secret/*" { capabilities = ["read"] }\' | vault policy write docker-tier-event -',
+            [`VAULT_TOKEN=${rootToken}`],
+        );
         assert.equal(w.code, 0, w.stderr);
         await until(
             `${metric} on ${mtail} above ${before}`,
@@ -703,8 +732,124 @@ describe("Docker tier: the local stack as declared", () => {
         assert.ok(alert.annotations.summary, "the alert carries its summary");
     });
 
+    it("rotator and shipper racing under write load: every audit line reaches the archive exactly once, no file shipped half-written or removed unshipped", async () => {
+        const active = await activeNode();
+        const node = d.nodeNames.find((n) => d.nodes[n].name === active)!;
+        const decl = sidecarsOf("audit-shipper").find((c) => c.name.endsWith(`-${node}-audit-shipper`))!;
+        // The declared loops out of the way (the shipper is started again below; the node's loop comes back
+        // with the node's restart in the next test), then both at 1-second periods (PROCEDURE).
+        await engine.docker(["stop", decl.name]);
+        const loop = await rotatorPid(active);
+        assert.ok(loop, "the node's rotation loop runs");
+        assert.equal((await exec(active, `kill ${loop}`, [], VAULT_USER)).code, 0);
+        const ep = decl.raw.entrypoints as string[];
+        const script = ep[2].replace(/^INTERVAL=\d+$/m, "INTERVAL=1");
+        assert.notEqual(script, ep[2], "the shipper script has an INTERVAL line");
+        const race = sidecarContainer({
+            ...decl,
+            name: `${decl.name}-race`,
+            raw: { ...decl.raw, name: `${decl.name}-race`, entrypoints: [ep[0], ep[1], script, ep[3]] },
+        });
+        await create(race);
+        const bg = await engine.docker([
+            "exec",
+            "-d",
+            "-u",
+            VAULT_USER,
+            active,
+            "sh",
+            "-c",
+            'sed -e "s/^MAX_BYTES=.*/MAX_BYTES=1/" -e "s/^INTERVAL=.*/INTERVAL=1/" /vault/config/audit-rotator.sh > /tmp/rotate-race.sh && exec sh /tmp/rotate-race.sh > /tmp/rotate-race.log 2>&1',
+        ]);
+        assert.equal(bg.code, 0);
+        const N = 150;
+        const started = Date.now();
+        const w = await exec(
+            active,
+            `i=0; while [ $i -lt ${N} ]; do i=$((i+1)); echo 'path "x/*" { capabilities = ["read"] }' | vault policy write race-$i - >/dev/null || echo FAIL $i; done`,
+            [`VAULT_TOKEN=${rootToken}`],
+        );
+        assert.equal(w.code, 0, w.stderr);
+        assert.equal(w.stdout.trim(), "", "every write answered");
+        const writeSeconds = Math.round((Date.now() - started) / 1000);
+        // Every race line in a finished .gz (pending or shipped): none left in the live file or an uncompressed one.
+        await until(
+            "the race lines all rotated and compressed",
+            60_000,
+            async () =>
+                (
+                    await exec(
+                        active,
+                        "cat /vault/audit/audit.log $(ls /vault/audit/audit.log.*Z 2>/dev/null) | grep -c 'policies/acl/race-'",
+                        [],
+                        VAULT_USER,
+                    )
+                ).stdout.trim() === "0"
+                    ? true
+                    : undefined,
+            1000,
+        );
+        const rk = await exec(
+            active,
+            "for p in $(pidof sh); do [ $p != $$ ] && grep -q rotate-race.sh /proc/$p/cmdline && kill $p; done; cat /tmp/rotate-race.log",
+            [],
+            VAULT_USER,
+        );
+        const rotations = (rk.stdout.match(/audit-rotator: rotated to/g) ?? []).length;
+        assert.doesNotMatch(rk.stdout, /failed/, rk.stdout);
+        await until(
+            "the race shipper drained every finished file",
+            60_000,
+            async () =>
+                (await exec(race.name, "ls /vault/audit/*.gz 2>/dev/null | wc -l")).stdout.trim() === "0"
+                    ? true
+                    : undefined,
+            1000,
+        );
+        await engine.docker(["rm", "-f", race.name]);
+        created.delete(race.name);
+        await engine.docker(["start", decl.name]);
+        // Every shipped file has its archived copy, byte for byte and whole; nothing half-written in the archive.
+        const check = await exec(
+            decl.name,
+            `cd /vault/audit/shipped && for f in audit.log.*.gz; do day=$(echo $f | sed 's/^audit.log.\\([0-9]*\\)T.*/\\1/'); a=/archive/${node}/$day/$f; [ "$(sha256sum < $f)" = "$(sha256sum < $a)" ] && gzip -t $a || echo "MISMATCH $f"; done; find /archive -type f ! -name 'audit.log.*Z.gz'`,
+        );
+        assert.equal(check.code, 0, check.stderr);
+        assert.equal(
+            check.stdout.trim(),
+            "",
+            "every shipped file archived whole and identical; no partial file in the archive",
+        );
+        const text = await exec(decl.name, `zcat /archive/${node}/*/audit.log.*.gz`);
+        assert.equal(text.code, 0, text.stderr);
+        const seen = new Map<string, number>();
+        for (const line of text.stdout.split("\n").filter(Boolean)) {
+            const j = JSON.parse(line) as { type: string; request?: { path?: string } };
+            const m = j.request?.path?.match(/^sys\/policies\/acl\/(race-\d+)$/);
+            if (m) seen.set(`${j.type} ${m[1]}`, (seen.get(`${j.type} ${m[1]}`) ?? 0) + 1);
+        }
+        const missing: string[] = [];
+        for (let i = 1; i <= N; i++)
+            for (const t of ["request", "response"])
+                if (seen.get(`${t} race-${i}`) !== 1)
+                    missing.push(`${t} race-${i}: ${seen.get(`${t} race-${i}`) ?? 0}`);
+        assert.deepEqual(missing, [], "each write's request and response line archived exactly once");
+        diag.push(
+            `rotator/shipper race: ${N} policy writes in ${writeSeconds} s across ${rotations} rotations; all ${2 * N} lines archived once`,
+        );
+    });
+
     it("runs every monitoring and shipper container as its declared user, with no capability, no-new-privileges and no core dumps (kernel's view)", async () => {
         for (const c of sidecars.values()) {
+            if (c.raw.attach === true) {
+                // Exited: the engine's record of how it ran, and the archive root it left.
+                const hc = JSON.parse((await engine.docker(["inspect", "-f", "{{json .HostConfig}}", c.name])).stdout);
+                const caps = c.raw.capabilities as { adds: string[]; drops: string[] };
+                assert.deepEqual([hc.CapAdd, hc.CapDrop, hc.SecurityOpt], [caps.adds, caps.drops, c.raw.securityOpts]);
+                const shipper = c.name.replace(/-audit-archive-init$/, "-audit-shipper");
+                assert.equal((await exec(shipper, "stat -c '%a %u %g' /archive")).stdout.trim(), "700 100 1000");
+                continue;
+            }
             const [uid, gid] = String(c.raw.user).split(":");
             const procs = await containerProcs(c.name);
             assert.equal(procs.length >= 1, true);
@@ -713,13 +858,17 @@ describe("Docker tier: the local stack as declared", () => {
                 const what = `${c.name} pid ${p.pid} (${field("Name")})`;
                 assert.deepEqual(field("Uid")?.split(/\s+/), [uid, uid, uid, uid], `${what} Uid`);
                 assert.deepEqual(field("Gid")?.split(/\s+/), [gid, gid, gid, gid], `${what} Gid`);
-                for (const k of ["CapEff", "CapPrm", "CapBnd", "CapAmb"]) assert.equal(BigInt(`0x${field(k)}`), 0n, `${what} ${k}`);
+                for (const k of ["CapEff", "CapPrm", "CapBnd", "CapAmb"])
+                    assert.equal(BigInt(`0x${field(k)}`), 0n, `${what} ${k}`);
                 assert.equal(field("NoNewPrivs"), "1", `${what} no-new-privileges`);
                 assert.match(p.limits, /^Max core file size\s+0\s+0\s/m, `${what} core dumps off`);
             }
             const hc = JSON.parse((await engine.docker(["inspect", "-f", "{{json .HostConfig}}", c.name])).stdout);
             assert.equal(hc.ReadonlyRootfs, c.raw.readOnly === true, `${c.name} read-only rootfs as declared`);
-            assert.deepEqual([hc.Memory, hc.MemorySwap], [Number(c.raw.memory) * 1024 * 1024, Number(c.raw.memorySwap) * 1024 * 1024]);
+            assert.deepEqual(
+                [hc.Memory, hc.MemorySwap],
+                [Number(c.raw.memory) * 1024 * 1024, Number(c.raw.memorySwap) * 1024 * 1024],
+            );
             for (const u of c.uploads) {
                 const r = await exec(c.name, `stat -c '%a %u %g' ${u.file}`);
                 assert.equal(
@@ -778,5 +927,45 @@ describe("Docker tier: the local stack as declared", () => {
             assert.ok(await until(`${c} rotation loop after re-create`, 30_000, () => rotatorPid(c)));
         }
         for (const c of names()) await healthy(c);
+    });
+
+    it("keeps Prometheus's, Alertmanager's and the shippers' volumes (nobody-owned data, the archive) across docker rm + re-create", async () => {
+        const marks = new Map<string, string>();
+        const withVolumes = [...sidecars.values()].filter(
+            (c) => c.volumes.some((v) => v.volumeName) && c.role !== "mtail",
+        );
+        for (const c of withVolumes) {
+            const own = c.volumes.find((v) => !v.containerPath.startsWith("/vault/"))!;
+            const mark = `tier-${Date.now()}`;
+            const w = await exec(
+                c.name,
+                `stat -c '%a %u %g' ${own.containerPath} && echo ${mark} > ${own.containerPath}/.tier`,
+            );
+            assert.equal(w.code, 0, `${c.name}: its user writes to ${own.containerPath}: ${w.stdout}${w.stderr}`);
+            diag.push(`${c.name}: ${own.containerPath} is ${w.stdout.trim()}`);
+            marks.set(c.name, `${own.containerPath}/.tier ${mark}`);
+            await engine.docker(["rm", "-f", c.name]);
+            await create(sidecarContainer(c));
+        }
+        for (const c of withVolumes) {
+            const [file, mark] = marks.get(c.name)!.split(" ");
+            assert.equal((await exec(c.name, `cat ${file}`)).stdout.trim(), mark, `${c.name} kept ${file}`);
+        }
+        // The archive still holds what was shipped before the re-create.
+        assert.ok(rotated);
+        const shipper = sidecarsOf("audit-shipper").find((c) =>
+            c.name.endsWith(`-${rotated!.node}-audit-shipper`),
+        )!.name;
+        assert.equal((await exec(shipper, `ls /archive/${rotated.node}/*/${rotated.file}`)).code, 0);
+        // Prometheus comes back on its old TSDB and scrapes again.
+        await until(
+            "Prometheus scraping after re-create",
+            90_000,
+            async () => {
+                const up = await promQuery('up{job="vault"}').catch(() => []);
+                return up.length === d.nodeNames.length && up.every((x) => x.value[1] === "1") ? true : undefined;
+            },
+            2000,
+        );
     });
 });

@@ -123,6 +123,8 @@ interface RootfsSpec {
     tag: string;
     /** Host binary → path in the image. */
     bins: Record<string, string>;
+    /** Data files from the host's package: host path → path in the image. */
+    data?: Record<string, string>;
     /** Folders to create: path → [uid, gid, mode]. */
     dirs?: Record<string, [number, number, number]>;
     passwd: string;
@@ -163,6 +165,10 @@ async function importRootfs(engine: Engine, spec: RootfsSpec): Promise<void> {
                 fs.copyFileSync(fs.realpathSync(lib), dest);
             }
         }
+        for (const [from, to] of Object.entries(spec.data ?? {})) {
+            fs.mkdirSync(path.dirname(path.join(root, to)), { recursive: true });
+            fs.copyFileSync(from, path.join(root, to));
+        }
         for (const [d, [uid, gid, mode]] of Object.entries(spec.dirs ?? {})) {
             fs.mkdirSync(path.join(root, d), { recursive: true });
             fs.chownSync(path.join(root, d), uid, gid);
@@ -192,6 +198,10 @@ export const SIDECAR_IMAGES: Record<string, SidecarImage> = {
     mtail: { tag: "bonito-vault-docker-tier/mtail:3.0.0-rc50-standin", upstream: "README's mtail build" },
     "audit-shipper": { tag: "bonito-vault-docker-tier/rclone:1.76.0-standin", upstream: "rclone/rclone" },
 };
+/** The archive's one-shot owner step runs on the shipper's image. */
+export const SIDECAR_ROLES = [...Object.keys(SIDECAR_IMAGES), "audit-archive-init"];
+export const sidecarImage = (role: string): string =>
+    SIDECAR_IMAGES[role === "audit-archive-init" ? "audit-shipper" : role].tag;
 
 export function rcloneBinary(): string {
     return path.resolve(__dirname, "../../../tools/bin/rclone");
@@ -215,6 +225,10 @@ export async function buildSidecarImages(engine: Engine): Promise<string[]> {
     await importRootfs(engine, {
         tag: SIDECAR_IMAGES.alertmanager.tag,
         bins: { "/usr/bin/prometheus-alertmanager": "/bin/alertmanager" },
+        // Debian's build reads its default notification template from here (upstream embeds it).
+        data: {
+            "/usr/share/prometheus/alertmanager/default.tmpl": "/usr/share/prometheus/alertmanager/default.tmpl",
+        },
         dirs: { "etc/alertmanager": NOBODY, alertmanager: NOBODY },
         ...prom,
         changes: [PATH_ENV, 'ENTRYPOINT ["/bin/alertmanager"]', "USER nobody", "WORKDIR /alertmanager"],

@@ -31,7 +31,8 @@ export const DIFFERENCES = {
     },
     metricsToken: {
         input: "uploads /etc/prometheus/vault-token",
-        declared: "the MetricsToken provider's token (a mock value under the mock runtime), minted through the admin AppRole",
+        declared:
+            "the MetricsToken provider's token (a mock value under the mock runtime), minted through the admin AppRole",
         run: "a token created on the real cluster from the declared bonito-metrics token role (declared policy and role applied with the root token)",
         reason: "the mock runtime cannot run the dynamic provider against the real cluster; the tier applies no admin AppRole",
     },
@@ -104,7 +105,7 @@ export const PROCEDURE: Difference[] = [
 ];
 
 /** Inputs only the Pulumi provider acts on (no engine field): nothing to translate. */
-const PROVIDER_ONLY = new Set(["mustRun", "wait"]);
+const PROVIDER_ONLY = new Set(["mustRun", "wait", "attach"]);
 const KNOWN = new Set([
     "name",
     "image",
