@@ -292,7 +292,7 @@ function sidecarContainer(c: DeclaredContainer & { role: string }, entrypoints?:
     const raw = entrypoints ? { ...c.raw, entrypoints } : c.raw;
     return translate(raw, {
         image: sidecarImage(c.role),
-        imageDifference: "sidecarImage",
+        imageDifference: c.role === "audit-archive-init" ? "image" : "sidecarImage",
         nofileLimit: engine.nofileLimit,
         files: swap,
     });
@@ -845,7 +845,10 @@ describe("Docker tier: the local stack as declared", () => {
                 // Exited: the engine's record of how it ran, and the archive root it left.
                 const hc = JSON.parse((await engine.docker(["inspect", "-f", "{{json .HostConfig}}", c.name])).stdout);
                 const caps = c.raw.capabilities as { adds: string[]; drops: string[] };
-                assert.deepEqual([hc.CapAdd, hc.CapDrop, hc.SecurityOpt], [caps.adds, caps.drops, c.raw.securityOpts]);
+                assert.deepEqual(
+                    [hc.CapAdd ?? [], hc.CapDrop, hc.SecurityOpt, hc.Privileged],
+                    [caps.adds ?? [], caps.drops, c.raw.securityOpts, false],
+                );
                 const shipper = c.name.replace(/-audit-archive-init$/, "-audit-shipper");
                 assert.equal((await exec(shipper, "stat -c '%a %u %g' /archive")).stdout.trim(), "700 100 1000");
                 continue;

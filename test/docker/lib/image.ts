@@ -198,10 +198,10 @@ export const SIDECAR_IMAGES: Record<string, SidecarImage> = {
     mtail: { tag: "bonito-vault-docker-tier/mtail:3.0.0-rc50-standin", upstream: "README's mtail build" },
     "audit-shipper": { tag: "bonito-vault-docker-tier/rclone:1.76.0-standin", upstream: "rclone/rclone" },
 };
-/** The archive's one-shot owner step runs on the shipper's image. */
+/** The archive's one-shot owner step runs on the Vault image (its vault-owned /vault/file is copied up). */
 export const SIDECAR_ROLES = [...Object.keys(SIDECAR_IMAGES), "audit-archive-init"];
 export const sidecarImage = (role: string): string =>
-    SIDECAR_IMAGES[role === "audit-archive-init" ? "audit-shipper" : role].tag;
+    role === "audit-archive-init" ? IMAGE : SIDECAR_IMAGES[role].tag;
 
 export function rcloneBinary(): string {
     return path.resolve(__dirname, "../../../tools/bin/rclone");
