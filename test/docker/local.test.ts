@@ -2,7 +2,10 @@
  * Docker tier: the `local` stack's containers run on a real Docker engine exactly as the program
  * declares them (the unredacted inputs recorded under the mock runtime, test/conformance/lib/declared.ts),
  * translated to Engine API calls by test/docker/lib/translate.ts, whose DIFFERENCES list every
- * departure with its reason. Run with `npm run test:docker` (root, Linux; installs docker.io,
+ * departure with its reason. The stack runs with `monitoring: bundled` (the BUNDLED overrides, the
+ * receiver URL as secret config) and audit shipping on (its default): the three nodes, the unsealer,
+ * Prometheus, Alertmanager, blackbox_exporter, an mtail and an audit shipper per node, and each local
+ * archive's one-shot owner step. Run with `npm run test:docker` (root, Linux; installs docker.io,
  * busybox-static and gosu with apt and starts its own dockerd when none answers).
  *
  * Proves, by asking the kernel and the engine: the entrypoint drops to uid 100 with no effective
@@ -12,8 +15,20 @@
  * cluster returns to 3 unsealed voters after `docker restart` of each node and of the unsealer
  * (re-unsealed with the program's own ensureUnsealed), and the audit rotation loop survives
  * restarts and re-creation of its Vault container.
+ * Monitoring and shipping: every sidecar runs as its declared user with no capability in any set,
+ * no-new-privileges and no core dumps (from /proc), uploads with declared owner and mode; Prometheus
+ * reads the 0400 token file it owns, scrapes all three nodes' sys/metrics over TLS (up == 1), every
+ * mtail and the blackbox health probes, loads every declared rule group and finds Alertmanager;
+ * Alertmanager runs the declared config, the receiver URL absent from `docker inspect`; mtail follows
+ * the audit file across a rotation and counts a policy write, which reaches Alertmanager as
+ * VaultPolicyChanged; the shipper moves a rotated file to shipped/ only once the archive volume holds
+ * it byte for byte; with the rotator and the shipper both at 1-second periods under write load, every
+ * request and response line lands in the archive exactly once, whole; Prometheus's, Alertmanager's
+ * and the archive's volumes survive `docker rm` + re-create.
  * Does not prove: the Pulumi docker provider's own translation (the tier mirrors its API calls),
- * published ports, the syslog audit device, or anything cloud.
+ * published ports, the syslog audit device, the snapshot agent, delivery to a real receiver (the
+ * network is internal), the upstream images themselves (stand-ins with the same versions' binaries),
+ * or anything cloud.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";

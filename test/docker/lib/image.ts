@@ -225,10 +225,13 @@ export async function buildSidecarImages(engine: Engine): Promise<string[]> {
     await importRootfs(engine, {
         tag: SIDECAR_IMAGES.alertmanager.tag,
         bins: { "/usr/bin/prometheus-alertmanager": "/bin/alertmanager" },
-        // Debian's build reads its default notification template from here (upstream embeds it).
-        data: {
-            "/usr/share/prometheus/alertmanager/default.tmpl": "/usr/share/prometheus/alertmanager/default.tmpl",
-        },
+        // Debian's build reads its notification templates from here (upstream embeds them).
+        data: Object.fromEntries(
+            ["default.tmpl", "email.tmpl"].map((f) => [
+                `/usr/share/prometheus/alertmanager/${f}`,
+                `/usr/share/prometheus/alertmanager/${f}`,
+            ]),
+        ),
         dirs: { "etc/alertmanager": NOBODY, alertmanager: NOBODY },
         ...prom,
         changes: [PATH_ENV, 'ENTRYPOINT ["/bin/alertmanager"]', "USER nobody", "WORKDIR /alertmanager"],

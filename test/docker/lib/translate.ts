@@ -85,6 +85,19 @@ export type DifferenceId = keyof typeof DIFFERENCES;
 /** How the tier drives what `pulumi up` would (not container inputs), and why. */
 export const PROCEDURE: Difference[] = [
     {
+        input: "stack config",
+        declared: "Pulumi.local.yaml: monitoring external (the default), auditShipping true (the default)",
+        run: "monitoring bundled, monitoringWebhookUrl (secret) https://alerts.bonito.example/hooks/vault, monitoringMtailImage registry.bonito.example/mtail:3.0.0-rc50 (test/policies/fixtures.ts BUNDLED)",
+        reason: "the bundled containers only exist with monitoring bundled; the receiver is unreachable by design (internal network)",
+    },
+    {
+        input: "rotator / shipper race",
+        declared:
+            "rotation every 150 s when not empty (checked every 30 s), shipping every 60 s (auditShipMaxDelayMinutes 5)",
+        run: "on the active node, both loops stopped and their uploaded/declared scripts run with a 1-byte threshold and 1-second periods (the shipper as a copy of its declared container) during 150 policy writes",
+        reason: "many rotations and shipping rounds interleaved in seconds instead of hours",
+    },
+    {
         input: "UnsealerInit address",
         declared: "http://127.0.0.1:<localUnsealerPort> (the published port), through Node's fetch",
         run: "http://127.0.0.1:8200 inside the unsealer container, through `docker exec … wget` (PUT sent as POST, which Vault treats alike); same runBootstrap/ensureUnsealed code",
