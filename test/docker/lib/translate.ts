@@ -94,7 +94,7 @@ export const PROCEDURE: Difference[] = [
         input: "rotator / shipper race",
         declared:
             "rotation every 150 s when not empty (checked every 30 s), shipping every 60 s (auditShipMaxDelayMinutes 5)",
-        run: "on the active node, both loops stopped and their uploaded/declared scripts run with a 1-byte threshold and 1-second periods (the shipper as a copy of its declared container) during 150 policy writes",
+        run: "on the active node, both loops stopped and their uploaded/declared scripts run with a 1-byte threshold and 1-second periods (the shipper as a copy of its declared container) during 60 policy writes",
         reason: "many rotations and shipping rounds interleaved in seconds instead of hours",
     },
     {
