@@ -32,6 +32,14 @@ import {
     type ShipTarget,
 } from "./shipper";
 
+/** The Vault image's own data folder, owned by its unprivileged account (100:1000) in the image. */
+export const ARCHIVE_OWNER_DIR = { vault: "/vault/file", openbao: "/openbao/file" } as const;
+
+/** local: the archive volume, owned by the shipper's user after Docker's copy-up, made private to it. */
+export function archiveOwnerScript(dir: string): string {
+    return `chmod 0700 ${dir} && test -w ${dir} && test "$(stat -c %u ${dir})" = ${SHIPPER_USER.uid}`;
+}
+
 /** The Azure container of the archive. */
 export const AUDIT_ARCHIVE_CONTAINER = "audit";
 
@@ -121,7 +129,21 @@ export class AuditShipping extends pulumi.ComponentResource {
             return image;
         };
 
+        const vaultImages = new Map<DockerTarget, docker.RemoteImage>();
+        const vaultImageFor = (t: DockerTarget) => {
+            let image = vaultImages.get(t);
+            if (!image) {
+                image = new docker.RemoteImage(
+                    `${name}-vault-image-${vaultImages.size}`,
+                    { name: cfg.image, keepLocally: true },
+                    { parent: this, provider: t.provider },
+                );
+                vaultImages.set(t, image);
+            }
+            return image;
+        };
         const urls: pulumi.Output<string>[] = [];
+        const archiveInits = new Map<string, docker.Container>();
         const rcloneConfig = target.apply(renderShipperRcloneConfig);
         const owned = { owner: SHIPPER_USER.uid, group: SHIPPER_USER.gid };
         for (const node of args.nodes) {
@@ -142,6 +164,37 @@ export class AuditShipping extends pulumi.ComponentResource {
                 this.localArchives.push(archive);
                 volumes.push({ volumeName: archive.name, containerPath: LOCAL_ARCHIVE_PATH });
                 urls.push(pulumi.interpolate`docker-volume://${host.host}/${archive.name}`);
+                // A new volume's root is root's 0755 (the rclone image has no /archive to copy up), so
+                // the shipper (uid 100, no capability) could not write to it: "mkdir /archive/vault-0:
+                // permission denied" on a real engine (Docker tier). Docker copies an image folder's
+                // owner and mode into an empty volume mounted on it: mounted once on the Vault image's
+                // own data folder (vault-owned), the volume becomes the shipper's user's, with no
+                // capability and nothing run as root. Pulumi waits for this step to exit (attach).
+                const dataDir = ARCHIVE_OWNER_DIR[cfg.engine];
+                archiveInits.set(
+                    node.name,
+                    new docker.Container(
+                        `${name}-${node.name}-archive-init`,
+                        {
+                            name: dockerName(cfg, node.name, "audit-archive-init"),
+                            image: vaultImageFor(host).imageId,
+                            user: `${SHIPPER_USER.uid}:${SHIPPER_USER.gid}`,
+                            entrypoints: ["/bin/sh", "-c", archiveOwnerScript(dataDir), "audit-archive-init"],
+                            attach: true,
+                            mustRun: false,
+                            restart: "no",
+                            securityOpts: ["no-new-privileges:true"],
+                            capabilities: { drops: ["ALL"] },
+                            ulimits: NO_CORE_DUMPS,
+                            networksAdvanced: [{ name: host.network.name }],
+                            volumes: [{ volumeName: archive.name, containerPath: dataDir }],
+                            logDriver: "json-file",
+                            logOpts: LOG_OPTS,
+                            labels: labels(node, "audit-archive-init"),
+                        },
+                        dockerOpts,
+                    ),
+                );
             }
             this.shippers.push(
                 hardenedContainer(
@@ -176,7 +229,7 @@ export class AuditShipping extends pulumi.ComponentResource {
                         stack: cfg.stack,
                         node: node.name,
                     },
-                    dockerOpts,
+                    { ...dockerOpts, dependsOn: archiveInits.has(node.name) ? [archiveInits.get(node.name)!] : [] },
                 ),
             );
         }

@@ -2,7 +2,10 @@
  * Docker tier: the `local` stack's containers run on a real Docker engine exactly as the program
  * declares them (the unredacted inputs recorded under the mock runtime, test/conformance/lib/declared.ts),
  * translated to Engine API calls by test/docker/lib/translate.ts, whose DIFFERENCES list every
- * departure with its reason. Run with `npm run test:docker` (root, Linux; installs docker.io,
+ * departure with its reason. The stack runs with `monitoring: bundled` (the BUNDLED overrides, the
+ * receiver URL as secret config) and audit shipping on (its default): the three nodes, the unsealer,
+ * Prometheus, Alertmanager, blackbox_exporter, an mtail and an audit shipper per node, and each local
+ * archive's one-shot owner step. Run with `npm run test:docker` (root, Linux; installs docker.io,
  * busybox-static and gosu with apt and starts its own dockerd when none answers).
  *
  * Proves, by asking the kernel and the engine: the entrypoint drops to uid 100 with no effective
@@ -12,20 +15,33 @@
  * cluster returns to 3 unsealed voters after `docker restart` of each node and of the unsealer
  * (re-unsealed with the program's own ensureUnsealed), and the audit rotation loop survives
  * restarts and re-creation of its Vault container.
+ * Monitoring and shipping: every sidecar runs as its declared user with no capability in any set,
+ * no-new-privileges and no core dumps (from /proc), uploads with declared owner and mode; Prometheus
+ * reads the 0400 token file it owns, scrapes all three nodes' sys/metrics over TLS (up == 1), every
+ * mtail and the blackbox health probes, loads every declared rule group and finds Alertmanager;
+ * Alertmanager runs the declared config, the receiver URL absent from `docker inspect`; mtail follows
+ * the audit file across a rotation and counts a policy write, which reaches Alertmanager as
+ * VaultPolicyChanged; the shipper moves a rotated file to shipped/ only once the archive volume holds
+ * it byte for byte; with the rotator and the shipper both at 1-second periods under write load, every
+ * request and response line lands in the archive exactly once, whole; Prometheus's, Alertmanager's
+ * and the archive's volumes survive `docker rm` + re-create.
  * Does not prove: the Pulumi docker provider's own translation (the tier mirrors its API calls),
- * published ports, the syslog audit device, or anything cloud.
+ * published ports, the syslog audit device, the snapshot agent, delivery to a real receiver (the
+ * network is internal), the upstream images themselves (stand-ins with the same versions' binaries),
+ * or anything cloud.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { declaredStack, type DeclaredStack } from "../conformance/lib/declared";
+import { declaredStack, type DeclaredContainer, type DeclaredStack } from "../conformance/lib/declared";
+import { BUNDLED, BUNDLED_SECRET_KEYS } from "../policies/fixtures";
 import { TestCa } from "../conformance/lib/pki";
 import { ensureUnsealed, runBootstrap, type FetchLike, type TransitSetup } from "../../components/unseal/transit";
 import { UNSEALER_API_PORT } from "../../components/unseal/local";
 import { startEngine, until, type Engine } from "./lib/engine";
-import { IMAGE, buildImage } from "./lib/image";
+import { IMAGE, SIDECAR_ROLES, buildImage, buildSidecarImages, sidecarImage } from "./lib/image";
 import { DIFFERENCES, PROCEDURE, translate, uploadTar, type DifferenceId, type Translated } from "./lib/translate";
 
 const started = Date.now();
@@ -41,6 +57,17 @@ let transitToken = "";
 let unsealKey = "";
 let rootToken = "";
 let files: Record<string, Record<string, { content: string; because: DifferenceId }>> = {};
+let sidecarImages: string[] = [];
+let caPem = "";
+let metricsToken = "";
+/** The monitoring and audit-shipper containers the stack declares, by container name. */
+const sidecars = new Map<string, DeclaredContainer & { role: string }>();
+/** The rotated file the rotation test made, and on which node. */
+let rotated: { node: string; container: string; file: string } | undefined;
+/** A fake receiver URL, set as secret config (BUNDLED): it must appear in no container's inspect. */
+const WEBHOOK = BUNDLED.monitoringWebhookUrl;
+/** Findings printed as test diagnostics at the end. */
+const diag: string[] = [];
 
 /**
  * The transit setup UnsealerInit was declared with, checked: each field runBootstrap reads must be a
@@ -105,7 +132,7 @@ async function inspect(container: string): Promise<Inspected> {
     return (JSON.parse((await engine.docker(["inspect", container])).stdout) as Inspected[])[0];
 }
 
-async function create(t: Translated): Promise<void> {
+async function create(t: Translated, attach = false): Promise<void> {
     const r = await engine.api("POST", `/containers/create?name=${encodeURIComponent(t.name)}`, t.body);
     if (r.status !== 201) throw new Error(`create ${t.name}: ${r.status} ${r.body}`);
     created.add(t.name);
@@ -121,6 +148,12 @@ async function create(t: Translated): Promise<void> {
     }
     applied.set(t.name, t.applied);
     await engine.docker(["start", t.name]);
+    if (attach) {
+        // `attach: true`: the provider waits for the one-shot container to exit, and fails on a non-zero code.
+        const code = (await engine.docker(["wait", t.name])).stdout.trim();
+        const logs = await engine.docker(["logs", t.name], { allowFail: true });
+        assert.equal(code, "0", `${t.name} exited ${code}: ${logs.stdout}${logs.stderr}`);
+    }
 }
 
 function nodeContainer(n: string): Translated {
@@ -236,12 +269,140 @@ async function serverProc(container: string, file: string): Promise<string> {
     return r.stdout;
 }
 
+/** The declared bonito-metrics policy and token role applied on the real cluster; a token created from the role. */
+async function mintMetricsToken(): Promise<string> {
+    const policy = d.resources.find(
+        (x) => x.type === "vault:index/policy:Policy" && String(x.name).endsWith("-monitoring-policy"),
+    )!.inputs as { name: string; policy: string };
+    const role = d.resources.find((x) => x.type === "vault:tokenauth/authBackendRole:AuthBackendRole")!.inputs as {
+        roleName: string;
+        allowedPolicies: string[];
+        disallowedPolicies: string[];
+        orphan: boolean;
+        renewable: boolean;
+        tokenPeriod: number;
+        tokenNoDefaultPolicy: boolean;
+        tokenType: string;
+    };
+    const first = names()[0];
+    const root = ["-e", `VAULT_TOKEN=${rootToken}`];
+    const w = await engine.docker(["exec", "-i", ...root, first, "vault", "policy", "write", policy.name, "-"], {
+        input: policy.policy,
+        allowFail: true,
+    });
+    assert.equal(w.code, 0, w.stderr);
+    const r = await engine.docker(
+        [
+            "exec",
+            ...root,
+            first,
+            "vault",
+            "write",
+            `auth/token/roles/${role.roleName}`,
+            `allowed_policies=${role.allowedPolicies.join(",")}`,
+            `disallowed_policies=${role.disallowedPolicies.join(",")}`,
+            `orphan=${role.orphan}`,
+            `renewable=${role.renewable}`,
+            `token_period=${role.tokenPeriod}`,
+            `token_no_default_policy=${role.tokenNoDefaultPolicy}`,
+            `token_type=${role.tokenType}`,
+        ],
+        { allowFail: true },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const t = await engine.docker(
+        ["exec", ...root, first, "vault", "token", "create", `-role=${role.roleName}`, "-field=token"],
+        { allowFail: true },
+    );
+    assert.equal(t.code, 0, t.stderr);
+    return t.stdout.trim();
+}
+
+/** A monitoring or shipper container as declared, on its stand-in image, with the real token and CA. */
+function sidecarContainer(c: DeclaredContainer & { role: string }, entrypoints?: string[]): Translated {
+    const swap: Record<string, { content: string; because: DifferenceId }> = {};
+    for (const u of c.uploads) {
+        if (u.file.endsWith("/vault-token")) swap[u.file] = { content: metricsToken, because: "metricsToken" };
+        if (u.file.endsWith("/vault-ca.pem")) swap[u.file] = { content: caPem, because: "caUpload" };
+    }
+    const raw = entrypoints ? { ...c.raw, entrypoints } : c.raw;
+    return translate(raw, {
+        image: sidecarImage(c.role),
+        imageDifference: c.role === "audit-archive-init" ? "image" : "sidecarImage",
+        nofileLimit: engine.nofileLimit,
+        files: swap,
+    });
+}
+
+const sidecarsOf = (role: string) => [...sidecars.values()].filter((c) => c.role === role);
+const one = (role: string) => {
+    const [c] = sidecarsOf(role);
+    assert.ok(c, `a declared ${role} container`);
+    return c.name;
+};
+
+/** The kernel's view of a container's processes (from the host's /proc): its main process and that one's children. */
+async function containerProcs(container: string): Promise<{ pid: number; status: string; limits: string }[]> {
+    const pid = Number((await engine.docker(["inspect", "-f", "{{.State.Pid}}", container])).stdout.trim());
+    assert.ok(pid > 0, `${container} is running`);
+    const kids = fs
+        .readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map(Number);
+    return [pid, ...kids].map((p) => ({
+        pid: p,
+        status: fs.readFileSync(`/proc/${p}/status`, "utf8"),
+        limits: fs.readFileSync(`/proc/${p}/limits`, "utf8"),
+    }));
+}
+
+/** GET on a URL from inside the Prometheus container (busybox wget, as in prom/prometheus): the network is internal. */
+async function promGet(url: string): Promise<string> {
+    const r = await engine.docker(["exec", one("prometheus"), "wget", "-q", "-O", "-", url], { allowFail: true });
+    if (r.code !== 0) throw new Error(`GET ${url}: ${r.stderr.trim()}`);
+    return r.stdout;
+}
+
+async function promQuery(q: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+    const body = JSON.parse(await promGet(`http://127.0.0.1:9090/api/v1/query?query=${encodeURIComponent(q)}`));
+    return body.data.result;
+}
+
+async function activeNode(): Promise<string> {
+    for (const c of names()) if ((await status(c)).json?.is_self === true) return c;
+    throw new Error("no active node");
+}
+
 before(async () => {
     engine = await startEngine();
-    d = await declaredStack("local");
+    // The committed local stack has monitoring external; auditShipping defaults to true.
+    d = await declaredStack("local", BUNDLED, BUNDLED_SECRET_KEYS);
+    assert.equal(d.config.monitoring.mode, "bundled");
+    assert.equal(d.config.auditShipping.enabled, true);
+    for (const r of d.resources.filter((x) => x.type === "docker:index/container:Container")) {
+        const role = (r.inputs.labels as { label: string; value: string }[]).find(
+            (l) => l.label === "bonito.role",
+        )?.value;
+        if (role && SIDECAR_ROLES.includes(role)) {
+            const i = r.inputs;
+            sidecars.set(String(i.name), {
+                role,
+                name: String(i.name),
+                entrypoints: (i.entrypoints as string[] | undefined) ?? [],
+                command: (i.command as string[] | undefined) ?? [],
+                envs: (i.envs as string[] | undefined) ?? [],
+                uploads: (i.uploads as DeclaredContainer["uploads"] | undefined) ?? [],
+                volumes: (i.volumes as DeclaredContainer["volumes"] | undefined) ?? [],
+                raw: i,
+            });
+        }
+    }
     assert.ok(d.unsealer && d.unsealerInit, "the local stack declares an unsealer");
     await buildImage(engine);
     imageBuilt = true;
+    sidecarImages = await buildSidecarImages(engine);
 
     // The cluster network, --internal: the only network any container joins.
     network = (d.nodes[d.nodeNames[0]].raw.networksAdvanced as { name: string }[])[0].name;
@@ -251,6 +412,7 @@ before(async () => {
     pkiDir = fs.mkdtempSync(path.join(os.tmpdir(), "bonito-docker-pki-"));
     const org = `${d.config.clusterName}-${d.stack}`;
     const ca = new TestCa(pkiDir, d.ca, org);
+    caPem = ca.pem;
     files = {};
     for (const n of d.nodeNames) {
         const issued = ca.issue(n, d.nodeCerts[n], org);
@@ -291,6 +453,13 @@ before(async () => {
     assert.equal(init.code, 0, init.stderr);
     rootToken = JSON.parse(init.stdout).root_token;
     await threeUnsealedVoters("first start");
+
+    // The metrics reader as declared (policy and token role, applied with the root token), and a token from the role.
+    metricsToken = await mintMetricsToken();
+    // One-shot steps first (the program's shippers depend on them), each awaited as `attach: true` does.
+    const oneShots = [...sidecars.values()].filter((c) => c.raw.attach === true);
+    for (const c of oneShots) await create(sidecarContainer(c), true);
+    for (const c of sidecars.values()) if (c.raw.attach !== true) await create(sidecarContainer(c));
 });
 
 after(async () => {
@@ -298,21 +467,27 @@ after(async () => {
     for (const c of created) await engine.docker(["rm", "-f", "-v", c], { allowFail: true });
     for (const v of volumes) await engine.docker(["volume", "rm", "-f", v], { allowFail: true });
     if (network) await engine.docker(["network", "rm", network], { allowFail: true });
-    if (imageBuilt) await engine.docker(["image", "rm", "-f", IMAGE], { allowFail: true });
+    if (imageBuilt) await engine.docker(["image", "rm", "-f", IMAGE, ...sidecarImages], { allowFail: true });
     await engine.stop();
     if (pkiDir) fs.rmSync(pkiDir, { recursive: true, force: true });
+    for (const x of diag) console.log(`# ${x}`);
     console.log(`# docker tier wall time: ${Math.round((Date.now() - started) / 1000)} s`);
 });
 
 describe("Docker tier: the local stack as declared", () => {
     it("runs every declared container, departing only where DIFFERENCES says why", (t) => {
-        assert.deepEqual([...created].sort(), [d.unsealer!.name, ...names()].sort());
+        assert.deepEqual([...created].sort(), [d.unsealer!.name, ...names(), ...sidecars.keys()].sort());
+        assert.deepEqual([...new Set([...sidecars.values()].map((c) => c.role))].sort(), [...SIDECAR_ROLES].sort());
+        const where = new Map<DifferenceId, string[]>();
         for (const [c, ids] of applied) {
             for (const id of ids) {
                 assert.ok(id in DIFFERENCES, `${c}: ${id} is listed`);
-                const x = DIFFERENCES[id];
-                t.diagnostic(`${c}: ${x.input}: declared ${x.declared}; run ${x.run} (${x.reason})`);
+                where.set(id, [...(where.get(id) ?? []), c]);
             }
+        }
+        for (const [id, cs] of where) {
+            const x = DIFFERENCES[id];
+            t.diagnostic(`${x.input} [${cs.join(", ")}]: declared ${x.declared}; run ${x.run} (${x.reason})`);
         }
         for (const x of PROCEDURE)
             t.diagnostic(`procedure: ${x.input}: declared ${x.declared}; run ${x.run} (${x.reason})`);
@@ -430,6 +605,327 @@ describe("Docker tier: the local stack as declared", () => {
         const ls = await exec(active, "ls /vault/audit && test -s /vault/audit/audit.log", [], VAULT_USER);
         assert.equal(ls.code, 0, ls.stdout + ls.stderr);
         assert.match(ls.stdout, /audit\.log\.\d{8}T\d{6}Z\.gz/);
+        const gz = (once.stdout + once.stderr).match(/rotated to \/vault\/audit\/(audit\.log\.\d{8}T\d{6}Z\.gz)/)![1];
+        const node = d.nodeNames.find((n) => d.nodes[n].name === active)!;
+        rotated = { node, container: active, file: gz };
+    });
+
+    it("ships the rotated file to the node's archive volume and moves it to shipped/ only after, byte for byte", async () => {
+        assert.ok(rotated, "the rotation test rotated a file");
+        const { node, file } = rotated;
+        const shipper = sidecarsOf("audit-shipper").find((c) => c.name.endsWith(`-${node}-audit-shipper`))!.name;
+        const day = file.match(/\.(\d{8})T/)![1];
+        const archived = `/archive/${node}/${day}/${file}`;
+        // The shipper looks every shipIntervalSeconds (60 s at the 5-minute default).
+        await until(
+            `${file} in shipped/ on ${node}`,
+            150_000,
+            async () => ((await exec(shipper, `test -f /vault/audit/shipped/${file}`)).code === 0 ? true : undefined),
+            2000,
+        ).catch(async (e: Error) => {
+            const logs = await engine.docker(["logs", "--tail", "30", shipper], { allowFail: true });
+            throw new Error(`${e.message}\n${logs.stdout}${logs.stderr}`);
+        });
+        const r = await exec(
+            shipper,
+            `test ! -e /vault/audit/${file} && sha256sum /vault/audit/shipped/${file} ${archived} | cut -d' ' -f1 && gzip -t ${archived}`,
+        );
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        const [a, b] = r.stdout.trim().split("\n");
+        assert.equal(a, b, "the archived copy is the shipped file, byte for byte");
+        const logs = await engine.docker(["logs", shipper]);
+        assert.match(
+            logs.stdout + logs.stderr,
+            new RegExp(`audit-shipper: shipped ${file.replace(/\./g, "\\.")} \\(\\d+ bytes\\)`),
+        );
+    });
+
+    it("Prometheus reads the 0400 token as its user and scrapes all three nodes over TLS, every mtail and the health probes; loads every rule group", async () => {
+        const prom = sidecars.get(one("prometheus"))!;
+        const tokenUpload = prom.uploads.find((u) => u.file.endsWith("/vault-token"))!;
+        const st = await exec(prom.name, `stat -c '%a %u %g' ${tokenUpload.file}; id -u`);
+        assert.deepEqual(st.stdout.trim().split("\n"), [
+            `${Number.parseInt(tokenUpload.permissions!, 8).toString(8)} ${tokenUpload.owner} ${tokenUpload.group}`,
+            String(prom.raw.user).split(":")[0],
+        ]);
+        const want = {
+            vault: d.nodeNames.length,
+            "vault-health": d.nodeNames.length,
+            "vault-audit": d.nodeNames.length,
+        };
+        const targets = await until(
+            "every Prometheus target up",
+            90_000,
+            async () => {
+                const body = JSON.parse(await promGet("http://127.0.0.1:9090/api/v1/targets"));
+                const active = body.data.activeTargets as {
+                    labels: { job: string; instance: string };
+                    health: string;
+                    lastError: string;
+                }[];
+                for (const [job, n] of Object.entries(want))
+                    if (active.filter((t) => t.labels.job === job && t.health === "up").length !== n) return undefined;
+                return active;
+            },
+            2000,
+        ).catch(async (e: Error) => {
+            const body = await promGet("http://127.0.0.1:9090/api/v1/targets").catch((x: Error) => x.message);
+            throw new Error(`${e.message}\n${body.slice(0, 4000)}`);
+        });
+        assert.deepEqual(
+            targets
+                .filter((t) => t.labels.job === "vault")
+                .map((t) => t.labels.instance)
+                .sort(),
+            d.nodeNames.map((n) => `${n}:8200`).sort(),
+        );
+        const up = await promQuery('up{job="vault"}');
+        assert.deepEqual(
+            up.map((x) => x.value[1]),
+            d.nodeNames.map(() => "1"),
+        );
+        // Vault's own metrics came through the token (the scrape of sys/metrics, not only an open port).
+        assert.ok((await promQuery("vault_core_unsealed")).length > 0, "vault_core_unsealed scraped");
+        const rulesUpload = prom.uploads.find((u) => u.file.endsWith("/bonito-vault.yml"))!;
+        const declaredGroups = (JSON.parse(rulesUpload.content) as { groups: { name: string; rules: unknown[] }[] })
+            .groups;
+        const loaded = JSON.parse(await promGet("http://127.0.0.1:9090/api/v1/rules")).data.groups as {
+            name: string;
+            rules: { name: string; health: string }[];
+        }[];
+        assert.deepEqual(
+            loaded.map((g) => [g.name, g.rules.length]),
+            declaredGroups.map((g) => [g.name, g.rules.length]),
+        );
+        for (const g of loaded) for (const r of g.rules) assert.equal(r.health === "err", false, `${g.name}/${r.name}`);
+        const ams = JSON.parse(await promGet("http://127.0.0.1:9090/api/v1/alertmanagers")).data.activeAlertmanagers;
+        assert.deepEqual(
+            ams.map((a: { url: string }) => a.url),
+            [`http://${one("alertmanager")}:9093/api/v2/alerts`],
+        );
+    });
+
+    it("Alertmanager runs the declared config; the receiver secret is in the uploaded file only, not in the container's inspect", async () => {
+        const am = one("alertmanager");
+        const inspected = (await engine.docker(["inspect", am])).stdout;
+        assert.ok(!inspected.includes(WEBHOOK), "the webhook URL is not in docker inspect (Cmd, Env, Labels)");
+        const cfg = sidecars.get(am)!.uploads.find((u) => u.file.endsWith("alertmanager.yml"))!;
+        const st = await until(
+            "Alertmanager's status API",
+            60_000,
+            async () => JSON.parse(await promGet(`http://${am}:9093/api/v2/status`)),
+            1000,
+        );
+        assert.equal(st.cluster.status, "disabled", "--cluster.listen-address= (no gossip)");
+        assert.match(st.config.original, /receiver: bonito-vault/);
+        const file = await exec(am, `stat -c '%a %u %g' ${cfg.file}`);
+        diag.push(
+            `alertmanager.yml in the container: ${file.stdout.trim()}; the API shows the receiver as ${st.config.original.includes(WEBHOOK) ? "the URL in clear" : "<secret>"}`,
+        );
+        // Finding, not fixed here: Alertmanager 0.25's unauthenticated status API shows the webhook URL (diagnostic above).
+    });
+
+    it("mtail follows the rotated audit file and counts a policy write; the alert reaches Alertmanager through Prometheus", async () => {
+        const active = await activeNode();
+        const node = d.nodeNames.find((n) => d.nodes[n].name === active)!;
+        const mtail = sidecarsOf("mtail").find((c) => c.name.endsWith(`-${node}-mtail`))!.name;
+        const metric = "bonito_vault_audit_policy_change_total";
+        const count = async () => {
+            const text = await promGet(`http://${mtail}:3903/metrics`);
+            const line = text.split("\n").find((l) => l.startsWith(metric));
+            return line ? Number(line.trim().split(/\s+/).pop()) : undefined;
+        };
+        const before = await until(`${mtail} exports ${metric}`, 60_000, count, 1000);
+        const started = Date.now();
+        const w = await exec(
+            active,
+            'echo \'path "secret/*" { capabilities = ["read"] }\' | vault policy write docker-tier-event -',
+            [`VAULT_TOKEN=${rootToken}`],
+        );
+        assert.equal(w.code, 0, w.stderr);
+        await until(
+            `${metric} on ${mtail} above ${before}`,
+            30_000,
+            async () => ((await count())! > before ? true : undefined),
+            500,
+        );
+        const alert = await until(
+            "VaultPolicyChanged in Alertmanager",
+            120_000,
+            async () => {
+                const alerts = JSON.parse(await promGet(`http://${one("alertmanager")}:9093/api/v2/alerts`)) as {
+                    labels: Record<string, string>;
+                    annotations: Record<string, string>;
+                }[];
+                return alerts.find((a) => a.labels.alertname === "VaultPolicyChanged");
+            },
+            2000,
+        );
+        diag.push(`policy write → VaultPolicyChanged in Alertmanager: ${Math.round((Date.now() - started) / 1000)} s`);
+        assert.ok(alert.annotations.summary, "the alert carries its summary");
+    });
+
+    it("rotator and shipper racing under write load: every audit line reaches the archive exactly once, no file shipped half-written or removed unshipped", async () => {
+        const active = await activeNode();
+        const node = d.nodeNames.find((n) => d.nodes[n].name === active)!;
+        const decl = sidecarsOf("audit-shipper").find((c) => c.name.endsWith(`-${node}-audit-shipper`))!;
+        // The declared loops out of the way (the shipper is started again below; the node's loop comes back
+        // with the node's restart in the next test), then both at 1-second periods (PROCEDURE).
+        await engine.docker(["stop", decl.name]);
+        const loop = await rotatorPid(active);
+        assert.ok(loop, "the node's rotation loop runs");
+        assert.equal((await exec(active, `kill ${loop}`, [], VAULT_USER)).code, 0);
+        const ep = decl.raw.entrypoints as string[];
+        const script = ep[2].replace(/^INTERVAL=\d+$/m, "INTERVAL=1");
+        assert.notEqual(script, ep[2], "the shipper script has an INTERVAL line");
+        const race = sidecarContainer({
+            ...decl,
+            name: `${decl.name}-race`,
+            raw: { ...decl.raw, name: `${decl.name}-race`, entrypoints: [ep[0], ep[1], script, ep[3]] },
+        });
+        await create(race);
+        const bg = await engine.docker([
+            "exec",
+            "-d",
+            "-u",
+            VAULT_USER,
+            active,
+            "sh",
+            "-c",
+            'sed -e "s/^MAX_BYTES=.*/MAX_BYTES=1/" -e "s/^INTERVAL=.*/INTERVAL=1/" /vault/config/audit-rotator.sh > /tmp/rotate-race.sh && exec sh /tmp/rotate-race.sh > /tmp/rotate-race.log 2>&1',
+        ]);
+        assert.equal(bg.code, 0);
+        const N = 60;
+        const started = Date.now();
+        const w = await exec(
+            active,
+            `i=0; while [ $i -lt ${N} ]; do i=$((i+1)); echo 'path "x/*" { capabilities = ["read"] }' | vault policy write race-$i - >/dev/null || echo FAIL $i; done`,
+            [`VAULT_TOKEN=${rootToken}`],
+        );
+        assert.equal(w.code, 0, w.stderr);
+        assert.equal(w.stdout.trim(), "", "every write answered");
+        const writeSeconds = Math.round((Date.now() - started) / 1000);
+        // Every race line in a finished .gz (pending or shipped): none left in the live file or an uncompressed one.
+        await until(
+            "the race lines all rotated and compressed",
+            60_000,
+            async () =>
+                (
+                    await exec(
+                        active,
+                        "cat /vault/audit/audit.log $(ls /vault/audit/audit.log.*Z 2>/dev/null) | grep -c 'policies/acl/race-'",
+                        [],
+                        VAULT_USER,
+                    )
+                ).stdout.trim() === "0"
+                    ? true
+                    : undefined,
+            1000,
+        );
+        const rk = await exec(
+            active,
+            "for p in $(pidof sh); do [ $p != $$ ] && grep -q rotate-race.sh /proc/$p/cmdline && kill $p; done; cat /tmp/rotate-race.log",
+            [],
+            VAULT_USER,
+        );
+        const rotations = (rk.stdout.match(/audit-rotator: rotated to/g) ?? []).length;
+        assert.doesNotMatch(rk.stdout, /failed/, rk.stdout);
+        await until(
+            "the race shipper drained every finished file",
+            60_000,
+            async () =>
+                (await exec(race.name, "ls /vault/audit/*.gz 2>/dev/null | wc -l")).stdout.trim() === "0"
+                    ? true
+                    : undefined,
+            1000,
+        );
+        await engine.docker(["rm", "-f", race.name]);
+        created.delete(race.name);
+        await engine.docker(["start", decl.name]);
+        // Every shipped file has its archived copy, byte for byte and whole; nothing half-written in the archive.
+        const check = await exec(
+            decl.name,
+            `cd /vault/audit/shipped && for f in audit.log.*.gz; do day=$(echo $f | sed 's/^audit.log.\\([0-9]*\\)T.*/\\1/'); a=/archive/${node}/$day/$f; [ "$(sha256sum < $f)" = "$(sha256sum < $a)" ] && gzip -t $a || echo "MISMATCH $f"; done; find /archive -type f ! -name 'audit.log.*Z.gz'`,
+        );
+        assert.equal(check.code, 0, check.stderr);
+        assert.equal(
+            check.stdout.trim(),
+            "",
+            "every shipped file archived whole and identical; no partial file in the archive",
+        );
+        // A leadership change during the writes sends the rest to the new active node's own audit file
+        // (seen in a run): count every race line across all three nodes (archive, pending, live and
+        // uncompressed rotated files, each node's read in one shell line), and on the race node its archive.
+        const seen = new Map<string, number>();
+        let onRaceNode = 0;
+        for (const n of d.nodeNames) {
+            const sh = sidecarsOf("audit-shipper").find((c) => c.name.endsWith(`-${n}-audit-shipper`))!.name;
+            const text = await exec(
+                sh,
+                `cd /vault/audit; { for f in /archive/${n}/*/audit.log.*.gz *.gz; do [ -f "$f" ] && zcat "$f"; done; for f in audit.log audit.log.*Z; do [ -f "$f" ] && cat "$f"; done; } 2>/dev/null; true`,
+            );
+            for (const line of text.stdout.split("\n").filter(Boolean)) {
+                const j = JSON.parse(line) as { type: string; request?: { path?: string } };
+                const m = j.request?.path?.match(/^sys\/policies\/acl\/(race-\d+)$/);
+                if (!m) continue;
+                seen.set(`${j.type} ${m[1]}`, (seen.get(`${j.type} ${m[1]}`) ?? 0) + 1);
+                if (n === node) onRaceNode++;
+            }
+        }
+        const missing: string[] = [];
+        for (let i = 1; i <= N; i++)
+            for (const t of ["request", "response"])
+                if (seen.get(`${t} race-${i}`) !== 1)
+                    missing.push(`${t} race-${i}: ${seen.get(`${t} race-${i}`) ?? 0}`);
+        assert.deepEqual(missing.slice(0, 10), [], `each line exactly once (${missing.length} not)`);
+        assert.ok(onRaceNode > 0 && rotations >= 2, `the race node archived race lines over ${rotations} rotations`);
+        diag.push(
+            `rotator/shipper race: ${N} policy writes in ${writeSeconds} s, ${rotations} rotations on ${node}, ${onRaceNode} of ${2 * N} lines archived there, all present exactly once across the nodes`,
+        );
+    });
+
+    it("runs every monitoring and shipper container as its declared user, with no capability, no-new-privileges and no core dumps (kernel's view)", async () => {
+        for (const c of sidecars.values()) {
+            if (c.raw.attach === true) {
+                // Exited: the engine's record of how it ran, and the archive root it left.
+                const hc = JSON.parse((await engine.docker(["inspect", "-f", "{{json .HostConfig}}", c.name])).stdout);
+                const caps = c.raw.capabilities as { adds: string[]; drops: string[] };
+                assert.deepEqual(
+                    [hc.CapAdd ?? [], hc.CapDrop, hc.SecurityOpt, hc.Privileged],
+                    [caps.adds ?? [], caps.drops, c.raw.securityOpts, false],
+                );
+                const shipper = c.name.replace(/-audit-archive-init$/, "-audit-shipper");
+                assert.equal((await exec(shipper, "stat -c '%a %u %g' /archive")).stdout.trim(), "700 100 1000");
+                continue;
+            }
+            const [uid, gid] = String(c.raw.user).split(":");
+            const procs = await containerProcs(c.name);
+            assert.equal(procs.length >= 1, true);
+            for (const p of procs) {
+                const field = (k: string) => p.status.match(new RegExp(`^${k}:\\s*(.*)$`, "m"))?.[1].trim();
+                const what = `${c.name} pid ${p.pid} (${field("Name")})`;
+                assert.deepEqual(field("Uid")?.split(/\s+/), [uid, uid, uid, uid], `${what} Uid`);
+                assert.deepEqual(field("Gid")?.split(/\s+/), [gid, gid, gid, gid], `${what} Gid`);
+                for (const k of ["CapEff", "CapPrm", "CapBnd", "CapAmb"])
+                    assert.equal(BigInt(`0x${field(k)}`), 0n, `${what} ${k}`);
+                assert.equal(field("NoNewPrivs"), "1", `${what} no-new-privileges`);
+                assert.match(p.limits, /^Max core file size\s+0\s+0\s/m, `${what} core dumps off`);
+            }
+            const hc = JSON.parse((await engine.docker(["inspect", "-f", "{{json .HostConfig}}", c.name])).stdout);
+            assert.equal(hc.ReadonlyRootfs, c.raw.readOnly === true, `${c.name} read-only rootfs as declared`);
+            assert.deepEqual(
+                [hc.Memory, hc.MemorySwap],
+                [Number(c.raw.memory) * 1024 * 1024, Number(c.raw.memorySwap) * 1024 * 1024],
+            );
+            for (const u of c.uploads) {
+                const r = await exec(c.name, `stat -c '%a %u %g' ${u.file}`);
+                assert.equal(
+                    r.stdout.trim(),
+                    `${Number.parseInt(u.permissions ?? "0644", 8).toString(8)} ${u.owner ?? 0} ${u.group ?? 0}`,
+                    `${c.name}:${u.file}`,
+                );
+            }
+        }
     });
 
     it("returns to 3 unsealed voters after docker restart of each node, the loop restarted with it", async () => {
@@ -479,5 +975,45 @@ describe("Docker tier: the local stack as declared", () => {
             assert.ok(await until(`${c} rotation loop after re-create`, 30_000, () => rotatorPid(c)));
         }
         for (const c of names()) await healthy(c);
+    });
+
+    it("keeps Prometheus's, Alertmanager's and the shippers' volumes (nobody-owned data, the archive) across docker rm + re-create", async () => {
+        const marks = new Map<string, string>();
+        const withVolumes = [...sidecars.values()].filter(
+            (c) => c.volumes.some((v) => v.volumeName) && c.role !== "mtail" && c.raw.attach !== true,
+        );
+        for (const c of withVolumes) {
+            const own = c.volumes.find((v) => !v.containerPath.startsWith("/vault/"))!;
+            const mark = `tier-${Date.now()}`;
+            const w = await exec(
+                c.name,
+                `stat -c '%a %u %g' ${own.containerPath} && echo ${mark} > ${own.containerPath}/.tier`,
+            );
+            assert.equal(w.code, 0, `${c.name}: its user writes to ${own.containerPath}: ${w.stdout}${w.stderr}`);
+            diag.push(`${c.name}: ${own.containerPath} is ${w.stdout.trim()}`);
+            marks.set(c.name, `${own.containerPath}/.tier ${mark}`);
+            await engine.docker(["rm", "-f", c.name]);
+            await create(sidecarContainer(c));
+        }
+        for (const c of withVolumes) {
+            const [file, mark] = marks.get(c.name)!.split(" ");
+            assert.equal((await exec(c.name, `cat ${file}`)).stdout.trim(), mark, `${c.name} kept ${file}`);
+        }
+        // The archive still holds what was shipped before the re-create.
+        assert.ok(rotated);
+        const shipper = sidecarsOf("audit-shipper").find((c) =>
+            c.name.endsWith(`-${rotated!.node}-audit-shipper`),
+        )!.name;
+        assert.equal((await exec(shipper, `ls /archive/${rotated.node}/*/${rotated.file}`)).code, 0);
+        // Prometheus comes back on its old TSDB and scrapes again.
+        await until(
+            "Prometheus scraping after re-create",
+            90_000,
+            async () => {
+                const up = await promQuery('up{job="vault"}').catch(() => []);
+                return up.length === d.nodeNames.length && up.every((x) => x.value[1] === "1") ? true : undefined;
+            },
+            2000,
+        );
     });
 });

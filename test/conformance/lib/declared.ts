@@ -82,11 +82,15 @@ function dynamic(r: Recorded): DeclaredDynamic {
     return { providerText: String(__provider), inputs };
 }
 
-/** Run the program for `stack` under mocks (with `overrides` on top of the committed stack file). */
-export async function declaredStack(stack: string, overrides: Record<string, string> = {}): Promise<DeclaredStack> {
+/** Run the program for `stack` under mocks (with `overrides` on top of the committed stack file; `secretKeys` set as secret config). */
+export async function declaredStack(
+    stack: string,
+    overrides: Record<string, string> = {},
+    secretKeys: string[] = [],
+): Promise<DeclaredStack> {
     const raw = stackConfig(stack, overrides);
-    const config = loadConfig(stack, raw, new Set(), { allowExampleKeys: true });
-    const run = setupMocks(stack, raw);
+    const config = loadConfig(stack, raw, new Set(secretKeys), { allowExampleKeys: true });
+    const run = setupMocks(stack, raw, secretKeys);
     const { buildProgram } = await import("../../../program");
     const { platform } = buildProgram(undefined, undefined, { allowExampleKeys: true });
     await Promise.all(platform.cluster.containers.map((c) => valueOf(c.urn)));

@@ -22,6 +22,26 @@ export const DIFFERENCES = {
         run: "a local stand-in image (test/docker/lib/image.ts): busybox-static, gosu as su-exec, Vault 1.21.1 built from source, vault 100:1000",
         reason: "no image registry is reachable from the test machine",
     },
+    sidecarImage: {
+        input: "image (monitoring and audit-shipper containers)",
+        declared:
+            "prom/prometheus:v2.42.0, prom/alertmanager:v0.25.0, prom/blackbox-exporter:v0.23.0, monitoringMtailImage (README's Debian mtail build), rclone/rclone:1.76.0 (docker.RemoteImage, pulled)",
+        run: "local stand-ins (test/docker/lib/image.ts buildSidecarImages): the same versions' binaries (Debian bookworm's packages, dynamically linked, with their libraries; rclone v1.76.0 built here), busybox, upstream's entrypoint, USER, WORKDIR and nobody-owned data folders",
+        reason: "no image registry is reachable from the test machine",
+    },
+    metricsToken: {
+        input: "uploads /etc/prometheus/vault-token",
+        declared:
+            "the MetricsToken provider's token (a mock value under the mock runtime), minted through the admin AppRole",
+        run: "a token created on the real cluster from the declared bonito-metrics token role (declared policy and role applied with the root token)",
+        reason: "the mock runtime cannot run the dynamic provider against the real cluster; the tier applies no admin AppRole",
+    },
+    caUpload: {
+        input: "uploads of the cluster CA (/etc/prometheus/vault-ca.pem, /etc/blackbox/vault-ca.pem)",
+        declared: "@pulumi/tls CA certificate (a mock PEM under the mock runtime)",
+        run: "the CA that issued the nodes' certificates in this tier",
+        reason: "the mock runtime produces placeholder PEMs",
+    },
     nofile: {
         input: "ulimits nofile",
         declared: "65536",
@@ -65,6 +85,19 @@ export type DifferenceId = keyof typeof DIFFERENCES;
 /** How the tier drives what `pulumi up` would (not container inputs), and why. */
 export const PROCEDURE: Difference[] = [
     {
+        input: "stack config",
+        declared: "Pulumi.local.yaml: monitoring external (the default), auditShipping true (the default)",
+        run: "monitoring bundled, monitoringWebhookUrl (secret) https://alerts.bonito.example/hooks/vault, monitoringMtailImage registry.bonito.example/mtail:3.0.0-rc50 (test/policies/fixtures.ts BUNDLED)",
+        reason: "the bundled containers only exist with monitoring bundled; the receiver is unreachable by design (internal network)",
+    },
+    {
+        input: "rotator / shipper race",
+        declared:
+            "rotation every 150 s when not empty (checked every 30 s), shipping every 60 s (auditShipMaxDelayMinutes 5)",
+        run: "on the active node, both loops stopped and their uploaded/declared scripts run with a 1-byte threshold and 1-second periods (the shipper as a copy of its declared container) during 60 policy writes",
+        reason: "many rotations and shipping rounds interleaved in seconds instead of hours",
+    },
+    {
         input: "UnsealerInit address",
         declared: "http://127.0.0.1:<localUnsealerPort> (the published port), through Node's fetch",
         run: "http://127.0.0.1:8200 inside the unsealer container, through `docker exec … wget` (PUT sent as POST, which Vault treats alike); same runBootstrap/ensureUnsealed code",
@@ -85,7 +118,7 @@ export const PROCEDURE: Difference[] = [
 ];
 
 /** Inputs only the Pulumi provider acts on (no engine field): nothing to translate. */
-const PROVIDER_ONLY = new Set(["mustRun", "wait"]);
+const PROVIDER_ONLY = new Set(["mustRun", "wait", "attach"]);
 const KNOWN = new Set([
     "name",
     "image",
@@ -142,6 +175,8 @@ export function durationNs(d: string): number {
 
 export interface TranslateOptions {
     image: string;
+    /** The difference that explains the image (default `image`, the Vault stand-in). */
+    imageDifference?: DifferenceId;
     nofileLimit: number;
     /** Environment variables to replace (name → value), each with the difference that explains it. */
     env?: Record<string, { value: string; because: DifferenceId }>;
@@ -152,7 +187,7 @@ export interface TranslateOptions {
 export function translate(inputs: Record<string, unknown>, o: TranslateOptions): Translated {
     const unknown = Object.keys(inputs).filter((k) => !KNOWN.has(k));
     if (unknown.length) throw new Error(`docker tier: no translation for container input(s) ${unknown.join(", ")}`);
-    const applied = new Set<DifferenceId>(["image"]);
+    const applied = new Set<DifferenceId>([o.imageDifference ?? "image"]);
     const name = String(inputs.name);
 
     const env = ((inputs.envs as string[] | undefined) ?? []).map((e) => {
