@@ -9,7 +9,7 @@
  *   snapshot bytes) to disk; callers may add other limits after it, never replace it;
  * - no swap (`memorySwap` equal to `memory`), so secrets in memory never reach disk;
  * - json-file logs rotated at {@link LOG_OPTS}, so no container fills its host's disk;
- * - `restart: unless-stopped`;
+ * - `restart: unless-stopped` (`no` for a one-shot step);
  * - labels: `bonito.role` (what the container is, {@link ContainerRole}; the policy pack finds
  *   every container by it), `bonito.stack`, and `bonito.node` for a container that belongs to
  *   one Vault node.
@@ -20,6 +20,7 @@
  */
 import * as docker from "@pulumi/docker";
 import type * as pulumi from "@pulumi/pulumi";
+import type { DockerTarget } from "./seal";
 
 /** The `bonito.role` of each kind of container; policies/lib/common.ts lists the same values. */
 export type ContainerRole =
@@ -31,7 +32,8 @@ export type ContainerRole =
     | "prometheus"
     | "alertmanager"
     | "blackbox"
-    | "mtail";
+    | "mtail"
+    | "audit-archive-init";
 
 export const ROLE_LABEL = "bonito.role";
 
@@ -70,6 +72,11 @@ export interface HardenedContainerArgs extends Omit<docker.ContainerArgs, Decide
     extraUlimits?: docker.types.input.ContainerUlimit[];
     /** Labels after role, stack and node (e.g. the TLS mode the policy pack reads). */
     extraLabels?: docker.types.input.ContainerLabel[];
+    /**
+     * A step that runs once and exits (restart `no`) instead of a service (`unless-stopped`);
+     * pair it with `attach: true` so that Pulumi waits for it to finish.
+     */
+    oneShot?: boolean;
 }
 
 /** The labels of a container: role, stack, node (when given), then the extras, in that order. */
@@ -89,7 +96,7 @@ export function containerLabels(a: {
 
 /** The container arguments with the hardening filled in (pure: no resource is created). */
 export function hardenedContainerArgs(args: HardenedContainerArgs): docker.ContainerArgs {
-    const { role, stack, node, addCapabilities, extraUlimits, extraLabels, ...rest } = args;
+    const { role, stack, node, addCapabilities, extraUlimits, extraLabels, oneShot, ...rest } = args;
     // A field decided here that reaches this function anyway (past the types) is dropped, not obeyed.
     const passed = Object.fromEntries(
         Object.entries(rest).filter(([k]) => !(DECIDED as readonly string[]).includes(k)),
@@ -100,7 +107,7 @@ export function hardenedContainerArgs(args: HardenedContainerArgs): docker.Conta
         securityOpts: ["no-new-privileges:true"],
         ulimits: [{ ...NO_CORE_DUMPS }, ...(extraUlimits ?? [])],
         memorySwap: args.memory,
-        restart: "unless-stopped",
+        restart: oneShot ? "no" : "unless-stopped",
         logDriver: "json-file",
         logOpts: { ...LOG_OPTS },
         labels: containerLabels({ role, stack, node, extraLabels }),
@@ -114,4 +121,28 @@ export function hardenedContainer(
     opts: pulumi.CustomResourceOptions,
 ): docker.Container {
     return new docker.Container(name, hardenedContainerArgs(args), opts);
+}
+
+/**
+ * One pulled image per Docker host, named `<prefix>-<i>` in the order the hosts are first asked
+ * for (so a stack on one host keeps `<prefix>-0`), under `parent`, kept locally on destroy.
+ */
+export function imagePerHost(
+    prefix: string,
+    image: pulumi.Input<string>,
+    parent: pulumi.Resource,
+): (target: DockerTarget) => docker.RemoteImage {
+    const images = new Map<DockerTarget, docker.RemoteImage>();
+    return (target) => {
+        let pulled = images.get(target);
+        if (!pulled) {
+            pulled = new docker.RemoteImage(
+                `${prefix}-${images.size}`,
+                { name: image, keepLocally: true },
+                { parent, provider: target.provider },
+            );
+            images.set(target, pulled);
+        }
+        return pulled;
+    };
 }

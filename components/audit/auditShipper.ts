@@ -17,7 +17,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
 import type { DockerTarget } from "../seal";
-import { hardenedContainer } from "../container";
+import { hardenedContainer, imagePerHost } from "../container";
 import { dockerName, type NodePlan } from "../topology";
 import { createStore } from "../backup/backupBucket";
 import type { BackupDelivery, StoreSpec } from "../backup/types";
@@ -26,6 +26,7 @@ import {
     SHIPPER_AUDIT_DIR,
     SHIPPER_CONFIG_PATH,
     SHIPPER_MEMORY_MB,
+    ARCHIVE_INIT_MEMORY_MB,
     SHIPPER_USER,
     renderShipperRcloneConfig,
     renderShipperScript,
@@ -115,33 +116,8 @@ export class AuditShipping extends pulumi.ComponentResource {
             this.pendingSteps = this.delivery.pendingSteps;
         }
 
-        const images = new Map<DockerTarget, docker.RemoteImage>();
-        const imageFor = (t: DockerTarget) => {
-            let image = images.get(t);
-            if (!image) {
-                image = new docker.RemoteImage(
-                    `${name}-image-${images.size}`,
-                    { name: cfg.backup.uploaderImage, keepLocally: true },
-                    { parent: this, provider: t.provider },
-                );
-                images.set(t, image);
-            }
-            return image;
-        };
-
-        const vaultImages = new Map<DockerTarget, docker.RemoteImage>();
-        const vaultImageFor = (t: DockerTarget) => {
-            let image = vaultImages.get(t);
-            if (!image) {
-                image = new docker.RemoteImage(
-                    `${name}-vault-image-${vaultImages.size}`,
-                    { name: cfg.image, keepLocally: true },
-                    { parent: this, provider: t.provider },
-                );
-                vaultImages.set(t, image);
-            }
-            return image;
-        };
+        const imageFor = imagePerHost(`${name}-image`, cfg.backup.uploaderImage, this);
+        const vaultImageFor = imagePerHost(`${name}-vault-image`, cfg.image, this);
         const urls: pulumi.Output<string>[] = [];
         const archiveInits = new Map<string, docker.Container>();
         const rcloneConfig = target.apply(renderShipperRcloneConfig);
@@ -173,7 +149,7 @@ export class AuditShipping extends pulumi.ComponentResource {
                 const dataDir = ARCHIVE_OWNER_DIR[cfg.engine];
                 archiveInits.set(
                     node.name,
-                    new docker.Container(
+                    hardenedContainer(
                         `${name}-${node.name}-archive-init`,
                         {
                             name: dockerName(cfg, node.name, "audit-archive-init"),
@@ -182,15 +158,13 @@ export class AuditShipping extends pulumi.ComponentResource {
                             entrypoints: ["/bin/sh", "-c", archiveOwnerScript(dataDir), "audit-archive-init"],
                             attach: true,
                             mustRun: false,
-                            restart: "no",
-                            securityOpts: ["no-new-privileges:true"],
-                            capabilities: { drops: ["ALL"] },
-                            ulimits: NO_CORE_DUMPS,
+                            oneShot: true,
+                            memory: ARCHIVE_INIT_MEMORY_MB,
                             networksAdvanced: [{ name: host.network.name }],
                             volumes: [{ volumeName: archive.name, containerPath: dataDir }],
-                            logDriver: "json-file",
-                            logOpts: LOG_OPTS,
-                            labels: labels(node, "audit-archive-init"),
+                            role: "audit-archive-init",
+                            stack: cfg.stack,
+                            node: node.name,
                         },
                         dockerOpts,
                     ),
@@ -229,7 +203,7 @@ export class AuditShipping extends pulumi.ComponentResource {
                         stack: cfg.stack,
                         node: node.name,
                     },
-                    { ...dockerOpts, dependsOn: archiveInits.has(node.name) ? [archiveInits.get(node.name)!] : [] },
+                    { ...dockerOpts, ...(archiveInits.has(node.name) ? { dependsOn: [archiveInits.get(node.name)!] } : {}) },
                 ),
             );
         }

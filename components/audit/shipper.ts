@@ -71,6 +71,8 @@ export const LOCAL_ARCHIVE_PATH = "/archive";
 export const SHIPPER_USER = { uid: "100", gid: "1000" } as const;
 /** rclone holds one small gzip file at a time (below the 64 MiB multipart cutoff): 128 MiB is ample. */
 export const SHIPPER_MEMORY_MB = 128;
+/** The archive volume's one-shot owner step (a shell, chmod, exit). */
+export const ARCHIVE_INIT_MEMORY_MB = 32;
 /** Seconds the rotator waits after SIGHUP before compressing (Vault lets go of the old file). */
 export const HUP_GRACE_SECONDS = 5;
 

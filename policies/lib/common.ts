@@ -128,6 +128,7 @@ export const CONTAINER_ROLES = [
     "alertmanager",
     "blackbox",
     "mtail",
+    "audit-archive-init",
 ] as const;
 
 /** A container's `bonito.role` label, or undefined when it has none. */
