@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import type { BackupConfig } from "./backup";
 import type { CoreConfig } from "./core";
 import { boolean, integer, text } from "./fields";
-import { key, type BuildContext, type ConfigSection, type SectionValues } from "./section";
+import { key, section, type BuildContext, type SectionValues } from "./section";
 
 export interface AuditShippingConfig {
     auditShipping: {
@@ -88,11 +88,7 @@ const auditShippingKeys = {
 
 type AuditShippingValues = SectionValues<typeof auditShippingKeys>;
 
-export const auditShippingSection: ConfigSection<
-    typeof auditShippingKeys,
-    AuditShippingConfig,
-    CoreConfig & BackupConfig
-> = { keys: auditShippingKeys, build: buildAuditShipping };
+export const auditShippingSection = section(auditShippingKeys, buildAuditShipping);
 
 function buildAuditShipping(
     v: AuditShippingValues,

@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { PINNED_IMAGE, type CoreConfig } from "./core";
 import { integer, oneOf, text, type OptionalField } from "./fields";
-import { key, type BuildContext, type Cloud, type ConfigSection, type SectionValues } from "./section";
+import { key, section, type BuildContext, type Cloud, type SectionValues } from "./section";
 import type { UnsealConfig } from "./unseal";
 import { BACKUP_RETENTION_DAYS, backupRetentionReason } from "../../policies/lib/limits";
 
@@ -192,10 +192,7 @@ const backupKeys = {
 
 type BackupValues = SectionValues<typeof backupKeys>;
 
-export const backupSection: ConfigSection<typeof backupKeys, BackupConfig, CoreConfig & UnsealConfig> = {
-    keys: backupKeys,
-    build: buildBackup,
-};
+export const backupSection = section(backupKeys, buildBackup);
 
 function buildBackup(v: BackupValues, ctx: BuildContext, prior: CoreConfig & UnsealConfig): BackupConfig {
     const prod = ctx.prod;

@@ -14,7 +14,7 @@ import {
     stringList,
     text,
 } from "./fields";
-import { CLOUDS, key, type BuildContext, type Cloud, type ConfigSection, type SectionValues } from "./section";
+import { CLOUDS, key, section, type BuildContext, type Cloud, type SectionValues } from "./section";
 import { NODES, TLS_MIN_VERSION, nodesReason, tlsMinVersionReason } from "../../policies/lib/limits";
 
 export type Engine = "vault" | "openbao";
@@ -272,7 +272,7 @@ const coreKeys = {
 
 type CoreValues = SectionValues<typeof coreKeys>;
 
-export const coreSection: ConfigSection<typeof coreKeys, CoreConfig> = { keys: coreKeys, build: buildCore };
+export const coreSection = section(coreKeys, buildCore);
 
 function buildCore(v: CoreValues, ctx: BuildContext): CoreConfig {
     if (v.cloud === undefined) ctx.issue("cloud", `is required: one of ${CLOUDS.join(", ")}`);

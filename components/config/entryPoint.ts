@@ -14,7 +14,7 @@
  */
 import type { CoreConfig } from "./core";
 import { boolean, oneOf, stringList, text } from "./fields";
-import { key, type BuildContext, type Cloud, type ConfigSection, type SectionValues } from "./section";
+import { key, section, type BuildContext, type Cloud, type SectionValues } from "./section";
 import type { AzureUnseal, GcpUnseal, UnsealConfig } from "./unseal";
 import {
     ANY_CLIENT_CIDR,
@@ -223,10 +223,7 @@ const entryPointKeys = {
 
 type EntryPointValues = SectionValues<typeof entryPointKeys>;
 
-export const entryPointSection: ConfigSection<typeof entryPointKeys, EntryPointSection, CoreConfig & UnsealConfig> = {
-    keys: entryPointKeys,
-    build: buildEntryPoint,
-};
+export const entryPointSection = section(entryPointKeys, buildEntryPoint);
 
 function buildEntryPoint(v: EntryPointValues, ctx: BuildContext, prior: CoreConfig & UnsealConfig): EntryPointSection {
     const scheme = prior.tls.mode === "upstream-proxy" ? "http" : "https";

@@ -181,7 +181,8 @@ export function stringList(opts: StringListOptions = {}): Field<string[] | undef
                 return z.NEVER;
             }
             const items: string[] = parsed;
-            const bad = opts.item ? items.filter((x) => !opts.item!.test(x)) : [];
+            const item = opts.item;
+            const bad = item ? items.filter((x) => !item.test(x)) : [];
             if (bad.length > 0) {
                 ctx.addIssue({
                     code: "custom",

@@ -5,7 +5,7 @@
 import { DEFAULT_SENSITIVE_PATHS } from "../monitoring/securityRules";
 import { PINNED_IMAGE, type CoreConfig } from "./core";
 import { type Secret, oneOf, secretText, stringList, text } from "./fields";
-import { key, type BuildContext, type ConfigSection, type SectionValues } from "./section";
+import { key, section, type BuildContext, type SectionValues } from "./section";
 
 export type MonitoringMode = "bundled" | "external";
 
@@ -129,10 +129,7 @@ const monitoringKeys = {
 
 type MonitoringValues = SectionValues<typeof monitoringKeys>;
 
-export const monitoringSection: ConfigSection<typeof monitoringKeys, MonitoringConfig, CoreConfig> = {
-    keys: monitoringKeys,
-    build: buildMonitoring,
-};
+export const monitoringSection = section(monitoringKeys, buildMonitoring);
 
 function buildMonitoring(v: MonitoringValues, ctx: BuildContext, prior: CoreConfig): MonitoringConfig {
     const mode = v.monitoring;

@@ -7,7 +7,7 @@
  * image differs; the deploy workflow and `scripts/promote.ts` apply the same rule before `up`.
  */
 import { text } from "./fields";
-import { key, type BuildContext, type ConfigSection, type SectionValues } from "./section";
+import { key, section, type BuildContext, type SectionValues } from "./section";
 
 export interface PromotionConfig {
     promotion: {
@@ -70,10 +70,7 @@ const promotionKeys = {
 
 type PromotionValues = SectionValues<typeof promotionKeys>;
 
-export const promotionSection: ConfigSection<typeof promotionKeys, PromotionConfig> = {
-    keys: promotionKeys,
-    build: buildPromotion,
-};
+export const promotionSection = section(promotionKeys, buildPromotion);
 
 function buildPromotion(v: PromotionValues, ctx: BuildContext): PromotionConfig {
     const from = v.promoteFrom ?? (ctx.prod ? "staging" : undefined);

@@ -86,3 +86,11 @@ export interface ConfigSection<S extends KeyShape, T, Prior = unknown> {
     /** `values` holds every key of this section, parsed (absent where unset and without default). */
     build(values: SectionValues<S>, ctx: BuildContext, prior: Prior): T;
 }
+
+/** An area from its keys and its build; the build's values are typed from the keys. */
+export function section<S extends KeyShape, T, Prior = unknown>(
+    keys: S,
+    build: (values: SectionValues<S>, ctx: BuildContext, prior: Prior) => T,
+): ConfigSection<S, T, Prior> {
+    return { keys, build };
+}

@@ -8,7 +8,7 @@ import type { CoreConfig } from "./core";
 import type { EntryPointSection } from "./entryPoint";
 import { DURATION, boolean, duration, durationSeconds, integer, oneOf, stringList, text } from "./fields";
 import { isExamplePgpKey } from "./exampleKeys";
-import { key, type BuildContext, type ConfigSection, type SectionValues } from "./section";
+import { key, section, type BuildContext, type SectionValues } from "./section";
 
 export type AuditSecondDevice = "syslog" | "socket" | "file";
 export type AuditSocketType = "tcp" | "udp" | "unix";
@@ -273,10 +273,7 @@ const settingsKeys = {
 
 type SettingsValues = SectionValues<typeof settingsKeys>;
 
-export const settingsSection: ConfigSection<typeof settingsKeys, SettingsConfig, CoreConfig & EntryPointSection> = {
-    keys: settingsKeys,
-    build: buildSettings,
-};
+export const settingsSection = section(settingsKeys, buildSettings);
 
 function buildSettings(v: SettingsValues, ctx: BuildContext, prior: CoreConfig & EntryPointSection): SettingsConfig {
     const tlsOff = prior.tls.mode === "upstream-proxy";

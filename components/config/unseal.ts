@@ -7,7 +7,7 @@
  */
 import type { CoreConfig } from "./core";
 import { type Secret, duration, durationSeconds, integer, oneOf, secretText, stringList, text } from "./fields";
-import { key, type BuildContext, type ConfigSection, type SectionValues } from "./section";
+import { key, section, type BuildContext, type SectionValues } from "./section";
 import {
     AWS_KEY_DELETION_WINDOW,
     KEY_ROTATION_DAYS,
@@ -340,10 +340,7 @@ const unsealKeys = {
 
 type UnsealValues = SectionValues<typeof unsealKeys>;
 
-export const unsealSection: ConfigSection<typeof unsealKeys, UnsealConfig, CoreConfig> = {
-    keys: unsealKeys,
-    build: buildUnseal,
-};
+export const unsealSection = section(unsealKeys, buildUnseal);
 
 function buildUnseal(v: UnsealValues, ctx: BuildContext, core: CoreConfig): UnsealConfig {
     const common = { rotationDays: v.keyRotationDays, baseName: `${core.clusterName}-${ctx.stack}` };
