@@ -16,7 +16,7 @@ import type { NodeCertificate } from "./clusterTls";
 import type { DockerTarget, SealDelivery } from "./seal";
 import { renderServerConfigJson, type AuditStanza } from "./serverConfig";
 import { RUNTIME_USER, START_CAPABILITIES, START_USER, dropRootEntrypoint } from "./runtime";
-import { hardenedContainer } from "./container";
+import { hardenedContainer, imagePerHost } from "./container";
 import { AUDIT_ROTATOR_SCRIPT, renderAuditRotatorScript } from "./settings/audit";
 import { PATHS, type NodePlan } from "./topology";
 import { durationSeconds } from "./config/fields";
@@ -108,19 +108,7 @@ export class RaftCluster extends pulumi.ComponentResource {
             ...extraLabels(role),
         ];
 
-        const images = new Map<DockerTarget, docker.RemoteImage>();
-        const imageFor = (target: DockerTarget) => {
-            let image = images.get(target);
-            if (!image) {
-                image = new docker.RemoteImage(
-                    `${name}-image-${images.size}`,
-                    { name: args.image ?? cfg.image, keepLocally: true },
-                    { parent: this, provider: target.provider },
-                );
-                images.set(target, image);
-            }
-            return image;
-        };
+        const imageFor = imagePerHost(`${name}-image`, args.image ?? cfg.image, this);
 
         this.containers = [];
         this.dataVolumes = [];

@@ -203,7 +203,10 @@ export class AuditShipping extends pulumi.ComponentResource {
                         stack: cfg.stack,
                         node: node.name,
                     },
-                    { ...dockerOpts, ...(archiveInits.has(node.name) ? { dependsOn: [archiveInits.get(node.name)!] } : {}) },
+                    {
+                        ...dockerOpts,
+                        ...(archiveInits.has(node.name) ? { dependsOn: [archiveInits.get(node.name)!] } : {}),
+                    },
                 ),
             );
         }

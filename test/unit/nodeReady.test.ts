@@ -29,13 +29,15 @@ const REMOVED = { status: 530, body: { initialized: true, sealed: false, removed
 
 /** A transport that plays answers in order (the last one repeats); an Error entry is a network failure. */
 function script(...answers: (HttpResponse | Error)[]): Transport & { calls: number } {
-    const t = (async () => {
-        const a = answers[Math.min(t.calls, answers.length - 1)];
-        t.calls++;
-        if (a instanceof Error) throw a;
-        return a;
-    }) as unknown as Transport & { calls: number };
-    t.calls = 0;
+    const t = Object.assign(
+        async (): Promise<HttpResponse> => {
+            const a = answers[Math.min(t.calls, answers.length - 1)];
+            t.calls++;
+            if (a instanceof Error) throw a;
+            return a;
+        },
+        { calls: 0 },
+    );
     return t;
 }
 

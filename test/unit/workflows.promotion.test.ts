@@ -36,17 +36,17 @@ describe("promotion config section", () => {
     });
     it("prod promotes from staging by default; other stacks have no gate", () => {
         const issues: string[] = [];
-        assert.deepEqual(promotionSection.build({}, ctx("prod", issues), {} as never), {
+        assert.deepEqual(promotionSection.build({}, ctx("prod", issues), {}), {
             promotion: { from: "staging", sourceCommit: undefined },
         });
-        assert.deepEqual(promotionSection.build({}, ctx("staging", issues), {} as never), {
+        assert.deepEqual(promotionSection.build({}, ctx("staging", issues), {}), {
             promotion: { from: undefined, sourceCommit: undefined },
         });
         assert.deepEqual(issues, []);
     });
     it("refuses promoting a stack from itself", () => {
         const issues: string[] = [];
-        promotionSection.build({ promoteFrom: "org/bonito-vault/prod" }, ctx("prod", issues), {} as never);
+        promotionSection.build({ promoteFrom: "org/bonito-vault/prod" }, ctx("prod", issues), {});
         assert.deepEqual(issues, ["promoteFrom names this stack itself; promote from another stack"]);
     });
     it("rejects a malformed sourceCommit through loadConfig", () => {
