@@ -11,6 +11,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { setupMocks, stackConfig, valueOf, type MockRun } from "./mocks";
 import { CONTAINER_ROLES } from "../../policies/lib/common";
 
+/** Roles of containers that run once and exit (hardenedContainer's oneShot). */
+const ONE_SHOT_ROLES = ["audit-archive-init"];
+
 export function describeContainerSweep(
     stack: string,
     overrides: Record<string, string>,
@@ -49,7 +52,11 @@ export function describeContainerSweep(
                 assert.deepStrictEqual((i.ulimits as unknown[])[0], { name: "core", soft: 0, hard: 0 }, msg);
                 assert.equal(typeof i.memory, "number", msg);
                 assert.equal(i.memorySwap, i.memory, msg);
-                assert.equal(i.restart, "unless-stopped", msg);
+                // A one-shot step (the local archive's owner step) exits by design; every service restarts.
+                const labelled = i.labels as { label: string; value: string }[];
+                const oneShot = ONE_SHOT_ROLES.includes(labelled[0].value);
+                assert.equal(i.restart, oneShot ? "no" : "unless-stopped", msg);
+                if (oneShot) assert.equal(i.attach, true, `${msg}: Pulumi waits for a one-shot step`);
                 assert.equal(i.logDriver, "json-file", msg);
                 assert.deepStrictEqual(i.logOpts, { "max-size": "20m", "max-file": "5" }, msg);
                 const labels = i.labels as { label: string; value: string }[];
@@ -63,9 +70,9 @@ export function describeContainerSweep(
             for (const c of run.ofType("docker:index/container:Container")) {
                 const labels = c.inputs.labels as { label: string; value: string }[];
                 const role = labels[0].value;
-                if (!["vault-server", "audit-shipper", "mtail"].includes(role)) continue;
+                if (!["vault-server", "audit-shipper", "mtail", "audit-archive-init"].includes(role)) continue;
                 assert.equal(labels[2].label, "bonito.node", c.name);
-                assert.ok(c.name.endsWith(labels[2].value), c.name);
+                assert.ok(c.name.includes(`-${labels[2].value}`), c.name);
             }
         });
     });
