@@ -24,7 +24,7 @@ export interface MonitoringConfig {
         prometheusImage: string;
         alertmanagerImage: string;
         blackboxImage: string;
-        /** Required when bundled: no upstream mtail image exists (README shows a two-line build). */
+        /** Required when bundled: no upstream mtail image exists (docs/monitoring.md shows a two-line build). */
         mtailImage?: string;
     };
 }
@@ -121,7 +121,7 @@ const monitoringKeys = {
         {
             type: "string",
             description:
-                "bundled: an image whose entrypoint is mtail (no upstream image exists; README shows the build from Debian's package), pinned. Required when monitoring is bundled.",
+                "bundled: an image whose entrypoint is mtail (no upstream image exists; docs/monitoring.md shows the build from Debian's package), pinned. Required when monitoring is bundled.",
             default: "none",
         },
     ),
@@ -174,7 +174,7 @@ function checkBundled(v: MonitoringValues, ctx: BuildContext, prior: CoreConfig)
     if (v.monitoringMtailImage === undefined)
         ctx.issue(
             "monitoringMtailImage",
-            'is required when monitoring is bundled: an image with mtail as its entrypoint (README "Monitoring" shows the build)',
+            'is required when monitoring is bundled: an image with mtail as its entrypoint (docs/monitoring.md shows the build)',
         );
 }
 

@@ -4,7 +4,7 @@
  * `pulumi refresh` and `pulumi destroy` configure the provider from state without running this
  * program. So the path is relative to the project root (where the engine starts provider plugins),
  * stable per stack, and `npm run ca-file -- <stack>` recreates the file on a fresh clone from the
- * stack's state and its `caCert` output (README, "Refresh and destroy on a fresh clone").
+ * stack's state and its `caCert` output (docs/vault-settings.md, "Refresh and destroy on a fresh clone").
  */
 import * as fs from "node:fs";
 import * as path from "node:path";

@@ -187,7 +187,7 @@ export interface BackendEnvInput {
 }
 
 /**
- * What the backend's start command runs first (README, "The backend bundle"): writes the PEM from
+ * What the backend's start command runs first (docs/vault-settings.md, "The backend bundle"): writes the PEM from
  * VAULT_CACERT_BYTES to the file VAULT_CACERT names. Railway and most PaaS deliver only variables.
  */
 export const BACKEND_CA_WRITE_COMMAND =

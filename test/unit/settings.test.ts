@@ -586,9 +586,9 @@ describe("backendEnv", () => {
         assert.equal(custom.backendCaCertPath, "/app/certs/vault-ca.pem");
     });
 
-    it("the start command in the README turns the bundle into the file VAULT_CACERT names", () => {
-        const readme = fs.readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
-        assert.ok(readme.includes(BACKEND_CA_WRITE_COMMAND), "README shows the command");
+    it("the start command in docs/vault-settings.md turns the bundle into the file VAULT_CACERT names", () => {
+        const doc = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "vault-settings.md"), "utf8");
+        assert.ok(doc.includes(BACKEND_CA_WRITE_COMMAND), "docs/vault-settings.md shows the command");
         const root = fs.mkdtempSync(path.join(os.tmpdir(), "backend-ca-"));
         const env = renderBackendEnv({
             ...base,
