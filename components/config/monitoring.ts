@@ -174,7 +174,7 @@ function checkBundled(v: MonitoringValues, ctx: BuildContext, prior: CoreConfig)
     if (v.monitoringMtailImage === undefined)
         ctx.issue(
             "monitoringMtailImage",
-            'is required when monitoring is bundled: an image with mtail as its entrypoint (docs/monitoring.md shows the build)',
+            "is required when monitoring is bundled: an image with mtail as its entrypoint (docs/monitoring.md shows the build)",
         );
 }
 

@@ -56,7 +56,7 @@ describe("monitoring config", () => {
         assert.deepEqual(
             problems({ [K("monitoring")]: "bundled", [K("monitoringWebhookUrl")]: HOOK }, ["monitoringWebhookUrl"]),
             [
-                'bonito-vault:monitoringMtailImage is required when monitoring is bundled: an image with mtail as its entrypoint (docs/monitoring.md shows the build)',
+                "bonito-vault:monitoringMtailImage is required when monitoring is bundled: an image with mtail as its entrypoint (docs/monitoring.md shows the build)",
             ],
         );
     });
