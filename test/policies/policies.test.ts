@@ -414,7 +414,7 @@ const CASES: Record<string, Case> = {
         ],
         expect: [
             "The container has no bonito.role label, so the policies cannot tell what it is; declare it through hardenedContainer() with its role.",
-            'The container\'s bonito.role is "debug", which the policies do not know; use one of vault-server, vault-unsealer, snapshot-agent, snapshot-uploader, audit-shipper, prometheus, alertmanager, blackbox, mtail.',
+            'The container\'s bonito.role is "debug", which the policies do not know; use one of vault-server, vault-unsealer, snapshot-agent, snapshot-uploader, audit-shipper, prometheus, alertmanager, blackbox, mtail, audit-archive-init.',
             "The container is labelled bonito.role=mtail but runs Vault (a server command, a Vault image or a Vault config upload); label it vault-server or vault-unsealer.",
         ],
     },
