@@ -13,6 +13,7 @@ import type { StoreOwner, StoreSpec } from "./backup/types";
 import type { ClusterTlsArgs } from "./clusterTls";
 import type { DockerHostsArgs } from "./dockerHosts";
 import type { EntryPointArgs } from "./entryPoint";
+import type { SnapshotSettings } from "./backup/snapshotAgent";
 import type { UnsealKeyArgs } from "./unseal/unsealKey";
 import { apiScheme, baseName, dockerName, type ApiScheme } from "./naming";
 import { planNodes, type NodePlan } from "./topology";
@@ -46,11 +47,14 @@ export interface PlatformPlan {
     /** The auto-unseal key (the Docker targets come from DockerHosts). */
     unseal: Omit<UnsealKeyArgs, "targets">;
     entryPoint: EntryPointArgs;
+    /** The snapshot agent and uploader (the bucket, credentials and CA come from other components). */
+    snapshots: SnapshotSettings;
 }
 
 export function planPlatform(cfg: StackConfig): PlatformPlan {
     const owner = { clusterName: cfg.clusterName, stack: cfg.stack };
     const scheme = apiScheme(cfg.tls);
+    const nodes = planNodes(cfg);
     const base = baseName(cfg.clusterName, cfg.stack);
     const publishedApiPort = cfg.multiHost ? cfg.hostPortBase : cfg.apiPort;
     const publishedRange =
@@ -67,7 +71,7 @@ export function planPlatform(cfg: StackConfig): PlatformPlan {
         },
         scheme,
         servesTls: cfg.tls.mode !== "upstream-proxy",
-        nodes: planNodes(cfg),
+        nodes,
         inContainerApiAddr: `${scheme}://127.0.0.1:${cfg.apiPort}`,
         backup: { owner, location: cfg.backup.location, store: backupStore(cfg.backup) },
         dockerHosts: { hosts: cfg.dockerHosts, networkName: dockerName(owner), stack: cfg.stack },
@@ -75,6 +79,12 @@ export function planPlatform(cfg: StackConfig): PlatformPlan {
         unseal: {
             unseal: cfg.unseal,
             unsealer: { engine: cfg.engine, image: cfg.image, clusterName: cfg.clusterName, stack: cfg.stack },
+        },
+        snapshots: {
+            backup: cfg.backup,
+            nodeApiAddrs: nodes.map((n) => n.apiAddr),
+            stack: cfg.stack,
+            clusterName: cfg.clusterName,
         },
         entryPoint: {
             entryPoint: cfg.entryPoint,

@@ -101,7 +101,7 @@ export class VaultPlatform extends pulumi.ComponentResource {
         this.snapshots = new SnapshotAgent(
             `${name}-snapshots`,
             {
-                config: cfg,
+                ...plan.snapshots,
                 target: this.hosts.targets[0],
                 delivery: this.backup.delivery,
                 roleId: this.settings.snapshotAgentRoleId,

@@ -16,8 +16,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { hardenedContainer } from "../container";
-import { dockerName, planNodes } from "../topology";
-import type { StackConfig } from "../config";
+import { dockerName } from "../naming";
+import type { BackupConfig } from "../config/backup";
 import type { DockerTarget } from "../seal";
 import {
     AGENT_CA_PATH,
@@ -32,13 +32,22 @@ import {
 import { renderRcloneConfig, renderUploaderScript, SPOOL_PATH, UPLOADER_CONFIG_PATH } from "./uploaderConfig";
 import type { BackupDelivery } from "./types";
 
-export const SNAPSHOT_AGENT_ROLE = "snapshot-agent";
 export const SNAPSHOT_AGENT_APPROLE_MOUNT = "approle";
 /** The uploader buffers at most 4 × 16 MiB of parts (uploaderConfig.ts): 256 MiB is ample. */
 export const UPLOADER_MEMORY_MB = 256;
 
-export interface SnapshotAgentArgs {
-    config: StackConfig;
+/** What the agent and the uploader are configured from (the plan's `snapshots`). */
+export interface SnapshotSettings {
+    /** The backup settings: schedule, images, memory, the bucket's location and retention. */
+    backup: BackupConfig["backup"];
+    /** Every node's API address, in node order (the agent follows the leader from any of them). */
+    nodeApiAddrs: string[];
+    /** The stack (labels) and cluster name (Docker object names). */
+    stack: string;
+    clusterName: string;
+}
+
+export interface SnapshotAgentArgs extends SnapshotSettings {
     /** The Docker daemon and cluster network the agent joins (targets[0]). */
     target: DockerTarget;
     /** Where snapshots go and with which credentials (BackupBucket.delivery). */
@@ -59,15 +68,15 @@ export interface SnapshotAgentArgs {
  * follows /sys/leader. On a spool (aws, gcp, azure) the agent never prunes (retain 0): only the
  * uploader removes a snapshot, once it is in the bucket; on local it prunes to cover the retention.
  */
-export function agentConfigInput(config: StackConfig): AgentConfigInput {
+export function agentConfigInput({
+    backup,
+    nodeApiAddrs,
+}: Pick<SnapshotSettings, "backup" | "nodeApiAddrs">): AgentConfigInput {
     return {
-        vaultUrls: planNodes(config).map((n) => n.apiAddr),
+        vaultUrls: nodeApiAddrs,
         approlePath: SNAPSHOT_AGENT_APPROLE_MOUNT,
-        frequency: config.backup.schedule,
-        retain:
-            config.backup.location.cloud === "local"
-                ? localRetainCount(config.backup.retentionDays, config.backup.scheduleSeconds)
-                : 0,
+        frequency: backup.schedule,
+        retain: backup.location.cloud === "local" ? localRetainCount(backup.retentionDays, backup.scheduleSeconds) : 0,
         timeout: "5m",
         path: AGENT_LOCAL_PATH,
     };
@@ -85,7 +94,7 @@ export class SnapshotAgent extends pulumi.ComponentResource {
 
     constructor(name: string, args: SnapshotAgentArgs, opts?: pulumi.ComponentResourceOptions) {
         super("bonito:vault:SnapshotAgent", name, {}, opts);
-        const cfg = args.config;
+        const cfg = args;
         const dockerOpts = { parent: this, provider: args.target.provider };
         this.schedule = cfg.backup.schedule;
         this.agentConfig = pulumi.output(renderAgentConfig(agentConfigInput(cfg)));

@@ -46,7 +46,7 @@ before(async () => {
     const target = { provider: undefined, network, host: "default" };
     const bucket = new BackupBucket("backup", { ...planPlatform(config).backup, target });
     const agent = new SnapshotAgent("snapshots", {
-        config,
+        ...planPlatform(config).snapshots,
         target,
         delivery: bucket.delivery,
         roleId: "role-id-1",

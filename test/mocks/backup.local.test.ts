@@ -29,7 +29,7 @@ before(async () => {
     };
     const bucket = new BackupBucket("backup", { ...planPlatform(config).backup, target });
     const agent = new SnapshotAgent("snapshots", {
-        config,
+        ...planPlatform(config).snapshots,
         target,
         delivery: bucket.delivery,
         roleId: "r",

@@ -19,6 +19,7 @@ import {
     tlsOnlyBucketPolicy,
 } from "../../components/backup/policies";
 import { agentConfigInput } from "../../components/backup/snapshotAgent";
+import { planPlatform } from "../../components/plan";
 import { stackConfig } from "../helpers/mocks";
 
 const raw = {
@@ -57,22 +58,29 @@ describe("renderAgentConfig", () => {
     it("aws, gcp, azure: every node, leader auto-detection, spool storage, never prunes the spool", () => {
         for (const cloud of ["aws", "gcp", "azure"] as const) {
             const c = { ...config, backup: { ...config.backup, location: { ...config.backup.location, cloud } } };
-            assert.deepStrictEqual(JSON.parse(renderAgentConfig(agentConfigInput(c as typeof config))), {
-                vault: vaultSection(STAGING_URLS),
-                snapshots: snapshots(0),
-            });
+            assert.deepStrictEqual(
+                JSON.parse(renderAgentConfig(agentConfigInput(planPlatform(c as typeof config).snapshots))),
+                {
+                    vault: vaultSection(STAGING_URLS),
+                    snapshots: snapshots(0),
+                },
+            );
         }
     });
 
     it("staging lists its three nodes by their own names, not the service alias", () => {
         assert.deepStrictEqual(STAGING_URLS, ["https://vault-0:8200", "https://vault-1:8200", "https://vault-2:8200"]);
-        assert.ok(!agentConfigInput(config).vaultUrls.some((u) => u.includes(`//${config.serviceName}:`)));
+        assert.ok(
+            !agentConfigInput(planPlatform(config).snapshots).vaultUrls.some((u) =>
+                u.includes(`//${config.serviceName}:`),
+            ),
+        );
     });
 
     it("prod: every node's published address, so a snapshot is taken with node 0 (host 0) down", () => {
         // Pulumi.prod.yaml itself: three nodes on three Docker hosts, the service alias on host 0.
         const prod = loadConfig("prod", stackConfig("prod"), new Set(), { allowExampleKeys: true });
-        assert.deepStrictEqual(agentConfigInput(prod).vaultUrls, [
+        assert.deepStrictEqual(agentConfigInput(planPlatform(prod).snapshots).vaultUrls, [
             "https://vault-0.bonito.internal:8200",
             "https://vault-1.bonito.internal:8200",
             "https://vault-2.bonito.internal:8200",
@@ -88,22 +96,25 @@ describe("renderAgentConfig", () => {
             "bonito-vault:backupRetentionDays": "14",
         });
         assert.equal(localRetainCount(14, 6 * 3600), 56);
-        assert.equal(JSON.parse(renderAgentConfig(agentConfigInput(local))).snapshots.retain, 56);
+        assert.equal(
+            JSON.parse(renderAgentConfig(agentConfigInput(planPlatform(local).snapshots))).snapshots.retain,
+            56,
+        );
     });
 
     it("refuses a negative retain and an empty node list", () => {
         assert.throws(
-            () => renderAgentConfig({ ...agentConfigInput(config), retain: -1 }),
+            () => renderAgentConfig({ ...agentConfigInput(planPlatform(config).snapshots), retain: -1 }),
             /^Error: retain must be a whole number ≥ 0, got -1$/,
         );
         assert.throws(
-            () => renderAgentConfig({ ...agentConfigInput(config), vaultUrls: [] }),
+            () => renderAgentConfig({ ...agentConfigInput(planPlatform(config).snapshots), vaultUrls: [] }),
             /^Error: vaultUrls must list at least one node$/,
         );
     });
 
     it("holds no credential value: every secret is a file:// reference", () => {
-        const text = renderAgentConfig(agentConfigInput(config));
+        const text = renderAgentConfig(agentConfigInput(planPlatform(config).snapshots));
         for (const m of text.matchAll(/"(role|secret)": "([^"]*)"/g))
             assert.match(m[2], /^file:\/\/\/etc\/vault\.d\/secrets\//, `${m[1]} must be a file reference`);
         assert.doesNotMatch(text, /accessKey|accountKey|credentials/);
@@ -111,7 +122,7 @@ describe("renderAgentConfig", () => {
 
     it("plain http only when TLS terminates upstream", () => {
         const proxied = { ...config, tls: { ...config.tls, mode: "upstream-proxy" as const } };
-        assert.deepStrictEqual(agentConfigInput(proxied).vaultUrls, [
+        assert.deepStrictEqual(agentConfigInput(planPlatform(proxied).snapshots).vaultUrls, [
             "http://vault-0:8200",
             "http://vault-1:8200",
             "http://vault-2:8200",
