@@ -14,6 +14,10 @@ import type { ClusterTlsArgs } from "./clusterTls";
 import type { DockerHostsArgs } from "./dockerHosts";
 import type { EntryPointArgs } from "./entryPoint";
 import type { SnapshotSettings } from "./backup/snapshotAgent";
+import type { AuditShippingSettings } from "./audit/auditShipper";
+import type { MonitoringSettings } from "./monitoring/monitoring";
+import type { RaftSettings } from "./raftCluster";
+import type { VaultSettingsInput } from "./settings/vaultSettings";
 import type { UnsealKeyArgs } from "./unseal/unsealKey";
 import { apiScheme, baseName, dockerName, type ApiScheme } from "./naming";
 import { planNodes, type NodePlan } from "./topology";
@@ -49,6 +53,14 @@ export interface PlatformPlan {
     entryPoint: EntryPointArgs;
     /** The snapshot agent and uploader (the bucket, credentials and CA come from other components). */
     snapshots: SnapshotSettings;
+    /** The Vault nodes' containers, volumes, rendered configs and rolling gates. */
+    raft: RaftSettings;
+    /** The Vault-side settings (init, hand-over, mounts, policies, AppRoles, audit devices). */
+    vaultSettings: VaultSettingsInput;
+    /** The audit archive and shippers; undefined when auditShipping is false. */
+    auditShipping: AuditShippingSettings | undefined;
+    /** Alert rules, scrape config, and the bundled containers when monitoring is bundled. */
+    monitoring: MonitoringSettings;
 }
 
 export function planPlatform(cfg: StackConfig): PlatformPlan {
@@ -80,6 +92,10 @@ export function planPlatform(cfg: StackConfig): PlatformPlan {
             unseal: cfg.unseal,
             unsealer: { engine: cfg.engine, image: cfg.image, clusterName: cfg.clusterName, stack: cfg.stack },
         },
+        raft: cfg,
+        vaultSettings: cfg,
+        auditShipping: cfg.auditShipping.enabled ? cfg : undefined,
+        monitoring: cfg,
         snapshots: {
             backup: cfg.backup,
             nodeApiAddrs: nodes.map((n) => n.apiAddr),

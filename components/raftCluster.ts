@@ -11,7 +11,7 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { Engine, StackConfig } from "./config";
+import type { CoreConfig, Engine, StackConfig } from "./config";
 import type { NodeCertificate } from "./clusterTls";
 import type { DockerTarget, SealDelivery } from "./seal";
 import { renderServerConfigJson, type AuditStanza } from "./serverConfig";
@@ -23,8 +23,24 @@ import { durationSeconds } from "./config/fields";
 import { NodeReady } from "./nodeReady";
 import { shipTimings } from "./audit/shipper";
 
+/**
+ * What the nodes are configured from: the core keys (engine, image, ports, TLS, storage, memory…),
+ * which the server config renderer reads, plus the audit, autopilot, entry point and rolling-change
+ * settings the containers and their gates need. The plan's `raft`.
+ */
+export type RaftSettings = CoreConfig & { stack: string } & Pick<
+        StackConfig,
+        | "audit"
+        | "autopilot"
+        | "auditShipping"
+        | "entryPoint"
+        | "nodeAdminAddrs"
+        | "rollingNodeTimeoutSeconds"
+        | "adminTlsServerName"
+    >;
+
 export interface RaftClusterArgs {
-    config: StackConfig;
+    settings: RaftSettings;
     nodes: NodePlan[];
     /** The Docker target of each node, in node order. */
     hosts: DockerTarget[];
@@ -47,7 +63,7 @@ export function entrypoint(engine: Engine): string[] {
 }
 
 /** The rotator's pace when audit shipping is on (components/audit/shipper.ts), else undefined. */
-export function rotatorShipTimings(cfg: StackConfig) {
+export function rotatorShipTimings(cfg: Pick<StackConfig, "auditShipping">) {
     return cfg.auditShipping.enabled ? shipTimings(cfg.auditShipping.maxDelayMinutes) : undefined;
 }
 
@@ -64,7 +80,7 @@ export const EXTRA_ULIMITS = [{ name: "nofile", soft: 65536, hard: 65536 }];
  * the previous probe: it may not speak TLS at all (busybox without TLS), and skipped the
  * certificate check. Docker reserves exit code 2, so every failure is mapped to 1.
  */
-export function healthcheck(cfg: StackConfig) {
+export function healthcheck(cfg: Pick<StackConfig, "tls" | "apiPort" | "serviceName" | "engine">) {
     const tlsOn = cfg.tls.mode !== "upstream-proxy";
     const flags = [
         `-address=${tlsOn ? "https" : "http"}://127.0.0.1:${cfg.apiPort}`,
@@ -90,7 +106,7 @@ export class RaftCluster extends pulumi.ComponentResource {
 
     constructor(name: string, args: RaftClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("bonito:vault:RaftCluster", name, {}, opts);
-        const { config: cfg, nodes, hosts, tls, seal } = args;
+        const { settings: cfg, nodes, hosts, tls, seal } = args;
         const runtime = RUNTIME_USER[cfg.engine];
         const extraLabels = (role: string) => [
             // Lets the policy pack tell the explicit upstream-proxy TLS opt-in from a mistake.

@@ -63,22 +63,22 @@ export class VaultPlatform extends pulumi.ComponentResource {
         this.cluster = new RaftCluster(
             `${name}-raft`,
             {
-                config: cfg,
+                settings: plan.raft,
                 nodes: this.nodes,
                 hosts: this.hosts.perNode,
                 tls: this.tls && { caCertPem: this.tls.caCertPem, nodeCerts: this.tls.nodeCerts },
                 seal: this.unseal.delivery,
                 image: this.image,
-                // OpenBao >= 2.3 takes audit devices from the config file only (see README).
+                // OpenBao >= 2.3 takes audit devices from the config file only (docs/vault-settings.md).
                 audit: cfg.engine === "openbao" ? renderAuditDevices(cfg) : undefined,
             },
             child,
         );
-        this.auditShipping = cfg.auditShipping.enabled
+        this.auditShipping = plan.auditShipping
             ? new AuditShipping(
                   `${name}-audit-shipping`,
                   {
-                      config: cfg,
+                      settings: plan.auditShipping,
                       nodes: this.nodes,
                       hosts: this.hosts.perNode,
                       auditVolumes: this.cluster.auditVolumes,
@@ -91,7 +91,7 @@ export class VaultPlatform extends pulumi.ComponentResource {
         this.settings = new VaultSettings(
             `${name}-settings`,
             {
-                config: cfg,
+                settings: plan.vaultSettings,
                 caCert: this.tls?.caCertPem ?? "",
                 dependsOn: [...this.cluster.containers, ...this.cluster.ready],
             },
@@ -115,7 +115,7 @@ export class VaultPlatform extends pulumi.ComponentResource {
         this.monitoring = new Monitoring(
             `${name}-monitoring`,
             {
-                config: cfg,
+                settings: plan.monitoring,
                 nodes: this.nodes,
                 hosts: this.hosts.perNode,
                 caCert: this.tls?.caCertPem ?? "",

@@ -45,7 +45,7 @@ export function archiveOwnerScript(dir: string): string {
 export const AUDIT_ARCHIVE_CONTAINER = "audit";
 
 /** The archive's store settings (auditArchive* keys; lock mode from backupLockMode). */
-export function auditStore(config: StackConfig): StoreSpec {
+export function auditStore(config: Pick<AuditShippingSettings, "auditShipping" | "backup">): StoreSpec {
     return {
         bucketName: config.auditShipping.bucketName,
         retentionDays: config.auditShipping.retentionDays,
@@ -58,8 +58,18 @@ export function auditStore(config: StackConfig): StoreSpec {
     };
 }
 
+/**
+ * What the shippers and the archive are configured from: the shipping keys, the bucket's location
+ * and lock mode and the uploader image (backup*), the Vault image (the local archive's owner step),
+ * the engine and the names. The plan's `auditShipping`.
+ */
+export type AuditShippingSettings = Pick<
+    StackConfig,
+    "auditShipping" | "backup" | "engine" | "image" | "stack" | "clusterName"
+>;
+
 export interface AuditShippingArgs {
-    config: StackConfig;
+    settings: AuditShippingSettings;
     nodes: NodePlan[];
     /** The Docker target of each node, in node order. */
     hosts: DockerTarget[];
@@ -86,7 +96,7 @@ export class AuditShipping extends pulumi.ComponentResource {
 
     constructor(name: string, args: AuditShippingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("bonito:vault:AuditShipping", name, {}, opts);
-        const cfg = args.config;
+        const cfg = args.settings;
         this.retentionDays = cfg.auditShipping.retentionDays;
         this.maxDelayMinutes = cfg.auditShipping.maxDelayMinutes;
         const cloud = cfg.backup.location.cloud;

@@ -15,6 +15,27 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import type { StackConfig } from "../config";
+
+/**
+ * What monitoring is configured from: its own keys (monitoring*), how nodes are reached (multiHost,
+ * publishAddress, serviceName, adminAddr), and the schedules its alerts watch (certificate
+ * renewal, backups, audit shipping). The plan's `monitoring`.
+ */
+export type MonitoringSettings = Pick<
+    StackConfig,
+    | "monitoring"
+    | "multiHost"
+    | "publishAddress"
+    | "serviceName"
+    | "adminAddr"
+    | "adminTlsServerName"
+    | "clusterName"
+    | "stack"
+> & {
+    tls: Pick<StackConfig["tls"], "earlyRenewalHours">;
+    backup: Pick<StackConfig["backup"], "scheduleSeconds">;
+    auditShipping: Pick<StackConfig["auditShipping"], "enabled" | "maxDelayMinutes">;
+};
 import type { DockerTarget } from "../seal";
 import { AUDIT_DIR, AUDIT_FILE } from "../settings/audit";
 import { NAMES, policyText } from "../settings/policies";
@@ -55,7 +76,7 @@ const VAULT_USER = "100:1000";
 const NOBODY = "65534:65534";
 
 export interface MonitoringArgs {
-    config: StackConfig;
+    settings: MonitoringSettings;
     nodes: NodePlan[];
     /** Docker target per node (node order); the first is where Prometheus and Alertmanager run. */
     hosts: DockerTarget[];
@@ -73,13 +94,13 @@ export function vaultTargets(nodes: NodePlan[]): string[] {
 }
 
 /** host:port of each node's mtail: its container name on a shared host, the node's address and published port otherwise. */
-export function auditTargets(cfg: StackConfig, nodes: NodePlan[]): string[] {
+export function auditTargets(cfg: MonitoringSettings, nodes: NodePlan[]): string[] {
     return nodes.map((n) =>
         cfg.multiHost ? `${n.address}:${MTAIL_PORT}` : `${dockerName(cfg, n.name, "mtail")}:${MTAIL_PORT}`,
     );
 }
 
-export function receiverConfig(cfg: StackConfig): ReceiverConfig {
+export function receiverConfig(cfg: Pick<MonitoringSettings, "monitoring">): ReceiverConfig {
     const r = cfg.monitoring.receiver;
     return {
         webhookUrl: r.webhookUrl?.reveal(),
@@ -92,7 +113,11 @@ export function receiverConfig(cfg: StackConfig): ReceiverConfig {
 }
 
 /** The plain, non-secret files of a stack's monitoring (certificate dates filled in later). */
-export function renderMonitoringFiles(cfg: StackConfig, nodes: NodePlan[], certNotAfter: Record<string, number>) {
+export function renderMonitoringFiles(
+    cfg: MonitoringSettings,
+    nodes: NodePlan[],
+    certNotAfter: Record<string, number>,
+) {
     const rules = securityRules({ sensitivePaths: cfg.monitoring.sensitivePaths, snapshotRoles: [NAMES.snapshotRole] });
     const host0 = (name: string, port: number) => `${dockerName(cfg, name)}:${port}`;
     return {
@@ -133,8 +158,8 @@ export class Monitoring extends pulumi.ComponentResource {
     public readonly containers: docker.Container[] = [];
 
     constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("bonito:vault:Monitoring", name, { mode: args.config.monitoring.mode }, opts);
-        const cfg = args.config;
+        super("bonito:vault:Monitoring", name, { mode: args.settings.monitoring.mode }, opts);
+        const cfg = args.settings;
         const on = { parent: this, provider: args.vaultProvider, dependsOn: args.dependsOn };
 
         const policy = new vault.Policy(
@@ -192,7 +217,7 @@ export class Monitoring extends pulumi.ComponentResource {
     }
 
     private declareBundled(name: string, args: MonitoringArgs, plain: ReturnType<typeof renderMonitoringFiles>) {
-        const cfg = args.config;
+        const cfg = args.settings;
         const host = args.hosts[0];
         const dockerOpts = { parent: this, provider: host.provider };
         const labels = (role: string) => [

@@ -10,13 +10,25 @@ import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import type { StackConfig } from "../config";
 import { providerCaCertFile } from "./caFile";
-import { renderBackendEnv, renderVaultSettings, type ApproleRole, type VaultSettingsPlan } from "./plan";
+import {
+    renderBackendEnv,
+    renderVaultSettings,
+    type ApproleRole,
+    type SettingsInput,
+    type VaultSettingsPlan,
+} from "./plan";
 import { NAMES, policyText } from "./policies";
 import { VaultHandover, VaultInit } from "./vaultInit";
 
+/**
+ * What the Vault-side settings are declared from: the settings keys (admin and backend addresses,
+ * recovery, audit, AppRole, autopilot), the engine, node count and storage, and the stack name
+ * (the provider's CA file). Plain: it decides which resources exist. The plan's `vaultSettings`.
+ */
+export type VaultSettingsInput = SettingsInput & Pick<StackConfig, "stack">;
+
 export interface VaultSettingsArgs {
-    /** The loaded stack configuration (plain: it decides which resources exist). */
-    config: StackConfig;
+    settings: VaultSettingsInput;
     /** PEM of the CA that signed the node certificates; "" when TLS terminates at a trusted proxy. */
     caCert: pulumi.Input<string>;
     /** What must exist before Vault answers (the cluster's containers). */
@@ -92,7 +104,7 @@ export class VaultSettings extends pulumi.ComponentResource {
 }
 
 function createVaultSettings(name: string, self: VaultSettings, args: VaultSettingsArgs) {
-    const cfg = args.config;
+    const cfg = args.settings;
     const plan = renderVaultSettings(cfg);
     const { init, handover } = declareBootstrap(name, self, args, plan);
     const provider = declareProvider(name, self, args, handover, plan);
@@ -164,7 +176,7 @@ function createVaultSettings(name: string, self: VaultSettings, args: VaultSetti
 
 /** Initialise once (recovery shares), then hand over from the root token to Pulumi's admin AppRole. */
 function declareBootstrap(name: string, self: VaultSettings, args: VaultSettingsArgs, plan: VaultSettingsPlan) {
-    const cfg = args.config;
+    const cfg = args.settings;
     const endpoint = { addr: cfg.adminAddr, caCert: args.caCert, tlsServerName: cfg.adminTlsServerName };
 
     const init = new VaultInit(
@@ -201,7 +213,7 @@ function declareProvider(
     handover: VaultHandover,
     plan: VaultSettingsPlan,
 ): vault.Provider {
-    const cfg = args.config;
+    const cfg = args.settings;
     const tls = cfg.adminAddr.startsWith("https://");
     return new vault.Provider(
         `${name}-vault`,

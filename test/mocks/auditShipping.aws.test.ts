@@ -48,7 +48,13 @@ before(async () => {
     const network = new docker.Network("net", { name: "bonito-vault" });
     const hosts = nodes.map((n) => ({ provider: undefined, network, host: `host-${n.index}` }));
     const auditVolumes = nodes.map((n) => new docker.Volume(`audit-${n.name}`, { name: n.auditVolumeName }));
-    const shipping = new AuditShipping("audit-shipping", { config, nodes, hosts, auditVolumes, targets: hosts });
+    const shipping = new AuditShipping("audit-shipping", {
+        settings: config,
+        nodes,
+        hosts,
+        auditVolumes,
+        targets: hosts,
+    });
     await settle(shipping, ...shipping.shippers);
     const bucket = run.ofType("aws:s3/bucket:Bucket")[0];
     void bucket;

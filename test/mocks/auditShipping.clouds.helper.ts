@@ -17,7 +17,7 @@ export async function declareShipping(stack: string, raw: Record<string, string>
     const shipping: AuditShipping = new AuditShipping(
         "audit-shipping",
         {
-            config,
+            settings: config,
             nodes,
             hosts,
             auditVolumes,

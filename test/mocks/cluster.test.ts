@@ -43,7 +43,13 @@ async function build() {
     const tls = new ClusterTls("t-tls", { ...plan.tls!, nodes }, opts);
     const cluster = new RaftCluster(
         "t-raft",
-        { config, nodes, hosts: hosts.perNode, tls: { caCertPem: tls.caCertPem, nodeCerts: tls.nodeCerts }, seal },
+        {
+            settings: config,
+            nodes,
+            hosts: hosts.perNode,
+            tls: { caCertPem: tls.caCertPem, nodeCerts: tls.nodeCerts },
+            seal,
+        },
         opts,
     );
     await settle(cluster, tls, hosts, ...cluster.containers);

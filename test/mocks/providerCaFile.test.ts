@@ -27,7 +27,7 @@ let stored: string;
 before(async () => {
     const { loadConfig } = await import("../../components/config");
     const { VaultSettings } = await import("../../components/settings/vaultSettings");
-    const settings = new VaultSettings("t-settings", { config: loadConfig(STACK, BASE), caCert: CA });
+    const settings = new VaultSettings("t-settings", { settings: loadConfig(STACK, BASE), caCert: CA });
     await settle(settings);
     const [p] = run.ofType("pulumi:providers:vault");
     stored = String(p.inputs.caCertFile);

@@ -34,7 +34,7 @@ let settings: import("../../components/settings/vaultSettings").VaultSettings;
 before(async () => {
     const { loadConfig } = await import("../../components/config");
     const { VaultSettings } = await import("../../components/settings/vaultSettings");
-    settings = new VaultSettings("h", { config: loadConfig("staging", RAW), caCert: "PEM" });
+    settings = new VaultSettings("h", { settings: loadConfig("staging", RAW), caCert: "PEM" });
     await settle(settings);
 });
 

@@ -27,7 +27,7 @@ async function build() {
     const config = loadConfig("local", BASE);
     const settings = new VaultSettings(
         "t-settings",
-        { config, caCert: CA },
+        { settings: config, caCert: CA },
         { transformations: recorder.transformations },
     );
     await settle(settings);

@@ -24,7 +24,7 @@ before(async () => {
     const { loadConfig } = await import("../../components/config");
     const { VaultSettings } = await import("../../components/settings/vaultSettings");
     const config = loadConfig("local", RAW);
-    const s = new VaultSettings("o", { config, caCert: "PEM" });
+    const s = new VaultSettings("o", { settings: config, caCert: "PEM" });
     await settle(s);
 });
 
