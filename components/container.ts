@@ -20,7 +20,7 @@
  */
 import * as docker from "@pulumi/docker";
 import type * as pulumi from "@pulumi/pulumi";
-import type { DockerTarget } from "./seal";
+import type { DockerTarget } from "./dockerHosts";
 
 /** The `bonito.role` of each kind of container; policies/lib/common.ts lists the same values. */
 export type ContainerRole =

@@ -6,7 +6,15 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { DockerTarget } from "./seal";
+
+/** A Docker daemon the cluster uses, with the cluster network on it. */
+export interface DockerTarget {
+    /** undefined: the default provider (the Pulumi host's DOCKER_HOST). */
+    provider: docker.Provider | undefined;
+    network: docker.Network;
+    /** The host URI, or "default". */
+    host: string;
+}
 
 export interface DockerHostsArgs {
     /** Each node's Docker daemon URI, in node order (undefined: the runner's own daemon; config dockerHosts). */

@@ -32,3 +32,11 @@ export interface EndpointArgs {
     /** Name checked against the server certificate. */
     tlsServerName: pulumi.Input<string>;
 }
+
+/** The module of this program's dynamic resources: their type is `pulumi-nodejs:dynamic/bonito:<Kind>`. */
+export const DYNAMIC_MODULE = "bonito";
+
+/** The type token Pulumi records for one of our dynamic resources (what `pulumi stack export` shows). */
+export function dynamicType(kind: string): string {
+    return `pulumi-nodejs:dynamic/${DYNAMIC_MODULE}:${kind}`;
+}

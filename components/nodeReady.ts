@@ -20,6 +20,7 @@
  * The wait logic is plain functions with the transport passed in: the dynamic provider below
  * serialises them, the unit tests drive them with a fake, the real-server tier with Vault 1.21.1.
  */
+import { DYNAMIC_MODULE } from "./dynamicResource";
 import * as pulumi from "@pulumi/pulumi";
 import { bootstrapError } from "./settings/bootstrap";
 import { nodeTransport, type HttpResponse, type Transport } from "./vault/http";
@@ -192,6 +193,6 @@ export class NodeReady extends pulumi.dynamic.Resource {
     declare readonly passedBecause: pulumi.Output<string>;
 
     constructor(name: string, args: NodeReadyArgs, opts?: pulumi.CustomResourceOptions) {
-        super(nodeReadyProvider, name, { ...args, passedBecause: undefined }, opts, "bonito", "NodeReady");
+        super(nodeReadyProvider, name, { ...args, passedBecause: undefined }, opts, DYNAMIC_MODULE, "NodeReady");
     }
 }

@@ -5,7 +5,6 @@
  * hardening guide: no cleartext credentials in the seal stanza). Credentials travel as Pulumi
  * secrets, as container environment variables or uploaded files.
  */
-import type * as docker from "@pulumi/docker";
 import type * as pulumi from "@pulumi/pulumi";
 
 export type SealType = "awskms" | "azurekeyvault" | "gcpckms" | "transit";
@@ -51,11 +50,38 @@ export interface SealDelivery {
     hostSteps?: pulumi.Output<string[]>;
 }
 
-/** A Docker daemon the cluster uses, with the cluster network on it. */
-export interface DockerTarget {
-    /** undefined: the default provider (the Pulumi host's DOCKER_HOST). */
-    provider: docker.Provider | undefined;
-    network: docker.Network;
-    /** The host URI, or "default". */
-    host: string;
+/** Throws when a stanza carries a credential field (a programming error, never a user one). */
+export function assertNoCredentials(stanza: SealStanza): SealStanza {
+    const bad = SEAL_CREDENTIAL_FIELDS[stanza.type].filter((f) => f in stanza.config);
+    if (bad.length > 0)
+        throw new Error(
+            `seal "${stanza.type}" stanza must not carry ${bad.join(", ")}: credentials go to env or files`,
+        );
+    return stanza;
+}
+
+export function awsStanza(region: string, keyId: string): SealStanza {
+    return assertNoCredentials({ type: "awskms", config: { region, kms_key_id: keyId } });
+}
+
+export function azureStanza(tenantId: string, vaultName: string, keyName: string): SealStanza {
+    return assertNoCredentials({
+        type: "azurekeyvault",
+        config: { tenant_id: tenantId, vault_name: vaultName, key_name: keyName },
+    });
+}
+
+export function gcpStanza(project: string, region: string, keyRing: string, cryptoKey: string): SealStanza {
+    return assertNoCredentials({
+        type: "gcpckms",
+        config: { project, region, key_ring: keyRing, crypto_key: cryptoKey },
+    });
+}
+
+/** `disable_renewal` is a string in Vault's seal config ("false"), not a JSON boolean. */
+export function transitStanza(address: string, mountPath: string, keyName: string): SealStanza {
+    return assertNoCredentials({
+        type: "transit",
+        config: { address, mount_path: mountPath, key_name: keyName, disable_renewal: "false" },
+    });
 }

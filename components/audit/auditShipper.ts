@@ -16,7 +16,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
-import type { DockerTarget } from "../seal";
+import type { DockerTarget } from "../dockerHosts";
 import { hardenedContainer, imagePerHost } from "../container";
 import { dockerName, type NodePlan } from "../topology";
 import { createStore } from "../backup/backupBucket";

@@ -9,7 +9,7 @@ import * as iam from "@pulumi/aws/iam";
 import * as kms from "@pulumi/aws/kms";
 import * as s3 from "@pulumi/aws/s3";
 import { UPLOADER_SECRET_FILES, type UploadTarget } from "./uploaderConfig";
-import { awsWriterPolicy, tlsOnlyBucketPolicy } from "./policies";
+import { awsWriterPolicy, tlsOnlyBucketPolicy } from "./iam";
 import type { BackupDelivery, StoreArgs } from "./types";
 
 export function createAwsBackup(name: string, parent: pulumi.Resource, args: StoreArgs<"aws">): BackupDelivery {

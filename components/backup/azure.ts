@@ -16,7 +16,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as storage from "@pulumi/azure-native/storage";
 import { UPLOADER_SECRET_FILES, type UploadTarget } from "./uploaderConfig";
-import { AZURE_CONTAINER } from "./policies";
+import { AZURE_CONTAINER } from "./iam";
 import type { BackupDelivery, StoreArgs } from "./types";
 
 /** The one-time lock, reading the policy's current ETag itself (locking needs If-Match). */

@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { BackupLocation } from "../config/backup";
-import type { DockerTarget } from "../seal";
+import type { DockerTarget } from "../dockerHosts";
 import type { BackupDelivery, StoreOwner, StoreSpec } from "./types";
 
 export interface BackupBucketArgs {

@@ -1,6 +1,6 @@
 /** The backup bucket's store settings, for the per-cloud implementations (types.ts StoreSpec). */
 import type { BackupConfig } from "../config/backup";
-import { AZURE_CONTAINER } from "./policies";
+import { AZURE_CONTAINER } from "./iam";
 import type { StoreSpec } from "./types";
 
 /** The backup bucket's store settings (backup* keys). */

@@ -14,7 +14,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as serviceaccount from "@pulumi/gcp/serviceaccount";
 import * as storage from "@pulumi/gcp/storage";
 import { UPLOADER_SECRET_FILES, type UploadTarget } from "./uploaderConfig";
-import { GCP_WRITER_ROLES } from "./policies";
+import { GCP_WRITER_ROLES } from "./iam";
 import type { BackupDelivery, StoreArgs } from "./types";
 
 /**

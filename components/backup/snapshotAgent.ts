@@ -18,7 +18,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { hardenedContainer } from "../container";
 import { dockerName } from "../naming";
 import type { BackupConfig } from "../config/backup";
-import type { DockerTarget } from "../seal";
+import type { DockerTarget } from "../dockerHosts";
 import {
     AGENT_CA_PATH,
     AGENT_CONFIG_PATH,

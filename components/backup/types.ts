@@ -3,7 +3,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { BackupLocation } from "../config/backup";
-import type { DockerTarget } from "../seal";
+import type { DockerTarget } from "../dockerHosts";
 import type { UploadTarget } from "./uploaderConfig";
 
 export interface AgentFile {

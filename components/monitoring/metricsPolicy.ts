@@ -2,7 +2,7 @@
  * The metrics reader: a policy that may read `sys/metrics` and nothing else, and the token role
  * Prometheus's token is issued from (orphan, periodic, only this policy, no default policy).
  */
-import type { PolicyDocument } from "../settings/policies";
+import type { AclPolicy } from "../settings/acl";
 
 export const METRICS_POLICY = "bonito-metrics";
 export const METRICS_TOKEN_ROLE = "bonito-metrics";
@@ -13,7 +13,7 @@ export const METRICS_TOKEN_PERIOD_SECONDS = 30 * 24 * 3600;
  * Read `sys/metrics`; look up, renew and revoke itself (the token has no default policy, which
  * would grant more: cubbyhole, sys/wrapping, sys/capabilities-self…).
  */
-export function renderMetricsPolicy(): PolicyDocument {
+export function renderMetricsPolicy(): AclPolicy {
     return {
         path: {
             "sys/metrics": { capabilities: ["read"] },

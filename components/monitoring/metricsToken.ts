@@ -10,7 +10,7 @@
  * loses its metrics; VaultMetricsUnreadable says so.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicResourceArgs, type EndpointArgs } from "../dynamicResource";
+import { dynamicResourceArgs, type EndpointArgs, DYNAMIC_MODULE } from "../dynamicResource";
 import { appRoleLogin, bodyObject, nodeTransport, vaultError, vaultErrors, type Endpoint } from "../vault/http";
 import { METRICS_TOKEN_PERIOD_SECONDS, METRICS_TOKEN_ROLE } from "./metricsPolicy";
 
@@ -97,6 +97,6 @@ export class MetricsToken extends pulumi.dynamic.Resource {
             outputs: ["token", "accessor", "renewedAt"],
             secret: ["token", "adminRoleId", "adminSecretId"],
         });
-        super(metricsTokenProvider, name, d.props, d.opts, "bonito", "MetricsToken");
+        super(metricsTokenProvider, name, d.props, d.opts, DYNAMIC_MODULE, "MetricsToken");
     }
 }

@@ -36,9 +36,9 @@ export type MonitoringSettings = Pick<
     backup: Pick<StackConfig["backup"], "scheduleSeconds">;
     auditShipping: Pick<StackConfig["auditShipping"], "enabled" | "maxDelayMinutes">;
 };
-import type { DockerTarget } from "../seal";
+import type { DockerTarget } from "../dockerHosts";
 import { AUDIT_DIR, AUDIT_FILE } from "../settings/audit";
-import { NAMES, policyText } from "../settings/policies";
+import { NAMES, policyText } from "../settings/acl";
 import { hardenedContainer } from "../container";
 import { dockerName, type NodePlan } from "../topology";
 import { renderAlertRulesFile } from "./alertRules";

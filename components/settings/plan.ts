@@ -8,13 +8,7 @@ import type { CoreConfig } from "../config/core";
 import { durationSeconds } from "../config/fields";
 import type { SettingsConfig } from "../config/settings";
 import { renderAuditDevices, type AuditDevice } from "./audit";
-import {
-    NAMES,
-    renderAdminPolicy,
-    renderBackendPolicy,
-    renderSnapshotAgentPolicy,
-    type PolicyDocument,
-} from "./policies";
+import { NAMES, renderAdminPolicy, renderBackendPolicy, renderSnapshotAgentPolicy, type AclPolicy } from "./acl";
 
 export type SettingsInput = SettingsConfig & Pick<CoreConfig, "engine" | "nodes" | "storage">;
 
@@ -51,12 +45,12 @@ export interface VaultSettingsPlan {
     /** True for HashiCorp Vault (API, `vault.Audit`); false for OpenBao (server-config `audit` stanzas). */
     auditViaApi: boolean;
     authBackends: { path: string; type: "approle"; description: string }[];
-    policies: Record<string, PolicyDocument>;
+    policies: Record<string, AclPolicy>;
     roles: ApproleRole[];
     /** Undefined without Raft storage. */
     autopilot?: AutopilotSettings;
     /** Created by the bootstrap with the root token; Pulumi's own identity afterwards. */
-    admin: { mount: string; role: ApproleRole; policyName: string; policy: PolicyDocument };
+    admin: { mount: string; role: ApproleRole; policyName: string; policy: AclPolicy };
 }
 
 const ttl = (d: string): number => (d === "0" ? 0 : durationSeconds(d));

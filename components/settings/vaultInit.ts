@@ -11,7 +11,7 @@
  * Neither logs a value; both refuse with an explanation where guessing would be unsafe.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicResourceArgs, type EndpointArgs } from "../dynamicResource";
+import { dynamicResourceArgs, type EndpointArgs, DYNAMIC_MODULE } from "../dynamicResource";
 import { nodeTransport, type Endpoint } from "../vault/http";
 import { bootstrapError, handOver, initialise, reapplyAdmin, type HandoverInputs, type InitInputs } from "./bootstrap";
 
@@ -130,7 +130,7 @@ export class VaultInit extends pulumi.dynamic.Resource {
             outputs: ["rootToken", "recoveryKeys", "recoveryKeysEncrypted", "adopted"],
             secret: ["rootToken", "recoveryKeys"],
         });
-        super(initProvider, name, d.props, d.opts, "bonito", "VaultInit");
+        super(initProvider, name, d.props, d.opts, DYNAMIC_MODULE, "VaultInit");
     }
 }
 
@@ -149,6 +149,6 @@ export class VaultHandover extends pulumi.dynamic.Resource {
             outputs: ["roleId", "secretId"],
             secret: ["rootToken", "roleId", "secretId"],
         });
-        super(handoverProvider, name, d.props, d.opts, "bonito", "VaultHandover");
+        super(handoverProvider, name, d.props, d.opts, DYNAMIC_MODULE, "VaultHandover");
     }
 }

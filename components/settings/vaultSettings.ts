@@ -17,7 +17,7 @@ import {
     type SettingsInput,
     type VaultSettingsPlan,
 } from "./plan";
-import { NAMES, policyText } from "./policies";
+import { NAMES, policyText } from "./acl";
 import { VaultHandover, VaultInit } from "./vaultInit";
 
 /**

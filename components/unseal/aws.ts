@@ -9,8 +9,8 @@ import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
 import { getPartitionOutput } from "@pulumi/aws/getPartition";
 import * as pulumi from "@pulumi/pulumi";
 import type { AwsUnseal } from "../config/unseal";
-import type { SealDelivery } from "../seal";
-import { awsEc2TrustPolicy, awsIdentityPolicy, awsKeyPolicy, awsStanza } from "./policies";
+import { type SealDelivery, awsStanza } from "../seal";
+import { awsEc2TrustPolicy, awsIdentityPolicy, awsKeyPolicy } from "./iam";
 
 /**
  * The EC2 side of the role identity, which Pulumi does not manage (the hosts are not declared here).

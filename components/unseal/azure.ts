@@ -8,8 +8,8 @@ import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as pulumi from "@pulumi/pulumi";
 import type { AzureUnseal } from "../config/unseal";
-import type { SealDelivery } from "../seal";
-import { azureRoleDefinitionId, azureRotationTrigger, azureStanza } from "./policies";
+import { type SealDelivery, azureStanza } from "../seal";
+import { azureRoleDefinitionId, azureRotationTrigger } from "./iam";
 
 export function createAzureUnseal(name: string, parent: pulumi.Resource, u: AzureUnseal): SealDelivery {
     const child = { parent };

@@ -8,8 +8,8 @@ import * as projects from "@pulumi/gcp/projects";
 import * as serviceaccount from "@pulumi/gcp/serviceaccount";
 import * as pulumi from "@pulumi/pulumi";
 import type { GcpUnseal } from "../config/unseal";
-import type { SealDelivery, SealFile } from "../seal";
-import { GCP_SEAL_PERMISSIONS, gcpRotationPeriod, gcpStanza } from "./policies";
+import { type SealDelivery, type SealFile, gcpStanza } from "../seal";
+import { GCP_SEAL_PERMISSIONS, gcpRotationPeriod } from "./iam";
 
 /** Where the key file lands in every Vault container (beside the server config, mode 0400). */
 export const GCP_CREDENTIALS_PATH = "/vault/config/gcp-credentials.json";

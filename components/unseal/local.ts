@@ -8,13 +8,21 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { Engine } from "../config";
 import type { LocalUnseal } from "../config/unseal";
-import type { DockerTarget, SealDelivery } from "../seal";
+import { type SealDelivery, transitStanza } from "../seal";
+import type { DockerTarget } from "../dockerHosts";
 import { RUNTIME_USER, START_CAPABILITIES, START_USER, dropRootEntrypoint } from "../runtime";
 import { containerLabels, hardenedContainer } from "../container";
 import { dockerName } from "../topology";
-import { dynamicResourceArgs } from "../dynamicResource";
-import { transitPolicy, transitStanza } from "./policies";
-import { DEFAULT_WAITER, diffUnsealer, ensureUnsealed, runBootstrap, type TransitSetup } from "./transit";
+import { dynamicResourceArgs, DYNAMIC_MODULE } from "../dynamicResource";
+import { transitPolicy } from "./iam";
+import {
+    DEFAULT_WAITER,
+    diffUnsealer,
+    ensureUnsealed,
+    runBootstrap,
+    type TransitSetup,
+    UNSEALER_INIT_KIND,
+} from "./transit";
 
 export const UNSEALER_API_PORT = 8200;
 export const UNSEALER_PATHS = { config: "/vault/config/unsealer.json", data: "/vault/file" } as const;
@@ -88,7 +96,7 @@ export class UnsealerInit extends pulumi.dynamic.Resource {
     constructor(name: string, args: UnsealerInitInputs, opts: pulumi.CustomResourceOptions) {
         const secret = ["unsealKey", "transitToken"] as const;
         const d = dynamicResourceArgs(args, opts, { outputs: secret, secret });
-        super(unsealerProvider, name, d.props, d.opts, "bonito", "UnsealerInit");
+        super(unsealerProvider, name, d.props, d.opts, DYNAMIC_MODULE, UNSEALER_INIT_KIND);
     }
 }
 

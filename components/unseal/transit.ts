@@ -16,6 +16,9 @@ import {
     type HttpRequest,
 } from "../vault/http";
 
+/** The dynamic resource that initialises the local unsealer (components/unseal/local.ts); scripts/reunseal.ts finds it in state by this. */
+export const UNSEALER_INIT_KIND = "UnsealerInit";
+
 export type { FetchLike, FetchResponse } from "../vault/http";
 
 /** A request to the unsealer (its token, when needed, is passed to {@link send}). */

@@ -5,7 +5,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { UnsealSettings } from "../config/unseal";
-import type { DockerTarget, SealDelivery } from "../seal";
+import type { SealDelivery } from "../seal";
+import type { DockerTarget } from "../dockerHosts";
 import type { UnsealerArgs } from "./local";
 
 export interface UnsealKeyArgs {

@@ -18,7 +18,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tls from "node:tls";
 import { after, before, describe, it } from "node:test";
-import { policyText } from "../../components/settings/policies";
+import { policyText } from "../../components/settings/acl";
 import { roleBody } from "../../components/settings/vaultSettings";
 import { adminLogin } from "./lib/applySettings";
 import { bringUp, healthStatus, nodeGate, restartNode, tearDown, type Live } from "./lib/bringup";
@@ -666,7 +666,7 @@ describe("real Vault 1.21.1: the local stack as declared", { timeout: 15 * 60_00
             const reunseal = () =>
                 spawnSync(
                     process.execPath,
-                    ["--import", "tsx", "components/unseal/reunseal.ts", "local", "--state-file", stateFile],
+                    ["--import", "tsx", "scripts/reunseal.ts", "local", "--state-file", stateFile],
                     { cwd: REPO, encoding: "utf8", timeout: 120000 },
                 );
             fs.writeFileSync(stateFile, state(live.transitToken), { mode: 0o600 });

@@ -21,7 +21,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { after, before, describe, it } from "node:test";
-import { policyText } from "../../components/settings/policies";
+import { policyText } from "../../components/settings/acl";
 import { AUDIT_DIR, AUDIT_ROTATOR_SCRIPT, renderAuditRotatorScript } from "../../components/settings/audit";
 import { rotatorShipTimings } from "../../components/raftCluster";
 import { nodeTransport } from "../../components/vault/http";

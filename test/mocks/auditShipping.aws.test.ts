@@ -14,7 +14,8 @@ import { before, describe, it } from "node:test";
 import { setupMocks, settle, valueOf, type MockRun } from "../helpers/mocks";
 import { textUploads, type TextUpload } from "../helpers/uploads";
 import { loadConfig } from "../../components/config";
-import { awsWriterPolicy, destructiveActions, type IamPolicy } from "../../components/backup/policies";
+import { awsWriterPolicy, destructiveActions } from "../../components/backup/iam";
+import { type IamPolicy } from "../../components/iam";
 import { renderShipperRcloneConfig, renderShipperScript } from "../../components/audit/shipper";
 
 const raw = {

@@ -14,7 +14,8 @@ import { setupMocks, settle, valueOf, type MockRun } from "../helpers/mocks";
 import { textUploads, type TextUpload } from "../helpers/uploads";
 import { loadConfig } from "../../components/config";
 import { planPlatform } from "../../components/plan";
-import { awsWriterPolicy, destructiveActions, type IamPolicy } from "../../components/backup/policies";
+import { awsWriterPolicy, destructiveActions } from "../../components/backup/iam";
+import { type IamPolicy } from "../../components/iam";
 import { renderRcloneConfig } from "../../components/backup/uploaderConfig";
 
 const raw = {

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { SEAL_CREDENTIAL_FIELDS } from "../../components/seal";
-import { awsKeyPolicy } from "../../components/unseal/policies";
+import { awsKeyPolicy } from "../../components/unseal/iam";
 import { isSecretInput, optionRecorder, setupMocks, stackConfig, valueOf, type MockRun } from "../helpers/mocks";
 import { buildUnsealKey, childrenOf, programServerConfigs } from "../helpers/unseal";
 

@@ -17,7 +17,7 @@ import {
     type TestResource,
 } from "./harness";
 import * as f from "./fixtures";
-import { awsKeyPolicy } from "../../components/unseal/policies";
+import { awsKeyPolicy } from "../../components/unseal/iam";
 
 type P = ResourceValidationPolicy | StackValidationPolicy;
 

@@ -17,7 +17,7 @@ import {
     destructiveActions,
     GCP_WRITER_ROLES,
     tlsOnlyBucketPolicy,
-} from "../../components/backup/policies";
+} from "../../components/backup/iam";
 import { agentConfigInput } from "../../components/backup/snapshotAgent";
 import { planPlatform } from "../../components/plan";
 import { stackConfig } from "../helpers/mocks";

@@ -27,7 +27,7 @@ import {
     renderAdminPolicy,
     renderBackendPolicy,
     renderSnapshotAgentPolicy,
-} from "../../components/settings/policies";
+} from "../../components/settings/acl";
 
 const BASE = { "bonito-vault:cloud": "local", "bonito-vault:image": "hashicorp/vault:1.21.1" };
 const PGP = "mQENBF" + "A".repeat(60);

@@ -18,7 +18,7 @@ import {
 } from "../../components/settings/bootstrap";
 import type { HttpRequest, HttpResponse } from "../../components/vault/http";
 import { renderVaultSettings } from "../../components/settings/plan";
-import { policyText } from "../../components/settings/policies";
+import { policyText } from "../../components/settings/acl";
 import { roleBody } from "../../components/settings/vaultSettings";
 import { loadConfig } from "../../components/config";
 

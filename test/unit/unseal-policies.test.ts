@@ -10,15 +10,13 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { SEAL_CREDENTIAL_FIELDS, type SealStanza } from "../../components/seal";
 import {
-    assertNoCredentials,
     awsIdentityPolicy,
     awsKeyPolicy,
-    awsStanza,
     azureRoleDefinitionId,
     gcpRotationPeriod,
     transitPolicy,
-    transitStanza,
-} from "../../components/unseal/policies";
+} from "../../components/unseal/iam";
+import { assertNoCredentials, awsStanza, transitStanza } from "../../components/seal";
 import {
     diffUnsealer,
     ensureUnsealed,

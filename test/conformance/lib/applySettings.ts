@@ -18,7 +18,7 @@
  * The provider itself logs in first: POST auth/<admin mount>/login {role_id, secret_id}.
  */
 import type { VaultSettingsPlan } from "../../../components/settings/plan";
-import { policyText } from "../../../components/settings/policies";
+import { policyText } from "../../../components/settings/acl";
 import { roleBody } from "../../../components/settings/vaultSettings";
 import { rawRequest, type RawResponse } from "./cluster";
 

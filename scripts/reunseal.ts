@@ -2,7 +2,7 @@
  * Re-unseal the local transit unsealer after a workstation reboot (it restarts sealed, by design).
  *
  *   npm run local:unseal                       # stack "local", state from `pulumi stack export`
- *   node --import tsx components/unseal/reunseal.ts <stack> [--state-file <export.json>]
+ *   node --import tsx scripts/reunseal.ts <stack> [--state-file <export.json>]
  *
  * Reads the unseal key from the stack's state (`pulumi stack export --show-secrets`, or a file
  * written by it, so the key never appears on a command line or in the environment), then unseals
@@ -12,7 +12,8 @@
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import { ensureUnsealed, send, type FetchLike } from "./transit";
+import { dynamicType } from "../components/dynamicResource";
+import { UNSEALER_INIT_KIND, ensureUnsealed, send, type FetchLike } from "../components/unseal/transit";
 
 interface StateResource {
     urn: string;
@@ -27,9 +28,7 @@ export interface UnsealerRecord {
 }
 
 export function findUnsealer(resources: StateResource[]): UnsealerRecord {
-    const r = resources.find(
-        (x) => x.type === "pulumi-nodejs:dynamic/bonito:UnsealerInit" && x.urn.endsWith("-unsealer-init"),
-    );
+    const r = resources.find((x) => x.type === dynamicType(UNSEALER_INIT_KIND) && x.urn.endsWith("-unsealer-init"));
     const out = r?.outputs;
     if (!out || typeof out.unsealKey !== "string" || typeof out.address !== "string")
         throw new Error("no initialised unsealer in this stack's state (is cloud local, and has `pulumi up` run?)");

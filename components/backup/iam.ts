@@ -3,20 +3,7 @@
  * bucket refuses. Plain data in, plain JSON out, so tests compare them whole and a reviewer reads
  * them without running Pulumi.
  */
-
-export interface IamStatement {
-    Sid: string;
-    Effect: "Allow" | "Deny";
-    Principal?: string | Record<string, string>;
-    Action: string | string[];
-    Resource: string | string[];
-    Condition?: Record<string, Record<string, string>>;
-}
-
-export interface IamPolicy {
-    Version: "2012-10-17";
-    Statement: IamStatement[];
-}
+import type { IamPolicy } from "../iam";
 
 /** S3 bucket policy: every request over plain HTTP is denied, whoever sends it. */
 export function tlsOnlyBucketPolicy(bucketArn: string): IamPolicy {

@@ -1,9 +1,11 @@
 /**
- * Pure renderers for the unseal area: policy documents, the seal stanzas and the credential guard.
+ * Pure renderers for the unseal area: who may use the key (AWS key and identity policies, the Azure
+ * role, the GCP permissions, the transit policy) and the rotation periods; the seal stanzas are in
+ * components/seal.ts.
  * Plain data in, plain data out — no Pulumi types — so they are tested exactly without mocks and
  * quoted verbatim in the README.
  */
-import { SEAL_CREDENTIAL_FIELDS, type SealStanza } from "../seal";
+import type { IamPolicy, IamStatement } from "../iam";
 
 /** The only KMS actions the Vault identity gets (HashiCorp's awskms seal docs). */
 export const AWS_VAULT_KMS_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"] as const;
@@ -31,13 +33,8 @@ export const AWS_KEY_ADMIN_ACTIONS = [
     "kms:Update*",
 ] as const;
 
-export interface PolicyDocument {
-    Version: "2012-10-17";
-    Statement: Record<string, unknown>[];
-}
-
 /** The statement letting the Vault identity use a key: also what an adopted key's policy must hold. */
-export function awsVaultKeyStatement(identityArn: string): Record<string, unknown> {
+export function awsVaultKeyStatement(identityArn: string): IamStatement {
     return {
         Sid: "VaultIdentityUsesKey",
         Effect: "Allow",
@@ -48,7 +45,7 @@ export function awsVaultKeyStatement(identityArn: string): Record<string, unknow
 }
 
 /** The key policy: the account administers the key, only the Vault identity uses it. */
-export function awsKeyPolicy(a: { partition: string; accountId: string; identityArn: string }): PolicyDocument {
+export function awsKeyPolicy(a: { partition: string; accountId: string; identityArn: string }): IamPolicy {
     return {
         Version: "2012-10-17",
         Statement: [
@@ -65,7 +62,7 @@ export function awsKeyPolicy(a: { partition: string; accountId: string; identity
 }
 
 /** The Vault identity's own IAM policy: the three actions on this one key. */
-export function awsIdentityPolicy(keyArn: string): PolicyDocument {
+export function awsIdentityPolicy(keyArn: string): IamPolicy {
     return {
         Version: "2012-10-17",
         Statement: [{ Sid: "VaultAutoUnseal", Effect: "Allow", Action: [...AWS_VAULT_KMS_ACTIONS], Resource: keyArn }],
@@ -73,7 +70,7 @@ export function awsIdentityPolicy(keyArn: string): PolicyDocument {
 }
 
 /** Trust policy of the role: only EC2 instances (through the instance profile) assume it. */
-export function awsEc2TrustPolicy(): PolicyDocument {
+export function awsEc2TrustPolicy(): IamPolicy {
     return {
         Version: "2012-10-17",
         Statement: [
@@ -139,40 +136,4 @@ export function transitPolicy(mountPath: string, keyName: string): string {
         `}`,
         ``,
     ].join("\n");
-}
-
-/** Throws when a stanza carries a credential field (a programming error, never a user one). */
-export function assertNoCredentials(stanza: SealStanza): SealStanza {
-    const bad = SEAL_CREDENTIAL_FIELDS[stanza.type].filter((f) => f in stanza.config);
-    if (bad.length > 0)
-        throw new Error(
-            `seal "${stanza.type}" stanza must not carry ${bad.join(", ")}: credentials go to env or files`,
-        );
-    return stanza;
-}
-
-export function awsStanza(region: string, keyId: string): SealStanza {
-    return assertNoCredentials({ type: "awskms", config: { region, kms_key_id: keyId } });
-}
-
-export function azureStanza(tenantId: string, vaultName: string, keyName: string): SealStanza {
-    return assertNoCredentials({
-        type: "azurekeyvault",
-        config: { tenant_id: tenantId, vault_name: vaultName, key_name: keyName },
-    });
-}
-
-export function gcpStanza(project: string, region: string, keyRing: string, cryptoKey: string): SealStanza {
-    return assertNoCredentials({
-        type: "gcpckms",
-        config: { project, region, key_ring: keyRing, crypto_key: cryptoKey },
-    });
-}
-
-/** `disable_renewal` is a string in Vault's seal config ("false"), not a JSON boolean. */
-export function transitStanza(address: string, mountPath: string, keyName: string): SealStanza {
-    return assertNoCredentials({
-        type: "transit",
-        config: { address, mount_path: mountPath, key_name: keyName, disable_renewal: "false" },
-    });
 }

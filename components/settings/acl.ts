@@ -8,7 +8,7 @@ import type { AuditDevice } from "./audit";
 
 export type Capability = "create" | "read" | "update" | "patch" | "delete" | "list" | "sudo" | "deny";
 
-export interface PolicyDocument {
+export interface AclPolicy {
     path: Record<string, { capabilities: Capability[] }>;
 }
 
@@ -41,7 +41,7 @@ export const AUTOPILOT_PATH = "sys/storage/raft/autopilot/configuration";
  * deny then refuses listing the mount's root (and the default policy's `LIST cubbyhole/`). Proven
  * on Vault 1.21.1 in test/conformance.
  */
-export function renderBackendPolicy(mount: string): PolicyDocument {
+export function renderBackendPolicy(mount: string): AclPolicy {
     return {
         path: {
             [`${mount}/data/*`]: { capabilities: ["create", "read", "update"] },
@@ -51,7 +51,7 @@ export function renderBackendPolicy(mount: string): PolicyDocument {
 }
 
 /** The snapshot agent may only stream a Raft snapshot. */
-export function renderSnapshotAgentPolicy(): PolicyDocument {
+export function renderSnapshotAgentPolicy(): AclPolicy {
     return { path: { [SNAPSHOT_PATH]: { capabilities: ["read"] } } };
 }
 
@@ -64,7 +64,7 @@ export interface AdminScope {
 }
 
 /** Everything the provider touches for one AppRole role: the role, its role ID, its secret IDs. */
-function roleAccess(mount: string, role: string): PolicyDocument["path"] {
+function roleAccess(mount: string, role: string): AclPolicy["path"] {
     const base = `auth/${mount}/role/${role}`;
     return {
         [base]: { capabilities: ["create", "read", "update", "delete"] },
@@ -85,8 +85,8 @@ function roleAccess(mount: string, role: string): PolicyDocument["path"] {
  * `operator generate-root` (runbook). `sudo` appears only where Vault demands it (audit and auth
  * method management are root-protected paths).
  */
-export function renderAdminPolicy(scope: AdminScope): PolicyDocument {
-    const path: PolicyDocument["path"] = {};
+export function renderAdminPolicy(scope: AdminScope): AclPolicy {
+    const path: AclPolicy["path"] = {};
     if (scope.apiAuditDevices.length > 0) {
         // Listing audit devices (the provider's read) is itself root-protected.
         path["sys/audit"] = { capabilities: ["read", "sudo"] };
@@ -115,6 +115,6 @@ export function renderAdminPolicy(scope: AdminScope): PolicyDocument {
 }
 
 /** The text Vault stores: stable key order, two-space JSON. */
-export function policyText(doc: PolicyDocument): string {
+export function policyText(doc: AclPolicy): string {
     return JSON.stringify(doc, null, 2);
 }
