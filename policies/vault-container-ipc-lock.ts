@@ -2,7 +2,9 @@ import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { TYPES, arr, isVaultContainer, obj, truthy } from "./lib/common";
 
 /**
- * Recent Vault binaries refuse to start without IPC_LOCK even with `disable_mlock` (DESIGN.md).
+ * The Vault container keeps IPC_LOCK (Vault's guidance for containers; README "Security posture"): the
+ * official image's entrypoint and binary expect it, and it is what lets mlock be turned on later
+ * without a container change; swap is off instead while `disable_mlock` is on (components/runtime.ts).
  *
  * One-field changes that would undo the same protection, each covered here: IPC_LOCK removed from
  * `capabilities.adds` (or `capabilities` removed); `privileged: true` or `"true"`. Spellings `CAP_IPC_LOCK`

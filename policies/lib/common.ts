@@ -251,7 +251,7 @@ export function sealsOf(cfg: Props): { type: string; settings: Props }[] {
     return out;
 }
 
-/** Run `fn` for each Vault server container of a stack (stack policies). */
+/** Every Vault server container of a stack (for the stack policies). */
 export function vaultServers(args: StackValidationArgs): PolicyResource[] {
     return args.resources.filter((r) => r.type === TYPES.container && vaultRole(r.props) === "server");
 }
