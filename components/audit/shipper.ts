@@ -124,6 +124,9 @@ export function shipperDestination(t: ShipTarget, node: string): string {
 }
 
 /** The rclone arguments of one file's upload (after `rclone`), with shell variables for the file and day. */
+/** A failed round is retried by the next one: rclone does not hold a round for minutes. */
+const RCLONE_ROUND_RETRIES = ["--retries", "1", "--low-level-retries", "3", "--contimeout", "10s"];
+
 export const SHIP_COPY_ARGS = [
     "copy",
     '"$AUDIT_DIR"',
@@ -139,13 +142,7 @@ export const SHIP_COPY_ARGS = [
     "--size-only",
     // Modification times from the listing: no HEAD, which the writer may not (no s3:GetObject).
     "--use-server-modtime",
-    // A failed round is retried by the next one; do not hold a round for minutes.
-    "--retries",
-    "1",
-    "--low-level-retries",
-    "3",
-    "--contimeout",
-    "10s",
+    ...RCLONE_ROUND_RETRIES,
     "--log-level",
     "INFO",
     "--stats-one-line",
@@ -162,12 +159,7 @@ export const SHIP_CONFIRM_ARGS = [
     "--files-only",
     "--format",
     "s",
-    "--retries",
-    "1",
-    "--low-level-retries",
-    "3",
-    "--contimeout",
-    "10s",
+    ...RCLONE_ROUND_RETRIES,
 ];
 
 /**
