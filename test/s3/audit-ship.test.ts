@@ -259,7 +259,7 @@ describe(
                 headers: { "content-md5": md5b64(lock) },
             });
             assert.equal(locked.status, 200, locked.text);
-            // The grants of awsWriterPolicy (components/backup/policies.ts) as a bucket policy: add and list, nothing else.
+            // The grants of awsWriterPolicy (components/backup/iam.ts) as a bucket policy: add and list, nothing else.
             const policy = JSON.stringify({
                 Version: "2012-10-17",
                 Statement: [

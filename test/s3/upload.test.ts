@@ -174,7 +174,7 @@ describe("snapshot uploader (rclone) into an Object Lock bucket on versitygw", {
             headers: { "content-md5": md5b64(lock) },
         });
         assert.equal(locked.status, 200, locked.text);
-        // The same grants as awsWriterPolicy (components/backup/policies.ts), as a bucket policy.
+        // The same grants as awsWriterPolicy (components/backup/iam.ts), as a bucket policy.
         const policy = JSON.stringify({
             Version: "2012-10-17",
             Statement: [
