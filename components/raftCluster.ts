@@ -9,6 +9,7 @@
  * replaces every container (image, certificate, config) replaces one node at a time, each only after
  * the one before is unsealed and connected to the active node again (components/nodeReady.ts).
  */
+import { apiScheme } from "./naming";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { CoreConfig, Engine, StackConfig } from "./config";
@@ -84,7 +85,7 @@ export const EXTRA_ULIMITS = [{ name: "nofile", soft: 65536, hard: 65536 }];
 export function healthcheck(cfg: Pick<StackConfig, "tls" | "apiPort" | "serviceName" | "engine">) {
     const tlsOn = cfg.tls.mode !== "upstream-proxy";
     const flags = [
-        `-address=${tlsOn ? "https" : "http"}://127.0.0.1:${cfg.apiPort}`,
+        `-address=${apiScheme(cfg.tls)}://127.0.0.1:${cfg.apiPort}`,
         ...(tlsOn ? [`-ca-cert=${PATHS.caCert}`, `-tls-server-name=${cfg.serviceName}`] : []),
     ];
     return {
@@ -190,7 +191,7 @@ export class RaftCluster extends pulumi.ComponentResource {
                         seal.env.apply((sealEnv) => [
                             ...sealEnv,
                             // For operators running the CLI inside the container.
-                            `VAULT_ADDR=${cfg.tls.mode === "upstream-proxy" ? "http" : "https"}://127.0.0.1:${cfg.apiPort}`,
+                            `VAULT_ADDR=${apiScheme(cfg.tls)}://127.0.0.1:${cfg.apiPort}`,
                             ...(tls ? [`VAULT_CACERT=${PATHS.caCert}`] : []),
                         ]),
                     ),

@@ -6,6 +6,7 @@
  * Nothing secret is ever rendered: TLS keys are referenced by path and seal credentials travel as
  * environment or files (see seal.ts).
  */
+import { baseName } from "./naming";
 import type { CoreConfig } from "./config";
 import type { SealStanza } from "./seal";
 import { PATHS, type NodePlan } from "./topology";
@@ -104,7 +105,7 @@ export function renderServerConfig(input: ServerConfigInput): Record<string, unk
         : { file: { path: PATHS.data } };
 
     const out: Record<string, unknown> = {
-        cluster_name: `${c.clusterName}-${c.stack}`,
+        cluster_name: baseName(c.clusterName, c.stack),
         ui: c.ui,
         // Raft's docs advise disable_mlock: mlock cannot cover the memory-mapped BoltDB files.
         // Swap is off instead: the container's memory_swap equals its memory limit (README).

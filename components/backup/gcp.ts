@@ -9,6 +9,7 @@
  * policy is the stronger guarantee: an object can be neither deleted nor replaced before its age
  * exceeds the period, by anyone; soft delete keeps deleted objects 7 more days.
  */
+import { baseName } from "../naming";
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as serviceaccount from "@pulumi/gcp/serviceaccount";
@@ -25,7 +26,7 @@ import type { BackupDelivery, StoreArgs } from "./types";
  */
 export function writerAccountId(clusterName: string, stack: string, suffix = "-backup"): string {
     const room = 30 - suffix.length;
-    let head = `${clusterName}-${stack}`
+    let head = baseName(clusterName, stack)
         .toLowerCase()
         .replace(/[^a-z0-9-]/g, "-")
         .replace(/^[^a-z]+/, "");

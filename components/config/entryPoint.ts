@@ -12,6 +12,7 @@
  * The snapshot agent and Pulumi's own admin calls never use the entry point: they reach the nodes
  * directly (adminAddr, the agent's node list).
  */
+import { apiScheme } from "../naming";
 import type { CoreConfig } from "./core";
 import { boolean, oneOf, stringList, text } from "./fields";
 import { key, section, type BuildContext, type Cloud, type SectionValues } from "./section";
@@ -226,7 +227,7 @@ type EntryPointValues = SectionValues<typeof entryPointKeys>;
 export const entryPointSection = section(entryPointKeys, buildEntryPoint);
 
 function buildEntryPoint(v: EntryPointValues, ctx: BuildContext, prior: CoreConfig & UnsealConfig): EntryPointSection {
-    const scheme = prior.tls.mode === "upstream-proxy" ? "http" : "https";
+    const scheme = apiScheme(prior.tls);
     const kind = entryPointKind(v, ctx, prior.cloud);
     const name = v.entryPointName ?? prior.serviceName;
     const internal = !v.entryPointInternetFacing;

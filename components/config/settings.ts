@@ -4,6 +4,7 @@
  * contract. Every default is written here once; the renderers in components/settings/ only read
  * the typed result.
  */
+import { apiScheme } from "../naming";
 import type { CoreConfig } from "./core";
 import type { EntryPointSection } from "./entryPoint";
 import { DURATION, boolean, duration, durationSeconds, integer, oneOf, stringList, text } from "./fields";
@@ -314,7 +315,7 @@ function adminAddresses(
     prior: CoreConfig,
     tlsOff: boolean,
 ): Pick<SettingsConfig, "adminAddr" | "adminTlsServerName" | "nodeAdminAddrs" | "rollingNodeTimeoutSeconds"> {
-    const scheme = tlsOff ? "http" : "https";
+    const scheme = apiScheme({ mode: tlsOff ? "upstream-proxy" : "internal-ca" });
     const adminAddr = (v.adminAddr ?? `${scheme}://${adminHost(prior)}:${prior.hostPortBase}`).replace(/\/$/, "");
     if (!tlsOff && !adminAddr.startsWith("https://"))
         ctx.issue("adminAddr", "must be an https URL: Vault terminates TLS (tlsMode is not upstream-proxy)");

@@ -5,6 +5,7 @@
  * `<cloud>…` apply only when `cloud` is that cloud and are ignored otherwise, so one stack file can
  * carry settings for several clouds while a test overrides `cloud`.
  */
+import { baseName } from "../naming";
 import type { CoreConfig } from "./core";
 import { type Secret, duration, durationSeconds, integer, oneOf, secretText, stringList, text } from "./fields";
 import { key, section, type BuildContext, type SectionValues } from "./section";
@@ -114,7 +115,9 @@ export const MAX_ROTATION_DAYS = KEY_ROTATION_DAYS.max;
  */
 export function gcpAccountId(clusterName: string, stack: string): string {
     const suffix = "-unseal";
-    const base = `${clusterName}-${stack}`.toLowerCase().replace(/[^a-z0-9-]/g, "-");
+    const base = baseName(clusterName, stack)
+        .toLowerCase()
+        .replace(/[^a-z0-9-]/g, "-");
     const trimmed = base.slice(0, 30 - suffix.length).replace(/-+$/, "");
     const id = `${/^[a-z]/.test(trimmed) ? "" : "v"}${trimmed}${suffix}`;
     return id.length >= 6 ? id : `vault${id}`;
@@ -122,7 +125,9 @@ export function gcpAccountId(clusterName: string, stack: string): string {
 
 /** A default Azure Key Vault name (3–24 chars, globally unique: set azureVaultName on a clash). */
 export function azureVaultName(clusterName: string, stack: string): string {
-    const raw = `${clusterName}-${stack}`.replace(/[^a-zA-Z0-9-]/g, "-").replace(/-{2,}/g, "-");
+    const raw = baseName(clusterName, stack)
+        .replace(/[^a-zA-Z0-9-]/g, "-")
+        .replace(/-{2,}/g, "-");
     const name = raw.slice(0, 21).replace(/-+$/, "");
     return `${/^[a-zA-Z]/.test(name) ? "" : "v"}${name}-kv`;
 }
@@ -343,7 +348,7 @@ type UnsealValues = SectionValues<typeof unsealKeys>;
 export const unsealSection = section(unsealKeys, buildUnseal);
 
 function buildUnseal(v: UnsealValues, ctx: BuildContext, core: CoreConfig): UnsealConfig {
-    const common = { rotationDays: v.keyRotationDays, baseName: `${core.clusterName}-${ctx.stack}` };
+    const common = { rotationDays: v.keyRotationDays, baseName: baseName(core.clusterName, ctx.stack) };
     if (common.rotationDays > MAX_ROTATION_DAYS) ctx.issue("keyRotationDays", keyRotationReason());
     switch (core.cloud) {
         case "aws":
