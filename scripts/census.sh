@@ -3,7 +3,7 @@
 # Review `git diff test/census` before committing: every change there is a change a deployed stack sees.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for v in local staging prod prod-azure prod-gcp; do
+for v in local staging prod prod-azure prod-gcp prod-bundled; do
     node --import tsx test/census/census.ts "$v" --update &
 done
 wait

@@ -20,7 +20,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { isSecretInput, setupMocks, stackConfig, valueOf } from "../helpers/mocks";
 
 /** The committed stacks, and the prod stack moved to the other two clouds (the policy tests' variants). */
-export const VARIANTS: Record<string, { stack: string; overrides: Record<string, string> }> = {
+export const VARIANTS: Record<string, { stack: string; overrides: Record<string, string>; secretKeys?: string[] }> = {
     local: { stack: "local", overrides: {} },
     staging: { stack: "staging", overrides: {} },
     prod: { stack: "prod", overrides: {} },
@@ -32,6 +32,16 @@ export const VARIANTS: Record<string, { stack: string; overrides: Record<string,
             azureResourceGroup: "rg-vault",
             azureAllowedIps: '["203.0.113.7"]',
         },
+    },
+    /** prod with the bundled Prometheus, Alertmanager, blackbox and mtail containers (test/policies/fixtures BUNDLED). */
+    "prod-bundled": {
+        stack: "prod",
+        overrides: {
+            monitoring: "bundled",
+            monitoringWebhookUrl: "https://alerts.bonito.example/hooks/vault",
+            monitoringMtailImage: "registry.bonito.example/mtail:3.0.0-rc50",
+        },
+        secretKeys: ["bonito-vault:monitoringWebhookUrl"],
     },
     "prod-gcp": { stack: "prod", overrides: { cloud: "gcp", gcpProject: "acme-vault", gcpLocation: "europe-west1" } },
 };
@@ -64,7 +74,7 @@ function normalise(v: unknown, key = ""): unknown {
 export async function census(variant: string): Promise<unknown> {
     const spec = VARIANTS[variant];
     if (!spec) throw new Error(`unknown census variant ${variant}; known: ${Object.keys(VARIANTS).join(", ")}`);
-    const run = setupMocks(spec.stack, stackConfig(spec.stack, spec.overrides));
+    const run = setupMocks(spec.stack, stackConfig(spec.stack, spec.overrides), spec.secretKeys);
     const names = new Map<pulumi.Resource, string>();
     const entries = new Map<string, Entry>();
     const label = (r: pulumi.Resource | undefined) => (r ? (names.get(r) ?? "(outside the program)") : undefined);
