@@ -41,9 +41,6 @@ export interface NodePlan {
 
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
-/** Docker object names (components/naming.ts); here for the modules that import it from the topology. */
-export { dockerName } from "./naming";
-
 /**
  * @param cfg.entryPoint when given, its name joins every certificate's SANs: clients verify the
  *   node they land on under the name they dialled (the load balancer passes TLS through).

@@ -18,7 +18,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
 import type { DockerTarget } from "../dockerHosts";
 import { hardenedContainer, imagePerHost } from "../container";
-import { dockerName, type NodePlan } from "../topology";
+import { dockerName } from "../naming";
+import type { NodePlan } from "../topology";
 import { createStore } from "../backup/backupBucket";
 import type { BackupDelivery, StoreSpec } from "../backup/types";
 import {

@@ -12,7 +12,7 @@ import { type SealDelivery, transitStanza } from "../seal";
 import type { DockerTarget } from "../dockerHosts";
 import { RUNTIME_USER, START_CAPABILITIES, START_USER, dropRootEntrypoint } from "../runtime";
 import { containerLabels, hardenedContainer } from "../container";
-import { dockerName } from "../topology";
+import { dockerName } from "../naming";
 import { dynamicResourceArgs, DYNAMIC_MODULE } from "../dynamicResource";
 import { transitPolicy } from "./iam";
 import {

@@ -10,7 +10,8 @@ import fc from "fast-check";
 import { loadConfig } from "../../components/config";
 import type { SealStanza } from "../../components/seal";
 import { renderServerConfig, renderServerConfigJson, RESPONSE_HEADERS } from "../../components/serverConfig";
-import { dockerName, planNodes } from "../../components/topology";
+import { dockerName } from "../../components/naming";
+import { planNodes } from "../../components/topology";
 import { stackConfig } from "../helpers/mocks";
 
 const SEAL: SealStanza = {
