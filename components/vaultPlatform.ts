@@ -124,6 +124,7 @@ export class VaultPlatform extends pulumi.ComponentResource {
                 ),
                 vaultProvider: this.settings.provider,
                 admin: this.settings.admin,
+                backupUploadLog: this.snapshots.uploadLog?.name,
                 dependsOn: [this.settings],
             },
             child,

@@ -29,7 +29,13 @@ import {
     renderAgentConfig,
     type AgentConfigInput,
 } from "./agentConfig";
-import { renderRcloneConfig, renderUploaderScript, SPOOL_PATH, UPLOADER_CONFIG_PATH } from "./uploaderConfig";
+import {
+    renderRcloneConfig,
+    renderUploaderScript,
+    SPOOL_PATH,
+    UPLOAD_LOG_DIR,
+    UPLOADER_CONFIG_PATH,
+} from "./uploaderConfig";
 import type { BackupDelivery } from "./types";
 
 export const SNAPSHOT_AGENT_APPROLE_MOUNT = "approle";
@@ -91,6 +97,11 @@ export class SnapshotAgent extends pulumi.ComponentResource {
     public readonly uploader?: docker.Container;
     /** The uploader's rendered rclone.conf (no secrets in it); undefined on local. */
     public readonly uploaderConfig?: pulumi.Output<string>;
+    /**
+     * The uploader's confirmation log volume (uploaderConfig.ts renderUploaderScript), which node 0's
+     * mtail reads for VaultBackupStale; undefined on local.
+     */
+    public readonly uploadLog?: docker.Volume;
 
     constructor(name: string, args: SnapshotAgentArgs, opts?: pulumi.ComponentResourceOptions) {
         super("bonito:vault:SnapshotAgent", name, {}, opts);
@@ -159,6 +170,16 @@ export class SnapshotAgent extends pulumi.ComponentResource {
 
         if (upload && spool) {
             this.uploaderConfig = upload.target.apply(renderRcloneConfig);
+            // A signal, not data: losing it only leaves the gauge empty until the next upload.
+            this.uploadLog = new docker.Volume(
+                `${name}-upload-log`,
+                {
+                    name: dockerName(cfg, "snapshot-upload-log"),
+                    driver: "local",
+                    labels: labels("snapshot-upload-log"),
+                },
+                dockerOpts,
+            );
             const uploaderImage = new docker.RemoteImage(
                 `${name}-uploader-image`,
                 { name: cfg.backup.uploaderImage, keepLocally: true },
@@ -172,7 +193,7 @@ export class SnapshotAgent extends pulumi.ComponentResource {
                     // The image's entrypoint is rclone; the script only names files, never a secret.
                     entrypoints: upload.target.apply((t) => [
                         "/bin/sh",
-                        "-ec",
+                        "-c",
                         renderUploaderScript(t, cfg.backup.scheduleSeconds),
                         "snapshot-uploader",
                     ]),
@@ -184,7 +205,10 @@ export class SnapshotAgent extends pulumi.ComponentResource {
                         { file: UPLOADER_CONFIG_PATH, content: this.uploaderConfig, permissions: "0444" },
                         ...upload.files.map((f) => secretFile(f.path, f.content)),
                     ],
-                    volumes: [{ volumeName: spool.name, containerPath: SPOOL_PATH }],
+                    volumes: [
+                        { volumeName: spool.name, containerPath: SPOOL_PATH },
+                        { volumeName: this.uploadLog.name, containerPath: UPLOAD_LOG_DIR },
+                    ],
                     role: "snapshot-uploader",
                     stack: cfg.stack,
                 },
@@ -198,6 +222,7 @@ export class SnapshotAgent extends pulumi.ComponentResource {
             agentConfig: this.agentConfig,
             uploaderName: this.uploader?.name,
             uploaderConfig: this.uploaderConfig,
+            uploadLogVolume: this.uploadLog?.name,
         });
     }
 }

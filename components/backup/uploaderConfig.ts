@@ -27,7 +27,8 @@ export const SNAPSHOT_GLOB = "raft-snapshot-*.snap";
  * (storage/local.go), so a file younger than this may still be growing. A local copy of even a
  * large Raft snapshot takes seconds.
  */
-export const SPOOL_MIN_AGE = "2m";
+export const SPOOL_MIN_AGE_SECONDS = 120;
+export const SPOOL_MIN_AGE = `${SPOOL_MIN_AGE_SECONDS / 60}m`;
 /** The uploader checks the spool at least this often, so a snapshot waits minutes, not a whole interval. */
 export const MAX_UPLOAD_INTERVAL_SECONDS = 300;
 
@@ -167,22 +168,71 @@ export function uploadIntervalSeconds(scheduleSeconds: number): number {
 
 export const shellQuote = (s: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
+/** Where the uploader writes its confirmation log: its own small volume, which node 0's mtail reads. */
+export const UPLOAD_LOG_DIR = "/var/log/snapshot-uploader";
+/** The confirmation log's file name (VaultBackupStale's signal on aws, gcp and azure). */
+export const UPLOAD_LOG_NAME = "snapshot-uploader.log";
+/** Above this the confirmation log is renamed to `.1` (one old copy; about 2 000 lines). */
+export const UPLOAD_LOG_MAX_BYTES = 262144;
+
+/** A script word: a `$VARIABLE` in double quotes (expanded), anything else quoted literally. */
+const scriptWord = (s: string) => (/^\$[A-Z_]+$/.test(s) ? `"${s}"` : shellQuote(s));
+
 /**
- * The container's script (`/bin/sh -ec <script>`): load the credentials from their 0400 files into
+ * The container's script (`/bin/sh -c <script>`): load the credentials from their 0400 files into
  * rclone's environment (never on a command line, never in `docker inspect`), then one round per
  * interval forever. A failed round leaves the files in the spool for the next one.
+ *
+ * The confirmation log (VaultBackupStale's signal), one line per snapshot that left the spool:
+ *
+ *   <unix seconds> uploaded <file name> <bytes> <destination>
+ *
+ * Before each round the script lists the finished-looking snapshots with their sizes; after
+ * `rclone move` every listed file that is gone was uploaded. Nothing else removes a file from the
+ * spool (the agent's retention is 0 on a spool), and rclone removes one only after its upload
+ * succeeded: S3 answered the PutObject (or CompleteMultipartUpload) whose Content-MD5 it checked,
+ * GCS and Azure the upload rclone then compared (size, and MD5 where the store reports one). A file
+ * skipped by `--ignore-existing` stays (rclone v1.76.0 fs/sync/sync.go: "Not removing source file
+ * as destination file exists and --ignore-existing is set"), so it is never counted. A round that
+ * failed part-way still records the files it did upload. A line is written after the round, so
+ * its time is no earlier than the upload. mtail (node 0's, bundled) turns the last line into
+ * bonito_backup_last_upload_timestamp_seconds. The log lives on its own volume, not in the spool:
+ * mtail may read it and nothing else, and the agent's folder is left as the agent made it.
+ *
+ * Paths come from variables with the container's paths as defaults (BONITO_SPOOL_DIR,
+ * BONITO_SECRETS_DIR, BONITO_UPLOAD_LOG, RCLONE_CONFIG), so the S3 tier runs this exact text
+ * against a real S3 server with temporary folders.
  */
 export function renderUploaderScript(t: UploadTarget, scheduleSeconds: number): string {
     const interval = uploadIntervalSeconds(scheduleSeconds);
     const exports = Object.entries(uploaderSecretEnv(t)).map(
-        ([name, path]) => `${name}="$(cat ${shellQuote(path)})"; export ${name}`,
+        ([name, file]) => `${name}="$(cat "$SECRETS_DIR/${file.split("/").pop()!}")"; export ${name}`,
     );
-    const move = ["rclone", ...rcloneMoveArgs(t)].map(shellQuote).join(" ");
+    const move = ["rclone", ...rcloneMoveArgs(t, "$SPOOL", "$RCLONE_CONFIG")].map(scriptWord).join(" ");
     return [
+        "set -u",
+        `SPOOL="\${BONITO_SPOOL_DIR:-${SPOOL_PATH}}"`,
+        `SECRETS_DIR="\${BONITO_SECRETS_DIR:-${UPLOADER_SECRETS_DIR}}"`,
+        `RCLONE_CONFIG="\${RCLONE_CONFIG:-${UPLOADER_CONFIG_PATH}}"; export RCLONE_CONFIG`,
+        `LOG="\${BONITO_UPLOAD_LOG:-${UPLOAD_LOG_DIR}/${UPLOAD_LOG_NAME}}"`,
         ...exports,
+        `DEST=${shellQuote(uploadDestination(t))}`,
+        `INTERVAL=${interval}`,
+        "# Exists from the start, readable by mtail (another user), before the first line.",
+        'umask 022; : >> "$LOG" || echo "snapshot-uploader: cannot create $LOG" >&2',
         "while :; do",
-        `    ${move} || echo "snapshot upload round failed (exit $?); files stay in ${SPOOL_PATH} for the next round" >&2`,
-        `    sleep ${interval}`,
+        `  if [ "$(stat -c %s "$LOG" 2>/dev/null || echo 0)" -gt ${UPLOAD_LOG_MAX_BYTES} ]; then mv -f "$LOG" "$LOG.1"; : >> "$LOG"; fi`,
+        "  # The snapshots waiting now, with their sizes (a name never holds a space: raft-snapshot-<time>.snap).",
+        `  waiting=$(cd "$SPOOL" && for f in ${SNAPSHOT_GLOB}; do [ -f "$f" ] && echo "$f $(stat -c %s "$f")"; done)`,
+        `  ${move}`,
+        "  rc=$?",
+        "  # Every listed file that is gone was uploaded: record it (VaultBackupStale's signal).",
+        '  printf "%s\\n" "$waiting" | while read -r name size; do',
+        '    [ -n "$name" ] && [ ! -e "$SPOOL/$name" ] || continue',
+        '    echo "$(date +%s) uploaded $name $size $DEST" >> "$LOG" || echo "snapshot-uploader: cannot append to $LOG" >&2',
+        "  done",
+        `  [ "$rc" -eq 0 ] || echo "snapshot-uploader: round failed (rclone exit $rc); files stay in $SPOOL for the next round" >&2`,
+        '  sleep "$INTERVAL"',
         "done",
         "",
     ].join("\n");

@@ -12,7 +12,7 @@
  *   active and standby nodes, 503 on a sealed one); a sealed node serves no metrics at all.
  * - `vault-audit`: mtail's counters over each node's audit file.
  */
-import { SHIPPER_GAUGE, type SecurityRule } from "./securityRules";
+import { SHIPPER_GAUGE, SNAPSHOT_GAUGE, UPLOAD_GAUGE, type SecurityRule } from "./securityRules";
 
 export interface AlertRule {
     alert: string;
@@ -36,6 +36,13 @@ export interface AlertRuleOptions {
     certificateWarnSeconds: number;
     /** The snapshot interval; the backup alert fires after two missed intervals. */
     backupIntervalSeconds: number;
+    /**
+     * Where snapshots end up, which decides the backup alert's signal: on a bucket (aws, gcp, azure)
+     * the uploader's last confirmed upload (its log, read by node 0's mtail) with the uploader's
+     * round interval and minimum file age; undefined on local, which has no upload: the snapshot
+     * agent's last successful read of sys/storage/raft/snapshot in the audit trail.
+     */
+    backupUpload?: { roundSeconds: number; minAgeSeconds: number };
     /**
      * When the stack ships audit logs: the bound delay (auditShipMaxDelayMinutes) and the nodes with
      * a shipper. Each shipper's confirmation log becomes mtail's bonito_audit_shipper_last_success_timestamp_seconds{node}.
@@ -164,19 +171,7 @@ export function renderAlertRules(o: AlertRuleOptions): { groups: RuleGroup[] } {
             },
         });
     }
-    const stale = 2 * o.backupIntervalSeconds;
-    health.push({
-        alert: "VaultBackupStale",
-        expr: `time() - max(bonito_vault_audit_snapshot_read_timestamp_seconds{job="vault-audit"}) > ${stale} or absent(bonito_vault_audit_snapshot_read_timestamp_seconds{job="vault-audit"})`,
-        for: secondsText(stale),
-        labels: { severity: "page" },
-        annotations: {
-            summary: `No Raft snapshot was taken in ${secondsText(stale)} (two backup intervals)`,
-            description:
-                "The audit trail shows no successful read of sys/storage/raft/snapshot by the snapshot agent: backups have stopped.",
-            runbook: anchor("VaultBackupStale"),
-        },
-    });
+    health.push(backupStaleRule(o));
     if (o.auditShipping) {
         // Margin: in steady state two `caught-up` rounds are at most one bound delay apart (shipper.ts
         // shipTimings: rotation + check + SIGHUP grace + ship interval fit inside it; a node with an
@@ -212,6 +207,47 @@ export function renderAlertRules(o: AlertRuleOptions): { groups: RuleGroup[] } {
             { name: "bonito-vault-health", rules: health },
             { name: "bonito-vault-security", rules: security },
         ],
+    };
+}
+
+/**
+ * VaultBackupStale. On local the signal is the snapshot read in the audit trail: two intervals
+ * without one, held for as long again. On a bucket it is the uploader's last confirmed upload: in
+ * steady state two uploads are at most one interval + the minimum file age + one upload round
+ * apart (`gap`); `stale` allows one missed snapshot on top of that, and `for` (the gap again)
+ * covers an mtail restart, after which the gauge is 0 until the next upload. A dead agent, a dead
+ * uploader, refused credentials or a bucket that refuses writes therefore page at most
+ * stale + gap after the last upload (3h14m at the 1-hour default).
+ */
+function backupStaleRule(o: AlertRuleOptions): AlertRule {
+    if (!o.backupUpload) {
+        const stale = 2 * o.backupIntervalSeconds;
+        return {
+            alert: "VaultBackupStale",
+            expr: `time() - max(${SNAPSHOT_GAUGE}{job="vault-audit"}) > ${stale} or absent(${SNAPSHOT_GAUGE}{job="vault-audit"})`,
+            for: secondsText(stale),
+            labels: { severity: "page" },
+            annotations: {
+                summary: `No Raft snapshot was taken in ${secondsText(stale)} (two backup intervals)`,
+                description:
+                    "The audit trail shows no successful read of sys/storage/raft/snapshot by the snapshot agent: backups have stopped.",
+                runbook: anchor("VaultBackupStale"),
+            },
+        };
+    }
+    const gap = o.backupIntervalSeconds + o.backupUpload.minAgeSeconds + o.backupUpload.roundSeconds;
+    const stale = gap + o.backupIntervalSeconds;
+    return {
+        alert: "VaultBackupStale",
+        expr: `time() - max(${UPLOAD_GAUGE}{job="vault-audit"}) > ${stale} or absent(${UPLOAD_GAUGE}{job="vault-audit"})`,
+        for: secondsText(gap),
+        labels: { severity: "page" },
+        annotations: {
+            summary: `No Raft snapshot reached the backup bucket in ${secondsText(stale)}`,
+            description:
+                "The snapshot uploader confirmed no upload (its log, read by mtail) in that time: the snapshot agent takes no snapshots, or the uploader cannot write them to the bucket (credentials, network, a refused write). Snapshots wait in the spool volume until it can.",
+            runbook: anchor("VaultBackupStale"),
+        },
     };
 }
 

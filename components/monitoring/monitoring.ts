@@ -33,7 +33,7 @@ export type MonitoringSettings = Pick<
     | "stack"
 > & {
     tls: Pick<StackConfig["tls"], "earlyRenewalHours">;
-    backup: Pick<StackConfig["backup"], "scheduleSeconds">;
+    backup: Pick<StackConfig["backup"], "scheduleSeconds" | "location">;
     auditShipping: Pick<StackConfig["auditShipping"], "enabled" | "maxDelayMinutes">;
 };
 import type { DockerTarget } from "../dockerHosts";
@@ -53,6 +53,12 @@ import {
     type ReceiverConfig,
 } from "./prometheusConfig";
 import { renderMtailProgram, securityRules, SHIPPER_LOG_NAME } from "./securityRules";
+import {
+    SPOOL_MIN_AGE_SECONDS,
+    UPLOAD_LOG_DIR,
+    UPLOAD_LOG_NAME,
+    uploadIntervalSeconds,
+} from "../backup/uploaderConfig";
 
 export const MTAIL_PORT = 3903;
 export const PROMETHEUS_PORT = 9090;
@@ -86,7 +92,25 @@ export interface MonitoringArgs {
     certNotAfter: Record<string, pulumi.Input<string>>;
     vaultProvider: vault.Provider;
     admin: { roleId: pulumi.Input<string>; secretId: pulumi.Input<string> };
+    /**
+     * The snapshot uploader's log volume (SnapshotAgent.uploadLog; on host 0, beside node 0): node 0's
+     * mtail reads it for VaultBackupStale. Undefined on local, which has no uploader.
+     */
+    backupUploadLog?: pulumi.Input<string>;
     dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/**
+ * The files a node's mtail follows: the audit file; the audit shipper's confirmation log beside it
+ * when audit shipping is on (shipper.ts CONFIRM_LOG); on node 0 of a stack with a bucket, the
+ * snapshot uploader's log (uploaderConfig.ts renderUploaderScript).
+ */
+export function mtailLogs(auditShipping: boolean, uploadLog: boolean): string {
+    return [
+        AUDIT_FILE,
+        ...(auditShipping ? [`${AUDIT_DIR}/${SHIPPER_LOG_NAME}`] : []),
+        ...(uploadLog ? [`${UPLOAD_LOG_DIR}/${UPLOAD_LOG_NAME}`] : []),
+    ].join(",");
 }
 
 /** host:port of each node's API as Prometheus reaches it (the node's advertised address). */
@@ -127,6 +151,13 @@ export function renderMonitoringFiles(
             certificateNotAfter: certNotAfter,
             certificateWarnSeconds: cfg.tls.earlyRenewalHours * 3600,
             backupIntervalSeconds: cfg.backup.scheduleSeconds,
+            backupUpload:
+                cfg.backup.location.cloud === "local"
+                    ? undefined
+                    : {
+                          roundSeconds: uploadIntervalSeconds(cfg.backup.scheduleSeconds),
+                          minAgeSeconds: SPOOL_MIN_AGE_SECONDS,
+                      },
             auditShipping: cfg.auditShipping.enabled
                 ? { maxDelaySeconds: cfg.auditShipping.maxDelayMinutes * 60, nodes: nodes.map((n) => n.name) }
                 : undefined,
@@ -356,8 +387,7 @@ export class Monitoring extends pulumi.ComponentResource {
                             "--progs",
                             MONITORING_PATHS.mtailProgs,
                             "--logs",
-                            // The shipper's confirmation log sits beside the audit file (shipper.ts CONFIRM_LOG).
-                            cfg.auditShipping.enabled ? `${AUDIT_FILE},${AUDIT_DIR}/${SHIPPER_LOG_NAME}` : AUDIT_FILE,
+                            mtailLogs(cfg.auditShipping.enabled, i === 0 && args.backupUploadLog !== undefined),
                             "--port",
                             String(MTAIL_PORT),
                         ],
@@ -368,7 +398,13 @@ export class Monitoring extends pulumi.ComponentResource {
                                 permissions: "0444",
                             },
                         ],
-                        volumes: [{ volumeName: node.auditVolumeName, containerPath: AUDIT_DIR, readOnly: true }],
+                        volumes: [
+                            { volumeName: node.auditVolumeName, containerPath: AUDIT_DIR, readOnly: true },
+                            // Node 0's mtail is on host 0 with the uploader: its log only, never the spool.
+                            ...(i === 0 && args.backupUploadLog !== undefined
+                                ? [{ volumeName: args.backupUploadLog, containerPath: UPLOAD_LOG_DIR, readOnly: true }]
+                                : []),
+                        ],
                         networksAdvanced: [{ name: target.network.name }],
                         // Across hosts Prometheus reaches it at the node's address (counters only, no audit content).
                         ports: cfg.multiHost

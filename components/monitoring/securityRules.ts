@@ -14,6 +14,8 @@
  * of request and response data HMAC-hashed (so policy names in a request body never match).
  */
 
+import { UPLOAD_LOG_NAME } from "../backup/uploaderConfig";
+
 export interface SecurityRule {
     /** Prometheus alert name. */
     alert: string;
@@ -48,6 +50,12 @@ export const SNAPSHOT_GAUGE = "bonito_vault_audit_snapshot_read_timestamp_second
 export const SHIPPER_GAUGE = "bonito_audit_shipper_last_success_timestamp_seconds";
 /** The shipper's confirmation log's name; only lines of a file of this name set the gauge. */
 export const SHIPPER_LOG_NAME = "audit-shipper.log";
+/**
+ * Seconds since the epoch of the snapshot uploader's last confirmed upload into the bucket (mtail
+ * gauge), from the `uploaded` lines of its log (components/backup/uploaderConfig.ts
+ * renderUploaderScript explains when it writes one). Only node 0's mtail reads that log.
+ */
+export const UPLOAD_GAUGE = "bonito_backup_last_upload_timestamp_seconds";
 
 /** The admin AppRole's secret-id paths and Raft snapshots: the defaults of `monitoringSensitivePaths`. */
 export const DEFAULT_SENSITIVE_PATHS = [
@@ -204,6 +212,15 @@ export function renderMtailProgram(rules: readonly SecurityRule[]): string {
         `getfilename() =~ ${mtailRegex(`/${SHIPPER_LOG_NAME.replace(/\./g, "\\.")}$`)} {`,
         `  /^(?P<ts>\\d+) caught-up (?P<node>[A-Za-z0-9._-]+) / {`,
         `    ${SHIPPER_GAUGE}[$node] = $ts`,
+        "  }",
+        "}",
+        "",
+        // Likewise only the uploader's own file (its own volume, which no request can write to).
+        "# VaultBackupStale's input on aws, gcp and azure: the time of the snapshot uploader's last confirmed upload (its own log)",
+        `gauge ${UPLOAD_GAUGE}`,
+        `getfilename() =~ ${mtailRegex(`/${UPLOAD_LOG_NAME.replace(/\./g, "\\.")}$`)} {`,
+        `  /^(?P<ts>\\d+) uploaded raft-snapshot-/ {`,
+        `    ${UPLOAD_GAUGE} = $ts`,
         "  }",
         "}",
         "",

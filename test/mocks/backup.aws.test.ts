@@ -16,7 +16,7 @@ import { loadConfig } from "../../components/config";
 import { planPlatform } from "../../components/plan";
 import { awsWriterPolicy, destructiveActions } from "../../components/backup/iam";
 import { type IamPolicy } from "../../components/iam";
-import { renderRcloneConfig } from "../../components/backup/uploaderConfig";
+import { renderRcloneConfig, renderUploaderScript } from "../../components/backup/uploaderConfig";
 
 const raw = {
     "bonito-vault:cloud": "aws",
@@ -237,6 +237,15 @@ describe("aws backup bucket", () => {
                         { label: "bonito.stack", value: "staging" },
                     ],
                 },
+                {
+                    // The uploader's confirmation log (VaultBackupStale's signal), apart from the spool.
+                    name: "bonito-vault-staging-snapshot-upload-log",
+                    driver: "local",
+                    labels: [
+                        { label: "bonito.role", value: "snapshot-upload-log" },
+                        { label: "bonito.stack", value: "staging" },
+                    ],
+                },
             ],
         );
     });
@@ -254,6 +263,7 @@ describe("aws backup bucket", () => {
         assert.equal(uploaderUploads[0].content, uploaderConfig);
         assert.deepStrictEqual(uploaderVolumes, [
             { volumeName: "bonito-vault-staging-snapshot-spool", containerPath: "/snapshots" },
+            { volumeName: "bonito-vault-staging-snapshot-upload-log", containerPath: "/var/log/snapshot-uploader" },
         ]);
         for (const secret of ["mock-secret-backup-writer-key", "backup-writer-key-id"]) {
             assert.ok(!uploaderConfig.includes(secret));
@@ -271,11 +281,21 @@ describe("aws backup bucket", () => {
                 kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/backup-key",
             }),
         );
-        assert.deepStrictEqual(uploaderEntrypoint.slice(0, 2), ["/bin/sh", "-ec"]);
-        assert.match(uploaderEntrypoint[2], /^RCLONE_CONFIG_SNAPSHOTS_ACCESS_KEY_ID="\$\(cat /);
-        assert.match(uploaderEntrypoint[2], / rclone move \/snapshots snapshots:backup-bucket /);
-        assert.match(uploaderEntrypoint[2], /\n {4}sleep 300\n/);
-        assert.equal(uploaderEntrypoint[3], "snapshot-uploader");
+        assert.deepStrictEqual(uploaderEntrypoint, [
+            "/bin/sh",
+            "-c",
+            renderUploaderScript(
+                {
+                    kind: "aws",
+                    bucket: "backup-bucket",
+                    region: "eu-west-1",
+                    kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/backup-key",
+                },
+                86400,
+            ),
+            "snapshot-uploader",
+        ]);
+        assert.match(uploaderEntrypoint[2], /\nDEST=snapshots:backup-bucket\nINTERVAL=300\n/);
     });
 
     it("both containers: restart policy, memory cap without swap, no-new-privileges, no capabilities, no core dumps, rotated logs, labels", () => {

@@ -2,7 +2,8 @@
  * The prod stack with `monitoring: bundled` under mocks.
  * Proves: Prometheus, blackbox_exporter and Alertmanager on the first Docker host's provider and
  * network, hardened like the other sidecars, with protected data volumes; one mtail per node on that
- * node's host, its audit volume mounted read-only; the metrics token and the receiver uploaded only
+ * node's host, its audit volume mounted read-only (node 0's also the snapshot uploader's log volume,
+ * which VaultBackupStale reads on a stack with a bucket); the metrics token and the receiver uploaded only
  * as secrets; the rendered Prometheus config targets every node and every mtail; the rule file
  * carries each node certificate's end date.
  * Does not prove: that Docker runs them (the Docker tier) or that the tools accept the files
@@ -58,6 +59,16 @@ describe("prod with monitoring: bundled", () => {
             )!;
             assert.deepEqual(m.inputs.volumes, [
                 { volumeName: audit.volumeName, containerPath: "/vault/audit", readOnly: true },
+                // Node 0's mtail (host 0, beside the uploader) also reads the uploader's log: that volume only, never the spool.
+                ...(i === 0
+                    ? [
+                          {
+                              volumeName: "bonito-vault-prod-snapshot-upload-log",
+                              containerPath: "/var/log/snapshot-uploader",
+                              readOnly: true,
+                          },
+                      ]
+                    : []),
             ]);
             assert.equal(m.inputs.user, "100:1000");
         }
@@ -97,6 +108,30 @@ describe("prod with monitoring: bundled", () => {
         ]);
     });
 
+    it("a stack with a bucket (prod, aws): VaultBackupStale reads the uploader's confirmed uploads, not snapshot reads", () => {
+        const uploader = run.ofType(C).find((c) => c.inputs.name === "bonito-vault-prod-snapshot-uploader")!;
+        const m0 = run.ofType(C).find((c) => c.inputs.name === "bonito-vault-prod-vault-0-mtail")!;
+        assert.equal(uploader.provider, m0.provider, "the uploader and node 0's mtail share host 0 (a local volume)");
+        assert.deepEqual(
+            (uploader.inputs.volumes as { volumeName: string; containerPath: string }[]).find(
+                (v) => v.containerPath === "/var/log/snapshot-uploader",
+            ),
+            { volumeName: "bonito-vault-prod-snapshot-upload-log", containerPath: "/var/log/snapshot-uploader" },
+        );
+        const doc = JSON.parse(String(outputs.monitoringAlertRules)) as {
+            groups: { rules: { alert: string; expr: string; for?: string }[] }[];
+        };
+        const backup = doc.groups.flatMap((g) => g.rules).find((r) => r.alert === "VaultBackupStale")!;
+        // prod's hourly schedule: gap = 3600 + 120 (spool minimum age) + 300 (upload round) s.
+        assert.deepEqual(
+            { expr: backup.expr, for: backup.for },
+            {
+                expr: 'time() - max(bonito_backup_last_upload_timestamp_seconds{job="vault-audit"}) > 7620 or absent(bonito_backup_last_upload_timestamp_seconds{job="vault-audit"})',
+                for: "67m",
+            },
+        );
+    });
+
     it("exports the mode, a scrape config for every node and mtail, the rules with certificate dates, the mtail program", () => {
         assert.equal(outputs.monitoring, "bundled");
         const pc = JSON.parse(String(outputs.monitoringScrapeConfig));
@@ -120,7 +155,11 @@ describe("prod with monitoring: bundled", () => {
         for (const i of [0, 1, 2]) {
             const m = run.ofType(C).find((c) => c.inputs.name === `bonito-vault-prod-vault-${i}-mtail`)!;
             const cmd = m.inputs.command as string[];
-            assert.equal(cmd[cmd.indexOf("--logs") + 1], "/vault/audit/audit.log,/vault/audit/audit-shipper.log");
+            assert.equal(
+                cmd[cmd.indexOf("--logs") + 1],
+                "/vault/audit/audit.log,/vault/audit/audit-shipper.log" +
+                    (i === 0 ? ",/var/log/snapshot-uploader/snapshot-uploader.log" : ""),
+            );
         }
         const doc = JSON.parse(String(outputs.monitoringAlertRules)) as {
             groups: { rules: { alert: string; expr: string; for?: string }[] }[];

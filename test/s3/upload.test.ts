@@ -17,13 +17,19 @@
  *   written again;
  * - the writer (a versitygw IAM user whose bucket policy grants PutObject and ListBucket only)
  *   cannot delete a snapshot, and not even the root account can delete a locked version;
+ * - the uploader container's script, the exact text renderUploaderScript renders (with the loopback
+ *   rewrites below), writes one `uploaded` line per snapshot it moved, with its size, stamped no
+ *   earlier than S3's 200 to its upload, and none for a snapshot still being written, a file that
+ *   is not a snapshot, or a round S3 refused (wrong credentials: 403); Debian's mtail, running the
+ *   program renderMtailProgram renders, turns that log into the gauge VaultBackupStale reads, with
+ *   the last upload's time;
  * - the agent's old path, a plain PutObject without Content-MD5 (what aws-sdk-go-v2 s3 v1.58.3
  *   sends), is refused by S3's rule as the recorded request shows. versitygw 1.8.0 does not enforce
  *   that rule itself (s3api/middlewares/checksum.go never requires a checksum on streamed PutObject
  *   or UploadPart bodies), so this test applies it to the recorded requests (refusedByObjectLock).
  *
  * Does not prove: real AWS IAM or KMS evaluation (SSE-KMS headers are sent, versitygw ignores them),
- * the GCS and Azure backends, or the containers (image, script loop, file permissions).
+ * the GCS and Azure backends, or the containers (image, volumes, file permissions across users).
  *
  * Rewrites of the rendered configuration for loopback, all of them here:
  * - `endpoint = https://127.0.0.1:<proxy port>` is appended to rclone.conf (AWS needs none); the
@@ -32,10 +38,12 @@
  * - `--ca-cert <proxy's self-signed certificate>` is added to the rclone arguments;
  * - the two RCLONE_CONFIG_SNAPSHOTS_* variables are read from the test's own 0400 files, as the
  *   container script does from /etc/rclone/secrets;
- * - the spool is a temporary directory instead of /snapshots, the config file a temporary path.
+ * - the spool is a temporary directory instead of /snapshots, the config file a temporary path;
+ *   for the script, BONITO_SPOOL_DIR, BONITO_SECRETS_DIR, BONITO_UPLOAD_LOG and RCLONE_CONFIG name
+ *   them (the script's defaults are the container paths) and RCLONE_CA_CERT is rclone's --ca-cert.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -43,11 +51,15 @@ import { after, before, describe, it } from "node:test";
 import {
     rcloneMoveArgs,
     renderRcloneConfig,
+    renderUploaderScript,
     uploaderSecretEnv,
+    UPLOAD_LOG_NAME,
     UPLOADER_SECRET_FILES,
     type UploadTarget,
 } from "../../components/backup/uploaderConfig";
+import { renderMtailProgram, securityRules } from "../../components/monitoring/securityRules";
 import {
+    BIN,
     ensureTools,
     freePort,
     md5b64,
@@ -355,5 +367,149 @@ describe("snapshot uploader (rclone) into an Object Lock bucket on versitygw", {
         // versitygw 1.8.0 itself accepts it (it does not enforce the rule): say so, so a newer
         // versitygw that does enforce it shows up here.
         assert.equal(res.status, 200, res.text);
+    });
+
+    describe("the container script and its log (VaultBackupStale's signal)", () => {
+        let spool2: string;
+        let logFile: string;
+        const running = new Set<ChildProcess>();
+        const output = new Map<ChildProcess, string>();
+        const lines = () =>
+            fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8").split("\n").filter(Boolean) : [];
+
+        /** The rendered script for an hourly schedule (rounds 5 minutes apart: one round per run here). */
+        function startUploader(secretsDir: string): ChildProcess {
+            const p = spawn("sh", ["-c", renderUploaderScript(target, 3600), "snapshot-uploader"], {
+                env: {
+                    PATH: `${BIN}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+                    HOME: tmp,
+                    BONITO_SPOOL_DIR: spool2,
+                    BONITO_SECRETS_DIR: secretsDir,
+                    BONITO_UPLOAD_LOG: logFile,
+                    RCLONE_CONFIG: configPath,
+                    RCLONE_CA_CERT: certPath,
+                },
+                detached: true,
+                stdio: ["ignore", "pipe", "pipe"],
+            });
+            output.set(p, "");
+            const keep = (d: Buffer) => output.set(p, output.get(p)! + d.toString());
+            p.stdout!.on("data", keep);
+            p.stderr!.on("data", keep);
+            running.add(p);
+            return p;
+        }
+        /** Until the round is over: the script sleeps (the next command after the log lines) in its process group. */
+        async function roundDone(p: ChildProcess, timeoutMs = 120_000): Promise<string> {
+            const until = Date.now() + timeoutMs;
+            while (Date.now() < until) {
+                if (p.exitCode !== null) assert.fail(`uploader script exited ${p.exitCode}:\n${output.get(p)}`);
+                const sleeping = spawnSync("pgrep", ["-g", String(p.pid), "-x", "sleep"]).status === 0;
+                if (sleeping) return output.get(p)!;
+                await new Promise((r) => setTimeout(r, 250));
+            }
+            assert.fail(`no round finished in ${timeoutMs} ms:\n${output.get(p)}`);
+        }
+        async function kill(p: ChildProcess): Promise<void> {
+            if (p.exitCode === null && p.signalCode === null) {
+                const exited = new Promise<void>((r) => p.once("exit", () => r()));
+                try {
+                    process.kill(-p.pid!, "SIGKILL");
+                } catch {
+                    /* already gone */
+                }
+                await exited;
+            }
+            running.delete(p);
+        }
+
+        before(() => {
+            spool2 = path.join(tmp, "spool-script");
+            fs.mkdirSync(spool2);
+            logFile = path.join(tmp, "upload-log", UPLOAD_LOG_NAME);
+            fs.mkdirSync(path.dirname(logFile));
+        });
+        after(async () => {
+            for (const p of running) await kill(p);
+        });
+
+        it("wrong credentials (403): the round fails, nothing is logged, the snapshot stays", async () => {
+            const wrong = path.join(tmp, "secrets-wrong");
+            fs.mkdirSync(wrong);
+            fs.writeFileSync(path.join(wrong, "aws-access-key-id"), WRITER.accessKeyId, { mode: 0o400 });
+            fs.writeFileSync(path.join(wrong, "aws-secret-access-key"), "not-the-secret", { mode: 0o400 });
+            const name = "raft-snapshot-2026-12-01T00-00-00Z.snap";
+            writeFileOfSize(path.join(spool2, name), 64 * 1024);
+            fs.utimesSync(path.join(spool2, name), ago(10), ago(10));
+            const start = proxy!.records.length;
+            const p = startUploader(wrong);
+            const out = await roundDone(p);
+            await kill(p);
+            assert.match(out, /round failed \(rclone exit [1-9]/);
+            assert.ok(
+                proxy!.records.slice(start).some((r) => r.status === 403),
+                "S3 answered 403 to the wrong signature",
+            );
+            assert.ok(fs.existsSync(logFile), "the log exists from the start (mtail finds it)");
+            assert.deepStrictEqual(lines(), []);
+            assert.ok(fs.existsSync(path.join(spool2, name)));
+        });
+
+        it("one `uploaded` line per snapshot moved, with its size, after S3's 200; none for the rest", async () => {
+            const files: [string, number, Date][] = [
+                ["raft-snapshot-2026-12-01T00-00-00Z.snap", 64 * 1024, ago(10)], // left by the failed round
+                ["raft-snapshot-2026-12-01T01-00-00Z.snap", 3 * MiB, ago(10)],
+                ["raft-snapshot-2026-12-01T02-00-00Z.snap", 1 * MiB, new Date()], // still being written
+                ["notes.txt", 1024, ago(10)],
+            ];
+            for (const [name, size, mtime] of files.slice(1)) {
+                writeFileOfSize(path.join(spool2, name), size);
+                fs.utimesSync(path.join(spool2, name), mtime, mtime);
+            }
+            const start = proxy!.records.length;
+            const p = startUploader(path.join(tmp, "secrets"));
+            const out = await roundDone(p);
+            await kill(p);
+            assert.doesNotMatch(out, /round failed/);
+
+            const got = lines().map((l) => {
+                const m = /^(\d+) uploaded (\S+) (\d+) (\S+)$/.exec(l);
+                assert.ok(m, `line format: ${l}`);
+                return { t: Number(m[1]), name: m[2], size: Number(m[3]), dest: m[4] };
+            });
+            assert.deepStrictEqual(
+                got.map(({ name, size, dest }) => ({ name, size, dest })).sort((a, b) => a.name.localeCompare(b.name)),
+                files.slice(0, 2).map(([name, size]) => ({ name, size, dest: `snapshots:${BUCKET}` })),
+            );
+            const records = proxy!.records.slice(start);
+            for (const g of got) {
+                const put = records.find((r) => r.method === "PUT" && r.url.startsWith(`/${BUCKET}/${g.name}`));
+                assert.ok(put?.status === 200 && put.answeredAt, `${g.name}: its PUT was answered 200`);
+                assert.ok(g.t >= Math.floor(put.answeredAt / 1000), `${g.name}: logged after S3 answered`);
+                const obj = await root("GET", `/${BUCKET}/${g.name}`);
+                assert.equal(obj.body.length, g.size, `${g.name} in the bucket at the logged size`);
+            }
+            assert.deepStrictEqual(fs.readdirSync(spool2).sort(), [
+                "notes.txt",
+                "raft-snapshot-2026-12-01T02-00-00Z.snap",
+            ]);
+        });
+
+        it("mtail, running the rendered program over this log, sets the gauge to the last upload's time", () => {
+            const progs = path.join(tmp, "mtail-progs");
+            fs.mkdirSync(progs);
+            fs.writeFileSync(
+                path.join(progs, "vault-audit.mtail"),
+                renderMtailProgram(securityRules({ sensitivePaths: [], snapshotRoles: ["snapshot-agent"] })),
+            );
+            const out = execFileSync(
+                "mtail",
+                ["--logtostderr", "--one_shot", "--one_shot_format", "prometheus", "--progs", progs, "--logs", logFile],
+                { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
+            );
+            const m = /^bonito_backup_last_upload_timestamp_seconds\{[^}]*\} (\S+)$/m.exec(out);
+            assert.ok(m, out);
+            assert.equal(Number(m[1]), Math.max(...lines().map((l) => Number(l.split(" ")[0]))));
+        });
     });
 });

@@ -131,15 +131,34 @@ describe("rcloneMoveArgs", () => {
 });
 
 describe("renderUploaderScript", () => {
-    it("aws, hourly schedule: secrets from files, a round every 5 minutes", () => {
+    it("aws, hourly schedule: secrets from files, a round every 5 minutes, a line per upload", () => {
         assert.equal(
             renderUploaderScript(aws, 3600),
             [
-                'RCLONE_CONFIG_SNAPSHOTS_ACCESS_KEY_ID="$(cat /etc/rclone/secrets/aws-access-key-id)"; export RCLONE_CONFIG_SNAPSHOTS_ACCESS_KEY_ID',
-                'RCLONE_CONFIG_SNAPSHOTS_SECRET_ACCESS_KEY="$(cat /etc/rclone/secrets/aws-secret-access-key)"; export RCLONE_CONFIG_SNAPSHOTS_SECRET_ACCESS_KEY',
+                "set -u",
+                'SPOOL="${BONITO_SPOOL_DIR:-/snapshots}"',
+                'SECRETS_DIR="${BONITO_SECRETS_DIR:-/etc/rclone/secrets}"',
+                'RCLONE_CONFIG="${RCLONE_CONFIG:-/etc/rclone/rclone.conf}"; export RCLONE_CONFIG',
+                'LOG="${BONITO_UPLOAD_LOG:-/var/log/snapshot-uploader/snapshot-uploader.log}"',
+                'RCLONE_CONFIG_SNAPSHOTS_ACCESS_KEY_ID="$(cat "$SECRETS_DIR/aws-access-key-id")"; export RCLONE_CONFIG_SNAPSHOTS_ACCESS_KEY_ID',
+                'RCLONE_CONFIG_SNAPSHOTS_SECRET_ACCESS_KEY="$(cat "$SECRETS_DIR/aws-secret-access-key")"; export RCLONE_CONFIG_SNAPSHOTS_SECRET_ACCESS_KEY',
+                "DEST=snapshots:snaps",
+                "INTERVAL=300",
+                "# Exists from the start, readable by mtail (another user), before the first line.",
+                'umask 022; : >> "$LOG" || echo "snapshot-uploader: cannot create $LOG" >&2',
                 "while :; do",
-                "    rclone move /snapshots snapshots:snaps --config /etc/rclone/rclone.conf --include 'raft-snapshot-*.snap' --max-depth 1 --min-age 2m --ignore-existing --use-server-modtime --log-level INFO --stats-one-line || echo \"snapshot upload round failed (exit $?); files stay in /snapshots for the next round\" >&2",
-                "    sleep 300",
+                '  if [ "$(stat -c %s "$LOG" 2>/dev/null || echo 0)" -gt 262144 ]; then mv -f "$LOG" "$LOG.1"; : >> "$LOG"; fi',
+                "  # The snapshots waiting now, with their sizes (a name never holds a space: raft-snapshot-<time>.snap).",
+                '  waiting=$(cd "$SPOOL" && for f in raft-snapshot-*.snap; do [ -f "$f" ] && echo "$f $(stat -c %s "$f")"; done)',
+                '  rclone move "$SPOOL" snapshots:snaps --config "$RCLONE_CONFIG" --include \'raft-snapshot-*.snap\' --max-depth 1 --min-age 2m --ignore-existing --use-server-modtime --log-level INFO --stats-one-line',
+                "  rc=$?",
+                "  # Every listed file that is gone was uploaded: record it (VaultBackupStale's signal).",
+                '  printf "%s\\n" "$waiting" | while read -r name size; do',
+                '    [ -n "$name" ] && [ ! -e "$SPOOL/$name" ] || continue',
+                '    echo "$(date +%s) uploaded $name $size $DEST" >> "$LOG" || echo "snapshot-uploader: cannot append to $LOG" >&2',
+                "  done",
+                '  [ "$rc" -eq 0 ] || echo "snapshot-uploader: round failed (rclone exit $rc); files stay in $SPOOL for the next round" >&2',
+                '  sleep "$INTERVAL"',
                 "done",
                 "",
             ].join("\n"),
@@ -148,8 +167,8 @@ describe("renderUploaderScript", () => {
 
     it("gcp has no variable to load; a schedule shorter than 5 minutes sets the interval", () => {
         const script = renderUploaderScript(gcp, 120);
-        assert.ok(script.startsWith("while :; do\n"));
-        assert.match(script, /\n {4}sleep 120\n/);
+        assert.doesNotMatch(script, /RCLONE_CONFIG_SNAPSHOTS_/);
+        assert.match(script, /\nINTERVAL=120\n/);
     });
 
     it("uploadIntervalSeconds: the schedule, capped at 300 s, refuses nonsense", () => {

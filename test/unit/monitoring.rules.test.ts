@@ -5,7 +5,8 @@
  * program over every line of real Vault 1.21.1 audit output (test/fixtures/audit, captured from the
  * conformance cluster while performing each security event), one line at a time, and must count
  * exactly the lines a plain reading of the JSON says each rule is about; it also reads the audit
- * shipper's confirmation log lines (components/audit/shipper.ts) into the shipping gauge.
+ * shipper's confirmation log lines (components/audit/shipper.ts) into the shipping gauge, and the
+ * snapshot uploader's log lines (components/backup/uploaderConfig.ts) into the backup upload gauge.
  * Does not prove: that Vault emits these metrics (test/conformance/alerts.test.ts scrapes a live
  * cluster), or delivery to a receiver (same file).
  */
@@ -17,6 +18,7 @@ import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import { renderAlertRulesFile } from "../../components/monitoring/alertRules";
 import { DEFAULT_SENSITIVE_PATHS, renderMtailProgram, securityRules } from "../../components/monitoring/securityRules";
+import { UPLOAD_LOG_NAME } from "../../components/backup/uploaderConfig";
 
 type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -33,6 +35,23 @@ fs.writeFileSync(
         certificateNotAfter: { "vault-0": CERT_NOT_AFTER },
         certificateWarnSeconds: 30 * 86400,
         backupIntervalSeconds: 3600,
+        auditShipping: { maxDelaySeconds: 300, nodes: ["vault-0", "vault-1"] },
+    }),
+);
+/**
+ * A stack with a bucket (aws, gcp, azure): VaultBackupStale reads the uploader's confirmed uploads
+ * (hourly snapshots, 5-minute upload rounds, the spool's 2-minute minimum age). Every other rule is
+ * the same as in the file above.
+ */
+const uploadRuleFile = path.join(dir, "rules-upload.yml");
+fs.writeFileSync(
+    uploadRuleFile,
+    renderAlertRulesFile({
+        security: rules,
+        certificateNotAfter: { "vault-0": CERT_NOT_AFTER },
+        certificateWarnSeconds: 30 * 86400,
+        backupIntervalSeconds: 3600,
+        backupUpload: { roundSeconds: 300, minAgeSeconds: 120 },
         auditShipping: { maxDelaySeconds: 300, nodes: ["vault-0", "vault-1"] },
     }),
 );
@@ -55,6 +74,8 @@ interface Case {
     alert: string;
     /** Expected alerts: labels beyond alertname, and the summary (description/runbook are checked from the file). */
     exp: { labels: Record<string, string>; summary: string; description?: string }[];
+    /** The rule file of a stack with a bucket (uploadRuleFile) instead of the local one. */
+    upload?: true;
 }
 
 const SEALED_I = "https://vault-0:8200/v1/sys/health?standbyok=true";
@@ -357,6 +378,76 @@ const healthCases: Case[] = [
         exp: [],
     },
 ];
+/**
+ * The uploader's gauge is the time of its last `uploaded` line. Hourly uploads: the gauge holds each
+ * upload's time for 60 one-minute samples. Thresholds: gap = 3600 + 120 + 300 s = 67m (`for`),
+ * stale = gap + 3600 s = 127m.
+ */
+const hourly = (hours: number) => Array.from({ length: hours }, (_, h) => `${h * 3600}x59`).join(" ");
+const UPLOAD_SERIES = 'bonito_backup_last_upload_timestamp_seconds{job="vault-audit",instance="m0"}';
+const UPLOAD_SUMMARY = "No Raft snapshot reached the backup bucket in 127m";
+const uploadCases: Case[] = [
+    {
+        name: "backup upload: passing (one upload every hour)",
+        series: [{ series: UPLOAD_SERIES, values: hourly(7) }],
+        at: "6h",
+        alert: "VaultBackupStale",
+        exp: [],
+        upload: true,
+    },
+    {
+        name: "backup upload: passing (uploads every hour; the snapshot-read gauge, stale here, is not this stack's signal)",
+        series: [
+            { series: UPLOAD_SERIES, values: hourly(7) },
+            {
+                series: 'bonito_vault_audit_snapshot_read_timestamp_seconds{job="vault-audit",instance="m0"}',
+                values: "0x400",
+            },
+        ],
+        at: "6h",
+        alert: "VaultBackupStale",
+        exp: [],
+        upload: true,
+    },
+    {
+        name: "backup upload: pending, not firing (no upload since 0: stale from 128m, `for` 67m not held at 194m)",
+        series: [{ series: UPLOAD_SERIES, values: "0x400" }],
+        at: "194m",
+        alert: "VaultBackupStale",
+        exp: [],
+        upload: true,
+    },
+    {
+        name: "backup upload: firing (no upload since 0, at 196m)",
+        series: [{ series: UPLOAD_SERIES, values: "0x400" }],
+        at: "196m",
+        alert: "VaultBackupStale",
+        exp: [{ labels: { severity: "page" }, summary: UPLOAD_SUMMARY }],
+        upload: true,
+    },
+    {
+        name: "backup upload: firing (snapshots read every minute but none uploaded: a failing uploader pages)",
+        series: [
+            {
+                series: 'bonito_vault_audit_snapshot_read_timestamp_seconds{job="vault-audit",instance="m0"}',
+                values: "0+60x400",
+            },
+        ],
+        at: "5h",
+        alert: "VaultBackupStale",
+        // The upload gauge is absent: absent() carries the selector's job label.
+        exp: [{ labels: { severity: "page", job: "vault-audit" }, summary: UPLOAD_SUMMARY }],
+        upload: true,
+    },
+    {
+        name: "backup upload: passing (gauge absent for 60 min after an mtail restart, under `for`)",
+        series: [{ series: UPLOAD_SERIES, values: `${hourly(5)} _x59 ${5 * 3600 + 3600}x59` }],
+        at: "6h30m",
+        alert: "VaultBackupStale",
+        exp: [],
+        upload: true,
+    },
+];
 const securityCases: Case[] = rules.flatMap((r) => [
     {
         name: `${r.alert}: passing`,
@@ -374,14 +465,16 @@ const securityCases: Case[] = rules.flatMap((r) => [
     },
 ]);
 
-const ruleDoc = JSON.parse(fs.readFileSync(ruleFile, "utf8")) as { groups: { rules: Body[] }[] };
-const byAlert = (name: string) => ruleDoc.groups.flatMap((g) => g.rules).find((r) => r.alert === name)!;
+type RuleDoc = { groups: { rules: Body[] }[] };
+const ruleDoc = JSON.parse(fs.readFileSync(ruleFile, "utf8")) as RuleDoc;
+const uploadRuleDoc = JSON.parse(fs.readFileSync(uploadRuleFile, "utf8")) as RuleDoc;
+const byAlert = (name: string, doc = ruleDoc) => doc.groups.flatMap((g) => g.rules).find((r) => r.alert === name)!;
 
 function promtoolTest(c: Case): { status: number | null; output: string } {
     const f = path.join(dir, `${c.name.replace(/[^a-z0-9]+/gi, "-")}.test.yml`);
-    const rule = byAlert(c.alert);
+    const rule = byAlert(c.alert, c.upload ? uploadRuleDoc : ruleDoc);
     const doc = {
-        rule_files: [ruleFile],
+        rule_files: [c.upload ? uploadRuleFile : ruleFile],
         evaluation_interval: "1m",
         tests: [
             {
@@ -413,15 +506,39 @@ describe("alert rules, by promtool", () => {
     it("promtool check rules accepts the rendered file", () => {
         const out = execFileSync("promtool", ["check", "rules", ruleFile], { encoding: "utf8" });
         assert.match(out, /SUCCESS: 17 rules found/);
+        const up = execFileSync("promtool", ["check", "rules", uploadRuleFile], { encoding: "utf8" });
+        assert.match(up, /SUCCESS: 17 rules found/);
+    });
+    it("the two files differ in VaultBackupStale only", () => {
+        const strip = (d: RuleDoc) =>
+            JSON.stringify(d.groups.map((g) => g.rules.filter((r) => r.alert !== "VaultBackupStale")));
+        assert.equal(strip(uploadRuleDoc), strip(ruleDoc));
+        assert.deepEqual(
+            {
+                expr: byAlert("VaultBackupStale", uploadRuleDoc).expr,
+                for: byAlert("VaultBackupStale", uploadRuleDoc).for,
+            },
+            {
+                expr: 'time() - max(bonito_backup_last_upload_timestamp_seconds{job="vault-audit"}) > 7620 or absent(bonito_backup_last_upload_timestamp_seconds{job="vault-audit"})',
+                for: "67m",
+            },
+        );
     });
     it("every alert has a passing and a firing case", () => {
-        const all = ruleDoc.groups.flatMap((g) => g.rules.map((r) => r.alert as string));
-        for (const a of new Set(all)) {
-            const cs = [...healthCases, ...securityCases].filter((c) => c.alert === a);
-            assert.ok(cs.some((c) => c.exp.length === 0) && cs.some((c) => c.exp.length > 0), a);
+        for (const [doc, upload] of [
+            [ruleDoc, false],
+            [uploadRuleDoc, true],
+        ] as const) {
+            const all = doc.groups.flatMap((g) => g.rules.map((r) => r.alert as string));
+            for (const a of new Set(all)) {
+                const cs = [...healthCases, ...uploadCases, ...securityCases].filter(
+                    (c) => c.alert === a && (a !== "VaultBackupStale" || (c.upload ?? false) === upload),
+                );
+                assert.ok(cs.some((c) => c.exp.length === 0) && cs.some((c) => c.exp.length > 0), `${a} (${upload})`);
+            }
         }
     });
-    for (const c of [...healthCases, ...securityCases])
+    for (const c of [...healthCases, ...uploadCases, ...securityCases])
         it(`promtool test rules: ${c.name}`, () => {
             const r = promtoolTest(c);
             assert.equal(r.status, 0, r.output);
@@ -563,5 +680,28 @@ describe("the audit shipper's confirmation log, by mtail", () => {
     });
     it("the same caught-up line in any other file (the audit log) does not set it", () => {
         assert.deepEqual(gauge(mtailOutput([caughtUp(1764536401, "vault-0", 1)], "audit.log")), []);
+    });
+});
+
+describe("the snapshot uploader's log, by mtail", () => {
+    const G = "bonito_backup_last_upload_timestamp_seconds";
+    const gauge = (out: string) =>
+        [...out.matchAll(new RegExp(`^${G}\\{[^}]*\\} (\\S+)$`, "gm"))].map((m) => Number(m[1]));
+    // The exact lines renderUploaderScript writes (components/backup/uploaderConfig.ts).
+    const uploaded = (t: number, n: number) =>
+        `${t} uploaded raft-snapshot-20261201T0${n}0000Z.snap ${1000 + n} snapshots:bonito-vault-prod-snapshots`;
+
+    it("an uploaded line sets the gauge to its time; the last line wins", () => {
+        assert.deepEqual(
+            gauge(mtailOutput([uploaded(1764550800, 1), uploaded(1764554400, 2)], UPLOAD_LOG_NAME)),
+            [1764554400],
+        );
+    });
+    it("nothing uploaded: the gauge is absent (not 0), so absent() in VaultBackupStale sees it", () => {
+        assert.deepEqual(gauge(mtailOutput([], UPLOAD_LOG_NAME)), []);
+    });
+    it("the same line in any other file (the audit log, the shipper's log) does not set it", () => {
+        assert.deepEqual(gauge(mtailOutput([uploaded(1764550800, 1)], "audit.log")), []);
+        assert.deepEqual(gauge(mtailOutput([uploaded(1764550800, 1)], "audit-shipper.log")), []);
     });
 });
