@@ -144,7 +144,9 @@ export class SnapshotAgent extends pulumi.ComponentResource {
             ? new docker.Volume(
                   `${name}-spool`,
                   { name: dockerName(cfg, "snapshot-spool"), driver: "local", labels: labels("snapshot-spool") },
-                  dockerOpts,
+                  // Snapshots not yet uploaded are backups too: `pulumi destroy` leaves the volume on
+                  // the host (not protected: it is a queue, emptied every round, never the only copy for long).
+                  { ...dockerOpts, retainOnDelete: true },
               )
             : undefined;
         const agentVolumes = spool
