@@ -21,8 +21,9 @@
  * mtail and the blackbox health probes, loads every declared rule group and finds Alertmanager;
  * Alertmanager runs the declared config behind basic auth: without the password (or with a wrong one)
  * its status, silences and alerts API answers 401 to a container on the network, with the declared
- * password (Prometheus's 0400 file) it answers; the receiver URL and the password are absent from
- * `docker inspect`; mtail follows
+ * password (Prometheus's 0400 file) it answers (the mock runtime's fixed password and a real bcrypt
+ * hash of it, test/helpers/mocks.ts: the real provider's random pair is tested in test/unit and the
+ * conformance tier); the receiver URL and the password are absent from `docker inspect`; mtail follows
  * the audit file across a rotation and counts a policy write, which reaches Alertmanager as
  * VaultPolicyChanged; the shipper moves a rotated file to shipped/ only once the archive volume holds
  * it byte for byte; with the rotator and the shipper both at 1-second periods under write load, every
