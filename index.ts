@@ -26,6 +26,15 @@ export const backendEnv = outputs.backendEnv;
 /** Secret. */
 export const recoveryKeys = outputs.recoveryKeys;
 export const backupBucket = outputs.backupBucket;
+/** bundled or external; with external, point your Prometheus at the next four (docs/monitoring.md). */
+export const monitoring = outputs.monitoring;
+export const monitoringScrapeConfig = outputs.monitoringScrapeConfig;
+export const monitoringAlertRules = outputs.monitoringAlertRules;
+export const monitoringMtailProgram = outputs.monitoringMtailProgram;
+/** Secret: the token Prometheus reads sys/metrics with. */
+export const monitoringMetricsToken = outputs.monitoringMetricsToken;
+/** Secret: user `bonito`'s password for the bundled Alertmanager ("" with external). */
+export const monitoringAlertmanagerPassword = outputs.monitoringAlertmanagerPassword;
 export const backupWriter = outputs.backupWriter;
 export const backupRetentionDays = outputs.backupRetentionDays;
 export const backupSchedule = outputs.backupSchedule;

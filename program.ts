@@ -64,6 +64,8 @@ export function buildProgram(
             monitoringMtailProgram: platform.monitoring.mtailProgram,
             /** Secret: the token Prometheus reads sys/metrics with (policy bonito-metrics only). */
             monitoringMetricsToken: platform.monitoring.metricsToken,
+            /** Secret: user `bonito`'s password for the bundled Alertmanager's API and UI ("" with external). */
+            monitoringAlertmanagerPassword: platform.monitoring.alertmanagerPassword,
             backupWriter: platform.backup.writerIdentity,
             backupRetentionDays: platform.backup.retentionDays,
             backupSchedule: platform.snapshots.schedule,

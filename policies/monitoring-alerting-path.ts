@@ -19,19 +19,21 @@ function upload(p: Props, suffix: string): Props | undefined {
 /**
  * Seed §3 ("monitor for …") and a cluster someone is paged about: a production stack has the
  * alerting path. Always: the metrics reader (policy bonito-metrics) and its token. With the
- * bundled monitoring (a Prometheus container): an Alertmanager with at least one receiver, a
- * Prometheus config that loads rules, alerts to Alertmanager and scrapes the three jobs (vault,
+ * bundled monitoring (a Prometheus container): an Alertmanager with at least one receiver whose API
+ * needs a password (`--web.config.file` naming an uploaded file with `basic_auth_users`: without it
+ * anyone on the Docker network can silence every alert), a Prometheus config that loads rules, alerts to Alertmanager and scrapes the three jobs (vault,
  * vault-health, vault-audit), and an mtail container per Vault server on that server's audit volume.
  * With `monitoring: external` the same pieces are stack outputs for the team's own Prometheus.
  *
  * One-field changes that would undo the same protection, each covered here: the metrics policy
- * or token removed; the Alertmanager's receivers emptied; the Alertmanager removed; the rule files
+ * or token removed; the Alertmanager's receivers emptied; the Alertmanager removed; its
+ * `--web.config.file` dropped; Prometheus sending alerts without basic auth; the rule files
  * or a scrape job dropped from Prometheus; an mtail container removed or pointed at no audit volume.
  */
 export const monitoringAlertingPath: StackValidationPolicy = {
     name: "monitoring-alerting-path",
     description:
-        "A production stack has the alerting path: the bonito-metrics policy and token, and with bundled monitoring an Alertmanager with a receiver, Prometheus loading rules and scraping vault, vault-health and vault-audit, and mtail on every server's audit volume.",
+        "A production stack has the alerting path: the bonito-metrics policy and token, and with bundled monitoring an Alertmanager with a receiver and its API behind basic auth, Prometheus loading rules and scraping vault, vault-health and vault-audit, and mtail on every server's audit volume.",
     enforcementLevel: "mandatory",
     severity: "high",
     tags: ["monitoring", "audit", "seed-3"],
@@ -60,11 +62,24 @@ export const monitoringAlertingPath: StackValidationPolicy = {
                 ["webhook_configs", "slack_configs", "pagerduty_configs"].some((k) => arr(r[k]).length > 0),
             );
             if (!wired) report("The Alertmanager has no webhook, Slack or PagerDuty receiver: alerts reach nobody.");
+            const flag = arr(am.props.command)
+                .map((a) => str(a) ?? "")
+                .find((a) => a.startsWith("--web.config.file="));
+            const webFile = flag?.slice("--web.config.file=".length);
+            const users = webFile ? obj(upload(am.props, webFile)?.basic_auth_users) : undefined;
+            if (!users || Object.keys(users).length === 0)
+                report(
+                    "The Alertmanager's API needs no password (no --web.config.file with basic_auth_users): anyone on the Docker network can read its config, silence every alert or post fake ones.",
+                );
         }
         const pc = upload(prom.props, "prometheus.yml");
         if (arr(pc?.rule_files).length === 0) report("Prometheus loads no rule files: no alert is evaluated.");
         const ams = arr(obj(pc?.alerting)?.alertmanagers);
         if (ams.length === 0) report("Prometheus sends alerts to no Alertmanager.");
+        else if (am && ams.some((a) => !str(obj(obj(a)?.basic_auth)?.password_file)))
+            report(
+                "Prometheus sends alerts to the Alertmanager without basic auth (alerting.alertmanagers[].basic_auth.password_file): they are refused with 401.",
+            );
         const jobs = new Set(arr(pc?.scrape_configs).map((s) => str(obj(s)?.job_name)));
         for (const j of ["vault", "vault-health", "vault-audit"])
             if (!jobs.has(j)) report(`Prometheus does not scrape job ${j}; its alerts cannot fire.`);

@@ -3,7 +3,8 @@
  *
  * - `monitoring: bundled`: on the first Docker host, Prometheus (protected data volume) scraping
  *   every node's `sys/metrics` over TLS with the metrics token, blackbox_exporter probing every
- *   node's `sys/health`, Alertmanager (protected data volume) with the receiver from secret config;
+ *   node's `sys/health`, Alertmanager (protected data volume) with the receiver from secret config,
+ *   its API behind basic auth (a generated password Prometheus sends alerts with);
  *   beside every node, mtail reading that node's audit volume (read-only) with the security rules.
  * - `monitoring: external`: nothing runs; the scrape config, alert rules, mtail program and the
  *   metrics token are stack outputs for the team's own Prometheus.
@@ -43,11 +44,13 @@ import { hardenedContainer } from "../container";
 import { dockerName } from "../naming";
 import type { NodePlan } from "../topology";
 import { renderAlertRulesFile } from "./alertRules";
+import { ALERTMANAGER_WEB_USER, AlertmanagerWebCredentials } from "./alertmanagerAuth";
 import { METRICS_TOKEN_PERIOD_SECONDS, renderMetricsPolicy, renderMetricsTokenRole } from "./metricsPolicy";
 import { MetricsToken } from "./metricsToken";
 import {
     asFile,
     renderAlertmanagerConfig,
+    renderAlertmanagerWebConfig,
     renderBlackboxConfig,
     renderPrometheusConfig,
     type ReceiverConfig,
@@ -70,8 +73,12 @@ export const MONITORING_PATHS = {
     rules: "/etc/prometheus/rules/bonito-vault.yml",
     caFile: "/etc/prometheus/vault-ca.pem",
     tokenFile: "/etc/prometheus/vault-token",
+    /** The bundled Alertmanager's password, which Prometheus sends alerts with. */
+    alertmanagerPasswordFile: "/etc/prometheus/alertmanager-password",
     prometheusData: "/prometheus",
     alertmanagerConfig: "/etc/alertmanager/alertmanager.yml",
+    /** `--web.config.file`: basic auth on the API and UI (the bcrypt hash only). */
+    alertmanagerWebConfig: "/etc/alertmanager/web.yml",
     alertmanagerData: "/alertmanager",
     blackboxConfig: "/etc/blackbox/blackbox.yml",
     blackboxCa: "/etc/blackbox/vault-ca.pem",
@@ -173,6 +180,11 @@ export function renderMonitoringFiles(
                 caFile: MONITORING_PATHS.caFile,
                 tokenFile: MONITORING_PATHS.tokenFile,
                 ruleFiles: [MONITORING_PATHS.rules],
+                // Only the bundled Alertmanager asks for it; `external` points at the team's own.
+                alertmanagerAuth:
+                    cfg.monitoring.mode === "bundled"
+                        ? { username: ALERTMANAGER_WEB_USER, passwordFile: MONITORING_PATHS.alertmanagerPasswordFile }
+                        : undefined,
             }),
         ),
         blackboxConfig: asFile(
@@ -187,6 +199,8 @@ export class Monitoring extends pulumi.ComponentResource {
     public readonly prometheusConfig: string;
     /** Secret. */
     public readonly metricsToken: pulumi.Output<string>;
+    /** Secret: the bundled Alertmanager's password (user {@link ALERTMANAGER_WEB_USER}); "" with `external`. */
+    public readonly alertmanagerPassword: pulumi.Output<string>;
     public readonly containers: docker.Container[] = [];
 
     constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -244,11 +258,20 @@ export class Monitoring extends pulumi.ComponentResource {
                     ).alertRules,
             );
 
-        if (cfg.monitoring.mode === "bundled") this.declareBundled(name, args, plain);
+        if (cfg.monitoring.mode === "bundled") {
+            const web = new AlertmanagerWebCredentials(`${name}-alertmanager-web`, { parent: this });
+            this.alertmanagerPassword = pulumi.secret(web.password);
+            this.declareBundled(name, args, plain, web);
+        } else this.alertmanagerPassword = pulumi.output("");
         this.registerOutputs({ alertRules: this.alertRules, mtailProgram: this.mtailProgram });
     }
 
-    private declareBundled(name: string, args: MonitoringArgs, plain: ReturnType<typeof renderMonitoringFiles>) {
+    private declareBundled(
+        name: string,
+        args: MonitoringArgs,
+        plain: ReturnType<typeof renderMonitoringFiles>,
+        web: AlertmanagerWebCredentials,
+    ) {
         const cfg = args.settings;
         const host = args.hosts[0];
         const dockerOpts = { parent: this, provider: host.provider };
@@ -275,8 +298,15 @@ export class Monitoring extends pulumi.ComponentResource {
             keep,
         );
         const net = [{ name: host.network.name }];
-        // The token and the receiver are secrets; the prom/* images run as nobody, so the files are
-        // readable by the container's only user (no other process runs in these containers).
+        // The token, the receiver, Alertmanager's password and its hash are secrets: files owned by
+        // nobody (the prom/* images' user, the only process in these containers), mode 0400.
+        const secretFile = (file: string, content: pulumi.Input<string>) => ({
+            file,
+            content: pulumi.secret(content),
+            owner: "65534",
+            group: "65534",
+            permissions: "0400",
+        });
         this.containers.push(
             hardenedContainer(
                 `${name}-prometheus`,
@@ -298,14 +328,9 @@ export class Monitoring extends pulumi.ComponentResource {
                         },
                         { file: MONITORING_PATHS.rules, content: this.alertRules, permissions: "0444" },
                         { file: MONITORING_PATHS.caFile, content: args.caCert, permissions: "0444" },
-                        {
-                            file: MONITORING_PATHS.tokenFile,
-                            content: this.metricsToken,
-                            // Prometheus runs as nobody: only it reads the token.
-                            owner: "65534",
-                            group: "65534",
-                            permissions: "0400",
-                        },
+                        // Prometheus runs as nobody: only it reads the token and the password.
+                        secretFile(MONITORING_PATHS.tokenFile, this.metricsToken),
+                        secretFile(MONITORING_PATHS.alertmanagerPasswordFile, web.password),
                     ],
                     volumes: [{ volumeName: promData.name, containerPath: MONITORING_PATHS.prometheusData }],
                     networksAdvanced: net,
@@ -327,14 +352,21 @@ export class Monitoring extends pulumi.ComponentResource {
                         `--config.file=${MONITORING_PATHS.alertmanagerConfig}`,
                         `--storage.path=${MONITORING_PATHS.alertmanagerData}`,
                         `--web.listen-address=:${ALERTMANAGER_PORT}`,
+                        // Basic auth on every API and UI request (Alertmanager >= 0.22).
+                        `--web.config.file=${MONITORING_PATHS.alertmanagerWebConfig}`,
                         "--cluster.listen-address=",
                     ],
                     uploads: [
-                        {
-                            file: MONITORING_PATHS.alertmanagerConfig,
-                            content: pulumi.secret(asFile(renderAlertmanagerConfig(receiverConfig(cfg)))),
-                            permissions: "0444",
-                        },
+                        secretFile(
+                            MONITORING_PATHS.alertmanagerConfig,
+                            asFile(renderAlertmanagerConfig(receiverConfig(cfg))),
+                        ),
+                        secretFile(
+                            MONITORING_PATHS.alertmanagerWebConfig,
+                            web.passwordHash.apply((passwordHash) =>
+                                asFile(renderAlertmanagerWebConfig({ username: ALERTMANAGER_WEB_USER, passwordHash })),
+                            ),
+                        ),
                     ],
                     volumes: [{ volumeName: amData.name, containerPath: MONITORING_PATHS.alertmanagerData }],
                     networksAdvanced: net,

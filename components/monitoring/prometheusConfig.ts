@@ -20,6 +20,11 @@ export interface ScrapeInput {
     caFile: string;
     tokenFile: string;
     ruleFiles: string[];
+    /**
+     * Basic auth Prometheus presents to Alertmanager (the bundled Alertmanager's web config), the
+     * password read from a file on every request. Absent: no credentials (`external`).
+     */
+    alertmanagerAuth?: { username: string; passwordFile: string };
     scrapeInterval?: string;
     evaluationInterval?: string;
 }
@@ -35,7 +40,21 @@ export function renderPrometheusConfig(i: ScrapeInput): Record<string, unknown> 
             evaluation_interval: i.evaluationInterval ?? "15s",
         },
         rule_files: i.ruleFiles,
-        alerting: { alertmanagers: [{ static_configs: [{ targets: i.alertmanagers }] }] },
+        alerting: {
+            alertmanagers: [
+                {
+                    ...(i.alertmanagerAuth
+                        ? {
+                              basic_auth: {
+                                  username: i.alertmanagerAuth.username,
+                                  password_file: i.alertmanagerAuth.passwordFile,
+                              },
+                          }
+                        : {}),
+                    static_configs: [{ targets: i.alertmanagers }],
+                },
+            ],
+        },
         scrape_configs: [
             {
                 job_name: "vault",
@@ -127,6 +146,18 @@ export function renderAlertmanagerConfig(
         },
         receivers: [receiver],
     };
+}
+
+/**
+ * Alertmanager's `--web.config.file` (exporter-toolkit): every request to its API and UI must carry
+ * this user's password (HTTP basic auth); the file holds only the bcrypt hash.
+ */
+export function renderAlertmanagerWebConfig(u: { username: string; passwordHash: string }): Record<string, unknown> {
+    if (!/^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/.test(u.passwordHash))
+        throw new Error(
+            `Alertmanager web config: the password hash for ${u.username} is not a bcrypt hash ($2a$, $2b$ or $2y$, cost, 53 characters), which is the only form basic_auth_users accepts`,
+        );
+    return { basic_auth_users: { [u.username]: u.passwordHash } };
 }
 
 export function asFile(doc: Record<string, unknown>): string {

@@ -7,7 +7,11 @@
  * are Vault 1.21.1's own); a quiet minute of backend traffic raises no alert; each security event
  * (root token use and creation, policy write, auth method enable, secrets engine mount, sensitive
  * path access, audit device disable) reaches a webhook receiver as its named alert with its exact
- * summary within 2 minutes; a sealed node raises VaultNodeSealed; the audit shipper's own script
+ * summary within 2 minutes, Prometheus sending them to an Alertmanager whose API is behind basic auth
+ * (the program's `--web.config.file` document, with the hash and password from the program's own
+ * AlertmanagerWebCredentials provider serialised as the engine runs it): without the password, or
+ * with a wrong one, `GET /api/v2/status`, `POST /api/v2/silences` and `POST /api/v2/alerts` answer
+ * 401 and create nothing; a sealed node raises VaultNodeSealed; the audit shipper's own script
  * (components/audit/shipper.ts, real rclone) shipping rotated files while its confirmation log feeds
  * mtail keeps VaultAuditShippingStale quiet, and once it stops (killed) the alert reaches the
  * webhook for that node (rule rendered with a 20 s bound instead of auditShipMaxDelayMinutes, so
@@ -33,9 +37,11 @@ import * as zlib from "node:zlib";
 import { CONFIRM_LOG, renderShipperScript } from "../../components/audit/shipper";
 import { renderAlertRulesFile } from "../../components/monitoring/alertRules";
 import { METRICS_POLICY } from "../../components/monitoring/metricsPolicy";
+import { ALERTMANAGER_WEB_USER, alertmanagerWebProvider } from "../../components/monitoring/alertmanagerAuth";
 import {
     asFile,
     renderAlertmanagerConfig,
+    renderAlertmanagerWebConfig,
     renderBlackboxConfig,
     renderPrometheusConfig,
 } from "../../components/monitoring/prometheusConfig";
@@ -48,6 +54,7 @@ import {
 import { adminLogin } from "./lib/applySettings";
 import { recordFigures } from "./lib/ops";
 import { loadProvider } from "./lib/dynamic";
+import * as pulumi from "@pulumi/pulumi";
 
 type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -79,6 +86,8 @@ const received: Received[] = [];
 let webhook: http.Server;
 let tokenProvider: ReturnType<typeof loadProvider<"create" | "update" | "delete">>;
 let tokenState: Record<string, unknown>;
+/** Alertmanager's basic auth, as the program's AlertmanagerWebCredentials provider created it. */
+let amPassword = "";
 const timings: Record<string, number> = {};
 let shipper: ChildProcess | undefined;
 let feeder: NodeJS.Timeout | undefined;
@@ -145,6 +154,32 @@ async function getJson(port: number, p: string): Promise<Body> {
                 }
             });
         }).on("error", reject);
+    });
+}
+
+/** A request to Alertmanager's API on loopback, with or without basic auth; the status and body text. */
+async function amRequest(
+    method: string,
+    p: string,
+    auth?: { user: string; password: string },
+    body?: unknown,
+): Promise<{ status: number; text: string }> {
+    return new Promise((resolve, reject) => {
+        const headers: Record<string, string> = {};
+        if (auth) headers.Authorization = `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString("base64")}`;
+        if (body !== undefined) headers["Content-Type"] = "application/json";
+        const req = http.request(
+            { host: "127.0.0.1", port: PORTS.alertmanager, path: p, method, headers, timeout: 5000 },
+            (res) => {
+                const chunks: Buffer[] = [];
+                res.on("data", (d: Buffer) => chunks.push(d));
+                res.on("end", () =>
+                    resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }),
+                );
+            },
+        );
+        req.on("error", reject);
+        req.end(body === undefined ? undefined : JSON.stringify(body));
     });
 }
 
@@ -233,6 +268,23 @@ describe(
             };
             const caFile = file("ca.pem", live.caPem);
             const tokenFile = file("vault-token", metricsToken);
+            // Alertmanager's one user, from the program's provider as the engine would run it.
+            const webProvider = loadProvider(
+                (await pulumi.runtime.serializeFunction(() => alertmanagerWebProvider, { allowSecrets: true })).text,
+                ["create"],
+            );
+            const web = (await webProvider.create({ username: ALERTMANAGER_WEB_USER, cost: 10 })).outs as Body;
+            amPassword = String(web.password);
+            const amPasswordFile = file("alertmanager-password", amPassword);
+            const amWebFile = file(
+                "alertmanager-web.yml",
+                asFile(
+                    renderAlertmanagerWebConfig({
+                        username: ALERTMANAGER_WEB_USER,
+                        passwordHash: String(web.passwordHash),
+                    }),
+                ),
+            );
             rules = securityRules({ sensitivePaths: DEFAULT_SENSITIVE_PATHS, snapshotRoles: ["snapshot-agent"] });
             const ruleFile = file(
                 "rules.yml",
@@ -297,6 +349,7 @@ describe(
                         caFile,
                         tokenFile,
                         ruleFiles: [ruleFile],
+                        alertmanagerAuth: { username: ALERTMANAGER_WEB_USER, passwordFile: amPasswordFile },
                         scrapeInterval: "5s",
                         evaluationInterval: "5s",
                     }),
@@ -355,6 +408,7 @@ describe(
                     `--config.file=${amFile}`,
                     `--storage.path=${path.join(dir, "am-data")}`,
                     `--web.listen-address=127.0.0.1:${PORTS.alertmanager}`,
+                    `--web.config.file=${amWebFile}`,
                     "--cluster.listen-address=",
                 ],
                 "alertmanager",
@@ -531,6 +585,70 @@ describe(
                 timings[`${name}Ms`] = r.at - started[name];
                 assert.ok(r.at - started[name] <= TWO_MINUTES);
             }
+        });
+
+        it("Alertmanager's API answers 401 without the password (status, silences, alerts) while Prometheus's alerts get through with it", async () => {
+            const good = { user: ALERTMANAGER_WEB_USER, password: amPassword };
+            const wrong = { user: ALERTMANAGER_WEB_USER, password: `${amPassword}x` };
+            const now = Date.now();
+            const silence = {
+                matchers: [{ name: "alertname", value: "VaultRootTokenUsed", isRegex: false }],
+                startsAt: new Date(now).toISOString(),
+                endsAt: new Date(now + 3600_000).toISOString(),
+                createdBy: "conformance",
+                comment: "an attacker on the network",
+            };
+            const fake = [{ labels: { alertname: "ConformanceFakeAlert" }, annotations: { summary: "fake" } }];
+            for (const auth of [undefined, wrong]) {
+                const who = auth ? "a wrong password" : "no credentials";
+                const st = await amRequest("GET", "/api/v2/status", auth);
+                assert.equal(st.status, 401, `GET /api/v2/status with ${who}`);
+                assert.ok(!st.text.includes(String(PORTS.webhook)), "the 401 body carries no config");
+                assert.equal((await amRequest("POST", "/api/v2/silences", auth, silence)).status, 401, who);
+                assert.equal((await amRequest("POST", "/api/v2/alerts", auth, fake)).status, 401, who);
+                assert.equal((await amRequest("GET", "/api/v2/alerts", auth)).status, 401, who);
+            }
+            // Nothing was created, and the same requests are well-formed: with the password they succeed.
+            const silences = JSON.parse((await amRequest("GET", "/api/v2/silences", good)).text) as Body[];
+            assert.deepEqual(silences, [], "no silence exists");
+            const alerts = JSON.parse((await amRequest("GET", "/api/v2/alerts", good)).text) as Body[];
+            assert.equal(alerts.filter((x) => x.labels.alertname === "ConformanceFakeAlert").length, 0);
+            assert.ok(
+                received.length > 0,
+                "the webhook got the alerts above, which reach it only through Alertmanager",
+            );
+            const st = await amRequest("GET", "/api/v2/status", good);
+            assert.equal(st.status, 200);
+            const made = await amRequest("POST", "/api/v2/silences", good, {
+                ...silence,
+                matchers: [{ name: "alertname", value: "ConformanceNoSuchAlert", isRegex: false }],
+            });
+            assert.equal(made.status, 200, made.text);
+            const id = String((JSON.parse(made.text) as Body).silenceID);
+            assert.equal((await amRequest("DELETE", `/api/v2/silence/${id}`, good)).status, 200);
+            // Prometheus: alerts sent to this Alertmanager, and never refused for want of credentials.
+            const am = `http://127.0.0.1:${PORTS.alertmanager}/api/v2/alerts`;
+            // (Prometheus's own counters: this tier does not scrape Prometheus, so they are read from /metrics.)
+            const own = await new Promise<string>((resolve, reject) => {
+                http.get({ host: "127.0.0.1", port: PORTS.prometheus, path: "/metrics", timeout: 5000 }, (res) => {
+                    const chunks: Buffer[] = [];
+                    res.on("data", (d: Buffer) => chunks.push(d));
+                    res.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+                }).on("error", reject);
+            });
+            const sentLine = own
+                .split("\n")
+                .find((l) => l.startsWith(`prometheus_notifications_sent_total{alertmanager="${am}"}`));
+            assert.ok(Number(sentLine?.split(" ").pop()) > 0, `alerts sent: ${sentLine}`);
+            const promLog = fs.readFileSync(path.join(live.base, "logs", "prometheus.log"), "utf8");
+            assert.doesNotMatch(promLog, /401 Unauthorized/, "Prometheus was never refused");
+            // Alertmanager 0.25 (Debian bookworm) still shows a webhook URL in clear to whoever holds the
+            // password (its webhook `url` is not a secret type before 0.26, nor is `url_file` known): the
+            // password is what guards it now (docs/monitoring.md).
+            assert.ok(
+                st.text.includes(`127.0.0.1:${PORTS.webhook}/hook`),
+                "0.25 shows the webhook URL with the password",
+            );
         });
 
         it("a sealed node raises VaultNodeSealed for that node", async () => {

@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { hashSync } from "bcryptjs";
 import { outputState } from "../../components/sdkInternals";
 
 export interface Recorded {
@@ -161,11 +162,21 @@ function fakeState(type: string, name: string, inputs: Record<string, unknown>):
                 return { roleId: "mock-admin-role-id", secretId: "mock-admin-secret-id" };
             if (type.endsWith(":MetricsToken"))
                 return { token: "mock-metrics-token", accessor: "mock-metrics-accessor", renewedAt: 0 };
+            if (type.endsWith(":AlertmanagerWebCredentials"))
+                return { password: MOCK_ALERTMANAGER_PASSWORD, passwordHash: MOCK_ALERTMANAGER_HASH };
             if (type.endsWith(":UnsealerInit"))
                 return { unsealKey: "mock-unsealer-key", transitToken: "mock-transit-token" };
             return {};
     }
 }
+
+/**
+ * What AlertmanagerWebCredentials "creates" under mocks: a fixed password and its bcrypt hash with a
+ * fixed salt (the real provider salts at random), so the census stays the same on every run and the
+ * Docker tier's real Alertmanager checks the real Prometheus's password against a real hash.
+ */
+export const MOCK_ALERTMANAGER_PASSWORD = "mock-alertmanager-password";
+export const MOCK_ALERTMANAGER_HASH = hashSync(MOCK_ALERTMANAGER_PASSWORD, "$2b$10$bonitomockalertmanager");
 
 /** The `image` a committed stack file pins (what a deployed stack of that name would export). */
 function committedImage(stack: string): string | undefined {

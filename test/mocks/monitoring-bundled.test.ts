@@ -4,7 +4,10 @@
  * network, hardened like the other sidecars, with protected data volumes; one mtail per node on that
  * node's host, its audit volume mounted read-only (node 0's also the snapshot uploader's log volume,
  * which VaultBackupStale reads on a stack with a bucket); the metrics token and the receiver uploaded only
- * as secrets; the rendered Prometheus config targets every node and every mtail; the rule file
+ * as secrets; Alertmanager's API behind basic auth (`--web.config.file` with the generated bcrypt
+ * hash), Prometheus sending alerts with that user's password from a file, every secret file 0400
+ * owned by nobody, the password a secret stack output and in no plain input; the rendered Prometheus
+ * config targets every node and every mtail; the rule file
  * carries each node certificate's end date.
  * Does not prove: that Docker runs them (the Docker tier) or that the tools accept the files
  * (test/unit/monitoring.rules.test.ts and test/conformance/alerts.test.ts run them).
@@ -12,13 +15,23 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { isSecretInput, optionRecorder, setupMocks, stackConfig, valueOf, type MockRun } from "../helpers/mocks";
+import {
+    isSecretInput,
+    MOCK_ALERTMANAGER_HASH,
+    MOCK_ALERTMANAGER_PASSWORD,
+    optionRecorder,
+    setupMocks,
+    stackConfig,
+    valueOf,
+    type MockRun,
+} from "../helpers/mocks";
 import { BUNDLED, BUNDLED_SECRET_KEYS } from "../policies/fixtures";
 
 const C = "docker:index/container:Container";
 let run: MockRun;
 let rec: ReturnType<typeof optionRecorder>;
 let outputs: Record<string, unknown>;
+let passwordOutput: pulumi.Output<string>;
 
 const role = (r: { inputs: Record<string, unknown> }) =>
     (r.inputs.labels as { label: string; value: string }[]).find((l) => l.label === "bonito.role")?.value;
@@ -32,6 +45,8 @@ describe("prod with monitoring: bundled", () => {
         outputs = {};
         for (const k of ["monitoring", "monitoringScrapeConfig", "monitoringAlertRules", "monitoringMtailProgram"])
             outputs[k] = await valueOf(built.outputs[k as keyof typeof built.outputs] as pulumi.Input<unknown>);
+        passwordOutput = built.outputs.monitoringAlertmanagerPassword;
+        outputs.monitoringAlertmanagerPassword = await valueOf(passwordOutput);
         for (let i = 0; i < 30; i++) await new Promise((r) => setImmediate(r));
     });
 
@@ -130,6 +145,72 @@ describe("prod with monitoring: bundled", () => {
                 for: "67m",
             },
         );
+    });
+
+    it("puts Alertmanager's API behind basic auth: the hash in its web config, the password in Prometheus's file, both 0400 nobody", () => {
+        const files = (name: string) =>
+            (run.ofType(C).find((x) => x.inputs.name === name)!.inputs.uploads as Record<string, unknown>[]).map(
+                (u) => [u.file, u.owner, u.group, u.permissions],
+            );
+        const am = run.ofType(C).find((x) => x.inputs.name === "bonito-vault-prod-alertmanager")!;
+        assert.deepEqual(am.inputs.command, [
+            "--config.file=/etc/alertmanager/alertmanager.yml",
+            "--storage.path=/alertmanager",
+            "--web.listen-address=:9093",
+            "--web.config.file=/etc/alertmanager/web.yml",
+            "--cluster.listen-address=",
+        ]);
+        assert.deepEqual(files("bonito-vault-prod-alertmanager"), [
+            ["/etc/alertmanager/alertmanager.yml", "65534", "65534", "0400"],
+            ["/etc/alertmanager/web.yml", "65534", "65534", "0400"],
+        ]);
+        const web = (am.inputs.uploads as { file: string; content: string }[]).find(
+            (u) => u.file === "/etc/alertmanager/web.yml",
+        )!;
+        // The mock's credentials (test/helpers/mocks.ts): what the provider would have created.
+        assert.deepEqual(JSON.parse(web.content), { basic_auth_users: { bonito: MOCK_ALERTMANAGER_HASH } });
+        assert.deepEqual(files("bonito-vault-prod-prometheus"), [
+            ["/etc/prometheus/prometheus.yml", undefined, undefined, "0444"],
+            ["/etc/prometheus/rules/bonito-vault.yml", undefined, undefined, "0444"],
+            ["/etc/prometheus/vault-ca.pem", undefined, undefined, "0444"],
+            ["/etc/prometheus/vault-token", "65534", "65534", "0400"],
+            ["/etc/prometheus/alertmanager-password", "65534", "65534", "0400"],
+        ]);
+        const prom = run.ofType(C).find((x) => x.inputs.name === "bonito-vault-prod-prometheus")!;
+        const pw = (prom.inputs.uploads as { file: string; content: string }[]).find(
+            (u) => u.file === "/etc/prometheus/alertmanager-password",
+        )!;
+        assert.equal(pw.content, MOCK_ALERTMANAGER_PASSWORD);
+        const pc = JSON.parse(String(outputs.monitoringScrapeConfig));
+        assert.deepEqual(pc.alerting.alertmanagers, [
+            {
+                basic_auth: { username: "bonito", password_file: "/etc/prometheus/alertmanager-password" },
+                static_configs: [{ targets: ["bonito-vault-prod-alertmanager:9093"] }],
+            },
+        ]);
+    });
+
+    it("keeps the password and its hash secret: in state, in the stack output, and in no plain input or command line", async () => {
+        const creds = run.ofType("pulumi-nodejs:dynamic/bonito:AlertmanagerWebCredentials");
+        assert.equal(creds.length, 1);
+        assert.deepEqual(
+            [creds[0].inputs.username, creds[0].inputs.cost, creds[0].inputs.password, creds[0].inputs.passwordHash],
+            ["bonito", 10, undefined, undefined],
+        );
+        const o = rec.opts.get(creds[0].name) as { additionalSecretOutputs?: string[] };
+        assert.deepEqual(o.additionalSecretOutputs, ["password", "passwordHash"]);
+        assert.equal(outputs.monitoringAlertmanagerPassword, MOCK_ALERTMANAGER_PASSWORD);
+        assert.equal(await pulumi.isSecret(passwordOutput), true, "the stack output is a secret");
+        for (const r of run.resources) {
+            const secretUploads = isSecretInput(r.rawInputs.uploads);
+            const plain = JSON.stringify({
+                ...r.inputs,
+                uploads: secretUploads ? undefined : r.inputs.uploads,
+                __provider: undefined,
+            });
+            assert.ok(!plain.includes(MOCK_ALERTMANAGER_PASSWORD), `${r.name}: the password in a plain input`);
+            assert.ok(!plain.includes(MOCK_ALERTMANAGER_HASH), `${r.name}: the hash in a plain input`);
+        }
     });
 
     it("exports the mode, a scrape config for every node and mtail, the rules with certificate dates, the mtail program", () => {

@@ -894,6 +894,35 @@ const ROWS: Row[] = [
     },
     {
         policy: "monitoring-alerting-path",
+        change: "bundled: the Alertmanager's --web.config.file dropped (its API open to the network)",
+        needs: C,
+        bundled: true,
+        mutate: (rs) => {
+            const am = byRole(rs, "alertmanager");
+            if (!am) return false;
+            am.props.command = (am.props.command as string[]).filter((a) => !a.startsWith("--web.config.file="));
+            return true;
+        },
+    },
+    {
+        policy: "monitoring-alerting-path",
+        change: "bundled: the Alertmanager's web config lists no user",
+        needs: C,
+        bundled: true,
+        mutate: (rs) => editUpload(byRole(rs, "alertmanager"), "web.yml", (d) => (d.basic_auth_users = {})),
+    },
+    {
+        policy: "monitoring-alerting-path",
+        change: "bundled: Prometheus sends alerts without basic auth",
+        needs: C,
+        bundled: true,
+        mutate: (rs) =>
+            editUpload(byRole(rs, "prometheus"), "prometheus.yml", (d) => {
+                delete d.alerting.alertmanagers[0].basic_auth;
+            }),
+    },
+    {
+        policy: "monitoring-alerting-path",
         change: "bundled: Prometheus loads no rule files",
         needs: C,
         bundled: true,
