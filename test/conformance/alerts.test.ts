@@ -15,14 +15,20 @@
  * (components/audit/shipper.ts, real rclone) shipping rotated files while its confirmation log feeds
  * mtail keeps VaultAuditShippingStale quiet, and once it stops (killed) the alert reaches the
  * webhook for that node (rule rendered with a 20 s bound instead of auditShipMaxDelayMinutes, so
- * it fires in about 4 x 20 s). Measured event-to-webhook times go to out/alerts-timings.json and to
+ * it fires in about 4 x 20 s); the snapshot uploader's own script (components/backup/uploaderConfig.ts,
+ * real rclone) moving snapshots into a bucket while its log feeds mtail keeps VaultBackupStale quiet
+ * (the rule of a stack with a bucket, rendered with a 15-second interval), and once it stops the
+ * alert reaches the webhook. Measured event-to-webhook times go to out/alerts-timings.json and to
  * out/conformance.json (`alerts`).
  * Rewrites for the shipper, all here: its audit folder is a temporary one that this test fills with
  * rotated files (the rotator is not run: test/s3/audit-ship.test.ts runs it), and its `local`
- * archive remote (`audit:/archive/vault-0`) is an rclone `alias` to a temporary folder.
+ * archive remote (`audit:/archive/vault-0`) is an rclone `alias` to a temporary folder. For the
+ * uploader: the test writes the snapshots into a temporary spool (no snapshot agent runs), already
+ * older than the spool's 2-minute minimum age, and its bucket remote is an rclone `alias` to a
+ * temporary folder (test/s3 runs it against an S3 server).
  * Does not prove: Slack or PagerDuty delivery (the receiver is a local webhook), the bundled
  * containers themselves (the Docker tier), the health rules that need hours or faults this tier
- * cannot make (commit latency, leadership churn, certificate expiry, backup staleness: promtool's
+ * cannot make (commit latency, leadership churn, certificate expiry, local's snapshot-read backup rule: promtool's
  * unit tests cover those, test/unit/monitoring.rules.test.ts).
  */
 import assert from "node:assert/strict";
@@ -35,6 +41,12 @@ import { bringUp, decryptShare, tearDown, type Live } from "./lib/bringup";
 import { PORT_BASE, REPO, call, rawRequest, waitUntil, type Node } from "./lib/cluster";
 import * as zlib from "node:zlib";
 import { CONFIRM_LOG, renderShipperScript } from "../../components/audit/shipper";
+import {
+    renderUploaderScript,
+    SNAPSHOT_GLOB,
+    UPLOAD_LOG_NAME,
+    uploadIntervalSeconds,
+} from "../../components/backup/uploaderConfig";
 import { renderAlertRulesFile } from "../../components/monitoring/alertRules";
 import { METRICS_POLICY } from "../../components/monitoring/metricsPolicy";
 import { ALERTMANAGER_WEB_USER, alertmanagerWebProvider } from "../../components/monitoring/alertmanagerAuth";
@@ -70,6 +82,11 @@ const TWO_MINUTES = 120_000;
 /** The shipping rule's bound in this test (production: auditShipMaxDelayMinutes, >= 2 min). */
 const SHIP_BOUND_SECONDS = 20;
 const SHIP_NODE = "vault-0";
+/**
+ * The backup interval of this test's VaultBackupStale (production: backupSchedule, >= 5 min): upload
+ * rounds every 15 s, so stale = 15 + 15 + 15 = 45 s and `for` 30 s.
+ */
+const BACKUP_INTERVAL_SECONDS = 15;
 
 interface Received {
     at: number;
@@ -92,6 +109,9 @@ const timings: Record<string, number> = {};
 let shipper: ChildProcess | undefined;
 let feeder: NodeJS.Timeout | undefined;
 let shipDir: string;
+let uploader: ChildProcess | undefined;
+let snapshotFeeder: NodeJS.Timeout | undefined;
+let uploadLog: string;
 
 async function leader(): Promise<Node> {
     return waitUntil("an active node", 30000, async () => {
@@ -135,6 +155,19 @@ function stopShipper(): void {
     if (shipper?.pid && shipper.exitCode === null && shipper.signalCode === null) {
         try {
             process.kill(-shipper.pid, "SIGKILL");
+        } catch {
+            /* gone */
+        }
+    }
+}
+
+/** Stops the snapshot uploader's process group (the script and any rclone it runs) and its feeder. */
+function stopUploader(): void {
+    if (snapshotFeeder) clearInterval(snapshotFeeder);
+    snapshotFeeder = undefined;
+    if (uploader?.pid && uploader.exitCode === null && uploader.signalCode === null) {
+        try {
+            process.kill(-uploader.pid, "SIGKILL");
         } catch {
             /* gone */
         }
@@ -292,7 +325,10 @@ describe(
                     security: rules,
                     certificateNotAfter: { "vault-0": Date.now() / 1000 + 365 * 86400 },
                     certificateWarnSeconds: cfg.tls.earlyRenewalHours * 3600,
-                    backupIntervalSeconds: cfg.backup.scheduleSeconds,
+                    // A stack with a bucket: the uploader's confirmed uploads. The feeder below writes
+                    // snapshots already past the spool's 2-minute minimum age, so none waits for it.
+                    backupIntervalSeconds: BACKUP_INTERVAL_SECONDS,
+                    backupUpload: { roundSeconds: uploadIntervalSeconds(BACKUP_INTERVAL_SECONDS), minAgeSeconds: 0 },
                     auditShipping: { maxDelaySeconds: SHIP_BOUND_SECONDS, nodes: [SHIP_NODE] },
                     healthFor: "10s",
                     securityWindow: "2m",
@@ -337,6 +373,48 @@ describe(
                 const f = path.join(shipDir, CONFIRM_LOG);
                 return fs.existsSync(f) && /caught-up/.test(fs.readFileSync(f, "utf8")) ? true : undefined;
             });
+
+            // The snapshot uploader's script as rendered (gcp: no credential variables to load), fed a
+            // snapshot every 5 s (the agent's output, already 3 minutes old); its bucket remote
+            // (`snapshots:bonito-snapshots`) is an rclone `alias` to a temporary folder. It runs
+            // until the last test stops it.
+            const spool = path.join(dir, "spool");
+            const bucketRoot = path.join(dir, "bucket");
+            fs.mkdirSync(spool);
+            fs.mkdirSync(bucketRoot);
+            uploadLog = path.join(dir, "upload-log", UPLOAD_LOG_NAME);
+            fs.mkdirSync(path.dirname(uploadLog));
+            const uploaderConf = file("uploader-rclone.conf", `[snapshots]\ntype = alias\nremote = ${bucketRoot}\n`);
+            const feedSnapshot = () => {
+                const f = path.join(spool, SNAPSHOT_GLOB.replace("*", new Date().toISOString().replace(/[:.]/g, "-")));
+                fs.writeFileSync(f, Buffer.alloc(4096, 1));
+                const old = new Date(Date.now() - 180_000);
+                fs.utimesSync(f, old, old);
+            };
+            feedSnapshot();
+            snapshotFeeder = setInterval(feedSnapshot, 5000);
+            uploader = run(
+                "sh",
+                [
+                    "-c",
+                    renderUploaderScript({ kind: "gcp", bucket: "bonito-snapshots" }, BACKUP_INTERVAL_SECONDS),
+                    "snapshot-uploader",
+                ],
+                "snapshot-uploader",
+                {
+                    PATH: `${path.join(REPO, "tools", "bin")}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+                    HOME: dir,
+                    BONITO_SPOOL_DIR: spool,
+                    BONITO_UPLOAD_LOG: uploadLog,
+                    RCLONE_CONFIG: uploaderConf,
+                },
+                true,
+            );
+            await waitUntil("the uploader's first uploaded line", 60_000, async () =>
+                fs.existsSync(uploadLog) && / uploaded raft-snapshot-/.test(fs.readFileSync(uploadLog, "utf8"))
+                    ? true
+                    : undefined,
+            );
             const promFile = file(
                 "prometheus.yml",
                 asFile(
@@ -388,7 +466,7 @@ describe(
                     "--progs",
                     progs,
                     "--logs",
-                    [...auditFiles, path.join(shipDir, CONFIRM_LOG)].join(","),
+                    [...auditFiles, path.join(shipDir, CONFIRM_LOG), uploadLog].join(","),
                     "--address",
                     "127.0.0.1",
                     "--port",
@@ -433,6 +511,7 @@ describe(
 
         after(async () => {
             stopShipper();
+            stopUploader();
             for (const p of procs) p.kill("SIGTERM");
             webhook?.close();
             if (live) {
@@ -706,6 +785,31 @@ describe(
             timings.VaultAuditShippingStaleSinceLastSuccessMs = r.at - last * 1000;
             // Not before the rule allows: more than 2 x bound past the last success, then `for` 2 x bound.
             assert.ok(r.at - last * 1000 >= 4 * SHIP_BOUND_SECONDS * 1000, `fired ${r.at - last * 1000} ms after`);
+            assert.ok(r.at - stoppedAt <= TWO_MINUTES);
+        });
+
+        it("a snapshot uploader that stops raises VaultBackupStale (interval 15 s: 45 s stale, held 30 s)", async () => {
+            // Uploads worked until now: the gauge is fresh, snapshots reached the bucket, the alert never came.
+            const gauge = await promQuery("bonito_backup_last_upload_timestamp_seconds");
+            assert.equal(gauge.length, 1, "the upload gauge is in Prometheus");
+            assert.ok(Date.now() / 1000 - Number(gauge[0].value[1]) < 3 * BACKUP_INTERVAL_SECONDS, "and fresh");
+            const log = () => fs.readFileSync(uploadLog, "utf8");
+            const uploads = [...log().matchAll(/^(\d+) uploaded raft-snapshot-\S+ 4096 snapshots:bonito-snapshots$/gm)];
+            assert.ok(uploads.length >= 3, `snapshots were uploaded (${uploads.length} lines)`);
+            assert.ok(
+                !received.some((r) => r.labels.alertname === "VaultBackupStale"),
+                "no backup alert while uploads went on",
+            );
+
+            const stoppedAt = Date.now();
+            stopUploader();
+            const last = Math.max(...[...log().matchAll(/^(\d+) uploaded /gm)].map((m) => Number(m[1])));
+            const r = await alertArrives("VaultBackupStale", stoppedAt);
+            assert.equal(r.annotations.summary, "No Raft snapshot reached the backup bucket in 45s");
+            timings.VaultBackupStaleMs = r.at - stoppedAt;
+            timings.VaultBackupStaleSinceLastUploadMs = r.at - last * 1000;
+            // Not before the rule allows: 45 s past the last upload, then `for` 30 s.
+            assert.ok(r.at - last * 1000 >= 75_000, `fired ${r.at - last * 1000} ms after the last upload`);
             assert.ok(r.at - stoppedAt <= TWO_MINUTES);
         });
     },
