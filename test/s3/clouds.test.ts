@@ -493,6 +493,15 @@ function suite(cloud: Cloud): void {
                     "no delete reaches the store",
                 );
                 assert.ok(writes(r.seen).length >= 2, "uploads went through the proxy");
+                // The 20 MiB snapshot took the large-object path: above the Google API client's 16 MiB
+                // default chunk a resumable upload; above rclone's 4 MiB azureblob chunk a block list.
+                const large = cloud.kind === "gcp" ? /uploadType=resumable/ : /comp=blocklist/;
+                assert.ok(
+                    writes(r.seen).some((s) => large.test(s.url)),
+                    writes(r.seen)
+                        .map((s) => `${s.method} ${s.url}`)
+                        .join("\n"),
+                );
                 if (cloud.kind === "gcp")
                     // Uniform bucket-level access refuses an upload that names an object ACL (400):
                     // `bucket_policy_only = true` is what keeps rclone from sending its default `private`.
