@@ -548,6 +548,12 @@ function suite(cloud: Cloud): void {
                     extra: FAST_FAIL,
                 });
                 assert.notEqual(denied.code, 0, `a refused credential fails the round\n${denied.stderr}`);
+                if (cloud.kind === "azure")
+                    // Azurite checks the SharedKey signature itself: the wrong key is answered 403.
+                    assert.ok(
+                        denied.seen.some((s) => s.status === 403),
+                        denied.seen.map((s) => `${s.method} ${s.url} ${s.status}`).join("\n"),
+                    );
                 assert.ok(fs.existsSync(path.join(spool, name)), "still spooled after a refused credential");
                 assert.ok(
                     !(await cloud.list(SNAP_BUCKET, name)).has(name),
