@@ -7,7 +7,8 @@
 #   - openssl (test certificates, TLS probes), gnupg (PGP-encrypted recovery shares),
 #     util-linux's unshare (one mount namespace per container);
 #   - python3-httpx/pytest/pytest-asyncio: the Python VaultClient's tests (clients/python);
-#   - rclone (tools/bin, built from the Go module proxy by build-s3-tools.sh, reused when built):
+#   - rclone (tools/bin, built from the Go module proxy by build-s3-tools.sh, reused when built; that
+#     script also builds the S3 tier's versitygw and fake-gcs-server, a few seconds with a warm cache):
 #     test/conformance/alerts.test.ts runs the audit shipper's script for VaultAuditShippingStale.
 set -euo pipefail
 cd "$(dirname "$0")/.."

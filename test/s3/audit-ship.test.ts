@@ -22,8 +22,8 @@
  * - a crash between upload and mark (a shipped file put back as pending): the next round uploads
  *   nothing (one version) and marks it.
  *
- * Does not prove: the containers (image, uid 100, mounts: the Docker tier's area), GCS, Azure or
- * the local-volume archive, real AWS IAM/KMS, or Vault's own SIGHUP handling (the writer here
+ * Does not prove: the containers (image, uid 100, mounts: the Docker tier's area), GCS, Azure
+ * (test/s3/clouds.test.ts runs the shipper script against their emulators) or the local-volume archive, real AWS IAM/KMS, or Vault's own SIGHUP handling (the writer here
  * opens the file for each line, as Vault after its reopen).
  *
  * Rewrites for loopback, all here: `endpoint = https://127.0.0.1:<proxy>` appended to the rendered

@@ -29,7 +29,8 @@
  *   or UploadPart bodies), so this test applies it to the recorded requests (refusedByObjectLock).
  *
  * Does not prove: real AWS IAM or KMS evaluation (SSE-KMS headers are sent, versitygw ignores them),
- * the GCS and Azure backends, or the containers (image, volumes, file permissions across users).
+ * the GCS and Azure backends (test/s3/clouds.test.ts runs those against emulators), or the containers
+ * (image, volumes, file permissions across users).
  *
  * Rewrites of the rendered configuration for loopback, all of them here:
  * - `endpoint = https://127.0.0.1:<proxy port>` is appended to rclone.conf (AWS needs none); the
