@@ -57,6 +57,7 @@ import {
     selfSignedCert,
     startRecordingProxy,
     stop,
+    Scripts,
     waitForHttp,
     type Credentials,
 } from "./s3";
@@ -88,8 +89,6 @@ let proxy: Awaited<ReturnType<typeof startRecordingProxy>> | undefined;
 let gwEndpoint: string;
 let certPath: string;
 let liveConfig: string;
-const running = new Set<ChildProcess>();
-const logs = new Map<ChildProcess, string>();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const root = (method: string, p: string, opts?: Parameters<typeof s3Request>[5]) =>
@@ -107,29 +106,9 @@ function scriptEnv(configPath: string): Record<string, string> {
     };
 }
 
-/** Starts a rendered script as its own process group; its output is kept for the assertions. */
-function startScript(cmd: string, args: string[], env: Record<string, string>): ChildProcess {
-    const p = spawn(cmd, args, { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-    logs.set(p, "");
-    const keep = (d: Buffer) => logs.set(p, logs.get(p)! + d.toString());
-    p.stdout!.on("data", keep);
-    p.stderr!.on("data", keep);
-    running.add(p);
-    return p;
-}
-
-async function stopScript(p: ChildProcess): Promise<void> {
-    if (p.exitCode === null && p.signalCode === null) {
-        const exited = new Promise<void>((r) => p.once("exit", () => r()));
-        try {
-            process.kill(-p.pid!, "SIGKILL");
-        } catch {
-            /* already gone */
-        }
-        await exited;
-    }
-    running.delete(p);
-}
+const scripts = new Scripts();
+const startScript = scripts.start.bind(scripts);
+const stopScript = scripts.stop.bind(scripts);
 
 const startShipper = (configPath: string) => startScript("sh", ["-c", SHIPPER_SCRIPT], scriptEnv(configPath));
 /** The rotator in a new PID namespace (it is PID 1 there), so its SIGHUP fallback hits only itself. */
@@ -297,7 +276,7 @@ describe(
         });
 
         after(async () => {
-            for (const p of [...running]) await stopScript(p);
+            await scripts.stopAll();
             await proxy?.close();
             await stop(gateway);
             if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
@@ -459,7 +438,7 @@ describe(
             await until(
                 "the shipper reports the failed upload",
                 120_000,
-                () => /audit\.log\.20261101T000000Z\.gz not confirmed/.test(logs.get(shipper)!) || undefined,
+                () => /audit\.log\.20261101T000000Z\.gz not confirmed/.test(scripts.output(shipper)) || undefined,
             );
             await until(
                 "the rotator deletes the expired confirmed file",
@@ -486,7 +465,7 @@ describe(
             await until(
                 "the shipper reports the refused upload",
                 120_000,
-                () => /audit\.log\.20261101T000000Z\.gz not confirmed/.test(logs.get(denied)!) || undefined,
+                () => /audit\.log\.20261101T000000Z\.gz not confirmed/.test(scripts.output(denied)) || undefined,
             );
             await stopScript(denied);
             assert.ok(fs.existsSync(pending) && !fs.existsSync(path.join(shippedDir, pendingName)));
@@ -521,7 +500,7 @@ describe(
             const shipper = startShipper(liveConfig);
             await until("the file is marked", 120_000, () => fs.existsSync(path.join(shippedDir, name)) || undefined);
             await stopScript(shipper);
-            assert.match(logs.get(shipper)!, /audit-shipper: shipped audit\.log\.20261101T000000Z\.gz/);
+            assert.match(scripts.output(shipper), /audit-shipper: shipped audit\.log\.20261101T000000Z\.gz/);
             assert.deepEqual(
                 proxy!.records
                     .slice(start)

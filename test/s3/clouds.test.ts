@@ -67,7 +67,7 @@
  *   otherwise (real Azure accepts it).
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import type * as http from "node:http";
@@ -84,7 +84,7 @@ import {
     type UploadTarget,
 } from "../../components/backup/uploaderConfig";
 import { azureRequest, startAzurite, startFakeGcs, startGateProxy, startTokenEndpoint, type Seen } from "./emulators";
-import { BIN, ensureTools, run, stop, writeFileOfSize } from "./s3";
+import { BIN, ensureTools, run, Scripts, stop, writeFileOfSize } from "./s3";
 
 const MiB = 1024 * 1024;
 const NODE = "vault-0";
@@ -322,8 +322,7 @@ function suite(cloud: Cloud): void {
     let shipperConfig = "";
     let shipperWrongConfig = "";
     const payloads = new Map<string, Buffer>();
-    const running = new Set<ChildProcess>();
-    const logs = new Map<ChildProcess, string>();
+    const scripts = new Scripts();
     const bucketOf = (t: UploadTarget) => (t.kind === "azure" ? t.container : t.kind === "gcp" ? t.bucket : "");
     const SNAP_BUCKET = bucketOf(cloud.snapshots);
     const AUDIT_BUCKET = bucketOf(cloud.audit);
@@ -355,37 +354,15 @@ function suite(cloud: Cloud): void {
     }
 
     function startShipper(config: string, secretsDir = secrets): ChildProcess {
-        const p = spawn("sh", ["-c", SHIPPER_SCRIPT], {
-            env: {
-                PATH: `${BIN}:${process.env.PATH ?? "/usr/bin:/bin"}`,
-                HOME: tmp,
-                BONITO_AUDIT_DIR: auditDir,
-                BONITO_SECRETS_DIR: secretsDir,
-                RCLONE_CONFIG: config,
-            },
-            detached: true,
-            stdio: ["ignore", "pipe", "pipe"],
+        return scripts.start("sh", ["-c", SHIPPER_SCRIPT], {
+            PATH: `${BIN}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+            HOME: tmp,
+            BONITO_AUDIT_DIR: auditDir,
+            BONITO_SECRETS_DIR: secretsDir,
+            RCLONE_CONFIG: config,
         });
-        logs.set(p, "");
-        const keep = (d: Buffer) => logs.set(p, logs.get(p)! + d.toString());
-        p.stdout!.on("data", keep);
-        p.stderr!.on("data", keep);
-        running.add(p);
-        return p;
     }
-
-    async function stopShipper(p: ChildProcess): Promise<void> {
-        if (p.exitCode === null && p.signalCode === null) {
-            const exited = new Promise<void>((r) => p.once("exit", () => r()));
-            try {
-                process.kill(-p.pid!, "SIGKILL");
-            } catch {
-                /* already gone */
-            }
-            await exited;
-        }
-        running.delete(p);
-    }
+    const stopShipper = (p: ChildProcess) => scripts.stop(p);
 
     function confirmations(): {
         kind: string;
@@ -446,7 +423,7 @@ function suite(cloud: Cloud): void {
             });
 
             after(async () => {
-                for (const p of [...running]) await stopShipper(p);
+                await scripts.stopAll();
                 await cloud.close();
                 if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
             });
@@ -615,7 +592,7 @@ function suite(cloud: Cloud): void {
                 );
                 const key = `${NODE}/20261101/${name}`;
                 const objects = await cloud.list(AUDIT_BUCKET, `${NODE}/`);
-                assert.deepEqual([...objects.keys()], [key], logs.get(shipper));
+                assert.deepEqual([...objects.keys()], [key], scripts.output(shipper));
                 assert.equal(objects.get(key)!.size, body.length);
                 assert.equal(md5hex(await cloud.get(AUDIT_BUCKET, key)), md5hex(body));
                 assert.deepEqual(confirmations(), [
@@ -666,7 +643,7 @@ function suite(cloud: Cloud): void {
                 fs.writeFileSync(path.join(auditDir, name), body, { mode: 0o600 });
                 const before = confirmations().length;
                 const notConfirmed = (p: ChildProcess) =>
-                    new RegExp(`${name.replace(/\./g, "\\.")} not confirmed`).test(logs.get(p)!) || undefined;
+                    new RegExp(`${name.replace(/\./g, "\\.")} not confirmed`).test(scripts.output(p)) || undefined;
 
                 await cloud.stopEmulator();
                 try {

@@ -281,3 +281,41 @@ export function writeFileOfSize(file: string, bytes: number): Buffer {
 }
 
 export const md5b64 = (b: Buffer) => createHash("md5").update(b).digest("base64");
+
+/**
+ * The rendered container scripts as processes: each runs in its own process group (so a kill
+ * reaches rclone too), with its output kept for the assertions.
+ */
+export class Scripts {
+    private readonly out = new Map<ChildProcess, string>();
+
+    start(cmd: string, args: string[], env: Record<string, string>): ChildProcess {
+        const p = spawn(cmd, args, { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+        this.out.set(p, "");
+        const keep = (d: Buffer) => this.out.set(p, this.out.get(p)! + d.toString());
+        p.stdout!.on("data", keep);
+        p.stderr!.on("data", keep);
+        return p;
+    }
+
+    /** Everything the process wrote so far (stdout and stderr). */
+    output(p: ChildProcess): string {
+        return this.out.get(p) ?? "";
+    }
+
+    async stop(p: ChildProcess): Promise<void> {
+        if (p.exitCode === null && p.signalCode === null) {
+            const exited = new Promise<void>((r) => p.once("exit", () => r()));
+            try {
+                process.kill(-p.pid!, "SIGKILL");
+            } catch {
+                /* already gone */
+            }
+            await exited;
+        }
+    }
+
+    async stopAll(): Promise<void> {
+        for (const p of this.out.keys()) await this.stop(p);
+    }
+}

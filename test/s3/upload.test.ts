@@ -62,6 +62,7 @@ import { renderMtailProgram, securityRules } from "../../components/monitoring/s
 import {
     BIN,
     ensureTools,
+    Scripts,
     freePort,
     md5b64,
     refusedByObjectLock,
@@ -373,56 +374,34 @@ describe("snapshot uploader (rclone) into an Object Lock bucket on versitygw", {
     describe("the container script and its log (VaultBackupStale's signal)", () => {
         let spool2: string;
         let logFile: string;
-        const running = new Set<ChildProcess>();
-        const output = new Map<ChildProcess, string>();
+        const scripts = new Scripts();
         const lines = () =>
             fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8").split("\n").filter(Boolean) : [];
 
         /** The rendered script for an hourly schedule (rounds 5 minutes apart: one round per run here). */
         function startUploader(secretsDir: string): ChildProcess {
-            const p = spawn("sh", ["-c", renderUploaderScript(target, 3600), "snapshot-uploader"], {
-                env: {
-                    PATH: `${BIN}:${process.env.PATH ?? "/usr/bin:/bin"}`,
-                    HOME: tmp,
-                    BONITO_SPOOL_DIR: spool2,
-                    BONITO_SECRETS_DIR: secretsDir,
-                    BONITO_UPLOAD_LOG: logFile,
-                    RCLONE_CONFIG: configPath,
-                    RCLONE_CA_CERT: certPath,
-                },
-                detached: true,
-                stdio: ["ignore", "pipe", "pipe"],
+            return scripts.start("sh", ["-c", renderUploaderScript(target, 3600), "snapshot-uploader"], {
+                PATH: `${BIN}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+                HOME: tmp,
+                BONITO_SPOOL_DIR: spool2,
+                BONITO_SECRETS_DIR: secretsDir,
+                BONITO_UPLOAD_LOG: logFile,
+                RCLONE_CONFIG: configPath,
+                RCLONE_CA_CERT: certPath,
             });
-            output.set(p, "");
-            const keep = (d: Buffer) => output.set(p, output.get(p)! + d.toString());
-            p.stdout!.on("data", keep);
-            p.stderr!.on("data", keep);
-            running.add(p);
-            return p;
         }
         /** Until the round is over: the script sleeps (the next command after the log lines) in its process group. */
         async function roundDone(p: ChildProcess, timeoutMs = 120_000): Promise<string> {
             const until = Date.now() + timeoutMs;
             while (Date.now() < until) {
-                if (p.exitCode !== null) assert.fail(`uploader script exited ${p.exitCode}:\n${output.get(p)}`);
+                if (p.exitCode !== null) assert.fail(`uploader script exited ${p.exitCode}:\n${scripts.output(p)}`);
                 const sleeping = spawnSync("pgrep", ["-g", String(p.pid), "-x", "sleep"]).status === 0;
-                if (sleeping) return output.get(p)!;
+                if (sleeping) return scripts.output(p);
                 await new Promise((r) => setTimeout(r, 250));
             }
-            assert.fail(`no round finished in ${timeoutMs} ms:\n${output.get(p)}`);
+            assert.fail(`no round finished in ${timeoutMs} ms:\n${scripts.output(p)}`);
         }
-        async function kill(p: ChildProcess): Promise<void> {
-            if (p.exitCode === null && p.signalCode === null) {
-                const exited = new Promise<void>((r) => p.once("exit", () => r()));
-                try {
-                    process.kill(-p.pid!, "SIGKILL");
-                } catch {
-                    /* already gone */
-                }
-                await exited;
-            }
-            running.delete(p);
-        }
+        const kill = (p: ChildProcess) => scripts.stop(p);
 
         before(() => {
             spool2 = path.join(tmp, "spool-script");
@@ -430,9 +409,7 @@ describe("snapshot uploader (rclone) into an Object Lock bucket on versitygw", {
             logFile = path.join(tmp, "upload-log", UPLOAD_LOG_NAME);
             fs.mkdirSync(path.dirname(logFile));
         });
-        after(async () => {
-            for (const p of running) await kill(p);
-        });
+        after(() => scripts.stopAll());
 
         it("wrong credentials (403): the round fails, nothing is logged, the snapshot stays", async () => {
             const wrong = path.join(tmp, "secrets-wrong");
