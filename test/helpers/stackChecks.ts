@@ -5,6 +5,8 @@
  * Does not prove: that Docker, the clouds or Vault accept it.
  */
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { optionRecorder, setupMocks, stackConfig, valueOf, type MockRun } from "./mocks";
@@ -44,6 +46,15 @@ export function describeStack(stack: string, expect: { nodes: number; hosts: num
             );
 
     describe(`stack ${stack}`, () => {
+        it("index.ts exports every output buildProgram returns, each under its own name", () => {
+            // `pulumi stack output X` reads only what index.ts exports: an output missing there is
+            // one the docs promise and no user can read.
+            const src = fs.readFileSync(path.join(__dirname, "..", "..", "index.ts"), "utf8");
+            const exported = [...src.matchAll(/^export const (\w+) = outputs\.(\w+);$/gm)];
+            for (const m of exported) assert.equal(m[1], m[2], `index.ts exports outputs.${m[2]} as ${m[1]}`);
+            assert.deepEqual(exported.map((m) => m[1]).sort(), Object.keys(outputs).sort());
+        });
+
         it(`declares ${expect.nodes} Vault containers, none running -dev`, () => {
             assert.equal(servers().length, expect.nodes);
             for (const c of servers()) {
