@@ -3,8 +3,8 @@
  * a loopback OAuth token endpoint for rclone's service-account (JWT) flow, a recording proxy that
  * can refuse requests, and a SharedKey client for the few Azure calls the test makes itself.
  *
- * fake-gcs-server is built from tools/gcs/go.mod by scripts/build-s3-tools.sh; Azurite is the npm
- * devDependency `azurite` (package.json).
+ * fake-gcs-server is built from tools/gcs/go.mod by scripts/build-s3-tools.sh; Azurite is installed
+ * by the same script into tools/azurite (its own package.json and lock).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHmac, createPublicKey, createVerify, type KeyObject } from "node:crypto";
@@ -54,7 +54,7 @@ export async function startAzurite(
     const proc = spawn(
         process.execPath,
         [
-            path.join(ROOT, "node_modules", "azurite", "dist", "src", "blob", "main.js"),
+            path.join(ROOT, "tools", "azurite", "node_modules", "azurite", "dist", "src", "blob", "main.js"),
             "--blobHost",
             "127.0.0.1",
             "--blobPort",
