@@ -58,6 +58,7 @@ import {
     startRecordingProxy,
     stop,
     Scripts,
+    until,
     waitForHttp,
     type Credentials,
 } from "./s3";
@@ -127,16 +128,6 @@ const startRotator = () =>
         ],
         scriptEnv(liveConfig),
     );
-
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-        const v = await probe();
-        if (v !== undefined && v !== false) return v;
-        if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-        await sleep(1000);
-    }
-}
 
 async function listKeys(prefix = `${NODE}/`): Promise<string[]> {
     const res = await root("GET", `/${BUCKET}?list-type=2&prefix=${encodeURIComponent(prefix)}`);

@@ -84,7 +84,7 @@ import {
     type UploadTarget,
 } from "../../components/backup/uploaderConfig";
 import { azureRequest, startAzurite, startFakeGcs, startGateProxy, startTokenEndpoint, type Seen } from "./emulators";
-import { BIN, ensureTools, run, Scripts, stop, writeFileOfSize } from "./s3";
+import { BIN, ensureTools, run, Scripts, stop, until as untilEvery, writeFileOfSize } from "./s3";
 
 const MiB = 1024 * 1024;
 const NODE = "vault-0";
@@ -93,18 +93,9 @@ const DELAY_MINUTES = 2;
 const FAST_FAIL = ["--retries", "1", "--low-level-retries", "1"];
 const md5hex = (b: Buffer) => createHash("md5").update(b).digest("hex");
 const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const until = <T>(what: string, ms: number, probe: () => Promise<T | undefined> | T | undefined) =>
+    untilEvery(what, ms, probe, 500);
 const gz = (lines: string[]) => zlib.gzipSync(Buffer.from(lines.map((l) => `${l}\n`).join("")));
-
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-        const v = await probe();
-        if (v !== undefined && v !== false) return v;
-        if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-        await sleep(500);
-    }
-}
 
 /** What the suite needs from one cloud's emulator. */
 interface Cloud {

@@ -319,3 +319,19 @@ export class Scripts {
         for (const p of this.out.keys()) await this.stop(p);
     }
 }
+
+/** Polls `probe` every `intervalMs` until it returns something other than undefined or false. */
+export async function until<T>(
+    what: string,
+    ms: number,
+    probe: () => Promise<T | undefined> | T | undefined,
+    intervalMs = 1000,
+): Promise<T> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+        const v = await probe();
+        if (v !== undefined && v !== false) return v;
+        if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+        await new Promise((r) => setTimeout(r, intervalMs));
+    }
+}
