@@ -57,6 +57,7 @@ import {
     selfSignedCert,
     startRecordingProxy,
     stop,
+    readConfirmations,
     Scripts,
     until,
     waitForHttp,
@@ -141,22 +142,7 @@ async function versionsOf(key: string): Promise<string[]> {
     return [...res.text.matchAll(/<VersionId>([^<]+)<\/VersionId>/g)].map((m) => m[1]);
 }
 
-/** The shipper's confirmation log, parsed: every line must be one of the two shapes. */
-function confirmations(): { t: number; kind: string; node: string; name?: string; size?: number; n?: number }[] {
-    const file = path.join(auditDir, CONFIRM_LOG);
-    if (!fs.existsSync(file)) return [];
-    return fs
-        .readFileSync(file, "utf8")
-        .split("\n")
-        .filter(Boolean)
-        .map((l) => {
-            const c = /^(\d+) confirmed (\S+) (\S+) (\d+) (\S+)$/.exec(l);
-            if (c) return { t: Number(c[1]), kind: "confirmed", node: c[2], name: c[3], size: Number(c[4]) };
-            const u = /^(\d+) caught-up (\S+) (\d+)$/.exec(l);
-            assert.ok(u, `unexpected confirmation line: ${l}`);
-            return { t: Number(u[1]), kind: "caught-up", node: u[2], n: Number(u[3]) };
-        });
-}
+const confirmations = () => readConfirmations(auditDir, CONFIRM_LOG);
 
 const gz = (lines: string[]) => zlib.gzipSync(Buffer.from(lines.map((l) => `${l}\n`).join("")));
 const daysAgo = (d: number) => new Date(Date.now() - d * 86400_000);

@@ -84,7 +84,7 @@ import {
     type UploadTarget,
 } from "../../components/backup/uploaderConfig";
 import { azureRequest, startAzurite, startFakeGcs, startGateProxy, startTokenEndpoint, type Seen } from "./emulators";
-import { BIN, ensureTools, run, Scripts, stop, until as untilEvery, writeFileOfSize } from "./s3";
+import { BIN, ensureTools, readConfirmations, run, Scripts, stop, until as untilEvery, writeFileOfSize } from "./s3";
 
 const MiB = 1024 * 1024;
 const NODE = "vault-0";
@@ -355,28 +355,8 @@ function suite(cloud: Cloud): void {
     }
     const stopShipper = (p: ChildProcess) => scripts.stop(p);
 
-    function confirmations(): {
-        kind: string;
-        node: string;
-        name?: string;
-        size?: number;
-        dest?: string;
-        n?: number;
-    }[] {
-        const file = path.join(auditDir, CONFIRM_LOG);
-        if (!fs.existsSync(file)) return [];
-        return fs
-            .readFileSync(file, "utf8")
-            .split("\n")
-            .filter(Boolean)
-            .map((l) => {
-                const c = /^\d+ confirmed (\S+) (\S+) (\d+) (\S+)$/.exec(l);
-                if (c) return { kind: "confirmed", node: c[1], name: c[2], size: Number(c[3]), dest: c[4] };
-                const u = /^\d+ caught-up (\S+) (\d+)$/.exec(l);
-                assert.ok(u, `unexpected confirmation line: ${l}`);
-                return { kind: "caught-up", node: u[1], n: Number(u[2]) };
-            });
-    }
+    /** The confirmation log without the times (test/s3/audit-ship.test.ts checks those against S3's answers). */
+    const confirmations = () => readConfirmations(auditDir, CONFIRM_LOG).map(({ t: _t, ...rest }) => rest);
 
     const writes = (seen: Seen[]) => seen.filter((r) => r.method === "PUT" || r.method === "POST");
 

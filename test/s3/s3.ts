@@ -335,3 +335,32 @@ export async function until<T>(
         await new Promise((r) => setTimeout(r, intervalMs));
     }
 }
+
+/** One line of the audit shipper's confirmation log (components/audit/shipper.ts). */
+export interface Confirmation {
+    t: number;
+    kind: "confirmed" | "caught-up";
+    node: string;
+    name?: string;
+    size?: number;
+    dest?: string;
+    n?: number;
+}
+
+/** The shipper's confirmation log in `auditDir`, parsed: every line must be one of the two shapes. */
+export function readConfirmations(auditDir: string, logName: string): Confirmation[] {
+    const file = path.join(auditDir, logName);
+    if (!fs.existsSync(file)) return [];
+    return fs
+        .readFileSync(file, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => {
+            const c = /^(\d+) confirmed (\S+) (\S+) (\d+) (\S+)$/.exec(l);
+            if (c)
+                return { t: Number(c[1]), kind: "confirmed", node: c[2], name: c[3], size: Number(c[4]), dest: c[5] };
+            const u = /^(\d+) caught-up (\S+) (\d+)$/.exec(l);
+            if (!u) throw new Error(`unexpected confirmation line: ${l}`);
+            return { t: Number(u[1]), kind: "caught-up", node: u[2], n: Number(u[3]) };
+        });
+}
