@@ -23,6 +23,8 @@ export const unsealHostSteps = outputs.unsealHostSteps;
 export const kvMount = outputs.kvMount;
 /** Secret. `pulumi stack output backendEnv --show-secrets` (README shows the dotenv form). */
 export const backendEnv = outputs.backendEnv;
+/** Secret, while migrationWindow is set: what `npm run migrate -- --target-login-file` reads. */
+export const migrationLogin = outputs.migrationLogin;
 /** Secret. */
 export const recoveryKeys = outputs.recoveryKeys;
 export const backupBucket = outputs.backupBucket;

@@ -54,6 +54,8 @@ export function buildProgram(
             kvMount: platform.settings.kvMount,
             /** Secret: paste into the backend's deployment (README shows the dotenv command). */
             backendEnv: platform.settings.backendEnv,
+            /** Secret, while migrationWindow is set: `npm run migrate -- --target-login-file` (docs/migration.md); {} otherwise. */
+            migrationLogin: platform.settings.migrationLogin ?? pulumi.secret({}),
             /** Secret (and PGP-encrypted per share when recoveryPgpKeys is set). */
             recoveryKeys: platform.settings.recoveryKeys,
             backupBucket: platform.backup.url,

@@ -44,6 +44,7 @@ import { vaultEntryPointClientAllowList } from "./vault-entry-point-client-allow
 import { vaultEntryPointHealthChecked } from "./vault-entry-point-health-checked";
 import { vaultEntryPointTlsPassthrough } from "./vault-entry-point-tls-passthrough";
 import { vaultPolicyMetricsLeastPrivilege } from "./vault-policy-metrics-least-privilege";
+import { vaultPolicyMigrationLeastPrivilege } from "./vault-policy-migration-least-privilege";
 import { monitoringAlertingPath } from "./monitoring-alerting-path";
 
 export const POLICIES: Policies = [
@@ -89,6 +90,7 @@ export const POLICIES: Policies = [
     vaultPolicyBackendLeastPrivilege,
     vaultPolicySnapshotAgentLeastPrivilege,
     vaultPolicyMetricsLeastPrivilege,
+    vaultPolicyMigrationLeastPrivilege,
     monitoringAlertingPath,
     containerNoCredentialsOnCommandLine,
     containerSecretsMarkedSecret,

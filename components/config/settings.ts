@@ -10,6 +10,7 @@ import type { EntryPointSection } from "./entryPoint";
 import { DURATION, boolean, duration, durationSeconds, integer, oneOf, stringList, text } from "./fields";
 import { isExamplePgpKey } from "./exampleKeys";
 import { key, section, type BuildContext, type SectionValues } from "./section";
+import { MIGRATION_WINDOW_SECONDS, migrationWindowReason } from "../../policies/lib/limits";
 
 export type AuditSecondDevice = "syslog" | "socket" | "file";
 export type AuditSocketType = "tcp" | "udp" | "unix";
@@ -41,6 +42,12 @@ export interface ApproleConfig {
     wrappingTtl?: string;
 }
 
+/** While a migration is under way (`npm run migrate`): how long its AppRole's secret ID lives. */
+export interface MigrationConfig {
+    /** Vault duration: the migration secret ID's secret_id_ttl. */
+    window: string;
+}
+
 export interface AutopilotConfig {
     cleanupDeadServers: boolean;
     lastContactThreshold: string;
@@ -69,6 +76,8 @@ export interface SettingsConfig {
     audit: AuditConfig;
     approle: ApproleConfig;
     autopilot: AutopilotConfig;
+    /** Set only while `migrationWindow` is: the migration AppRole, its policy and secret ID exist. */
+    migration?: MigrationConfig;
 }
 
 const URL_PATTERN = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/;
@@ -250,6 +259,12 @@ const settingsKeys = {
             "Deliver the backend's secret ID response-wrapped with this TTL (backendEnv then carries VAULT_WRAPPED_SECRET_ID).",
         default: "none (plain secret ID)",
     }),
+    migrationWindow: key(duration(), {
+        type: "string",
+        description:
+            "While set, declares the bonito-migration AppRole (write under kvMount only) and a secret ID that expires after this long, for `npm run migrate` (docs/migration.md); unset it when the move is done.",
+        default: "none (no migration credentials)",
+    }),
     autopilotCleanupDeadServers: key(boolean(), {
         type: "boolean",
         description: "Let autopilot remove nodes that stay unreachable past autopilotDeadServerLastContactThreshold.",
@@ -289,6 +304,11 @@ function buildSettings(v: SettingsValues, ctx: BuildContext, prior: CoreConfig &
     if (v.approleWrappingTtl !== undefined && durationSeconds(v.approleWrappingTtl) > 7 * 24 * 3600)
         ctx.issue("approleWrappingTtl", "must be at most 168h: a wrapping token is a short-lived delivery envelope");
     const autopilot = autopilotOf(v, ctx, prior.nodes);
+    if (v.migrationWindow !== undefined) {
+        const secs = durationSeconds(v.migrationWindow);
+        if (secs < MIGRATION_WINDOW_SECONDS.min || secs > MIGRATION_WINDOW_SECONDS.max)
+            ctx.issue("migrationWindow", migrationWindowReason());
+    }
 
     return {
         ...addresses,
@@ -305,6 +325,7 @@ function buildSettings(v: SettingsValues, ctx: BuildContext, prior: CoreConfig &
             wrappingTtl: v.approleWrappingTtl,
         },
         autopilot,
+        ...(v.migrationWindow !== undefined ? { migration: { window: v.migrationWindow } } : {}),
     };
 }
 

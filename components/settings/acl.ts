@@ -24,6 +24,8 @@ export const NAMES = {
     adminPolicy: "pulumi-admin",
     metricsPolicy: "bonito-metrics",
     metricsTokenRole: "bonito-metrics",
+    migrationRole: "bonito-migration",
+    migrationPolicy: "bonito-migration",
 } as const;
 
 /** The path the snapshot agent reads (GET streams a Raft snapshot). */
@@ -46,6 +48,23 @@ export function renderBackendPolicy(mount: string): AclPolicy {
         path: {
             [`${mount}/data/*`]: { capabilities: ["create", "read", "update"] },
             [`${mount}/metadata/*`]: { capabilities: ["read", "list", "delete"] },
+        },
+    };
+}
+
+/**
+ * `npm run migrate` on the target: write every version with check-and-set (data), carry each
+ * secret's settings and remove a secret the source deleted or `--overwrite` replaces (metadata),
+ * soft-delete and destroy versions to match the source (delete/, destroy/). Nothing outside the
+ * stack's KV mount; no `sudo`; the backend's policy is not widened.
+ */
+export function renderMigrationPolicy(mount: string): AclPolicy {
+    return {
+        path: {
+            [`${mount}/data/*`]: { capabilities: ["create", "read", "update"] },
+            [`${mount}/metadata/*`]: { capabilities: ["create", "read", "update", "list", "delete"] },
+            [`${mount}/delete/*`]: { capabilities: ["update"] },
+            [`${mount}/destroy/*`]: { capabilities: ["update"] },
         },
     };
 }
@@ -102,10 +121,13 @@ export function renderAdminPolicy(scope: AdminScope): AclPolicy {
     // The provider updates an existing auth mount through the generic mount-tune endpoint
     // (terraform-provider-vault: updateAuthMount → TuneMount("auth/<path>")).
     path[`sys/mounts/auth/${NAMES.approleMount}/tune`] = { capabilities: ["update"] };
-    for (const p of [NAMES.backendPolicy, NAMES.snapshotPolicy])
+    // The migration role and policy are granted whether or not migrationWindow is set: Pulumi's
+    // identity cannot rewrite its own policy, so switching the migration on and off must not need it.
+    for (const p of [NAMES.backendPolicy, NAMES.snapshotPolicy, NAMES.migrationPolicy])
         path[`sys/policies/acl/${p}`] = { capabilities: ["create", "read", "update", "delete"] };
     Object.assign(path, roleAccess(NAMES.approleMount, NAMES.backendRole));
     Object.assign(path, roleAccess(NAMES.approleMount, NAMES.snapshotRole));
+    Object.assign(path, roleAccess(NAMES.approleMount, NAMES.migrationRole));
     if (scope.autopilot) path[AUTOPILOT_PATH] = { capabilities: ["read", "update"] };
     // The metrics reader (components/monitoring): its policy, its token role, and issuing from that role only.
     path[`sys/policies/acl/${NAMES.metricsPolicy}`] = { capabilities: ["create", "read", "update", "delete"] };

@@ -8,7 +8,14 @@ import type { CoreConfig } from "../config/core";
 import { durationSeconds } from "../config/fields";
 import type { SettingsConfig } from "../config/settings";
 import { renderAuditDevices, type AuditDevice } from "./audit";
-import { NAMES, renderAdminPolicy, renderBackendPolicy, renderSnapshotAgentPolicy, type AclPolicy } from "./acl";
+import {
+    NAMES,
+    renderAdminPolicy,
+    renderBackendPolicy,
+    renderMigrationPolicy,
+    renderSnapshotAgentPolicy,
+    type AclPolicy,
+} from "./acl";
 
 export type SettingsInput = SettingsConfig & Pick<CoreConfig, "engine" | "nodes" | "storage">;
 
@@ -105,6 +112,20 @@ export function snapshotAgentRole(): ApproleRole {
 }
 
 /**
+ * `npm run migrate`'s identity while migrationWindow is set: 1-hour tokens (the tool logs in again),
+ * one secret ID that expires with the window. Its policy writes only under the KV mount.
+ */
+export function migrationRole(window: string): ApproleRole {
+    return {
+        ...machineRole(NAMES.approleMount, NAMES.migrationRole, NAMES.migrationPolicy, {
+            token_ttl: 3600,
+            token_max_ttl: 3600,
+        }),
+        secret_id_ttl: durationSeconds(window),
+    };
+}
+
+/**
  * How long Pulumi's admin token lives: the @pulumi/vault provider logs in once per run (authLogin,
  * skipChildToken) and never renews, and the engine configures it early in a run, before slow steps
  * such as image pulls and a rolling replacement of every node. Two hours outlives the longest
@@ -151,8 +172,9 @@ export function renderVaultSettings(s: SettingsInput): VaultSettingsPlan {
         policies: {
             [NAMES.backendPolicy]: renderBackendPolicy(s.kvMount),
             [NAMES.snapshotPolicy]: renderSnapshotAgentPolicy(),
+            ...(s.migration ? { [NAMES.migrationPolicy]: renderMigrationPolicy(s.kvMount) } : {}),
         },
-        roles: [backendRole(s), snapshotAgentRole()],
+        roles: [backendRole(s), snapshotAgentRole(), ...(s.migration ? [migrationRole(s.migration.window)] : [])],
         autopilot: raft ? renderAutopilot(s) : undefined,
         admin: {
             mount: NAMES.adminMount,

@@ -81,6 +81,8 @@ export class VaultSettings extends pulumi.ComponentResource {
     readonly provider: vault.Provider;
     /** Pulumi's admin AppRole credentials (secret), for dynamic resources that log in themselves (MetricsToken). */
     readonly admin: { roleId: pulumi.Output<string>; secretId: pulumi.Output<string> };
+    /** Secret, while migrationWindow is set: the target credentials of `npm run migrate`. */
+    readonly migrationLogin: pulumi.Output<MigrationLogin> | undefined;
 
     constructor(name: string, args: VaultSettingsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("bonito:vault:VaultSettings", name, {}, opts);
@@ -93,6 +95,7 @@ export class VaultSettings extends pulumi.ComponentResource {
         this.recoveryKeys = out.recoveryKeys;
         this.provider = out.provider;
         this.admin = out.admin;
+        this.migrationLogin = out.migrationLogin;
         this.registerOutputs({
             backendEnv: this.backendEnv,
             kvMount: this.kvMount,
@@ -144,6 +147,7 @@ function createVaultSettings(name: string, self: VaultSettings, args: VaultSetti
         { ...on, additionalSecretOutputs: ["secretId", "accessor"] },
     );
     if (plan.autopilot) declareAutopilot(name, plan.autopilot, after);
+    const migrationLogin = declareMigrationLogin(name, cfg, args.caCert, approle, roles, mount, on);
 
     const credential = wrappingTtl ? backendSecret.wrappingToken : backendSecret.secretId;
     const backendEnv = pulumi.secret(
@@ -171,7 +175,53 @@ function createVaultSettings(name: string, self: VaultSettings, args: VaultSetti
         snapshotAgentSecretId: pulumi.secret(snapshotSecret.secretId),
         recoveryKeys: pulumi.secret(init.recoveryKeys),
         admin: { roleId: pulumi.secret(handover.roleId), secretId: pulumi.secret(handover.secretId) },
+        migrationLogin,
     };
+}
+
+/**
+ * While migrationWindow is set: a secret ID for the bonito-migration role (it expires with the
+ * window, secret_id_ttl) and everything `npm run migrate --target-login-file` needs, as one secret.
+ * Undefined otherwise: unsetting the key deletes the role, its policy and this secret ID.
+ */
+function declareMigrationLogin(
+    name: string,
+    cfg: VaultSettingsInput,
+    caCert: pulumi.Input<string>,
+    approle: vault.AuthBackend,
+    roles: Record<string, vault.approle.AuthBackendRole>,
+    mount: vault.Mount,
+    on: pulumi.CustomResourceOptions,
+): pulumi.Output<MigrationLogin> | undefined {
+    const role = roles[NAMES.migrationRole];
+    if (!cfg.migration || !role) return undefined;
+    const secret = new vault.approle.AuthBackendRoleSecretId(
+        `${name}-secret-id-${NAMES.migrationRole}`,
+        { backend: approle.path, roleName: role.roleName },
+        { ...on, additionalSecretOutputs: ["secretId", "accessor"] },
+    );
+    return pulumi.secret(
+        pulumi.all([role.roleId, secret.secretId, caCert, mount.path]).apply(([roleId, secretId, ca, kvMount]) => ({
+            addr: cfg.adminAddr,
+            tlsServerName: cfg.adminTlsServerName,
+            caCert: ca,
+            approleMount: NAMES.approleMount,
+            roleId,
+            secretId,
+            kvMount,
+        })),
+    );
+}
+
+/** What `npm run migrate -- --target-login-file` reads (the `migrationLogin` stack output). */
+export interface MigrationLogin {
+    addr: string;
+    tlsServerName: string;
+    caCert: string;
+    approleMount: string;
+    roleId: string;
+    secretId: string;
+    kvMount: string;
 }
 
 /** Initialise once (recovery shares), then hand over from the root token to Pulumi's admin AppRole. */

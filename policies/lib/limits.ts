@@ -65,3 +65,13 @@ export const ANY_CLIENT_CIDR = "0.0.0.0/0";
 export function entryPointProdReason(): string {
     return "must be loadBalancer on a production stack: clients need one name that keeps answering while any single node is down, and only a health-checked load balancer gives that";
 }
+
+/**
+ * How long the migration AppRole's secret ID lives (`migrationWindow`, secret_id_ttl): long enough
+ * for a first copy and the cutover, short enough that the write credential dies with the move.
+ */
+export const MIGRATION_WINDOW_SECONDS = { min: 3600, max: 7 * 24 * 3600 } as const;
+
+export function migrationWindowReason(): string {
+    return "must be from 1h to 168h: long enough for a first copy and the cutover, short enough that the write credential dies with the migration";
+}

@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { optionRecorder, setupMocks, stackConfig, valueOf, type MockRun } from "./mocks";
 
 /** Stack outputs whose value is a credential: each must be a Pulumi secret. */
-export const SECRET_OUTPUTS = ["backendEnv", "recoveryKeys", "snapshotAgentSecretId"];
+export const SECRET_OUTPUTS = ["backendEnv", "recoveryKeys", "snapshotAgentSecretId", "migrationLogin"];
 
 export function describeStack(stack: string, expect: { nodes: number; hosts: number; tlsMin: string }) {
     const run: MockRun = setupMocks(stack, stackConfig(stack));

@@ -555,7 +555,7 @@ const CASES: Record<string, Case> = {
         ],
         expect: [
             "bind_secret_id is off, so the role id alone logs in; set bindSecretId: true (a CIDR binding does not replace the secret id).",
-            "token_policies names admin, which no least-privilege rule checks; use default, bonito-backend, snapshot-agent (or add the policy to reviewedPolicies with its own rule).",
+            "token_policies names admin, which no least-privilege rule checks; use default, bonito-backend, snapshot-agent, bonito-migration (or add the policy to reviewedPolicies with its own rule).",
         ],
     },
     "vault-policy-metrics-least-privilege": {
@@ -580,6 +580,39 @@ const CASES: Record<string, Case> = {
         expect: [
             "No Vault policy bonito-metrics: nothing may read Vault's metrics, so no health alert can fire.",
             "No metrics token (MetricsToken, role bonito-metrics): Prometheus cannot scrape sys/metrics.",
+        ],
+    },
+    "vault-policy-migration-least-privilege": {
+        ok: [
+            f.vaultPolicy("bonito-migration", {
+                "bonito/data/*": ["create", "read", "update"],
+                "bonito/metadata/*": ["create", "read", "update", "list", "delete"],
+                "bonito/delete/*": ["update"],
+                "bonito/destroy/*": ["update"],
+            }),
+            f.appRole({ roleName: "bonito-migration", tokenPolicies: ["bonito-migration"], secretIdTtl: 86400 }),
+            // A neighbour it must not judge: the backend's role carries no migration policy.
+            f.appRole({ secretIdTtl: 0 }),
+        ],
+        bad: [
+            f.vaultPolicy("bonito-migration", {
+                "bonito/data/*": ["create", "read", "update"],
+                "bonito/undelete/*": ["update"],
+                "sys/policies/acl/*": ["create", "update"],
+            }),
+            f.appRole({ roleName: "bonito-migration", tokenPolicies: ["bonito-migration"], secretIdTtl: 0 }),
+            f.appRole({
+                roleName: "bonito-migration",
+                tokenPolicies: ["bonito-migration", "bonito-backend"],
+                secretIdTtl: 30 * 86400,
+            }),
+        ],
+        expect: [
+            'Migration policy bonito-migration grants update on "bonito/undelete/*"; it may only write under the KV mount: "bonito/data/*" [create, read, update]; "bonito/metadata/*" [create, read, update, list, delete]; "bonito/delete/*" [update]; "bonito/destroy/*" [update]; "auth/token/lookup-self" [read]; "auth/token/renew-self" [update]; "auth/token/revoke-self" [update].',
+            'Migration policy bonito-migration grants create, update on "sys/policies/acl/*"; it may only write under the KV mount: "bonito/data/*" [create, read, update]; "bonito/metadata/*" [create, read, update, list, delete]; "bonito/delete/*" [update]; "bonito/destroy/*" [update]; "auth/token/lookup-self" [read]; "auth/token/renew-self" [update]; "auth/token/revoke-self" [update].',
+            "The migration role's secret ID lives forever (secretIdTtl 0 or unset); it must expire within 168h (migrationWindow).",
+            "The migration role also gives its tokens bonito-backend; it may carry only bonito-migration.",
+            "The migration role's secret ID lives 2592000 s; it must expire within 168h (migrationWindow).",
         ],
     },
     "vault-policy-snapshot-agent-least-privilege": {

@@ -285,8 +285,11 @@ describe("policies", () => {
                 "sys/mounts/auth/approle/tune": { capabilities: ["update"] },
                 "sys/policies/acl/bonito-backend": { capabilities: ["create", "read", "update", "delete"] },
                 "sys/policies/acl/snapshot-agent": { capabilities: ["create", "read", "update", "delete"] },
+                // The migration identity (migrationWindow), granted whether or not the window is open.
+                "sys/policies/acl/bonito-migration": { capabilities: ["create", "read", "update", "delete"] },
                 ...role("bonito-backend"),
                 ...role("snapshot-agent"),
+                ...role("bonito-migration"),
                 "sys/storage/raft/autopilot/configuration": { capabilities: ["read", "update"] },
                 // The metrics reader: its policy, its token role, and issuing tokens from that role only.
                 "sys/policies/acl/bonito-metrics": { capabilities: ["create", "read", "update", "delete"] },
