@@ -8,6 +8,8 @@ export interface VaultHttpOptions {
     addr: string;
     /** PEM of the CA(s) that signed Vault's certificate; without it Node's bundled roots are used. */
     caCert?: string;
+    /** Name checked against the certificate (SNI); default: the address's host. */
+    servername?: string;
     /** Keep-alive sockets; the load test passes its concurrency so each worker keeps one connection. */
     maxSockets: number;
     timeoutMs: number;
@@ -24,7 +26,13 @@ export function createVaultHttp(o: VaultHttpOptions): VaultHttp {
     const url = new URL(o.addr);
     const secure = url.protocol === "https:";
     const agent = secure
-        ? new https.Agent({ keepAlive: true, maxSockets: o.maxSockets, ca: o.caCert, minVersion: "TLSv1.2" })
+        ? new https.Agent({
+              keepAlive: true,
+              maxSockets: o.maxSockets,
+              ca: o.caCert,
+              minVersion: "TLSv1.2",
+              ...(o.servername ? { servername: o.servername } : {}),
+          })
         : new http.Agent({ keepAlive: true, maxSockets: o.maxSockets });
     const base = url.pathname.replace(/\/+$/, "");
     const send = secure ? https.request : http.request;

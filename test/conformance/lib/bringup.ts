@@ -186,6 +186,8 @@ export interface BringUpOptions {
      * Its nodes use the same loopback ports, so stop that cluster's nodes first.
      */
     unsealerOf?: Live;
+    /** More config on top of Pulumi.local.yaml and STACK_OVERRIDES (e.g. migrationWindow), listed by the test that sets it. */
+    config?: Record<string, string>;
 }
 
 export async function bringUp(opts: BringUpOptions = {}): Promise<Live> {
@@ -202,6 +204,7 @@ export async function bringUp(opts: BringUpOptions = {}): Promise<Live> {
         recoveryPgpKeys: JSON.stringify([pgpKey]),
         approleWrappingTtl: STACK_OVERRIDES.approleWrappingTtl,
         auditShipMaxDelayMinutes: STACK_OVERRIDES.auditShipMaxDelayMinutes,
+        ...opts.config,
     });
     const cfg = declared.config;
     const org = `${cfg.clusterName}-${cfg.stack}`;
