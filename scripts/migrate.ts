@@ -360,6 +360,10 @@ export async function migrate(argv: readonly string[], io: MigrateIo): Promise<n
 export { USAGE };
 
 if (require.main === module) {
+    // `npm run migrate … | head`: a closed pipe ends the output, not the process with a stack trace.
+    process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+        if (e.code !== "EPIPE") throw e;
+    });
     migrate(process.argv.slice(2), {
         env: process.env,
         out: (l) => process.stdout.write(`${l}\n`),

@@ -100,7 +100,10 @@ export async function call(side: Side, method: Method, path: string, o: CallOpti
 }
 
 function statusError(side: Side, method: string, path: string, res: VaultResponse): Error & { status: number } {
-    const why = vaultErrors(res.body);
+    // Vault joins several errors over lines ("2 errors occurred:\n\t* permission denied\n…"): one line here.
+    const why = vaultErrors(res.body)
+        .replace(/\s*\n\s*/g, " ")
+        .trim();
     const where = `${method} /v1/${path.split("?")[0]}`;
     if (res.status === 403)
         return migrateError(
@@ -212,12 +215,23 @@ function durationText(v: unknown): string {
     return s === "" || s === "0" ? "0s" : s;
 }
 
-export function parseMeta(body: unknown): Meta {
+/**
+ * A version is deleted once its deletion_time has passed. With `delete_version_after` set, Vault
+ * writes the scheduled (future) deletion time on every version when it is created: still live.
+ */
+function deletedBy(deletionTime: unknown, now: number): boolean {
+    return typeof deletionTime === "string" && deletionTime !== "" && Date.parse(deletionTime) <= now;
+}
+
+export function parseMeta(body: unknown, now = Date.now()): Meta {
     const d = obj(obj(body).data);
     const versions = new Map<number, VersionState>();
     for (const [k, v] of Object.entries(obj(d.versions))) {
         const vs = obj(v);
-        versions.set(Number(k), vs.destroyed === true ? "destroyed" : vs.deletion_time ? "deleted" : "live");
+        versions.set(
+            Number(k),
+            vs.destroyed === true ? "destroyed" : deletedBy(vs.deletion_time, now) ? "deleted" : "live",
+        );
     }
     const custom = obj(d.custom_metadata);
     return {

@@ -292,7 +292,12 @@ async function planOne(
     const entry = state.entries[entryKey(m, rel)];
     const base = { source: `${m.sourceMount}/${srcPath}`, target: `${m.targetMount}/${tgtPath}`, kind };
     if (kind === "kv2") {
-        const src = await readMeta(source, m.sourceMount, srcPath);
+        // With a state entry the source alone may show nothing changed (the final pass reads only the
+        // source's metadata); without one, both sides are read at once.
+        const [src, early] = await Promise.all([
+            readMeta(source, m.sourceMount, srcPath),
+            entry ? Promise.resolve(undefined) : readMeta(target, m.targetMount, tgtPath),
+        ]);
         if (!src) return undefined; // removed between the listing and now: the next pass sees it
         const versions = src.versions.size;
         if (entry && entry.src === fingerprint(src))
@@ -304,7 +309,7 @@ async function planOne(
                 decision: { actions: [] },
                 report: { ...base, versions, action: "unchanged", written: 0 },
             };
-        const tgt = await readMeta(target, m.targetMount, tgtPath);
+        const tgt = entry ? await readMeta(target, m.targetMount, tgtPath) : early;
         const trusted = !!entry && !!tgt && entry.tgt === fingerprint(tgt);
         let decision = await reconcileKv2(src, tgt, trusted, {
             sameData: (v) => sameVersion(source, target, m, rel, v),
@@ -443,6 +448,19 @@ async function execute(source: Side, target: Side, p: Planned): Promise<void> {
     const m = p.map;
     const srcPath = sourcePath(m, p.rel);
     const tgtPath = targetPath(m, p.rel);
+    // The source's versions are read together before the writes, which must go in order.
+    const wanted = p.decision.actions.flatMap((a) => (a.kind === "write" && a.data === "source" ? [a.version] : []));
+    const fetched = new Map(
+        await Promise.all(
+            wanted.map(async (v) => {
+                const data =
+                    p.kind === "kv1"
+                        ? await readV1(source, m.sourceMount, srcPath)
+                        : await readVersion(source, m.sourceMount, srcPath, v);
+                return [v, data] as const;
+            }),
+        ),
+    );
     for (const a of p.decision.actions as Action[]) {
         switch (a.kind) {
             case "remove":
@@ -452,12 +470,8 @@ async function execute(source: Side, target: Side, p: Planned): Promise<void> {
                 await writeSettings(target, m.targetMount, tgtPath, p.src!.settings);
                 break;
             case "write": {
-                let data: Record<string, unknown> | undefined;
-                if (a.data === "source")
-                    data =
-                        p.kind === "kv1"
-                            ? await readV1(source, m.sourceMount, srcPath)
-                            : await readVersion(source, m.sourceMount, srcPath, a.version);
+                let data = a.data === "source" ? fetched.get(a.version) : undefined;
+                fetched.delete(a.version);
                 // Gone on the source since the plan (deleted or destroyed meanwhile): the next pass fixes the state.
                 data ??= placeholder(
                     a.version,
