@@ -45,6 +45,16 @@ import { vaultEntryPointHealthChecked } from "./vault-entry-point-health-checked
 import { vaultEntryPointTlsPassthrough } from "./vault-entry-point-tls-passthrough";
 import { vaultPolicyMetricsLeastPrivilege } from "./vault-policy-metrics-least-privilege";
 import { monitoringAlertingPath } from "./monitoring-alerting-path";
+import { vaultTokenRoleMetricsLeastPrivilege } from "./vault-tokenrole-metrics-least-privilege";
+import { vaultHandoverAdminLeastPrivilege } from "./vault-handover-admin-least-privilege";
+import { backupSidecarDestinationDeclared } from "./backup-sidecar-destination-declared";
+import { backupBucketLifecycleRetention } from "./backup-bucket-lifecycle-retention";
+import { vaultAuditDeviceOptions } from "./vault-audit-device-options";
+import { containerVaultClientTlsVerified } from "./container-vault-client-tls-verified";
+import { tlsCertificateLimits } from "./tls-certificate-limits";
+import { vaultListenerTlsCipherSuites } from "./vault-listener-tls-cipher-suites";
+import { containerRuntimeHardened } from "./container-runtime-hardened";
+import { vaultSettingsHardened } from "./vault-settings-hardened";
 
 export const POLICIES: Policies = [
     vaultContainerNoDevMode,
@@ -54,9 +64,14 @@ export const POLICIES: Policies = [
     vaultContainerSwapDisabled,
     containerSecurityLeastPrivilege,
     containerRoleLabelled,
+    containerRuntimeHardened,
+    containerVaultClientTlsVerified,
     vaultConfigNoUnsafeOptions,
+    vaultSettingsHardened,
     vaultListenerTlsRequired,
     vaultListenerTlsMinVersion,
+    vaultListenerTlsCipherSuites,
+    tlsCertificateLimits,
     vaultListenerMtlsProd,
     vaultRaftNodeCount,
     vaultEntryPointHealthChecked,
@@ -67,6 +82,7 @@ export const POLICIES: Policies = [
     vaultSealNoInlineCredentials,
     vaultAuditDevicesRedundant,
     vaultAuditNoLogRaw,
+    vaultAuditDeviceOptions,
     vaultAuditShipped,
     awsKmsKeyRotation,
     gcpKmsCryptoKeyRotation,
@@ -84,8 +100,12 @@ export const POLICIES: Policies = [
     backupBucketKmsEncryption,
     backupBucketDestroyProtected,
     backupWriterNoDelete,
+    backupBucketLifecycleRetention,
+    backupSidecarDestinationDeclared,
     vaultAppRoleTokenTtl,
     vaultAppRoleSecretIdRequired,
+    vaultHandoverAdminLeastPrivilege,
+    vaultTokenRoleMetricsLeastPrivilege,
     vaultPolicyBackendLeastPrivilege,
     vaultPolicySnapshotAgentLeastPrivilege,
     vaultPolicyMetricsLeastPrivilege,
