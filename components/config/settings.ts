@@ -353,10 +353,10 @@ function recoveryOf(v: SettingsValues, ctx: BuildContext): RecoveryConfig {
             "recoveryThreshold",
             `${threshold} exceeds recoveryShares (${shares}); use a number from 1 to ${shares}`,
         );
-    else if ((shares > 1 || ctx.prod) && threshold < RECOVERY.minThreshold)
+    else if (shares > 1 && threshold < RECOVERY.minThreshold)
         ctx.issue(
             "recoveryThreshold",
-            `must be at least ${RECOVERY.minThreshold} when recoveryShares is ${shares} (Vault's Shamir split needs 2 or more; on prod no operator recovers alone)`,
+            `must be at least ${RECOVERY.minThreshold} when recoveryShares is ${shares} (Vault's Shamir split needs 2 or more)`,
         );
     if (ctx.prod && shares < RECOVERY.prodMinShares)
         ctx.issue(
