@@ -153,7 +153,11 @@ function cases(stack: string): Case[] {
             value: `["10.0.0.0/${CLIENT_CIDR_MIN_PREFIX.ipv4 - 1}"]`,
             refused: `shorter than /${CLIENT_CIDR_MIN_PREFIX.ipv4}`,
         });
+        // The stack's statement of a public load balancer passes the pack on prod too.
+        out.push({ key: "entryPointInternetFacing", value: "true" });
     }
+    // AppRole tokens bound to client ranges: the metrics token role is bound the same way.
+    out.push({ key: "approleTokenBoundCidrs", value: '["10.20.0.0/16"]' });
     return out;
 }
 
