@@ -118,6 +118,10 @@ export class RaftCluster extends pulumi.ComponentResource {
             ...(role === "vault-server" && cfg.entryPoint.allowAnyClient
                 ? [{ label: "bonito.entry-point-any-client", value: "stated" }]
                 : []),
+            // The stack config's statement that the load balancer is internet-facing.
+            ...(role === "vault-server" && cfg.entryPoint.kind === "loadBalancer" && !cfg.entryPoint.internal
+                ? [{ label: "bonito.entry-point-internet-facing", value: "stated" }]
+                : []),
         ];
         const volumeLabels = (node: NodePlan, role: string) => [
             { label: "bonito.role", value: role },

@@ -1,6 +1,6 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { str, truthy } from "./lib/common";
-import { hasWildcard, parseDocument, principalValues } from "./lib/iam";
+import { IAM_POLICY_TYPES, actionMatches, hasWildcard, parseDocument, principalValues } from "./lib/iam";
 import { AWS_KMS_KEY, AWS_KMS_KEY_POLICY, awsUnsealKeys, keyIds } from "./lib/kms";
 
 /** The account of an ARN (`arn:aws:iam::123456789012:role/x`) or a bare account id. */
@@ -12,6 +12,42 @@ function accountOf(principal: string): string | undefined {
 /** `*` or `kms:*`: every KMS action, key deletion and policy replacement included. */
 function everyAction(a: string): boolean {
     return a === "*" || /^kms:\*$/i.test(a);
+}
+
+/** Actions that use a key's material: what only the unseal identity may do with the unseal key. */
+const USE_ACTIONS = [
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:GenerateDataKeyPair",
+    "kms:GenerateDataKeyPairWithoutPlaintext",
+    "kms:GenerateMac",
+];
+
+/**
+ * The declared unseal identities: IAM roles and users whose inline policy names one of the unseal
+ * key ARNs (the program's unseal role), by ARN.
+ */
+function unsealIdentities(resources: PolicyResource[], keyArns: Set<string>): Set<string> {
+    const out = new Set<string>();
+    for (const pol of resources.filter((r) => IAM_POLICY_TYPES.includes(r.type))) {
+        const names = (parseDocument(pol.props.policy) ?? []).some(
+            (st) => st.effect === "Allow" && st.resources.some((res) => keyArns.has(res)),
+        );
+        if (!names) continue;
+        const ref = str(pol.props.role) ?? str(pol.props.user);
+        for (const who of resources.filter((r) => r.type === "aws:iam/role:Role" || r.type === "aws:iam/user:User"))
+            if (
+                ref !== undefined &&
+                [str(who.props.id), str(who.props.name), who.name].includes(ref) &&
+                str(who.props.arn)
+            )
+                out.add(str(who.props.arn)!);
+    }
+    return out;
 }
 
 /**
@@ -29,12 +65,16 @@ function everyAction(a: string): boolean {
  *   the key's own;
  * - the `policy` removed from the unseal key (AWS's default then grants the account `kms:*`),
  *   or the policy moved to an `aws.kms.KeyPolicy` with the same holes;
- * - `bypassPolicyLockoutSafetyCheck: true`, which lets a policy lock the administrators out.
+ * - `bypassPolicyLockoutSafetyCheck: true`, which lets a policy lock the administrators out;
+ * - on the unseal key, a statement that lets any principal but the declared unseal identity (the
+ *   role whose policy names the key) encrypt, decrypt, re-encrypt or generate data keys: another
+ *   role of the same account, the account root (every IAM principal the account allows), a
+ *   service, or a second principal beside the unseal role.
  */
 export const awsKmsKeyPolicyLeastPrivilege: StackValidationPolicy = {
     name: "aws-kms-key-policy-least-privilege",
     description:
-        "KMS key policies (inline or aws.kms.KeyPolicy) allow no wildcard principal, no kms:* or *, no NotAction/NotPrincipal, and do not bypass the lockout safety check; the unseal key declares a key policy.",
+        "KMS key policies (inline or aws.kms.KeyPolicy) allow no wildcard principal, no kms:* or *, no NotAction/NotPrincipal, and do not bypass the lockout safety check; the unseal key declares a key policy, and only the declared unseal identity may use it (encrypt, decrypt, re-encrypt, data keys).",
     enforcementLevel: "mandatory",
     severity: "critical",
     tags: ["aws", "kms", "unseal", "least-privilege"],
@@ -92,8 +132,32 @@ export const awsKmsKeyPolicyLeastPrivilege: StackValidationPolicy = {
                     p.urn,
                 );
         }
-        for (const k of awsUnsealKeys(args).keys) {
+        const unseal = awsUnsealKeys(args);
+        const identities = unsealIdentities(args.resources, unseal.arns);
+        for (const k of unseal.keys) {
             const ids = keyIds(k);
+            const docs: { owner: PolicyResource; doc: unknown }[] = [
+                ...(k.props.policy !== undefined && k.props.policy !== "" ? [{ owner: k, doc: k.props.policy }] : []),
+                ...keyPolicies
+                    .filter(
+                        (p) =>
+                            ids.includes(str(p.props.keyId) ?? "") ||
+                            (p.propertyDependencies?.keyId ?? []).some((d) => d.urn === k.urn),
+                    )
+                    .map((p) => ({ owner: p, doc: p.props.policy })),
+            ];
+            for (const { owner, doc } of docs)
+                (parseDocument(doc) ?? []).forEach((st, i) => {
+                    if (st.effect !== "Allow") return;
+                    const uses = USE_ACTIONS.filter((u) => st.actions.some((a) => actionMatches(a, u)));
+                    if (uses.length === 0) return;
+                    const others = principalValues(st.principals).filter((pr) => !identities.has(pr));
+                    if (others.length > 0)
+                        report(
+                            `The unseal key ${k.name}'s policy: statement ${st.sid ?? String(i)} lets ${others.join(", ")} use the key (${uses.join(", ")}); only the declared unseal identity${identities.size > 0 ? ` (${[...identities].join(", ")})` : ""} may.`,
+                            owner.urn,
+                        );
+                });
             const declared =
                 (k.props.policy !== undefined && k.props.policy !== "") ||
                 keyPolicies.some(

@@ -46,6 +46,16 @@ import { vaultEntryPointTlsPassthrough } from "./vault-entry-point-tls-passthrou
 import { vaultPolicyMetricsLeastPrivilege } from "./vault-policy-metrics-least-privilege";
 import { vaultPolicyMigrationLeastPrivilege } from "./vault-policy-migration-least-privilege";
 import { monitoringAlertingPath } from "./monitoring-alerting-path";
+import { vaultTokenRoleMetricsLeastPrivilege } from "./vault-tokenrole-metrics-least-privilege";
+import { vaultHandoverAdminLeastPrivilege } from "./vault-handover-admin-least-privilege";
+import { backupSidecarDestinationDeclared } from "./backup-sidecar-destination-declared";
+import { backupBucketLifecycleRetention } from "./backup-bucket-lifecycle-retention";
+import { vaultAuditDeviceOptions } from "./vault-audit-device-options";
+import { containerVaultClientTlsVerified } from "./container-vault-client-tls-verified";
+import { tlsCertificateLimits } from "./tls-certificate-limits";
+import { vaultListenerTlsCipherSuites } from "./vault-listener-tls-cipher-suites";
+import { containerRuntimeHardened } from "./container-runtime-hardened";
+import { vaultSettingsHardened } from "./vault-settings-hardened";
 
 export const POLICIES: Policies = [
     vaultContainerNoDevMode,
@@ -55,9 +65,14 @@ export const POLICIES: Policies = [
     vaultContainerSwapDisabled,
     containerSecurityLeastPrivilege,
     containerRoleLabelled,
+    containerRuntimeHardened,
+    containerVaultClientTlsVerified,
     vaultConfigNoUnsafeOptions,
+    vaultSettingsHardened,
     vaultListenerTlsRequired,
     vaultListenerTlsMinVersion,
+    vaultListenerTlsCipherSuites,
+    tlsCertificateLimits,
     vaultListenerMtlsProd,
     vaultRaftNodeCount,
     vaultEntryPointHealthChecked,
@@ -68,6 +83,7 @@ export const POLICIES: Policies = [
     vaultSealNoInlineCredentials,
     vaultAuditDevicesRedundant,
     vaultAuditNoLogRaw,
+    vaultAuditDeviceOptions,
     vaultAuditShipped,
     awsKmsKeyRotation,
     gcpKmsCryptoKeyRotation,
@@ -85,8 +101,12 @@ export const POLICIES: Policies = [
     backupBucketKmsEncryption,
     backupBucketDestroyProtected,
     backupWriterNoDelete,
+    backupBucketLifecycleRetention,
+    backupSidecarDestinationDeclared,
     vaultAppRoleTokenTtl,
     vaultAppRoleSecretIdRequired,
+    vaultHandoverAdminLeastPrivilege,
+    vaultTokenRoleMetricsLeastPrivilege,
     vaultPolicyBackendLeastPrivilege,
     vaultPolicySnapshotAgentLeastPrivilege,
     vaultPolicyMetricsLeastPrivilege,

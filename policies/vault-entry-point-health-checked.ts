@@ -1,7 +1,18 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { PROD_SCHEMA, isProdStack, serverConfigs, str, vaultServers } from "./lib/common";
 import { healthChecks, isLoadBalancer, lbTargets } from "./lib/entryPoint";
-import { ENTRY_POINT_HEALTH_PATH, entryPointProdReason } from "./lib/limits";
+import { ENTRY_POINT_HEALTH_CODES, ENTRY_POINT_HEALTH_PATH, entryPointProdReason } from "./lib/limits";
+
+/** Every code an aws matcher (`200`, `200,429`, `200-599`) counts as healthy; undefined if unreadable. */
+function matcherCodes(m: string): number[] | undefined {
+    const out: number[] = [];
+    for (const part of m.split(",").map((x) => x.trim())) {
+        const r = /^(\d{3})(?:-(\d{3}))?$/.exec(part);
+        if (!r) return undefined;
+        for (let c = Number(r[1]); c <= Number(r[2] ?? r[1]); c++) out.push(c);
+    }
+    return out;
+}
 
 /**
  * Clients reach prod through one name that keeps answering while a node is down: a load balancer
@@ -12,7 +23,9 @@ import { ENTRY_POINT_HEALTH_PATH, entryPointProdReason } from "./lib/limits";
  *
  * One-field changes that would undo the same protection, each covered here: the load balancer
  * removed; the health check switched to TCP or HTTP, pointed at another path, or without
- * standbyok, or disabled; a node's target (aws attachment, gcp endpoint, azure pool address)
+ * standbyok, or disabled; a query parameter that makes a sealed, uninitialised or other node
+ * answer a healthy code (`sealedcode=200`, `uninitcode=200`, any `…code=`); an aws matcher wider
+ * than 200 (`200-599`, `200,503`, `200-399`, or removed: AWS's default is 200-399); a node's target (aws attachment, gcp endpoint, azure pool address)
  * removed, so fewer targets than Vault servers, or a server whose IPv4 api_addr is not a target.
  */
 export const vaultEntryPointHealthChecked: StackValidationPolicy = {
@@ -45,6 +58,19 @@ export const vaultEntryPointHealthChecked: StackValidationPolicy = {
                 report(
                     `Health check ${c.owner} uses ${c.protocol}, not HTTPS: a ${c.protocol} check passes a sealed node; probe ${ENTRY_POINT_HEALTH_PATH} over HTTPS.`,
                 );
+            const codes = [...query.keys()].filter((k) => /code$/i.test(k));
+            if (codes.length > 0)
+                report(
+                    `Health check ${c.owner} sets ${codes.map((k) => `${k}=${query.get(k) ?? ""}`).join(", ")}: Vault then answers a sealed, uninitialised or other unfit node with that code; remove it.`,
+                );
+            if (c.matcher !== undefined) {
+                const got = matcherCodes(c.matcher);
+                const extra = got?.filter((x) => !(ENTRY_POINT_HEALTH_CODES as readonly number[]).includes(x));
+                if (!got || extra!.length > 0)
+                    report(
+                        `Health check ${c.owner} counts "${c.matcher}" as healthy; only ${ENTRY_POINT_HEALTH_CODES.join(",")} means a node that can serve (5xx is sealed or uninitialised).`,
+                    );
+            }
             if (path !== "/v1/sys/health" || query.get("standbyok") !== "true")
                 report(
                     `Health check ${c.owner} probes "${c.path}"; it must probe ${ENTRY_POINT_HEALTH_PATH} so standbys (which forward) count as healthy and sealed nodes do not.`,

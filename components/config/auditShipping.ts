@@ -12,6 +12,7 @@ import type { BackupConfig } from "./backup";
 import type { CoreConfig } from "./core";
 import { boolean, integer, text } from "./fields";
 import { key, section, type BuildContext, type SectionValues } from "./section";
+import { ARCHIVE_RETENTION_DAYS, archiveRetentionReason } from "../../policies/lib/limits";
 
 export interface AuditShippingConfig {
     auditShipping: {
@@ -28,7 +29,6 @@ export interface AuditShippingConfig {
 
 /** Bounds of auditShipMaxDelayMinutes; prod may not go above PROD_MAX_DELAY_MINUTES. */
 export const SHIP_DELAY_MINUTES = { min: 2, max: 1440, prodMax: 15, def: 5 } as const;
-export const ARCHIVE_RETENTION_DAYS = { min: 1, max: 3650, prodMin: 90 } as const;
 
 /**
  * The default storage-account name of the audit archive on azure: like the backup account's
@@ -108,10 +108,7 @@ function buildAuditShipping(
         );
     const retentionDays = v.auditArchiveRetentionDays ?? (ctx.prod ? 365 : 30);
     if (ctx.prod && retentionDays < ARCHIVE_RETENTION_DAYS.prodMin)
-        ctx.issue(
-            "auditArchiveRetentionDays",
-            `must be at least ${ARCHIVE_RETENTION_DAYS.prodMin} on the prod stack: shipped audit logs are the compliance record`,
-        );
+        ctx.issue("auditArchiveRetentionDays", archiveRetentionReason());
 
     const loc = prior.backup.location;
     const bucketName = v.auditArchiveBucketName;

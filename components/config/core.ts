@@ -15,7 +15,16 @@ import {
     text,
 } from "./fields";
 import { CLOUDS, key, section, type BuildContext, type Cloud, type SectionValues } from "./section";
-import { NODES, TLS_MIN_VERSION, nodesReason, tlsMinVersionReason } from "../../policies/lib/limits";
+import {
+    MAX_LEASE_TTL_HOURS,
+    NODES,
+    TLS_CERT_HOURS,
+    TLS_MIN_VERSION,
+    maxLeaseTtlReason,
+    nodesReason,
+    tlsLeafValidityReason,
+    tlsMinVersionReason,
+} from "../../policies/lib/limits";
 
 export type Engine = "vault" | "openbao";
 export type TlsMode = "internal-ca" | "provided" | "upstream-proxy";
@@ -206,9 +215,9 @@ const coreKeys = {
             "Nodes join over a listener that requires a client certificate from the cluster CA; prod must keep it on.",
         default: "true",
     }),
-    tlsValidityHours: key(integer({ def: 8760, min: 24, max: 87600 }), {
+    tlsValidityHours: key(integer({ def: 8760, min: TLS_CERT_HOURS.leafMin, max: TLS_CERT_HOURS.leafMax }), {
         type: "integer",
-        description: "Validity of node certificates (internal-ca).",
+        description: `Validity of node certificates (internal-ca); at most ${TLS_CERT_HOURS.leafProdMax} (398 days) on prod.`,
         default: "8760 (1 year)",
     }),
     tlsEarlyRenewalHours: key(integer({ def: 720, min: 1, max: 87600 }), {
@@ -216,7 +225,7 @@ const coreKeys = {
         description: "Renew node certificates this long before they expire (on the next pulumi up).",
         default: "720 (30 days)",
     }),
-    tlsCaValidityHours: key(integer({ def: 87600, min: 48, max: 175200 }), {
+    tlsCaValidityHours: key(integer({ def: 87600, min: TLS_CERT_HOURS.caMin, max: TLS_CERT_HOURS.caMax }), {
         type: "integer",
         description: "Validity of the internal CA certificate.",
         default: "87600 (10 years)",
@@ -265,7 +274,7 @@ const coreKeys = {
     }),
     maxLeaseTtl: key(duration("24h"), {
         type: "string",
-        description: "Vault max_lease_ttl (must cover the AppRole token_max_ttl).",
+        description: `Vault max_lease_ttl (must cover the AppRole token_max_ttl); at most ${MAX_LEASE_TTL_HOURS.prodMax}h on prod.`,
         default: "24h",
     }),
 };
@@ -288,6 +297,8 @@ function buildCore(v: CoreValues, ctx: BuildContext): CoreConfig {
     const tls = tlsOf(v, ctx, usesPeer);
     if (durationSeconds(v.defaultLeaseTtl) > durationSeconds(v.maxLeaseTtl))
         ctx.issue("defaultLeaseTtl", `${v.defaultLeaseTtl} exceeds maxLeaseTtl (${v.maxLeaseTtl})`);
+    if (ctx.prod && durationSeconds(v.maxLeaseTtl) > MAX_LEASE_TTL_HOURS.prodMax * 3600)
+        ctx.issue("maxLeaseTtl", maxLeaseTtlReason());
 
     return {
         cloud: v.cloud ?? "local",
@@ -415,6 +426,8 @@ function tlsOf(v: CoreValues, ctx: BuildContext, usesPeer: boolean): TlsConfig {
     const caValidityHours = v.tlsCaValidityHours;
     if (earlyRenewalHours >= validityHours)
         ctx.issue("tlsEarlyRenewalHours", `${earlyRenewalHours} must be below tlsValidityHours (${validityHours})`);
+    if (ctx.prod && v.tlsMode === "internal-ca" && validityHours > TLS_CERT_HOURS.leafProdMax)
+        ctx.issue("tlsValidityHours", tlsLeafValidityReason());
     if (caValidityHours <= validityHours)
         ctx.issue("tlsCaValidityHours", `${caValidityHours} must exceed tlsValidityHours (${validityHours})`);
 

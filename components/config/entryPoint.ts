@@ -19,6 +19,7 @@ import { key, section, type BuildContext, type Cloud, type SectionValues } from 
 import type { AzureUnseal, GcpUnseal, UnsealConfig } from "./unseal";
 import {
     ANY_CLIENT_CIDR,
+    CLIENT_CIDR_MIN_PREFIX,
     ENTRY_POINT_HEALTH_PATH,
     ENTRY_POINT_KINDS,
     entryPointProdReason,
@@ -242,6 +243,14 @@ function buildEntryPoint(v: EntryPointValues, ctx: BuildContext, prior: CoreConf
         ctx.issue(
             "entryPointClientCidrs",
             `lists ${ANY_CLIENT_CIDR}, which admits every address; list the clients' ranges, or set entryPointAllowAnyClient: true to state that this is meant`,
+        );
+    const wide = clientCidrs.filter(
+        (c) => c !== ANY_CLIENT_CIDR && Number(c.split("/")[1] ?? 32) < CLIENT_CIDR_MIN_PREFIX.ipv4,
+    );
+    if (wide.length > 0 && !allowAnyClient)
+        ctx.issue(
+            "entryPointClientCidrs",
+            `lists ${wide.join(", ")}, shorter than /${CLIENT_CIDR_MIN_PREFIX.ipv4}: that admits a large part of the internet (any client in disguise); list the clients' ranges, or set entryPointAllowAnyClient: true to state that this is meant`,
         );
     const needsTargets = kind === "loadBalancer" || kind === "dns";
     const targets = needsTargets ? entryPointTargets(v, ctx, prior, kind) : [];

@@ -10,7 +10,7 @@ import type { EntryPointSection } from "./entryPoint";
 import { DURATION, boolean, duration, durationSeconds, integer, oneOf, stringList, text } from "./fields";
 import { isExamplePgpKey } from "./exampleKeys";
 import { key, section, type BuildContext, type SectionValues } from "./section";
-import { MIGRATION_WINDOW_SECONDS, migrationWindowReason } from "../../policies/lib/limits";
+import { MIGRATION_WINDOW_SECONDS, RECOVERY, migrationWindowReason } from "../../policies/lib/limits";
 
 export type AuditSecondDevice = "syslog" | "socket" | "file";
 export type AuditSocketType = "tcp" | "udp" | "unix";
@@ -373,13 +373,16 @@ function recoveryOf(v: SettingsValues, ctx: BuildContext): RecoveryConfig {
             "recoveryThreshold",
             `${threshold} exceeds recoveryShares (${shares}); use a number from 1 to ${shares}`,
         );
-    else if (shares > 1 && threshold < 2)
+    else if (shares > 1 && threshold < RECOVERY.minThreshold)
         ctx.issue(
             "recoveryThreshold",
-            `must be at least 2 when recoveryShares is ${shares} (Vault's Shamir split needs 2 or more)`,
+            `must be at least ${RECOVERY.minThreshold} when recoveryShares is ${shares} (Vault's Shamir split needs 2 or more)`,
         );
-    if (ctx.prod && shares < 3)
-        ctx.issue("recoveryShares", "must be at least 3 on prod, so no single operator holds recovery");
+    if (ctx.prod && shares < RECOVERY.prodMinShares)
+        ctx.issue(
+            "recoveryShares",
+            `must be at least ${RECOVERY.prodMinShares} on prod, so no single operator holds recovery`,
+        );
     const pgpKeys = v.recoveryPgpKeys ?? [];
     const examples = pgpKeys.map((k, i) => (isExamplePgpKey(k) ? i : -1)).filter((i) => i >= 0);
     if (examples.length > 0 && !ctx.allowExampleKeys)

@@ -5,6 +5,7 @@
  */
 import type { PolicyResource } from "@pulumi/policy";
 import { arr, explicitlyFalse, labelsOf, obj, str, type Props } from "./common";
+import { CLIENT_CIDR_MIN_PREFIX } from "./limits";
 
 export const LB_TYPES = {
     awsLb: "aws:lb/loadBalancer:LoadBalancer",
@@ -38,6 +39,8 @@ export const TLS_TERMINATING_TYPES = [
 
 /** Label on Vault servers whose stack stated that any address may reach the entry point. */
 export const ANY_CLIENT_LABEL = "bonito.entry-point-any-client";
+/** Label on Vault servers whose stack stated a public (internet-facing) load balancer. */
+export const INTERNET_FACING_LABEL = "bonito.entry-point-internet-facing";
 
 /** A health check and what it probes. */
 export interface HealthCheck {
@@ -45,6 +48,8 @@ export interface HealthCheck {
     protocol: string;
     path: string;
     enabled: boolean;
+    /** The HTTP codes the check counts as healthy (aws `matcher`; default 200-399). */
+    matcher?: string;
 }
 
 export function isLoadBalancer(r: PolicyResource): boolean {
@@ -62,6 +67,7 @@ export function healthChecks(resources: PolicyResource[]): HealthCheck[] {
                 protocol: (str(hc?.protocol) ?? "TCP").toUpperCase(),
                 path: str(hc?.path) ?? "",
                 enabled: !explicitlyFalse(hc?.enabled),
+                matcher: hc?.matcher === undefined ? "200-399" : String(hc.matcher),
             });
         } else if (r.type === LB_TYPES.gcpRegionHealthCheck || r.type === LB_TYPES.gcpHealthCheck) {
             const https = obj(r.props.httpsHealthCheck);
@@ -109,9 +115,43 @@ export function lbTargets(resources: PolicyResource[]): string[] {
     return out;
 }
 
-const ANY = ["0.0.0.0/0", "*", "internet", "any", "::/0"];
+const ANY = ["0.0.0.0/0", "*", "internet", "any", "::/0", "0.0.0.0", "::"];
+
+/**
+ * A range that admits any client, or so much of the address space that it is "any" in disguise:
+ * an IPv4 prefix shorter than /8 or an IPv6 prefix shorter than /32 (policies/lib/limits.ts).
+ */
 export function admitsAnyone(range: unknown): boolean {
-    return typeof range === "string" && ANY.includes(range.trim().toLowerCase());
+    if (typeof range !== "string") return false;
+    const r = range.trim().toLowerCase();
+    if (ANY.includes(r)) return true;
+    const m = /^([0-9a-f.:]+)\/(\d{1,3})$/.exec(r);
+    if (!m) return false;
+    const bits = Number(m[2]);
+    return m[1].includes(":") ? bits < CLIENT_CIDR_MIN_PREFIX.ipv6 : bits < CLIENT_CIDR_MIN_PREFIX.ipv4;
+}
+
+/** Load balancers with a public address, as `<resource>: <why>`. */
+export function internetFacing(resources: PolicyResource[]): { urn: string; where: string }[] {
+    const out: { urn: string; where: string }[] = [];
+    for (const r of resources) {
+        const p = r.props;
+        if ((r.type === LB_TYPES.awsLb || r.type === LB_TYPES.awsAlb) && p.internal !== true && p.internal !== "true")
+            out.push({
+                urn: r.urn,
+                where: `${r.name}: internal is ${String(p.internal ?? "unset")} (internet-facing)`,
+            });
+        if (r.type === LB_TYPES.gcpForwardingRule) {
+            const scheme = (str(p.loadBalancingScheme) ?? "EXTERNAL").toUpperCase();
+            if (scheme.startsWith("EXTERNAL"))
+                out.push({ urn: r.urn, where: `${r.name}: loadBalancingScheme ${scheme}` });
+        }
+        if (r.type === LB_TYPES.azureLb)
+            for (const f of arr(p.frontendIPConfigurations).map(obj))
+                if (f?.publicIPAddress !== undefined || f?.publicIPPrefix !== undefined)
+                    out.push({ urn: r.urn, where: `${r.name}: frontend ${str(f?.name) ?? "?"} has a public IP` });
+    }
+    return out;
 }
 
 /** Every place a stack admits any address to a port, as `<resource>: <where>`. */
@@ -122,17 +162,23 @@ export function openToAnyone(resources: PolicyResource[]): { urn: string; where:
         const p = r.props;
         if (r.type === LB_TYPES.awsIngressRule && (admitsAnyone(p.cidrIpv4) || admitsAnyone(p.cidrIpv6)))
             add(r, `ingress from ${str(p.cidrIpv4) ?? str(p.cidrIpv6)}`);
-        if (r.type === LB_TYPES.awsSgRule && str(p.type) === "ingress" && arr(p.cidrBlocks).some(admitsAnyone))
-            add(r, "ingress from 0.0.0.0/0");
+        if (
+            r.type === LB_TYPES.awsSgRule &&
+            str(p.type) === "ingress" &&
+            [...arr(p.cidrBlocks), ...arr(p.ipv6CidrBlocks)].some(admitsAnyone)
+        )
+            add(r, `ingress from ${[...arr(p.cidrBlocks), ...arr(p.ipv6CidrBlocks)].filter(admitsAnyone).join(", ")}`);
         if (r.type === LB_TYPES.awsSecurityGroup)
-            for (const i of arr(p.ingress))
-                if (arr(obj(i)?.cidrBlocks).some(admitsAnyone)) add(r, "inline ingress from 0.0.0.0/0");
+            for (const i of arr(p.ingress)) {
+                const wide = [...arr(obj(i)?.cidrBlocks), ...arr(obj(i)?.ipv6CidrBlocks)].filter(admitsAnyone);
+                if (wide.length > 0) add(r, `inline ingress from ${wide.join(", ")}`);
+            }
         if (r.type === LB_TYPES.awsLb && str(p.loadBalancerType) === "network" && arr(p.securityGroups).length === 0)
             add(r, "a network load balancer without a security group admits every source its subnets route");
         if (r.type === LB_TYPES.gcpFirewall && (str(p.direction) ?? "INGRESS").toUpperCase() === "INGRESS") {
             const ranges = arr(p.sourceRanges);
             const scoped = arr(p.sourceTags).length > 0 || arr(p.sourceServiceAccounts).length > 0;
-            if (ranges.some(admitsAnyone)) add(r, "sourceRanges 0.0.0.0/0");
+            if (ranges.some(admitsAnyone)) add(r, `sourceRanges ${ranges.filter(admitsAnyone).join(", ")}`);
             else if (ranges.length === 0 && !scoped && arr(p.allows).length > 0)
                 add(r, "no sourceRanges (GCP then admits 0.0.0.0/0)");
         }

@@ -59,12 +59,55 @@ export const ENTRY_POINT_KINDS = ["loadBalancer", "dns", "none"] as const;
  */
 export const ENTRY_POINT_HEALTH_PATH = "/v1/sys/health?standbyok=true&perfstandbyok=true";
 
+/** The only status the entry point's health check counts as healthy (the path above answers it). */
+export const ENTRY_POINT_HEALTH_CODES = [200] as const;
+
 /** The range that admits every IPv4 address. */
 export const ANY_CLIENT_CIDR = "0.0.0.0/0";
 
 export function entryPointProdReason(): string {
     return "must be loadBalancer on a production stack: clients need one name that keeps answering while any single node is down, and only a health-checked load balancer gives that";
 }
+
+/**
+ * Days each shipped audit file stays write-once in the archive: on prod the seed's immutable store
+ * must outlive an incident investigation, so at least a quarter.
+ */
+export const ARCHIVE_RETENTION_DAYS = { min: 1, max: 3650, prodMin: 90 } as const;
+
+export function archiveRetentionReason(): string {
+    return `must be at least ${ARCHIVE_RETENTION_DAYS.prodMin} days on a production stack: shipped audit logs are the compliance record and must outlive an incident investigation`;
+}
+
+/**
+ * Certificate validity in hours: a leaf at most 398 days on prod (the public-CA limit, CA/B Forum
+ * BR 6.3.2); a CA at most 10 years (a decades-long CA is never rotated).
+ */
+export const TLS_CERT_HOURS = { leafMin: 24, leafMax: 87600, leafProdMax: 398 * 24, caMin: 48, caMax: 87600 } as const;
+
+export function tlsLeafValidityReason(): string {
+    return `must be at most ${TLS_CERT_HOURS.leafProdMax} hours (398 days, the public-CA limit) on a production stack`;
+}
+
+/** Vault's max_lease_ttl in hours: the longest any lease or token may live (Vault's own default is 768h). */
+export const MAX_LEASE_TTL_HOURS = { prodMax: 168 } as const;
+
+export function maxLeaseTtlReason(): string {
+    return `must be at most ${MAX_LEASE_TTL_HOURS.prodMax}h on a production stack: no lease or token outlives a week`;
+}
+
+/** Recovery keys on prod: several operators, none alone (Shamir needs a threshold of 2 or more). */
+export const RECOVERY = { prodMinShares: 3, minThreshold: 2 } as const;
+
+/**
+ * Client allow-lists: a prefix shorter than these admits so much of the address space that it is
+ * "any client" in disguise (an IPv4 /7 is 33 million addresses; an IPv6 prefix shorter than a
+ * registry's /32 allocation spans providers).
+ */
+export const CLIENT_CIDR_MIN_PREFIX = { ipv4: 8, ipv6: 32 } as const;
+
+/** The metrics token: one period at most, and a hard end so a leaked token does not renew forever. */
+export const METRICS_TOKEN_SECONDS = { maxPeriod: 31 * 24 * 3600, maxExplicitMaxTtl: 90 * 24 * 3600 } as const;
 
 /**
  * How long the migration AppRole's secret ID lives (`migrationWindow`, secret_id_ttl): long enough

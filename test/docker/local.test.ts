@@ -285,6 +285,7 @@ async function mintMetricsToken(): Promise<string> {
         orphan: boolean;
         renewable: boolean;
         tokenPeriod: number;
+        tokenExplicitMaxTtl: number;
         tokenNoDefaultPolicy: boolean;
         tokenType: string;
     };
@@ -308,6 +309,7 @@ async function mintMetricsToken(): Promise<string> {
             `orphan=${role.orphan}`,
             `renewable=${role.renewable}`,
             `token_period=${role.tokenPeriod}`,
+            `token_explicit_max_ttl=${role.tokenExplicitMaxTtl}`,
             `token_no_default_policy=${role.tokenNoDefaultPolicy}`,
             `token_type=${role.tokenType}`,
         ],

@@ -308,6 +308,7 @@ export function awsEntryPoint(
                     enabled: true,
                     protocol: opts.healthProtocol ?? "HTTPS",
                     path: opts.healthPath ?? "/v1/sys/health?standbyok=true&perfstandbyok=true",
+                    matcher: "200",
                 },
             },
         },

@@ -5,14 +5,25 @@
  *
  * Keys both judge: awsKeyDeletionWindowDays (aws-kms-key-rotation), keyRotationDays
  * (aws-kms-key-rotation, gcp-kms-cryptokey-rotation), backupRetentionDays (backup-bucket-worm),
- * tlsMinVersion (vault-listener-tls-min-version), nodes (vault-raft-node-count). auditRetentionDays
- * is judged by config only: no rule reads the audit rotation's retention.
+ * tlsMinVersion (vault-listener-tls-min-version), nodes (vault-raft-node-count); issue 28:
+ * auditArchiveRetentionDays (backup-bucket-lifecycle-retention), tlsValidityHours and
+ * tlsCaValidityHours (tls-certificate-limits), maxLeaseTtl and recoveryThreshold
+ * (vault-settings-hardened), entryPointClientCidrs (vault-entry-point-client-allow-list).
+ * auditRetentionDays is judged by config only: no rule reads the audit rotation's retention.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { POLICIES } from "../../policies/policies";
 import {
+    ARCHIVE_RETENTION_DAYS,
     AWS_KEY_DELETION_WINDOW,
+    CLIENT_CIDR_MIN_PREFIX,
+    MAX_LEASE_TTL_HOURS,
+    RECOVERY,
+    TLS_CERT_HOURS,
+    archiveRetentionReason,
+    maxLeaseTtlReason,
+    tlsLeafValidityReason,
     BACKUP_RETENTION_DAYS,
     KEY_ROTATION_DAYS,
     NODES,
@@ -99,6 +110,54 @@ function cases(stack: string): Case[] {
     });
     out.push(nodesCase(nMin), nodesCase(NODES.max), nodesCase(NODES.max + 2, "one of"));
     out.push(prod ? nodesCase(NODES.min, nodesReason()) : nodesCase(0, "one of"));
+    // auditArchiveRetentionDays (aws stacks ship to an S3 archive)
+    if (aws) {
+        const arMin = prod ? ARCHIVE_RETENTION_DAYS.prodMin : ARCHIVE_RETENTION_DAYS.min;
+        out.push({ key: "auditArchiveRetentionDays", value: String(arMin) });
+        if (prod)
+            out.push({ key: "auditArchiveRetentionDays", value: String(arMin - 1), refused: archiveRetentionReason() });
+    }
+    // tlsValidityHours: 398 days on prod; below the CA's validity elsewhere
+    const leafMax = prod ? TLS_CERT_HOURS.leafProdMax : TLS_CERT_HOURS.caMax - 1;
+    out.push({ key: "tlsValidityHours", value: String(leafMax) });
+    out.push(
+        prod
+            ? { key: "tlsValidityHours", value: String(leafMax + 1), refused: tlsLeafValidityReason() }
+            : {
+                  key: "tlsValidityHours",
+                  value: String(TLS_CERT_HOURS.leafMax + 1),
+                  refused: `to ${TLS_CERT_HOURS.leafMax} (got`,
+              },
+    );
+    // tlsCaValidityHours: at most 10 years
+    out.push({ key: "tlsCaValidityHours", value: String(TLS_CERT_HOURS.caMax) });
+    out.push({
+        key: "tlsCaValidityHours",
+        value: String(TLS_CERT_HOURS.caMax + 1),
+        refused: `to ${TLS_CERT_HOURS.caMax} (got`,
+    });
+    // maxLeaseTtl: a week on prod
+    out.push({ key: "maxLeaseTtl", value: `${MAX_LEASE_TTL_HOURS.prodMax}h` });
+    if (prod)
+        out.push({ key: "maxLeaseTtl", value: `${MAX_LEASE_TTL_HOURS.prodMax + 1}h`, refused: maxLeaseTtlReason() });
+    // recoveryThreshold: 2 or more whenever there is more than one share (prod has 5)
+    if (prod) {
+        out.push({ key: "recoveryThreshold", value: String(RECOVERY.minThreshold) });
+        out.push({ key: "recoveryThreshold", value: String(RECOVERY.minThreshold - 1), refused: "must be at least 2" });
+    }
+    // entryPointClientCidrs: no prefix shorter than /8 (aws stacks have a load balancer)
+    if (aws) {
+        out.push({ key: "entryPointClientCidrs", value: `["10.0.0.0/${CLIENT_CIDR_MIN_PREFIX.ipv4}"]` });
+        out.push({
+            key: "entryPointClientCidrs",
+            value: `["10.0.0.0/${CLIENT_CIDR_MIN_PREFIX.ipv4 - 1}"]`,
+            refused: `shorter than /${CLIENT_CIDR_MIN_PREFIX.ipv4}`,
+        });
+        // The stack's statement of a public load balancer passes the pack on prod too.
+        out.push({ key: "entryPointInternetFacing", value: "true" });
+    }
+    // AppRole tokens bound to client ranges: the metrics token role is bound the same way.
+    out.push({ key: "approleTokenBoundCidrs", value: '["10.20.0.0/16"]' });
     return out;
 }
 

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- fixtures edit nested JSON documents freely */
 /**
  * Every policy of the pack: one compliant case (no violation) and one violating case (caught, with
  * a message that says how to fix it). Policy modules are imported directly: importing the pack's
@@ -40,6 +41,129 @@ const unsealKey: TestResource[] = [
     f.container(),
     { type: "aws:kms/alias:Alias", name: "alias", props: { name: "alias/bonito", targetKeyId: "key-1" } },
     { type: "aws:kms/key:Key", name: "key", props: { keyId: "key-1", arn: f.AWS_KEY_ARN, enableKeyRotation: true } },
+];
+/** The metrics token role as components/monitoring/monitoring.ts declares it, with fields overridden. */
+function tokenRole(over: Record<string, unknown> = {}): TestResource {
+    return {
+        type: "vault:tokenauth/authBackendRole:AuthBackendRole",
+        name: "token-role",
+        props: {
+            roleName: "bonito-metrics",
+            allowedPolicies: ["bonito-metrics"],
+            disallowedPolicies: ["root"],
+            orphan: true,
+            renewable: true,
+            tokenPeriod: 2592000,
+            tokenExplicitMaxTtl: 7776000,
+            tokenNoDefaultPolicy: true,
+            tokenType: "service",
+            ...over,
+        },
+    };
+}
+/** The hand-over as components/settings/vaultSettings.ts declares it (the parts the rule reads). */
+function handover(role: Record<string, unknown> = {}, paths: Record<string, string[]> = {}): TestResource {
+    const path: Record<string, { capabilities: string[] }> = { "sys/mounts/bonito": { capabilities: ["read"] } };
+    for (const [p, c] of Object.entries(paths)) path[p] = { capabilities: c };
+    return {
+        type: "pulumi-nodejs:dynamic/bonito:VaultHandover",
+        name: "handover",
+        props: {
+            policyName: "pulumi-admin",
+            policy: JSON.stringify({ path }),
+            role: {
+                bind_secret_id: true,
+                token_ttl: 7200,
+                token_max_ttl: 7200,
+                token_policies: ["pulumi-admin"],
+                ...role,
+            },
+        },
+    };
+}
+function lifecycle(days: number): TestResource {
+    return {
+        type: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        name: "lifecycle",
+        props: {
+            bucket: "bonito-snapshots",
+            rules: [
+                {
+                    id: "expire",
+                    status: "Enabled",
+                    expiration: { days },
+                    noncurrentVersionExpiration: { noncurrentDays: days },
+                },
+            ],
+        },
+    };
+}
+/** A snapshot uploader writing to `bucket` with rclone (components/backup/uploaderConfig.ts). */
+function uploader(bucket: string): TestResource {
+    return {
+        type: f.C,
+        name: "uploader",
+        props: {
+            entrypoints: [
+                "/bin/sh",
+                "-c",
+                `DEST=snapshots:${bucket}\nrclone move /snapshots snapshots:${bucket}`,
+                "up",
+            ],
+            uploads: [{ file: "/etc/rclone/rclone.conf", content: "[snapshots]\ntype = s3\nprovider = AWS\n" }],
+            labels: [{ label: "bonito.role", value: "snapshot-uploader" }],
+        },
+    };
+}
+const CA_PEM = "-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n";
+function snapshotAgent(envs: string[] = ["VAULT_CACERT=/etc/vault.d/vault-ca.pem"]): TestResource {
+    return {
+        type: f.C,
+        name: "agent",
+        props: {
+            envs,
+            uploads: [{ file: "/etc/vault.d/vault-ca.pem", content: CA_PEM }],
+            labels: [{ label: "bonito.role", value: "snapshot-agent" }],
+        },
+    };
+}
+function tlsKey(algorithm: string, over: Record<string, unknown>): TestResource {
+    return { type: "tls:index/privateKey:PrivateKey", name: "key", props: { algorithm, ...over } };
+}
+function leaf(validityPeriodHours: number, extraUses: string[] = []): TestResource {
+    return {
+        type: "tls:index/locallySignedCert:LocallySignedCert",
+        name: "cert",
+        props: {
+            validityPeriodHours,
+            allowedUses: ["digital_signature", "key_encipherment", "server_auth", "client_auth", ...extraUses],
+        },
+    };
+}
+/** An audit shipper as components/audit/auditShipper.ts declares it (the run-time settings the rule reads). */
+function runtimeContainer(over: (p: Record<string, any>) => void = () => undefined): TestResource {
+    const props: Record<string, any> = {
+        restart: "unless-stopped",
+        logDriver: "json-file",
+        user: "100:1000",
+        uploads: [{ file: "/etc/rclone/secrets/aws-secret-access-key", content: "k", permissions: "0400" }],
+        labels: [{ label: "bonito.role", value: "audit-shipper" }],
+    };
+    over(props);
+    return { type: f.C, name: "shipper", props };
+}
+/** The unseal role and its inline policy on the unseal key: the declared unseal identity. */
+const unsealIdentity: TestResource[] = [
+    {
+        type: "aws:iam/role:Role",
+        name: "vault",
+        props: { name: "vault", arn: "arn:aws:iam::123456789012:role/vault" },
+    },
+    {
+        type: "aws:iam/rolePolicy:RolePolicy",
+        name: "vault-policy",
+        props: { role: "vault", policy: JSON.stringify({ Version: "2012-10-17", Statement: [kmsAllow] }) },
+    },
 ];
 /** A different key (SSE-KMS for the backup bucket) may be used for more than unsealing. */
 const otherKey = {
@@ -498,6 +622,7 @@ const CASES: Record<string, Case> = {
             ...unsealKey.map((r) =>
                 r.name === "key" ? { ...r, props: { ...r.props, policy: JSON.stringify(keyPolicy()) } } : r,
             ),
+            ...unsealIdentity,
         ],
         bad: [
             ...unsealKey.map((r) =>
@@ -515,6 +640,7 @@ const CASES: Record<string, Case> = {
         expect: [
             "KMS key key's policy: statement VaultIdentityUsesKey allows principal *; name the account root or the Vault role by ARN.",
             "KMS key key's policy: statement VaultIdentityUsesKey allows kms:*; list the actions by name.",
+            "The unseal key key's policy: statement VaultIdentityUsesKey lets * use the key (kms:Encrypt, kms:Decrypt, kms:ReEncryptFrom, kms:ReEncryptTo, kms:GenerateDataKey, kms:GenerateDataKeyWithoutPlaintext, kms:GenerateDataKeyPair, kms:GenerateDataKeyPairWithoutPlaintext, kms:GenerateMac); only the declared unseal identity may.",
         ],
     },
     "backup-bucket-kms-encryption": {
@@ -629,6 +755,117 @@ const CASES: Record<string, Case> = {
         expect: [
             'Snapshot agent policy snapshot-agent grants update on "sys/storage/raft/snapshot"; it may only take snapshots: "sys/storage/raft/snapshot" [read]; "auth/token/lookup-self" [read]; "auth/token/renew-self" [update]; "auth/token/revoke-self" [update].',
             'Snapshot agent policy snapshot-agent grants update on "sys/storage/raft/snapshot-force"; it may only take snapshots: "sys/storage/raft/snapshot" [read]; "auth/token/lookup-self" [read]; "auth/token/renew-self" [update]; "auth/token/revoke-self" [update].',
+        ],
+    },
+    "vault-tokenrole-metrics-least-privilege": {
+        ok: [tokenRole()],
+        bad: [
+            tokenRole({ allowedPolicies: ["bonito-metrics", "default"] }),
+            tokenRole({ tokenExplicitMaxTtl: undefined }),
+        ],
+        expect: [
+            "Token role bonito-metrics: its tokens may carry default; allow only bonito-metrics.",
+            "Token role bonito-metrics: its tokens are orphan and periodic with no tokenExplicitMaxTtl: nothing ends a token that keeps being renewed; set tokenExplicitMaxTtl to at most 90 days.",
+        ],
+    },
+    "vault-handover-admin-least-privilege": {
+        ok: [handover()],
+        bad: [handover({ bind_secret_id: false }, { "sys/*": ["sudo"] })],
+        expect: [
+            "The admin role's bind_secret_id is off, so its role id alone logs in as Pulumi's admin; set it to true.",
+            'The admin policy grants sudo on "sys/*", a glob path; grant sudo only on named endpoints.',
+        ],
+    },
+    "backup-bucket-lifecycle-retention": {
+        ok: [...f.s3Stack(), lifecycle(30)],
+        bad: [...f.s3Stack(), lifecycle(7)],
+        expect: /Lifecycle lifecycle expires objects after 7 day\(s\), but bonito-snapshots retains objects 30 day\(s\)/,
+    },
+    "backup-sidecar-destination-declared": {
+        ok: [...f.s3Stack(), uploader("bonito-snapshots")],
+        bad: [...f.s3Stack(), uploader("someone-elses-bucket")],
+        expect: /snapshot-uploader uploader writes to snapshots:someone-elses-bucket \(someone-elses-bucket\), which is not a bucket this stack declares/,
+    },
+    "vault-audit-device-options": {
+        ok: [f.audit("file", "file", { file_path: "/vault/audit/audit.log", mode: "0600", format: "json" })],
+        bad: [f.audit("file", "file", { file_path: "stdout", mode: "0644" })],
+        expect: [
+            'Audit device file (file): file_path "stdout" writes no file on the audit volume; use an absolute path such as /vault/audit/audit.log.',
+            'Audit device file (file): mode 0644 lets other users read the audit log; use "0600" or stricter.',
+        ],
+    },
+    "container-vault-client-tls-verified": {
+        ok: [f.container(), snapshotAgent()],
+        bad: [f.container(), snapshotAgent(["VAULT_SKIP_VERIFY=true"])],
+        expect: [
+            "snapshot-agent agent: VAULT_SKIP_VERIFY turns off verification of Vault's certificate; remove it.",
+            "snapshot-agent agent: VAULT_CACERT is not set, so the agent trusts the image's public CAs instead of the stack's CA; set it.",
+        ],
+    },
+    "tls-certificate-limits": {
+        ok: [tlsKey("ECDSA", { ecdsaCurve: "P256" }), leaf(8760)],
+        bad: [tlsKey("RSA", { rsaBits: 1024 }), leaf(87600, ["cert_signing"])],
+        expect: [
+            "Private key key is RSA 1024 bits; use at least 2048 (or ECDSA P256).",
+            "Leaf certificate cert allows cert_signing: it could mint trusted certificates; remove them from allowedUses.",
+            "Leaf certificate cert is valid 87600 hours; tlsValidityHours must be at most 9552 hours (398 days, the public-CA limit) on a production stack.",
+        ],
+        stack: "prod",
+    },
+    "vault-listener-tls-cipher-suites": {
+        ok: [
+            f.container(
+                "vault-0",
+                () => undefined,
+                f.serverConfig((c) => (c.listener[0].tcp.tls_cipher_suites = "TLS_AES_128_CBC_SHA")),
+            ),
+        ],
+        bad: [
+            f.container(
+                "vault-0",
+                () => undefined,
+                f.serverConfig((c) =>
+                    Object.assign(c.listener[0].tcp, {
+                        tls_min_version: "tls12",
+                        tls_cipher_suites: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+                    }),
+                ),
+            ),
+        ],
+        expect: /listener 0 \(0.0.0.0:8200\) allows TLS 1.2 \(tls_min_version tls12\) with TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA/,
+    },
+    "container-runtime-hardened": {
+        ok: [runtimeContainer()],
+        bad: [
+            runtimeContainer((p) => {
+                p.envs = ["AWS_SECRET_ACCESS_KEY=abc"];
+                p.restart = "on-failure";
+                p.uploads[0].permissions = "0644";
+            }),
+        ],
+        expect: [
+            "audit-shipper shipper: AWS_SECRET_ACCESS_KEY holds a static cloud credential in the environment (visible to docker inspect, even as a Pulumi secret); use the host's instance identity or the writer's 0400 key file.",
+            'audit-shipper shipper: restart is "on-failure"; a service must come back after a crash or a reboot (unless-stopped or always).',
+            "audit-shipper shipper: /etc/rclone/secrets/aws-secret-access-key (a key, token or credential) is uploaded with mode 0644; use 0400 or 0600.",
+        ],
+    },
+    "vault-settings-hardened": {
+        ok: [
+            {
+                type: "vault:index/mount:Mount",
+                name: "kv",
+                props: { path: "bonito", type: "kv", options: { version: "2" } },
+            },
+        ],
+        bad: [
+            {
+                type: "vault:index/mount:Mount",
+                name: "kv",
+                props: { path: "bonito", type: "kv", options: { version: "1" } },
+            },
+        ],
+        expect: [
+            'Mount bonito is KV version 1 (type kv, options.version 1): no version history, no recovery from a bad write; use type kv with options.version "2" (or kv-v2).',
         ],
     },
 };

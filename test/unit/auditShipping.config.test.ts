@@ -44,7 +44,7 @@ describe("audit shipping config", () => {
             [
                 'bonito-vault:auditShipping must be true on the prod stack: seed §3 asks for audit logs in an immutable store, and the policy pack refuses a prod stack without an audit shipper (got "false")',
                 'bonito-vault:auditShipMaxDelayMinutes must be at most 15 on the prod stack: an audit line must leave the node within minutes (got "30")',
-                'bonito-vault:auditArchiveRetentionDays must be at least 90 on the prod stack: shipped audit logs are the compliance record (got "30")',
+                'bonito-vault:auditArchiveRetentionDays must be at least 90 days on a production stack: shipped audit logs are the compliance record and must outlive an incident investigation (got "30")',
             ],
         );
     });
