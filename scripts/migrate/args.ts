@@ -34,7 +34,7 @@ export const USAGE = `usage: npm run migrate -- <plan|copy|verify> --source-addr
          [--source-ca <pem>] [--source-token-file <file>]          (else SOURCE_VAULT_TOKEN)
          [--target-login-file <file>]                               (pulumi stack output migrationLogin --show-secrets)
          [--target-addr <url>] [--target-ca <pem>] [--target-server-name <name>] [--target-token-file <file>]  (else TARGET_VAULT_TOKEN)
-         [--overwrite] [--allow-http] [--no-verify] [--concurrency 32] [--state <file>] [--report <file.json>]`;
+         [--overwrite] [--allow-http] [--no-verify] [--concurrency 64] [--state <file>] [--report <file.json>]`;
 
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\]|::1)$/;
 
@@ -51,7 +51,7 @@ export function parseMigrateArgs(argv: readonly string[]): MigrateArgs {
         overwrite: false,
         allowHttp: false,
         verifyAfterCopy: true,
-        concurrency: 32,
+        concurrency: 64,
     };
     for (let i = 0; i < rest.length; i++) {
         const a = rest[i];

@@ -606,7 +606,7 @@ describe(
             );
             assert.equal(v.code, 0, v.out + v.err);
             assert.match(v.out, /verify\s+paths\s+versions\s+bytes\s+differences/);
-            assert.match(v.out, /secret=bonito\/railway\s+10\s+17\s+\d+\s+0/);
+            assert.match(v.out, /secret=bonito\/railway\s+10\s+16\s+\d+\s+0/);
             assert.match(v.out, /legacy=bonito\/railway-legacy\s+2\s+2\s+\d+\s+0/);
             // A difference made on the target is found and named.
             await ok(live!.nodes[0].http, token, "POST", `${kv}/data/railway/x/collide`, {
