@@ -389,3 +389,27 @@ describe("migrate: the command line", () => {
         );
     });
 });
+
+describe("migrate: the progress line", () => {
+    it("draws done/total, rate and ETA on one terminal line, at most five times a second, and ends with a newline", async () => {
+        const { terminalProgress } = await import("../../scripts/migrate");
+        let now = 0;
+        const written: string[] = [];
+        const tty = { write: (s: string) => (written.push(s), true) } as unknown as NodeJS.WriteStream;
+        const p = terminalProgress(tty, () => now);
+        p.start("copy", 100);
+        now = 1000;
+        p.tick(25);
+        now = 1100;
+        p.tick(25); // within 200 ms of the last draw: not drawn
+        now = 2000;
+        p.tick(50);
+        p.done();
+        assert.deepEqual(written, [
+            "\rcopy: 25/100  25/s  ETA 3s   ",
+            "\rcopy: 100/100  50/s  ETA 0s   ",
+            "\rcopy: 100/100  50/s  ETA 0s   ",
+            "\n",
+        ]);
+    });
+});
