@@ -6,15 +6,13 @@
  * up, renews and revokes itself (its own policy grants only the `*-self` endpoints beside
  * `sys/metrics`), so the admin policy needs no lookup or revoke by accessor (which would reach every
  * token). A periodic token lives as long as it is renewed within its period: every `pulumi up`
- * renews it once half the period has passed. The role's explicit max TTL (90 days) ends every token
- * whoever renews it, so a leaked token dies; the update before that issues a fresh one and revokes
- * the old. A stack left without `pulumi up` for a whole period loses its metrics;
- * VaultMetricsUnreadable says so.
+ * renews it once half the period has passed. A stack left without `pulumi up` for a whole period
+ * loses its metrics; VaultMetricsUnreadable says so.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { dynamicResourceArgs, type EndpointArgs, DYNAMIC_MODULE } from "../dynamicResource";
 import { appRoleLogin, bodyObject, nodeTransport, vaultError, vaultErrors, type Endpoint } from "../vault/http";
-import { METRICS_TOKEN_MAX_LIFE_SECONDS, METRICS_TOKEN_PERIOD_SECONDS, METRICS_TOKEN_ROLE } from "./metricsPolicy";
+import { METRICS_TOKEN_PERIOD_SECONDS, METRICS_TOKEN_ROLE } from "./metricsPolicy";
 
 export interface MetricsTokenInputs extends Endpoint {
     adminMount: string;
@@ -28,16 +26,6 @@ export interface MetricsTokenState extends MetricsTokenInputs {
     accessor: string;
     /** Milliseconds since the epoch of the last issue or renewal. */
     renewedAt: number;
-    /** Milliseconds since the epoch of the issue (absent in states written before the role had an explicit max TTL). */
-    issuedAt?: number;
-}
-
-/**
- * The token ends at its explicit max TTL whatever renews it: once less than a period of it is left,
- * the next update issues a fresh token (a state without `issuedAt` predates the bound: reissue).
- */
-function reissueDue(olds: MetricsTokenState, now: number): boolean {
-    return now - (olds.issuedAt ?? 0) > (METRICS_TOKEN_MAX_LIFE_SECONDS - METRICS_TOKEN_PERIOD_SECONDS) * 1000;
 }
 
 async function issue(i: MetricsTokenInputs): Promise<{ token: string; accessor: string }> {
@@ -62,38 +50,23 @@ async function issue(i: MetricsTokenInputs): Promise<{ token: string; accessor: 
 export const metricsTokenProvider: pulumi.dynamic.ResourceProvider<MetricsTokenInputs, MetricsTokenState> = {
     async create(inputs) {
         const { token, accessor } = await issue(inputs);
-        const now = Date.now();
-        return { id: accessor, outs: { ...inputs, token, accessor, renewedAt: now, issuedAt: now } };
+        return { id: accessor, outs: { ...inputs, token, accessor, renewedAt: Date.now() } };
     },
     async diff(_id, olds, news) {
         const keys = ["addr", "caCert", "tlsServerName", "adminMount", "role"] as const;
         const changed = keys.filter((k) => olds[k] !== news[k]);
         // Half the period gone: this update renews it.
-        const due =
-            Date.now() - olds.renewedAt > (METRICS_TOKEN_PERIOD_SECONDS * 1000) / 2 || reissueDue(olds, Date.now());
+        const due = Date.now() - olds.renewedAt > (METRICS_TOKEN_PERIOD_SECONDS * 1000) / 2;
         return { changes: changed.length > 0 || due, replaces: changed.includes("role") ? ["role"] : [] };
     },
     async update(_id, olds, news) {
         const t = nodeTransport(news);
-        if (!reissueDue(olds, Date.now())) {
-            const renewed = await t({ method: "POST", path: "auth/token/renew-self", token: olds.token, body: {} });
-            if (renewed.status === 200)
-                return {
-                    outs: {
-                        ...news,
-                        token: olds.token,
-                        accessor: olds.accessor,
-                        renewedAt: Date.now(),
-                        issuedAt: olds.issuedAt,
-                    },
-                };
-        }
-        // Expired, revoked or near its explicit max TTL: issue a new one (Prometheus reads the file
-        // again on its next scrape), then revoke the old one (403: already gone).
+        const renewed = await t({ method: "POST", path: "auth/token/renew-self", token: olds.token, body: {} });
+        if (renewed.status === 200)
+            return { outs: { ...news, token: olds.token, accessor: olds.accessor, renewedAt: Date.now() } };
+        // Expired or revoked: issue a new one (Prometheus reads the file again on its next scrape).
         const { token, accessor } = await issue(news);
-        await t({ method: "POST", path: "auth/token/revoke-self", token: olds.token });
-        const now = Date.now();
-        return { outs: { ...news, token, accessor, renewedAt: now, issuedAt: now } };
+        return { outs: { ...news, token, accessor, renewedAt: Date.now() } };
     },
     async delete(_id, olds) {
         const res = await nodeTransport(olds)({ method: "POST", path: "auth/token/revoke-self", token: olds.token });
@@ -121,7 +94,7 @@ export class MetricsToken extends pulumi.dynamic.Resource {
             role: METRICS_TOKEN_ROLE,
         };
         const d = dynamicResourceArgs(inputs, opts, {
-            outputs: ["token", "accessor", "renewedAt", "issuedAt"],
+            outputs: ["token", "accessor", "renewedAt"],
             secret: ["token", "adminRoleId", "adminSecretId"],
         });
         super(metricsTokenProvider, name, d.props, d.opts, DYNAMIC_MODULE, "MetricsToken");

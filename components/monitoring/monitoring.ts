@@ -32,7 +32,6 @@ export type MonitoringSettings = Pick<
     | "adminTlsServerName"
     | "clusterName"
     | "stack"
-    | "approle"
 > & {
     tls: Pick<StackConfig["tls"], "earlyRenewalHours">;
     backup: Pick<StackConfig["backup"], "scheduleSeconds" | "location">;
@@ -46,12 +45,7 @@ import { dockerName } from "../naming";
 import type { NodePlan } from "../topology";
 import { renderAlertRulesFile } from "./alertRules";
 import { ALERTMANAGER_WEB_USER, AlertmanagerWebCredentials } from "./alertmanagerAuth";
-import {
-    METRICS_TOKEN_MAX_LIFE_SECONDS,
-    METRICS_TOKEN_PERIOD_SECONDS,
-    renderMetricsPolicy,
-    renderMetricsTokenRole,
-} from "./metricsPolicy";
+import { METRICS_TOKEN_PERIOD_SECONDS, renderMetricsPolicy, renderMetricsTokenRole } from "./metricsPolicy";
 import { MetricsToken } from "./metricsToken";
 import {
     asFile,
@@ -229,13 +223,8 @@ export class Monitoring extends pulumi.ComponentResource {
                 orphan: true,
                 renewable: true,
                 tokenPeriod: METRICS_TOKEN_PERIOD_SECONDS,
-                tokenExplicitMaxTtl: METRICS_TOKEN_MAX_LIFE_SECONDS,
                 tokenNoDefaultPolicy: true,
                 tokenType: "service",
-                // Bound like the AppRole tokens when the stack binds those (approleTokenBoundCidrs).
-                ...(cfg.approle.tokenBoundCidrs.length > 0
-                    ? { tokenBoundCidrs: [...cfg.approle.tokenBoundCidrs] }
-                    : {}),
             },
             { ...on, dependsOn: [policy] },
         );

@@ -269,7 +269,6 @@ describe(
                 orphan: r.orphan,
                 renewable: r.renewable,
                 token_period: r.tokenPeriod,
-                token_explicit_max_ttl: r.tokenExplicitMaxTtl,
                 token_no_default_policy: r.tokenNoDefaultPolicy,
                 token_type: r.tokenType,
             });

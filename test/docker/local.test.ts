@@ -285,7 +285,6 @@ async function mintMetricsToken(): Promise<string> {
         orphan: boolean;
         renewable: boolean;
         tokenPeriod: number;
-        tokenExplicitMaxTtl: number;
         tokenNoDefaultPolicy: boolean;
         tokenType: string;
     };
@@ -309,7 +308,6 @@ async function mintMetricsToken(): Promise<string> {
             `orphan=${role.orphan}`,
             `renewable=${role.renewable}`,
             `token_period=${role.tokenPeriod}`,
-            `token_explicit_max_ttl=${role.tokenExplicitMaxTtl}`,
             `token_no_default_policy=${role.tokenNoDefaultPolicy}`,
             `token_type=${role.tokenType}`,
         ],

@@ -161,7 +161,7 @@ function fakeState(type: string, name: string, inputs: Record<string, unknown>):
             if (type.endsWith(":VaultHandover"))
                 return { roleId: "mock-admin-role-id", secretId: "mock-admin-secret-id" };
             if (type.endsWith(":MetricsToken"))
-                return { token: "mock-metrics-token", accessor: "mock-metrics-accessor", renewedAt: 0, issuedAt: 0 };
+                return { token: "mock-metrics-token", accessor: "mock-metrics-accessor", renewedAt: 0 };
             if (type.endsWith(":AlertmanagerWebCredentials"))
                 return { password: MOCK_ALERTMANAGER_PASSWORD, passwordHash: MOCK_ALERTMANAGER_HASH };
             if (type.endsWith(":UnsealerInit"))
