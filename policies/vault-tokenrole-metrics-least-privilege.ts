@@ -1,7 +1,6 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { arr, explicitlyFalse, seconds, str, truthy } from "./lib/common";
 import { METRICS_TOKEN_SECONDS } from "./lib/limits";
-import { APPROLE_ROLE } from "./vault-approle-token-ttl";
 
 /** Token roles (`auth/token/roles/<name>`): the monitoring token is issued from one. */
 export const TOKEN_ROLE_TYPES = [
@@ -13,13 +12,15 @@ const days = (s: number) => `${Math.round((s / 86400) * 10) / 10} days`;
 
 /**
  * The token role the monitoring token is issued from, judged as strictly as the AppRoles: its
- * tokens carry only the metrics policy, live a bounded time, and are bound to the stack's client
- * ranges when the stack binds its AppRole tokens.
+ * tokens carry only the metrics policy and live a bounded time.
  *
  * The program issues an orphan, periodic token (Pulumi's admin token that creates it lives two
- * hours, so a child token would die with it). An orphan or periodic token has no parent and no
- * max TTL to end it, so the role must set `token_explicit_max_ttl`: a leaked token then dies at
- * that date whoever renews it.
+ * hours, so a child token would die with it). Its period (≤ 31 days) is what ends a token no one
+ * renews. An explicit max TTL cannot end it instead: Vault caps `token_explicit_max_ttl` at the
+ * token mount's max TTL (the stack's maxLeaseTtl, ≤ 168h on prod) and refuses to create tokens from
+ * a role whose explicit max exceeds it (Vault 1.21.1, test/conformance/alerts.test.ts), so a
+ * 90-day hard end would stop the monitoring token from being issued at all. A leaked metrics token
+ * can only read sys/metrics; `pulumi destroy` of the MetricsToken revokes it.
  *
  * One-field changes that would undo the same protection, each covered here:
  * - `allowedPolicies` gains a policy (`default`, `root`, a copy of the backend policy) or is emptied
@@ -27,13 +28,12 @@ const days = (s: number) => `${Math.round((s / 86400) * 10) / 10} days`;
  *   `tokenPolicies` names another policy; `tokenNoDefaultPolicy` off (the default policy comes back);
  * - `tokenPeriod` raised beyond a month, or the token made non-periodic without a TTL or a max
  *   (`tokenTtl`/`tokenMaxTtl` 0: the mount's 768h, renewable forever within it);
- * - `tokenExplicitMaxTtl` removed or raised beyond 90 days on an orphan or periodic role;
- * - `tokenBoundCidrs` missing while the stack binds its AppRole tokens to client ranges.
+ * - `tokenExplicitMaxTtl` raised beyond 90 days.
  */
 export const vaultTokenRoleMetricsLeastPrivilege: StackValidationPolicy = {
     name: "vault-tokenrole-metrics-least-privilege",
     description:
-        "Token roles (the monitoring token's) allow only the metrics policy (no default policy, no globs), bound TTLs (period ≤ 31 days, explicit max ≤ 90 days on orphan or periodic tokens, never renewable without a max), and bind token CIDRs when the stack's AppRoles do.",
+        "Token roles (the monitoring token's) allow only the metrics policy (no default policy, no globs) and bound TTLs (period ≤ 31 days, explicit max ≤ 90 days, a non-periodic token never renewable without a max).",
     enforcementLevel: "mandatory",
     severity: "high",
     tags: ["vault", "token", "monitoring", "least-privilege"],
@@ -49,12 +49,9 @@ export const vaultTokenRoleMetricsLeastPrivilege: StackValidationPolicy = {
         },
     },
     remediationSteps:
-        'Declare the token role as the program does: allowedPolicies ["bonito-metrics"], tokenNoDefaultPolicy true, tokenPeriod ≤ 31 days with tokenExplicitMaxTtl ≤ 90 days, and tokenBoundCidrs = approleTokenBoundCidrs when set.',
+        'Declare the token role as the program does: allowedPolicies ["bonito-metrics"], tokenNoDefaultPolicy true, tokenPeriod ≤ 31 days (tokenExplicitMaxTtl, if set, ≤ 90 days and within the stack\'s maxLeaseTtl).',
     validateStack: (args, report) => {
         const allowed = args.getConfig<{ metricsPolicies?: string[] }>().metricsPolicies ?? ["bonito-metrics"];
-        const approleCidrs = args.resources
-            .filter((r) => r.type === APPROLE_ROLE)
-            .some((r) => arr(r.props.tokenBoundCidrs).length > 0);
         for (const r of args.resources.filter((x) => TOKEN_ROLE_TYPES.includes(x.type))) {
             const p = r.props;
             const role = `Token role ${str(p.roleName) ?? r.name}`;
@@ -75,13 +72,8 @@ export const vaultTokenRoleMetricsLeastPrivilege: StackValidationPolicy = {
             const explicit = seconds(p.tokenExplicitMaxTtl) ?? 0;
             const ttl = seconds(p.tokenTtl) ?? 0;
             const max = seconds(p.tokenMaxTtl) ?? 0;
-            const orphan = truthy(p.orphan);
             if (period > METRICS_TOKEN_SECONDS.maxPeriod)
                 say(`tokenPeriod is ${days(period)}; at most ${days(METRICS_TOKEN_SECONDS.maxPeriod)}.`);
-            if ((orphan || period > 0) && explicit === 0)
-                say(
-                    `its tokens are ${orphan ? "orphan" : ""}${orphan && period > 0 ? " and " : ""}${period > 0 ? "periodic" : ""} with no tokenExplicitMaxTtl: nothing ends a token that keeps being renewed; set tokenExplicitMaxTtl to at most ${days(METRICS_TOKEN_SECONDS.maxExplicitMaxTtl)}.`,
-                );
             if (explicit > METRICS_TOKEN_SECONDS.maxExplicitMaxTtl)
                 say(
                     `tokenExplicitMaxTtl is ${days(explicit)}; at most ${days(METRICS_TOKEN_SECONDS.maxExplicitMaxTtl)}.`,
@@ -96,10 +88,6 @@ export const vaultTokenRoleMetricsLeastPrivilege: StackValidationPolicy = {
                 if (max > METRICS_TOKEN_SECONDS.maxExplicitMaxTtl)
                     say(`tokenMaxTtl is ${days(max)}; at most ${days(METRICS_TOKEN_SECONDS.maxExplicitMaxTtl)}.`);
             }
-            if (approleCidrs && arr(p.tokenBoundCidrs).length === 0)
-                say(
-                    "the stack binds its AppRole tokens to client ranges (approleTokenBoundCidrs) but this role's tokens are usable from anywhere; set tokenBoundCidrs to the same ranges.",
-                );
         }
     },
 };

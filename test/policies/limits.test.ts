@@ -156,7 +156,7 @@ function cases(stack: string): Case[] {
         // The stack's statement of a public load balancer passes the pack on prod too.
         out.push({ key: "entryPointInternetFacing", value: "true" });
     }
-    // AppRole tokens bound to client ranges: the metrics token role is bound the same way.
+    // AppRole tokens bound to client ranges pass config and the pack.
     out.push({ key: "approleTokenBoundCidrs", value: '["10.20.0.0/16"]' });
     return out;
 }

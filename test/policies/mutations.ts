@@ -1421,9 +1421,9 @@ const ROWS: Row[] = [
     },
     {
         policy: "vault-tokenrole-metrics-least-privilege",
-        change: "metrics token role tokenExplicitMaxTtl removed (an orphan periodic token renews forever)",
+        change: "metrics token role tokenExplicitMaxTtl one year",
         needs: TOKEN_ROLE,
-        mutate: (rs) => unset(first(rs, TOKEN_ROLE), "tokenExplicitMaxTtl"),
+        mutate: set(TOKEN_ROLE, "tokenExplicitMaxTtl", 31536000),
     },
     {
         policy: "vault-tokenrole-metrics-least-privilege",
@@ -1436,15 +1436,6 @@ const ROWS: Row[] = [
         change: 'metrics token role tokenNoDefaultPolicy "false"',
         needs: TOKEN_ROLE,
         mutate: set(TOKEN_ROLE, "tokenNoDefaultPolicy", "false"),
-    },
-    {
-        policy: "vault-tokenrole-metrics-least-privilege",
-        change: "the AppRoles bound to the clients' range, the metrics token role left unbound",
-        needs: TOKEN_ROLE,
-        mutate: (rs) => {
-            for (const r of rs.filter((x) => x.type === ROLE)) r.props.tokenBoundCidrs = ["10.20.0.0/16"];
-            return true;
-        },
     },
     {
         policy: "vault-tokenrole-metrics-least-privilege",

@@ -54,7 +54,6 @@ function tokenRole(over: Record<string, unknown> = {}): TestResource {
             orphan: true,
             renewable: true,
             tokenPeriod: 2592000,
-            tokenExplicitMaxTtl: 7776000,
             tokenNoDefaultPolicy: true,
             tokenType: "service",
             ...over,
@@ -759,13 +758,10 @@ const CASES: Record<string, Case> = {
     },
     "vault-tokenrole-metrics-least-privilege": {
         ok: [tokenRole()],
-        bad: [
-            tokenRole({ allowedPolicies: ["bonito-metrics", "default"] }),
-            tokenRole({ tokenExplicitMaxTtl: undefined }),
-        ],
+        bad: [tokenRole({ allowedPolicies: ["bonito-metrics", "default"] }), tokenRole({ tokenPeriod: 31536000 })],
         expect: [
             "Token role bonito-metrics: its tokens may carry default; allow only bonito-metrics.",
-            "Token role bonito-metrics: its tokens are orphan and periodic with no tokenExplicitMaxTtl: nothing ends a token that keeps being renewed; set tokenExplicitMaxTtl to at most 90 days.",
+            "Token role bonito-metrics: tokenPeriod is 365 days; at most 31 days.",
         ],
     },
     "vault-handover-admin-least-privilege": {
