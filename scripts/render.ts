@@ -136,6 +136,8 @@ if (require.main === module) {
             for (const f of files) console.log(`  ${path.relative(process.cwd(), f)}`);
         },
         (err: Error) => {
+            // The program did finish: with this error, which is the whole story.
+            done = true;
             console.error(err.name === "ConfigError" ? err.message : err.stack);
             process.exit(1);
         },

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { render } from "../../scripts/render";
 
@@ -75,5 +76,27 @@ describe("render local", () => {
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
+    });
+});
+
+describe("render with a bad config", () => {
+    it("prints the problem list and nothing after it, exit status 1", () => {
+        const r = spawnSync(
+            process.execPath,
+            ["--import", "tsx", "scripts/render.ts", "local", "nodes=4", "nodeCount=3", "image=hashicorp/vault:latest"],
+            { cwd: path.join(__dirname, "..", ".."), encoding: "utf8" },
+        );
+        assert.equal(r.status, 1, r.stderr);
+        assert.equal(r.stdout, "");
+        assert.equal(
+            r.stderr,
+            [
+                'Stack "local" has 3 configuration problems; nothing was declared:',
+                "  - bonito-vault:nodeCount is not a key of this project; did you mean bonito-vault:nodes? (README lists every key)",
+                '  - bonito-vault:nodes must be one of 1, 3, 5, 7 (got "4")',
+                '  - bonito-vault:image must be an image pinned by digest (repo@sha256:<64 hex>) or an exact version tag (repo:1.21.1); latest, no tag and floating tags are refused (got "hashicorp/vault:latest")',
+                "",
+            ].join("\n"),
+        );
     });
 });
