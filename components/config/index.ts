@@ -115,7 +115,7 @@ export function loadConfig(
         if (!(key in keys)) {
             const hint = suggestKey(key, Object.keys(keys));
             problems.push(
-                `${PROJECT}:${key} is not a key of this project${hint ? `; did you mean ${PROJECT}:${hint}?` : ""} (README lists every key)`,
+                `${PROJECT}:${key} is not a key of this project${hint ? `; did you mean ${PROJECT}:${hint}?` : ""} (docs/configuration.md lists every key)`,
             );
             continue;
         }

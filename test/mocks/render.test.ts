@@ -110,7 +110,7 @@ describe("render with a bad config", () => {
             r.stderr,
             [
                 'Stack "local" has 3 configuration problems; nothing was declared:',
-                "  - bonito-vault:nodeCount is not a key of this project; did you mean bonito-vault:nodes? (README lists every key)",
+                "  - bonito-vault:nodeCount is not a key of this project; did you mean bonito-vault:nodes? (docs/configuration.md lists every key)",
                 '  - bonito-vault:nodes must be one of 1, 3, 5, 7 (got "4")',
                 '  - bonito-vault:image must be an image pinned by digest (repo@sha256:<64 hex>) or an exact version tag (repo:1.21.1); latest, no tag and floating tags are refused (got "hashicorp/vault:latest")',
                 "",

@@ -348,7 +348,7 @@ describe("invalid configurations", () => {
 
     it("names unknown keys and suggests the closest", () => {
         assert.deepEqual(problems("local", { "bonito-vault:nodse": "3" }), [
-            "bonito-vault:nodse is not a key of this project; did you mean bonito-vault:nodes? (README lists every key)",
+            "bonito-vault:nodse is not a key of this project; did you mean bonito-vault:nodes? (docs/configuration.md lists every key)",
         ]);
     });
 

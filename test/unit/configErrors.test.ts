@@ -69,11 +69,11 @@ describe("unknown keys", () => {
                 "bonito-vault:frobnicate": "1",
             }),
             [
-                "bonito-vault:nodeCount is not a key of this project; did you mean bonito-vault:nodes? (README lists every key)",
-                "bonito-vault:node_count is not a key of this project; did you mean bonito-vault:nodes? (README lists every key)",
-                "bonito-vault:replicas is not a key of this project; did you mean bonito-vault:nodes? (README lists every key)",
-                "bonito-vault:imagee is not a key of this project; did you mean bonito-vault:image? (README lists every key)",
-                "bonito-vault:frobnicate is not a key of this project (README lists every key)",
+                "bonito-vault:nodeCount is not a key of this project; did you mean bonito-vault:nodes? (docs/configuration.md lists every key)",
+                "bonito-vault:node_count is not a key of this project; did you mean bonito-vault:nodes? (docs/configuration.md lists every key)",
+                "bonito-vault:replicas is not a key of this project; did you mean bonito-vault:nodes? (docs/configuration.md lists every key)",
+                "bonito-vault:imagee is not a key of this project; did you mean bonito-vault:image? (docs/configuration.md lists every key)",
+                "bonito-vault:frobnicate is not a key of this project (docs/configuration.md lists every key)",
             ],
         );
     });
