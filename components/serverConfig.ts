@@ -108,7 +108,7 @@ export function renderServerConfig(input: ServerConfigInput): Record<string, unk
         cluster_name: baseName(c.clusterName, c.stack),
         ui: c.ui,
         // Raft's docs advise disable_mlock: mlock cannot cover the memory-mapped BoltDB files.
-        // Swap is off instead: the container's memory_swap equals its memory limit (README).
+        // Swap is off instead: the container's memory_swap equals its memory limit (docs/architecture.md "Security posture").
         disable_mlock: true,
         log_level: c.logLevel,
         log_format: "json",

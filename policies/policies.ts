@@ -1,4 +1,4 @@
-/** Every rule of the pack, in the order the README lists them. Safe to import (starts nothing). */
+/** Every rule of the pack, in the order docs/policy-pack.md lists them. Safe to import (starts nothing). */
 import type { Policies } from "@pulumi/policy";
 import { awsIamPolicyNoWildcards } from "./aws-iam-policy-no-wildcards";
 import { awsIamUnsealLeastPrivilege } from "./aws-iam-unseal-least-privilege";

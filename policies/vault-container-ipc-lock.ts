@@ -2,7 +2,7 @@ import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { TYPES, arr, isVaultContainer, obj, truthy } from "./lib/common";
 
 /**
- * The Vault container keeps IPC_LOCK (Vault's guidance for containers; README "Security posture"): the
+ * The Vault container keeps IPC_LOCK (Vault's guidance for containers; docs/architecture.md "Security posture"): the
  * official image's entrypoint and binary expect it, and it is what lets mlock be turned on later
  * without a container change; swap is off instead while `disable_mlock` is on (components/runtime.ts).
  *

@@ -6,7 +6,9 @@
  *   - resources.txt       the same, one line per resource
  *   - vault-settings.json the Vault-side settings: KV mount, audit devices, policies, AppRoles, autopilot
  *   - backups.json        the backup bucket, schedule and the snapshot agent's configuration
- *   - outputs.json        the stack outputs as a preview shows them (secrets hidden)
+ *   - outputs.json        the stack outputs as a preview shows them (secrets hidden); a value that
+ *                         holds something only the mock runtime makes up (account 123456789012,
+ *                         `MOCK-…` certificates, `…-id` resource ids) starts with "[placeholder] "
  * Extra `key=value` arguments override stack config (e.g. `cloud=gcp gcpProject=acme`).
  * A bad stack config fails with the config error and writes nothing.
  */
@@ -14,7 +16,15 @@ import { outputState } from "../components/sdkInternals";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { isSecretInput, setupMocks, stackConfig, unwrapSecrets, valueOf, type Recorded } from "../test/helpers/mocks";
+import {
+    holdsMockPlaceholder,
+    isSecretInput,
+    setupMocks,
+    stackConfig,
+    unwrapSecrets,
+    valueOf,
+    type Recorded,
+} from "../test/helpers/mocks";
 
 /**
  * What a reviewer may see of a resource's inputs: every value the program marked secret is
@@ -91,7 +101,11 @@ export async function render(stack: string, overrides: Record<string, string>, o
             2,
         ) + "\n",
     );
-    fs.writeFileSync(path.join(dir, "outputs.json"), JSON.stringify(shownOutputs, null, 2) + "\n");
+    const ids = run.resources.map((r) => r.id);
+    fs.writeFileSync(
+        path.join(dir, "outputs.json"),
+        JSON.stringify(markPlaceholders(shownOutputs, ids), null, 2) + "\n",
+    );
     written.push(path.join(dir, "vault-settings.json"), path.join(dir, "backups.json"), path.join(dir, "outputs.json"));
     const list = run.resources.map((r) => ({ type: r.type, name: r.name, inputs: redact(r) }));
     fs.writeFileSync(path.join(dir, "resources.json"), JSON.stringify(list, null, 2) + "\n");
@@ -101,6 +115,21 @@ export async function render(stack: string, overrides: Record<string, string>, o
     );
     written.push(path.join(dir, "resources.json"), path.join(dir, "resources.txt"));
     return written;
+}
+
+/** The prefix of an output value that holds a mock runtime's stand-in, not what a deployment returns. */
+export const PLACEHOLDER = "[placeholder] ";
+
+/**
+ * `value` with every string that holds a mock runtime's stand-in (test/helpers/mocks.ts
+ * MOCK_PLACEHOLDERS, or one of `resourceIds`) prefixed with {@link PLACEHOLDER}; the shape is kept.
+ */
+export function markPlaceholders(value: unknown, resourceIds: readonly string[]): unknown {
+    if (typeof value === "string") return holdsMockPlaceholder(value, resourceIds) ? `${PLACEHOLDER}${value}` : value;
+    if (Array.isArray(value)) return value.map((v) => markPlaceholders(v, resourceIds));
+    if (typeof value === "object" && value !== null)
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, markPlaceholders(v, resourceIds)]));
+    return value;
 }
 
 /** An output's value as a preview would show it. */
@@ -134,8 +163,13 @@ if (require.main === module) {
             process.exitCode = 0;
             console.log(`rendered stack ${stack}:`);
             for (const f of files) console.log(`  ${path.relative(process.cwd(), f)}`);
+            console.log(
+                `values in outputs.json that start with "${PLACEHOLDER.trim()}" are the mock runtime's stand-ins (account 123456789012, MOCK-… certificates, …-id ids), not what a deployment returns`,
+            );
         },
         (err: Error) => {
+            // The program did finish: with this error, which is the whole story.
+            done = true;
             console.error(err.name === "ConfigError" ? err.message : err.stack);
             process.exit(1);
         },

@@ -350,7 +350,7 @@ function dockerHostsOf({ nodes, dockerHosts }: CoreValues, ctx: BuildContext): (
     if (hostList.length > 1 && hostList.length !== nodes)
         ctx.issue(
             "dockerHosts",
-            `lists ${hostList.length} hosts; give none, one for all nodes, or one per node (${nodes})`,
+            `lists ${hostList.length} hosts; give none, one for all nodes, or one per node (nodes is ${nodes})`,
         );
     const dupHost = hostList.length > 1 ? firstDuplicate(hostList) : undefined;
     if (dupHost)
@@ -358,7 +358,7 @@ function dockerHostsOf({ nodes, dockerHosts }: CoreValues, ctx: BuildContext): (
     if (ctx.prod && nodes > 1 && hostList.length !== nodes)
         ctx.issue(
             "dockerHosts",
-            `must list one distinct Docker host per node on prod (${nodes}), so one machine's loss keeps quorum`,
+            `must list one distinct Docker host per node on prod (nodes is ${nodes}), so one machine's loss keeps quorum`,
         );
     return Array.from({ length: nodes }, (_, i) => (hostList.length === 1 ? hostList[0] : hostList[i]));
 }

@@ -6,7 +6,7 @@
  *   passthrough NLB, Azure Standard LB) that health-checks every node with
  *   `/v1/sys/health?standbyok=true&perfstandbyok=true` over HTTPS, so TLS still ends at Vault;
  * - `dns`: one A record listing every node (for teams with their own LB or a client that retries);
- * - `none`: the operator brings the way in (README says what it must do);
+ * - `none`: the operator brings the way in (docs/architecture.md says what it must do);
  * - on cloud `local` the Docker network alias (`serviceName`) and the published ports stay the way in.
  *
  * The snapshot agent and Pulumi's own admin calls never use the entry point: they reach the nodes
@@ -108,7 +108,7 @@ const entryPointKeys = {
     entryPoint: key(oneOf(ENTRY_POINT_KINDS), {
         type: "string",
         description:
-            "How clients reach the cluster: loadBalancer (a health-checked TCP passthrough LB on the stack's cloud), dns (one record listing every node) or none (you bring the way in; README says what it must do). Ignored on cloud local, where the Docker alias serviceName and the published ports are the way in. prod must use loadBalancer.",
+            "How clients reach the cluster: loadBalancer (a health-checked TCP passthrough LB on the stack's cloud), dns (one record listing every node) or none (you bring the way in; docs/architecture.md says what it must do). Ignored on cloud local, where the Docker alias serviceName and the published ports are the way in. prod must use loadBalancer.",
         default: "loadBalancer on prod and staging when cloud is aws, gcp or azure; none elsewhere",
     }),
     entryPointName: key(text({ pattern: HOSTNAME, describe: "a DNS name" }), {

@@ -48,15 +48,6 @@ function settle<T>(field: Field<T | undefined>, def: T | undefined): Field<T | u
     return def === undefined ? field.optional() : field;
 }
 
-function parseJson(raw: string, ctx: z.RefinementCtx, what: string): unknown {
-    try {
-        return JSON.parse(raw);
-    } catch {
-        ctx.addIssue({ code: "custom", message: `expected ${what} as JSON` });
-        return z.NEVER;
-    }
-}
-
 /** A string from a fixed set. */
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T, def: T[number]): Field<T[number]>;
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T): OptionalField<T[number]>;
@@ -165,7 +156,11 @@ interface StringListOptions {
     describe?: string;
 }
 
-/** A list of strings given as a JSON array (`pulumi config set --path 'key[0]' v` writes one). */
+/**
+ * A list of strings: a YAML list in the stack file (Pulumi hands it over as JSON text;
+ * `pulumi config set --path 'key[0]' v` writes one). A scalar where a list belongs is the common
+ * mistake (`key: 10.0.0.0/8` without brackets), so the message shows the list it probably meant.
+ */
 export function stringList(opts: StringListOptions & { def: string[] }): Field<string[]>;
 export function stringList(opts?: StringListOptions): OptionalField<string[]>;
 export function stringList(opts: StringListOptions = {}): Field<string[] | undefined> | OptionalField<string[]> {
@@ -174,10 +169,26 @@ export function stringList(opts: StringListOptions = {}): Field<string[] | undef
         .optional()
         .transform((raw: Raw, ctx): string[] | undefined => {
             if (raw === undefined) return opts.def;
-            const parsed = parseJson(raw, ctx, "a list of strings");
-            if (parsed === z.NEVER) return z.NEVER;
-            if (!Array.isArray(parsed) || parsed.some((x) => typeof x !== "string")) {
-                ctx.addIssue({ code: "custom", message: "must be a list of strings" });
+            let parsed: unknown;
+            try {
+                parsed = JSON.parse(raw);
+            } catch {
+                parsed = raw;
+            }
+            if (!Array.isArray(parsed)) {
+                const items = String(parsed)
+                    .replace(/^\s*\[(.*)\]\s*$/s, "$1")
+                    .split(",")
+                    .map((x) => x.trim())
+                    .filter((x) => x !== "");
+                ctx.addIssue({
+                    code: "custom",
+                    message: `must be a YAML list such as ${briefText(flowList(items.length > 0 ? items : ["item"]))} (square brackets, or one "- item" per line)`,
+                });
+                return z.NEVER;
+            }
+            if (parsed.some((x) => typeof x !== "string")) {
+                ctx.addIssue({ code: "custom", message: "must be a YAML list of strings" });
                 return z.NEVER;
             }
             const items: string[] = parsed;
@@ -186,13 +197,31 @@ export function stringList(opts: StringListOptions = {}): Field<string[] | undef
             if (bad.length > 0) {
                 ctx.addIssue({
                     code: "custom",
-                    message: `every item must be ${opts.describe ?? `match ${opts.item}`}; not ${bad.map((b) => JSON.stringify(b)).join(", ")}`,
+                    message: `every item must be ${opts.describe ?? `match ${opts.item}`}; not ${bad.map((b) => briefText(JSON.stringify(b))).join(", ")}`,
                 });
                 return z.NEVER;
             }
             return items;
         });
     return settle(field, opts.def);
+}
+
+/** Longest value text shown in a message; longer ones keep their head and tail and say their length. */
+export const MAX_SHOWN = 80;
+
+/** `text` cut to {@link MAX_SHOWN} characters: head…tail (N characters). */
+export function briefText(text: string): string {
+    if (text.length <= MAX_SHOWN) return text;
+    return `${text.slice(0, 48)}…${text.slice(-16)} (${text.length} characters)`;
+}
+
+/** A list in YAML flow style, items unquoted where YAML reads them back as the same string. */
+export function flowList(items: unknown[]): string {
+    const item = (x: unknown) =>
+        typeof x === "string" && /^[A-Za-z0-9_./][A-Za-z0-9_./:@+= -]*$/.test(x) && !/[ :]$/.test(x)
+            ? x
+            : JSON.stringify(x);
+    return `[${items.map(item).join(", ")}]`;
 }
 
 /** A Vault duration such as `30s`, `15m`, `1h` or `720h`; returned unchanged, validated. */

@@ -21,6 +21,7 @@ import {
     type KeyShape,
     type KeySpec,
 } from "./section";
+import { briefText, flowList } from "./fields";
 import { unsealSection, type UnsealConfig } from "./unseal";
 import { isProductionStack } from "../../policies/lib/limits";
 
@@ -93,17 +94,18 @@ export class ConfigError extends RunError {
  *   (provider settings such as `aws:region`) are ignored
  * @param secretKeys the full names of keys that were set with `--secret`
  * @param options.allowExampleKeys accept the committed example operator PGP keys (mock runtime only)
+ * @param options.now the time (Unix seconds) at which recovery PGP keys must be valid; default now
  */
 export function loadConfig(
     stack: string,
     raw: Record<string, string>,
     secretKeys: ReadonlySet<string> = new Set(),
-    options: { allowExampleKeys?: boolean } = {},
+    options: { allowExampleKeys?: boolean; now?: number } = {},
 ): StackConfig {
     const keys = allKeys();
     const problems: string[] = [];
-    const shown = (key: string, value: unknown) =>
-        keys[key]?.secret || value === undefined ? "" : ` (got ${JSON.stringify(value)})`;
+    const shown = (key: string, value: string | undefined) =>
+        keys[key]?.secret || value === undefined ? "" : ` (got ${showValue(value)})`;
 
     const own: Record<string, string> = {};
     for (const [full, value] of Object.entries(raw)) {
@@ -111,15 +113,20 @@ export function loadConfig(
         if (ns !== PROJECT) continue;
         const key = rest.join(":");
         if (!(key in keys)) {
-            const hint = closest(key, Object.keys(keys));
+            const hint = suggestKey(key, Object.keys(keys));
             problems.push(
-                `${PROJECT}:${key} is not a key of this project${hint ? `; did you mean ${PROJECT}:${hint}?` : ""} (README lists every key)`,
+                `${PROJECT}:${key} is not a key of this project${hint ? `; did you mean ${PROJECT}:${hint}?` : ""} (docs/configuration.md lists every key)`,
             );
             continue;
         }
         own[key] = value;
     }
 
+    // Every key is parsed on its own. A key that fails is reported here and then treated as unset,
+    // so the areas still build and report what is required and what contradicts what: the whole
+    // list arrives in one run. Build problems about a failed key, or naming one, are dropped (they
+    // would describe the stand-in, not what the user wrote).
+    const failed = new Set<string>();
     for (const [key, spec] of Object.entries(keys)) {
         const value = own[key];
         if (spec.secret && value !== undefined && !secretKeys.has(`${PROJECT}:${key}`)) {
@@ -128,20 +135,28 @@ export function loadConfig(
             );
         }
         const result = spec.schema.safeParse(value);
-        if (!result.success)
+        if (!result.success) {
+            failed.add(key);
             for (const i of result.error.issues) problems.push(`${PROJECT}:${key} ${i.message}${shown(key, value)}`);
+        }
     }
-    if (problems.length > 0) throw new ConfigError(stack, problems);
+    const usable = Object.fromEntries(Object.entries(own).filter(([k]) => !failed.has(k)));
+    const mentionsFailed = (message: string) =>
+        [...failed].some((k) => new RegExp(`(^|[^A-Za-z0-9])${k}([^A-Za-z0-9]|$)`).test(message));
 
     const ctx: BuildContext = {
         stack,
         prod: isProductionStack(stack),
         allowExampleKeys: options.allowExampleKeys ?? false,
-        issue: (key, message) => problems.push(`${PROJECT}:${key} ${message}${shown(key, own[key])}`),
+        now: options.now,
+        issue: (key, message) => {
+            if (failed.has(key) || mentionsFailed(message)) return;
+            problems.push(`${PROJECT}:${key} ${message}${shown(key, own[key])}`);
+        },
     };
     // Each area sees the merged result of the areas before it, typed.
     const run = <S extends KeyShape, T, P>(section: ConfigSection<S, T, P>, prior: P): T =>
-        section.build(sectionValues(section.keys, own), ctx, prior);
+        section.build(sectionValues(section.keys, usable), ctx, prior);
     const core = run(coreSection, undefined);
     const unseal = { ...core, ...run(unsealSection, core) };
     const entryPoint = { ...unseal, ...run(entryPointSection, unseal) };
@@ -152,6 +167,53 @@ export function loadConfig(
     const monitoring = { ...promotion, ...run(monitoringSection, promotion) };
     if (problems.length > 0) throw new ConfigError(stack, problems);
     return { stack, prod: ctx.prod, ...monitoring };
+}
+
+/**
+ * A raw config value as the user wrote it in YAML: a list (Pulumi hands lists over as JSON text)
+ * in flow style `[a, b]`, a scalar quoted; either shortened by {@link briefText}.
+ */
+export function showValue(raw: string): string {
+    let parsed: unknown;
+    try {
+        parsed = raw.trimStart().startsWith("[") ? JSON.parse(raw) : undefined;
+    } catch {
+        parsed = undefined;
+    }
+    if (Array.isArray(parsed)) return briefText(flowList(parsed));
+    return briefText(JSON.stringify(raw));
+}
+
+/**
+ * Names people reach for that mean one of ours (compared lower-case, without - and _). Edit distance
+ * finds typos; this finds the words of other tools (Helm's `replicas`, Terraform's `node_count`).
+ */
+export const KEY_SYNONYMS: Readonly<Record<string, string>> = {
+    nodecount: "nodes",
+    numnodes: "nodes",
+    replicas: "nodes",
+    clustersize: "nodes",
+    size: "nodes",
+    vaultimage: "image",
+    dockerimage: "image",
+    version: "image",
+    provider: "cloud",
+    platform: "cloud",
+    region: "awsRegion",
+    tls: "tlsMode",
+    shares: "recoveryShares",
+    threshold: "recoveryThreshold",
+    pgpkeys: "recoveryPgpKeys",
+    loglevel: "logLevel",
+    allowedcidrs: "entryPointClientCidrs",
+    clientcidrs: "entryPointClientCidrs",
+};
+
+/** The key the user most likely meant: a known synonym, else the nearest key by edit distance. */
+export function suggestKey(key: string, candidates: string[]): string | undefined {
+    const synonym = KEY_SYNONYMS[key.toLowerCase().replace(/[-_]/g, "")];
+    if (synonym !== undefined && candidates.includes(synonym)) return synonym;
+    return closest(key, candidates);
 }
 
 function closest(key: string, candidates: string[]): string | undefined {

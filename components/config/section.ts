@@ -53,7 +53,8 @@ export type SectionValues<S extends KeyShape> = z.output<z.ZodObject<S>>;
 
 /**
  * The values of an area's keys from the project's raw config (bonito-vault prefix removed).
- * Throws when a value does not parse: `loadConfig` reports every such problem before it builds.
+ * Throws when a value does not parse: `loadConfig` reports every such problem and passes only the
+ * keys that parsed.
  */
 export function sectionValues<S extends KeyShape>(keys: S, raw: Record<string, string>): SectionValues<S> {
     return z.object(keys).parse(raw);
@@ -78,6 +79,8 @@ export interface BuildContext {
     issue(key: string, message: string): void;
     /** Accept the committed example operator keys (only under the mock runtime: tests, render). */
     allowExampleKeys?: boolean;
+    /** The time (Unix seconds) at which recovery PGP keys must be usable; the clock when unset. */
+    now?: number;
 }
 
 export interface ConfigSection<S extends KeyShape, T, Prior = unknown> {

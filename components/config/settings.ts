@@ -9,6 +9,7 @@ import type { CoreConfig } from "./core";
 import type { EntryPointSection } from "./entryPoint";
 import { DURATION, boolean, duration, durationSeconds, integer, oneOf, stringList, text } from "./fields";
 import { isExamplePgpKey } from "./exampleKeys";
+import { checkPgpKey } from "./pgpKey";
 import { key, section, type BuildContext, type SectionValues } from "./section";
 import { MIGRATION_WINDOW_SECONDS, RECOVERY, migrationWindowReason } from "../../policies/lib/limits";
 
@@ -398,8 +399,19 @@ function recoveryOf(v: SettingsValues, ctx: BuildContext): RecoveryConfig {
     else if (pgpKeys.length > 0 && pgpKeys.length !== shares)
         ctx.issue(
             "recoveryPgpKeys",
-            `lists ${pgpKeys.length} keys but recoveryShares is ${shares}; give exactly one key per share`,
+            v.recoveryShares === undefined
+                ? `lists ${pgpKeys.length} keys but recoveryShares is ${shares} (its default on stack ${ctx.stack}); set recoveryShares: ${pgpKeys.length} and a recoveryThreshold (at least ${RECOVERY.minThreshold}), or give exactly one key per share`
+                : `lists ${pgpKeys.length} keys but recoveryShares is ${shares}; give exactly one key per share, or set recoveryShares: ${pgpKeys.length}`,
         );
+    const now = ctx.now ?? Math.floor(Date.now() / 1000);
+    pgpKeys.forEach((k, i) => {
+        const { fingerprint, problem } = checkPgpKey(k, now);
+        if (problem !== undefined)
+            ctx.issue(
+                "recoveryPgpKeys",
+                `entry ${i}${fingerprint ? ` (fingerprint ${fingerprint})` : ""} ${problem}; Vault could not encrypt a recovery share to it and sys/init would fail after every container exists`,
+            );
+    });
     return { shares, threshold, pgpKeys };
 }
 

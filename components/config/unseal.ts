@@ -163,7 +163,7 @@ const unsealKeys = {
         {
             type: "string",
             description:
-                "cloud aws: adopt this existing KMS key instead of creating one; its key policy must let the Vault identity use it (README).",
+                "cloud aws: adopt this existing KMS key instead of creating one; its key policy must let the Vault identity use it (docs/unseal.md).",
             default: "none (a key is created)",
         },
     ),

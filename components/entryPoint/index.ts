@@ -42,7 +42,7 @@ export interface EntryPointArgs {
     dockerAliasAddress: string;
 }
 
-/** What `none` asks of the operator (README "The way in" says the same). */
+/** What `none` asks of the operator (docs/architecture.md "The way in: two paths" says the same). */
 export function noneRequirement(ep: EntryPointConfig, nodeApiTargets: string[]): string {
     return `Make ${ep.name}:${ep.port} reach a healthy node: a TCP passthrough load balancer (TLS must end at Vault) that health-checks every node with HTTPS ${ep.healthPath} (200 = serve, 5xx = remove), admits only your clients, and resolves ${ep.name} for them. The nodes are ${nodeApiTargets.join(", ")}.`;
 }

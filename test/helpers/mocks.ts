@@ -50,6 +50,28 @@ export interface Invoked {
     inputs: Record<string, unknown>;
 }
 
+/**
+ * What only the mock runtime makes up (fakeState below, the invoke results in setupMocks, and each
+ * resource's id, `${name}-id`, matched separately): `npm run render` marks every output value that
+ * holds one as a placeholder. Keep it in step with fakeState.
+ */
+export const MOCK_PLACEHOLDERS: readonly RegExp[] = [
+    /123456789012/, // the AWS account
+    /\bMOCK-|\bmock-|AIDAMOCK/, // PEMs, tokens, secret ids, the GCP project
+    /\b(PUBLIC|CSR)-/,
+    /-0123456789\.elb\./, // the load balancer's DNS name
+    /Z26RNL4JYFTOTI/,
+    /sha256:(0{64}|1{64})/, // image id and repo digest
+    /00000000-0000-0000-0000-0000000000[0-9a-f]{2}|00000000-0000-0000-0000-00000000(aaaa|cccc)/, // Azure ids
+    /\b10\.0\.(8\.8|9\.9)\b/, // the GCP and Azure load balancers' addresses
+    /-key-id\b/,
+];
+
+/** Whether `text` holds something the mock runtime made up: a {@link MOCK_PLACEHOLDERS} match or a resource id. */
+export function holdsMockPlaceholder(text: string, resourceIds: readonly string[]): boolean {
+    return MOCK_PLACEHOLDERS.some((r) => r.test(text)) || resourceIds.some((id) => text.includes(id));
+}
+
 /** Provider outputs a real `up` would return that the program reads back; everything else echoes inputs. */
 function fakeState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
     switch (type) {

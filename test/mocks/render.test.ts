@@ -8,8 +8,9 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
-import { render } from "../../scripts/render";
+import { markPlaceholders, render } from "../../scripts/render";
 
 describe("render local", () => {
     it("writes node configs and a redacted resource list", async () => {
@@ -41,6 +42,24 @@ describe("render local", () => {
             assert.equal(outputs.backendEnv, "[secret]");
             assert.equal(outputs.recoveryKeys, "[secret]");
             assert.equal(outputs.sealType, "transit");
+            // The mock's certificate is marked; values the program decides are not.
+            assert.equal(
+                outputs.caCert,
+                "[placeholder] -----BEGIN CERTIFICATE-----\nMOCK-bonito-vault-tls-ca\n-----END CERTIFICATE-----\n",
+            );
+            assert.equal(outputs.vaultAddr, "https://vault:8200");
+            const unmarked = (v: unknown): string[] =>
+                typeof v === "string"
+                    ? v.startsWith("[placeholder] ")
+                        ? []
+                        : [v]
+                    : typeof v === "object" && v !== null
+                      ? Object.values(v).flatMap(unmarked)
+                      : [];
+            assert.deepEqual(
+                unmarked(outputs).filter((v) => /mock|123456789012/i.test(v)),
+                [],
+            );
             const listing = fs.readFileSync(path.join(dir, "local/resources.json"), "utf8");
             // The mock runtime's stand-ins for every secret (test/helpers/mocks.ts) must not appear.
             assert.doesNotMatch(
@@ -75,5 +94,51 @@ describe("render local", () => {
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
+    });
+});
+
+describe("render with a bad config", () => {
+    it("prints the problem list and nothing after it, exit status 1", () => {
+        const r = spawnSync(
+            process.execPath,
+            ["--import", "tsx", "scripts/render.ts", "local", "nodes=4", "nodeCount=3", "image=hashicorp/vault:latest"],
+            { cwd: path.join(__dirname, "..", ".."), encoding: "utf8" },
+        );
+        assert.equal(r.status, 1, r.stderr);
+        assert.equal(r.stdout, "");
+        assert.equal(
+            r.stderr,
+            [
+                'Stack "local" has 3 configuration problems; nothing was declared:',
+                "  - bonito-vault:nodeCount is not a key of this project; did you mean bonito-vault:nodes? (docs/configuration.md lists every key)",
+                '  - bonito-vault:nodes must be one of 1, 3, 5, 7 (got "4")',
+                '  - bonito-vault:image must be an image pinned by digest (repo@sha256:<64 hex>) or an exact version tag (repo:1.21.1); latest, no tag and floating tags are refused (got "hashicorp/vault:latest")',
+                "",
+            ].join("\n"),
+        );
+    });
+});
+
+describe("markPlaceholders", () => {
+    it("prefixes every string holding a mock stand-in or a mock resource id, and keeps the shape", () => {
+        assert.deepEqual(
+            markPlaceholders(
+                {
+                    arn: "arn:aws:kms:us-east-1:123456789012:key/k",
+                    list: ["https://vault:8200", "open security group web-sg-id to the hosts"],
+                    n: 3,
+                    none: null,
+                    pem: "-----BEGIN CERTIFICATE-----\nMOCK-ca\n-----END CERTIFICATE-----\n",
+                },
+                ["web-sg-id"],
+            ),
+            {
+                arn: "[placeholder] arn:aws:kms:us-east-1:123456789012:key/k",
+                list: ["https://vault:8200", "[placeholder] open security group web-sg-id to the hosts"],
+                n: 3,
+                none: null,
+                pem: "[placeholder] -----BEGIN CERTIFICATE-----\nMOCK-ca\n-----END CERTIFICATE-----\n",
+            },
+        );
     });
 });

@@ -11,7 +11,8 @@ import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { setupMocks, settle, stackConfig, type MockRun } from "../helpers/mocks";
 
-const PGP = "mQENBF" + "B".repeat(60);
+/** A key Vault can encrypt to: the first committed example key (accepted as under the mock runtime). */
+const PGP = (JSON.parse(stackConfig("prod")["bonito-vault:recoveryPgpKeys"]) as string[])[0];
 const RAW = {
     "bonito-vault:cloud": "local",
     "bonito-vault:image": "hashicorp/vault:1.21.1",
@@ -34,7 +35,10 @@ let settings: import("../../components/settings/vaultSettings").VaultSettings;
 before(async () => {
     const { loadConfig } = await import("../../components/config");
     const { VaultSettings } = await import("../../components/settings/vaultSettings");
-    settings = new VaultSettings("h", { settings: loadConfig("staging", RAW), caCert: "PEM" });
+    settings = new VaultSettings("h", {
+        settings: loadConfig("staging", RAW, new Set(), { allowExampleKeys: true }),
+        caCert: "PEM",
+    });
     await settle(settings);
 });
 

@@ -179,7 +179,7 @@ describe("invalid configurations", () => {
             "nodeNames",
             "local",
             { "bonito-vault:nodeNames": '["a","b","a"]' },
-            ['bonito-vault:nodeNames lists "a" twice; node names must be unique (got "[\\"a\\",\\"b\\",\\"a\\"]")'],
+            ['bonito-vault:nodeNames lists "a" twice; node names must be unique (got [a, b, a])'],
         ],
         [
             "invalid node name",
@@ -187,7 +187,7 @@ describe("invalid configurations", () => {
             "local",
             { "bonito-vault:nodeNames": '["vault_0","b","c"]' },
             [
-                'bonito-vault:nodeNames every item must be a DNS label (a-z, 0-9, -); not "vault_0" (got "[\\"vault_0\\",\\"b\\",\\"c\\"]")',
+                'bonito-vault:nodeNames every item must be a DNS label (a-z, 0-9, -); not "vault_0" (got [vault_0, b, c])',
             ],
         ],
         [
@@ -199,7 +199,7 @@ describe("invalid configurations", () => {
                 "bonito-vault:nodeAddresses": '["a","b","c"]',
             },
             [
-                'bonito-vault:dockerHosts lists "ssh://h1" twice; one node per host, or a single host for all (got "[\\"ssh://h1\\",\\"ssh://h2\\",\\"ssh://h1\\"]")',
+                'bonito-vault:dockerHosts lists "ssh://h1" twice; one node per host, or a single host for all (got [ssh://h1, ssh://h2, ssh://h1])',
             ],
         ],
         [
@@ -208,7 +208,7 @@ describe("invalid configurations", () => {
             "prod",
             { "bonito-vault:dockerHosts": '["ssh://h1"]' },
             [
-                'bonito-vault:dockerHosts must list one distinct Docker host per node on prod (3), so one machine\'s loss keeps quorum (got "[\\"ssh://h1\\"]")',
+                "bonito-vault:dockerHosts must list one distinct Docker host per node on prod (nodes is 3), so one machine's loss keeps quorum (got [ssh://h1])",
             ],
         ],
         [
@@ -321,11 +321,13 @@ describe("invalid configurations", () => {
             ['bonito-vault:maxLeaseTtl must be a duration such as 30s, 15m or 4h (got "1 day")'],
         ],
         [
-            "nodes list not JSON",
+            "nodes list without brackets",
             "nodeNames",
             "local",
             { "bonito-vault:nodeNames": "vault-0,vault-1" },
-            ['bonito-vault:nodeNames expected a list of strings as JSON (got "vault-0,vault-1")'],
+            [
+                'bonito-vault:nodeNames must be a YAML list such as [vault-0, vault-1] (square brackets, or one "- item" per line) (got "vault-0,vault-1")',
+            ],
         ],
     ];
     for (const [what, key, stack, raw, expected] of cases) {
@@ -339,13 +341,14 @@ describe("invalid configurations", () => {
         const p = problemsFor("tlsKey", "local", { "bonito-vault:tlsKey": key });
         assert.deepEqual(p, [
             "bonito-vault:tlsKey holds a secret but is stored in plain text; set it with `pulumi config set --secret tlsKey`",
+            "bonito-vault:tlsKey is only used when tlsMode is provided (tlsMode is internal-ca)",
         ]);
         assert.ok(!problems("local", { "bonito-vault:tlsKey": key }).join("\n").includes("abc"));
     });
 
     it("names unknown keys and suggests the closest", () => {
         assert.deepEqual(problems("local", { "bonito-vault:nodse": "3" }), [
-            "bonito-vault:nodse is not a key of this project; did you mean bonito-vault:nodes? (README lists every key)",
+            "bonito-vault:nodse is not a key of this project; did you mean bonito-vault:nodes? (docs/configuration.md lists every key)",
         ]);
     });
 
@@ -406,14 +409,14 @@ describe("rolling-change gate addresses and timeout", () => {
 
     it("refuses a list of the wrong length, http with TLS on, and a timeout outside 1m-2h", () => {
         assert.deepEqual(problemsFor("nodeAdminAddrs", "local", { "bonito-vault:nodeAdminAddrs": '["https://a:1"]' }), [
-            'bonito-vault:nodeAdminAddrs lists 1 addresses but nodes is 3 (got "[\\"https://a:1\\"]")',
+            "bonito-vault:nodeAdminAddrs lists 1 addresses but nodes is 3 (got [https://a:1])",
         ]);
         assert.deepEqual(
             problemsFor("nodeAdminAddrs", "local", {
                 "bonito-vault:nodeAdminAddrs": '["http://a:1","https://b:1","https://c:1"]',
             }),
             [
-                'bonito-vault:nodeAdminAddrs every address must be an https URL: Vault terminates TLS (tlsMode is not upstream-proxy) (got "[\\"http://a:1\\",\\"https://b:1\\",\\"https://c:1\\"]")',
+                "bonito-vault:nodeAdminAddrs every address must be an https URL: Vault terminates TLS (tlsMode is not upstream-proxy) (got [http://a:1, https://b:1, https://c:1])",
             ],
         );
         assert.deepEqual(problemsFor("rollingNodeTimeout", "local", { "bonito-vault:rollingNodeTimeout": "30s" }), [

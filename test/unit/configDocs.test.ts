@@ -1,6 +1,7 @@
 /**
- * Pulumi.yaml's config block and README's key table are generated from the key table in
- * components/config. Proves: neither has drifted (run `npm run docs` to regenerate).
+ * Pulumi.yaml's config block and docs/configuration.md's key table are generated from the key table
+ * in components/config. Proves: neither has drifted (run `npm run docs` to regenerate), and README.md
+ * stays the short entry point that links there.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -8,7 +9,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { allKeys } from "../../components/config";
-import { readmeWithTable, renderPulumiYaml } from "../../scripts/configDocs";
+import { CONFIG_DOC, TABLE_START, docWithTable, renderPulumiYaml } from "../../scripts/configDocs";
 
 const ROOT = path.join(__dirname, "..", "..");
 
@@ -28,10 +29,18 @@ describe("generated config docs", () => {
         assert.equal(doc.config["bonito-vault:cloud"].default, undefined);
     });
 
-    it("README lists every key with its default", () => {
+    it("docs/configuration.md lists every key with its default", () => {
+        const doc = fs.readFileSync(path.join(ROOT, CONFIG_DOC), "utf8");
+        assert.equal(doc, docWithTable(doc), "run npm run docs");
+        for (const key of Object.keys(allKeys())) assert.ok(doc.includes(`| \`${key}\` |`), key);
+    });
+
+    it("README.md stays at most 200 lines, links the reference and holds no key table", () => {
         const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-        assert.equal(readme, readmeWithTable(readme), "run npm run docs");
-        for (const key of Object.keys(allKeys())) assert.ok(readme.includes(`| \`${key}\` |`), key);
+        assert.ok(readme.split("\n").length <= 200, `${readme.split("\n").length} lines`);
+        assert.ok(readme.includes(`](${CONFIG_DOC})`));
+        assert.ok(!readme.includes(TABLE_START));
+        assert.doesNotMatch(readme, /\]\(\.\.\//, "a link out of the repository");
     });
 
     it("every committed stack uses only known keys", () => {

@@ -85,7 +85,7 @@ describe("entryPoint refusals", () => {
 
     it("0.0.0.0/0 unless stated, and no load balancer without an allow-list", () => {
         assert.deepEqual(problems("prod", { entryPointClientCidrs: '["0.0.0.0/0"]' }), [
-            'bonito-vault:entryPointClientCidrs lists 0.0.0.0/0, which admits every address; list the clients\' ranges, or set entryPointAllowAnyClient: true to state that this is meant (got "[\\"0.0.0.0/0\\"]")',
+            "bonito-vault:entryPointClientCidrs lists 0.0.0.0/0, which admits every address; list the clients' ranges, or set entryPointAllowAnyClient: true to state that this is meant (got [0.0.0.0/0])",
         ]);
         assert.deepEqual(
             problems("prod", { entryPointClientCidrs: '["0.0.0.0/0"]', entryPointAllowAnyClient: "true" }),
@@ -123,7 +123,7 @@ describe("entryPoint refusals", () => {
                 gcpEntryPointInstances: '["europe-west1-b/vault-0","us-east1-b/vault-1","europe-west1-d/vault-2"]',
             }),
             [
-                `bonito-vault:gcpEntryPointInstances spans regions europe-west1, us-east1; a regional passthrough load balancer needs every node in one region (got ${JSON.stringify(JSON.stringify(["europe-west1-b/vault-0", "us-east1-b/vault-1", "europe-west1-d/vault-2"]))})`,
+                `bonito-vault:gcpEntryPointInstances spans regions europe-west1, us-east1; a regional passthrough load balancer needs every node in one region (got [europe-west1-b/vault-0, us-east1-b/vault-1, europe-west1-d/vault-2])`,
             ],
         );
         const az = { cloud: "azure", azureLocation: "westeurope", azureResourceGroup: "rg" };

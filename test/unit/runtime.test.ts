@@ -4,7 +4,7 @@
  * chowned, the audit rotation loop started in the background as the runtime user), that the
  * unsealer's entrypoint starts no loop, the `vault status` healthcheck per TLS mode and engine, and
  * that the container starts as root only for it. Does not prove: that the images ship
- * su-exec (their Dockerfiles do: README "Security posture").
+ * su-exec (their Dockerfiles do: docs/architecture.md "Security posture").
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";

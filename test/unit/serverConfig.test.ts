@@ -2,7 +2,7 @@
  * The server-config renderer and the node plan, with exact expectations.
  * Proves: the JSON every node receives, field by field, for 1, 3 and 5 nodes, both engines, TLS
  * modes and multi-host placement. Does not prove: that Vault accepts it (only a real server can;
- * the real-server tier is blocked on this machine, see README "Testing").
+ * the real-server tier is blocked on this machine, see docs/testing.md).
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";

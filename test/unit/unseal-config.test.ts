@@ -203,6 +203,7 @@ describe("unseal config: invalid combinations", () => {
         ]);
         assert.deepEqual(problems("staging", base("azure", { ...extra, azureClientSecret: "s3cr3t" })), [
             `${P}azureClientSecret holds a secret but is stored in plain text; set it with \`pulumi config set --secret azureClientSecret\``,
+            `${P}azureClientSecret is only used when azureIdentity is servicePrincipal (azureIdentity is managedIdentity)`,
         ]);
     });
 
@@ -250,13 +251,14 @@ describe("unseal config: invalid combinations", () => {
             p.join("\n"),
         );
         assert.deepEqual(problems("staging", base("local", { dockerHosts: '["ssh://deploy@host"]' })), [
-            `${P}dockerHosts must name only the local Docker daemon (unix:// or npipe://) when cloud is local: the transit unsealer is reached on 127.0.0.1 and over one Docker network (got "[\\"ssh://deploy@host\\"]")`,
+            `${P}dockerHosts must name only the local Docker daemon (unix:// or npipe://) when cloud is local: the transit unsealer is reached on 127.0.0.1 and over one Docker network (got [ssh://deploy@host])`,
         ]);
     });
 
-    it("a malformed value never reaches build", () => {
+    it("a malformed value is reported once and never reaches build; the other areas still report", () => {
         assert.deepEqual(problems("staging", base("gcp", { gcpProject: "Bad_Project" })), [
             `${P}gcpProject must be a GCP project id (got "Bad_Project")`,
+            `${P}backupGcpLocation is required when cloud is gcp and gcpLocation is global: a bucket needs a location such as US, EU or europe-west1`,
         ]);
     });
 });

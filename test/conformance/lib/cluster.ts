@@ -20,7 +20,8 @@ import { nodeTransport, sendRaw, type HttpResponse, type Transport } from "../..
 import type { DeclaredContainer } from "./declared";
 
 export const REPO = path.resolve(__dirname, "..", "..", "..");
-export const VAULT_BIN = path.join(REPO, "tools", "bin", "vault");
+/** The built binary (scripts/build-vault.sh); BONITO_VAULT_BIN points elsewhere, e.g. from a second worktree. */
+export const VAULT_BIN = process.env.BONITO_VAULT_BIN || path.join(REPO, "tools", "bin", "vault");
 
 /** Every difference between what the program declares and what this tier runs, with its reason. */
 export const LOOPBACK_REWRITES = [
