@@ -40,14 +40,24 @@ export function dropRootEntrypoint(
      * with it. The subshell exits at once, so the script's parent becomes the container's init.
      */
     background?: string,
+    /**
+     * A file the server must not start without (the TLS marker NodeTls writes after the container
+     * starts): the entrypoint waits for it, once saying so on stderr. A SIGHUP meanwhile is caught
+     * (`trap : HUP`), not fatal; `exec` restores the default, so the server installs its own handler.
+     */
+    waitFor?: string,
 ): string[] {
     const { user, binary } = RUNTIME_USER[engine];
     const dirs = writableDirs.join(" ");
+    const wait = waitFor
+        ? ` && trap : HUP && { [ -s ${waitFor} ] || echo "${label}: waiting for ${waitFor} (written by Pulumi's NodeTls once the container runs)" >&2; }` +
+          ` && until [ -s ${waitFor} ]; do sleep 1; done`
+        : "";
     const bg = background ? ` && (su-exec ${user} /bin/sh ${background} &)` : "";
     return [
         "/bin/sh",
         "-ec",
-        `chown ${user}:${user} ${dirs} && su-exec ${user} chmod 0700 ${dirs}${bg} && exec su-exec ${user} ${binary} "$@"`,
+        `chown ${user}:${user} ${dirs} && su-exec ${user} chmod 0700 ${dirs}${wait}${bg} && exec su-exec ${user} ${binary} "$@"`,
         label,
     ];
 }
