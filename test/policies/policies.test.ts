@@ -927,6 +927,19 @@ describe("container-secrets-marked-secret (remediation: validation cannot see se
         assert.ok(fixed, "not remediated");
         assert.equal((fixed.uploads as { constructor: { name: string } }).constructor.name, "Secret");
     });
+    it("marks a plain node TLS key of NodeTls secret, and leaves a secret one alone", async () => {
+        const push = (keyPem: unknown) => ({
+            type: "pulumi-nodejs:dynamic/bonito:NodeTls",
+            name: "vault-0-tls",
+            props: { node: "vault-0", certPem: "-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n", keyPem },
+        });
+        const pem = "-----BEGIN PRIVATE KEY-----\nX\n-----END PRIVATE KEY-----\n";
+        const fixed = await remediate(p, push(pem));
+        assert.ok(fixed, "not remediated");
+        assert.equal((fixed.keyPem as { constructor: { name: string } }).constructor.name, "Secret");
+        assert.equal(fixed.certPem, push(pem).props.certPem);
+        assert.equal(await remediate(p, push(secret(pem))), undefined);
+    });
     it("does not count references (paths, addresses) as credentials", async () => {
         const ok = f.container(
             "vault-0",

@@ -37,6 +37,8 @@ import {
     type NodeTlsInputs,
     type Served,
 } from "../../components/tls/nodeTls";
+import { dynamicType } from "../../components/dynamicResource";
+import { TYPES } from "../../policies/lib/common";
 import { TestCa } from "../conformance/lib/pki";
 
 const DECLARED = {
@@ -444,6 +446,10 @@ const requireFromString = createRequire(require.resolve("@pulumi/pulumi/package.
 ) => { handler(): Provider };
 
 describe("the provider as the engine runs it", () => {
+    it("is the type the policy pack reads (policies/lib/common.ts TYPES.nodeTls)", () => {
+        assert.equal(TYPES.nodeTls, dynamicType("NodeTls"));
+    });
+
     it("serialised: writes into a stand-in engine, the 'node' reloads on SIGHUP, the new serial is verified; diff never replaces", async () => {
         const sf = await pulumi.runtime.serializeFunction(() => nodeTlsProvider, { allowSecrets: true });
         const provider = requireFromString(sf.text).handler();
