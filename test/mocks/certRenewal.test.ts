@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import type { NodeCertificate } from "../../components/clusterTls";
-import type { SealDelivery } from "../../components/seal";
+import type { SealDelivery, SealStanza } from "../../components/seal";
 import { setupMocks, settle, type MockRun, type Recorded } from "../helpers/mocks";
 
 const run: MockRun = setupMocks("local", {});
@@ -28,6 +28,8 @@ function certs(generation: string, nodes: string[]): NodeCertificate[] {
         notAfter: pulumi.output("2030-01-01T00:00:00Z"),
     }));
 }
+
+const STANZA: SealStanza = { type: "transit", config: { address: "http://unsealer:8200", key_name: "k" } };
 
 const VARIANTS = {
     issued: { ca: "ca-1", leaves: "1" },
@@ -47,7 +49,7 @@ before(async () => {
         stack: "local",
     };
     const seal: SealDelivery = {
-        stanza: pulumi.output({ type: "transit", config: { address: "http://unsealer:8200", key_name: "k" } }),
+        stanza: pulumi.output(STANZA) as pulumi.Output<SealStanza>,
         env: pulumi.secret(["VAULT_TOKEN=s.fake"]),
         files: [],
         dependsOn: [],

@@ -58,6 +58,8 @@ export interface DeclaredStack {
     vaultHandover: DeclaredDynamic;
     /** Per node, by name: the rolling-change gate (components/nodeReady.ts). */
     nodeReady: Record<string, DeclaredDynamic>;
+    /** Per node, by name: the push of its TLS files into its container (components/tls/nodeTls.ts). */
+    nodeTls: Record<string, DeclaredDynamic>;
     /** The metrics reader's token (components/monitoring/metricsToken.ts). */
     metricsToken: DeclaredDynamic;
     plan: VaultSettingsPlan;
@@ -154,6 +156,7 @@ export async function declaredStack(
         vaultInit: dynamic(one(":VaultInit")),
         vaultHandover: dynamic(one(":VaultHandover")),
         nodeReady: Object.fromEntries(byType(":NodeReady").map((r) => [String(r.inputs.node), dynamic(r)])),
+        nodeTls: Object.fromEntries(byType(":NodeTls").map((r) => [String(r.inputs.node), dynamic(r)])),
         metricsToken: dynamic(one(":MetricsToken")),
         plan: platform.settings.plan,
         resources: run.resources,
