@@ -30,9 +30,9 @@
  * 5. new TLS handshakes with the node at its admin address (as NodeReady reaches it) until it serves
  *    the pushed serial, verified against the pushed CA bundle under the admin TLS name.
  *
- * What SIGHUP does not reload (so a CA change is a two-step procedure, docs/runbook.md "Rotating
- * certificates"): the join listener's `tls_client_ca_file` and retry_join's `leader_ca_cert_file` are
- * read when Vault starts.
+ * What SIGHUP does not reload: the join listener's `tls_client_ca_file` and retry_join's
+ * `leader_ca_cert_file` are read when Vault starts; so a CA change is a two-step procedure that ends
+ * with a restart (docs/runbook.md "Rotating certificates").
  *
  * The wait and the request sequence are plain functions with the engine and the TLS probe passed in:
  * unit tests drive them with fakes, the Docker tier with a real dockerd, the real-server tier with
