@@ -37,8 +37,8 @@ import { certIdentity, normalSerial } from "../../components/tls/nodeTls";
 import { PATHS } from "../../components/topology";
 import type { LoadSummary } from "../../scripts/loadtest";
 import { bringUp, nodeGate, pushTls, restartNode, tearDown, type Live } from "./lib/bringup";
-import { REPO, call, stop, vaultAccount } from "./lib/cluster";
-import { OUT_DIR, allUnsealed, backendLogin, recordFigures, type Body } from "./lib/ops";
+import { REPO, call, stop, transport, vaultAccount, waitUntil } from "./lib/cluster";
+import { OUT_DIR, backendLogin, recordFigures, type Body } from "./lib/ops";
 import { TestCa, type Issued } from "./lib/pki";
 
 let live: Live;
@@ -377,7 +377,22 @@ describe("real Vault 1.21.1: certificates rotate without restarts", { timeout: 2
             const g = nodeGate(live.declared, next.pem, name, { containerId: `restarted-${name}` });
             await g.provider.update(`node-ready-${name}`, g.inputs, g.inputs);
         }
-        await allUnsealed(live, 60000);
+        // Every node unsealed, as a client trusting only the new CA sees it.
+        await waitUntil("every node unsealed (new CA)", 60000, async () => {
+            const s = await Promise.all(
+                live.nodes.map((n) =>
+                    transport(
+                        n.ports.api,
+                        next.pem,
+                        n.name,
+                    )({ method: "GET", path: "sys/health?standbyok=true" }).then(
+                        (r) => r.status,
+                        () => 0,
+                    ),
+                ),
+            );
+            return s.every((x) => x === 200) ? true : undefined;
+        });
         const afterRestart = await joinClient();
         steps.push({ step: "rolling restart", joinListenerBefore: beforeRestart, joinListenerAfter: afterRestart });
 

@@ -371,6 +371,10 @@ export async function bringUp(opts: BringUpOptions = {}): Promise<Live> {
     const tlsState: Live["tlsState"] = {};
     for (const name of declared.nodeNames) {
         procs[name] = startContainer(declared.nodes[name], roots[name], envOf[name], logDir);
+        // A container whose TLS files are not there yet: its entrypoint says so and waits.
+        await waitUntil(`${name}'s entrypoint waiting for its TLS files`, 30000, async () =>
+            fs.readFileSync(procs[name].logFile, "utf8").includes(`waiting for ${PATHS.tlsPushed}`) ? true : undefined,
+        );
         const files = {
             caPem,
             cert: fs.readFileSync(tls[name].cert, "utf8"),
