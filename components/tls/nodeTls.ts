@@ -23,10 +23,16 @@
  *    fingerprint, nothing secret), all owned by the server's user; the key exists only in this
  *    process's memory and on the connection, never in a file on the Pulumi host, a command line or
  *    a log;
- * 4. only when the marker was there (Vault runs on the old files): `POST /containers/{id}/kill?signal=SIGHUP`;
- *    Docker's init (tini) forwards it to Vault, which reloads every TCP listener's certificate and
- *    key (Vault 1.21.1 internalshared/listenerutil TLSConfig: `cg.Reload`). On a fresh container the
- *    entrypoint is still waiting and starts Vault on the pushed files itself;
+ * 4. only when the marker was there (Vault runs on the old files): SIGHUP to the server, sent by an
+ *    exec as the server's own user (`POST /containers/{id}/exec`, `POST /exec/{id}/start`, then
+ *    `GET /exec/{id}/json` until it exits 0), which finds the server as the audit rotation loop does
+ *    (the vault/bao process whose parent is PID 1). Not `POST /containers/{id}/kill?signal=SIGHUP`:
+ *    Docker delivers that to the container's init (tini), which runs as root without CAP_KILL (every
+ *    capability is dropped but the entrypoint's four) and so may not signal the server's uid; tini
+ *    treats the refused forward as fatal and the container exits (seen in the Docker tier). Vault
+ *    reloads every TCP listener's certificate and key on SIGHUP (Vault 1.21.1
+ *    internalshared/listenerutil TLSConfig: `cg.Reload`). On a fresh container the entrypoint is
+ *    still waiting and starts Vault on the pushed files itself;
  * 5. new TLS handshakes with the node at its admin address (as NodeReady reaches it) until it serves
  *    the pushed serial, verified against the pushed CA bundle under the admin TLS name.
  *
@@ -72,6 +78,15 @@ export interface NodeTlsState extends NodeTlsInputs {
     /** How Vault took the files: `sighup` (it was running) or `start` (the entrypoint was waiting for them). */
     reload: "sighup" | "start";
 }
+
+/**
+ * The exec that sends the server SIGHUP, as its own user (same uid: no capability needed): the
+ * vault or bao process whose parent is the container's init, as the audit rotation loop finds it
+ * (components/settings/audit.ts). Exit 3: no server process (it is restarting).
+ */
+export const SIGHUP_SERVER_SCRIPT =
+    "pid=''; for p in $(pidof vault bao 2>/dev/null); do [ \"$(cut -d' ' -f4 /proc/$p/stat)\" = 1 ] && pid=$p; done; " +
+    '[ -n "$pid" ] || { echo "no server process" >&2; exit 3; }; kill -HUP "$pid"';
 
 /** Modes of the pushed files: the key readable by the server's user only. */
 export const TLS_FILE_MODES = { ca: 0o444, cert: 0o444, key: 0o400, marker: 0o444 } as const;
@@ -166,8 +181,44 @@ export async function pushNodeTls(
     if (put.status !== 200) throw fail(`writing the TLS files answered ${put.status}: ${engineMessage(put)}`);
 
     if (running) {
-        const hup = await deps.engine("POST", `/containers/${id}/kill?signal=SIGHUP`);
-        if (hup.status !== 204) throw fail(`sending SIGHUP answered ${hup.status}: ${engineMessage(hup)}`);
+        const body = Buffer.from(
+            JSON.stringify({
+                User: `${i.uid}:${i.gid}`,
+                Cmd: ["/bin/sh", "-c", SIGHUP_SERVER_SCRIPT],
+                AttachStdout: false,
+                AttachStderr: false,
+            }),
+        );
+        const created = await deps.engine("POST", `/containers/${id}/exec`, body);
+        if (created.status !== 201)
+            throw fail(`creating the SIGHUP exec answered ${created.status}: ${engineMessage(created)}`);
+        const execId = encodeURIComponent(String((JSON.parse(created.body.toString("utf8")) as { Id?: string }).Id));
+        const started = await deps.engine(
+            "POST",
+            `/exec/${execId}/start`,
+            Buffer.from(JSON.stringify({ Detach: true, Tty: false })),
+        );
+        if (started.status !== 200)
+            throw fail(`starting the SIGHUP exec answered ${started.status}: ${engineMessage(started)}`);
+        const execDeadline = now() + 30000;
+        for (;;) {
+            const st = await deps.engine("GET", `/exec/${execId}/json`);
+            const x = (st.status === 200 ? JSON.parse(st.body.toString("utf8")) : {}) as {
+                Running?: boolean;
+                ExitCode?: number | null;
+            };
+            if (st.status === 200 && x.Running === false) {
+                if (x.ExitCode !== 0)
+                    throw fail(
+                        x.ExitCode === 3
+                            ? "the files are in place, but no Vault process runs to reload them (restarting?); see `docker logs`, then run `pulumi up` again."
+                            : `sending SIGHUP to Vault exited ${String(x.ExitCode)}.`,
+                    );
+                break;
+            }
+            if (now() >= execDeadline) throw fail("the SIGHUP exec did not finish in 30 s.");
+            await sleep(200);
+        }
     }
 
     const deadline = now() + i.timeoutSeconds * 1000;

@@ -33,6 +33,7 @@ import {
     nodeTlsProvider,
     normalSerial,
     pushNodeTls,
+    SIGHUP_SERVER_SCRIPT,
     tlsEntries,
     type NodeTlsInputs,
     type Served,
@@ -107,6 +108,8 @@ function fakeEngine(answers: Record<string, Partial<EngineResponse> & { status: 
     return Object.assign(f, { calls });
 }
 
+const EXEC_CREATED = { status: 201, body: Buffer.from('{"Id":"e1"}') };
+const EXEC_DONE = { status: 200, body: Buffer.from('{"Running":false,"ExitCode":0}') };
 const RUNNING = { status: 200, body: Buffer.from(JSON.stringify({ State: { Running: true, Status: "running" } })) };
 const ID = inputs().containerId;
 
@@ -217,7 +220,9 @@ describe("the request sequence", () => {
             [`GET /containers/${ID}/json`]: RUNNING,
             [`HEAD /containers/${ID}/archive`]: { status: 200 },
             [`PUT /containers/${ID}/archive`]: { status: 200 },
-            [`POST /containers/${ID}/kill`]: { status: 204 },
+            [`POST /containers/${ID}/exec`]: EXEC_CREATED,
+            [`POST /exec/e1/start`]: { status: 200 },
+            [`GET /exec/e1/json`]: EXEC_DONE,
         });
         const old = { serial: certIdentity(first.cert).serial, verified: true };
         const now = { serial: certIdentity(second.cert).serial, verified: true };
@@ -235,11 +240,22 @@ describe("the request sequence", () => {
                 `GET /containers/${ID}/json`,
                 `HEAD /containers/${ID}/archive?path=%2Fvault%2Ftls%2Fpushed`,
                 `PUT /containers/${ID}/archive?path=%2F&noOverwriteDirNonDir=true`,
-                `POST /containers/${ID}/kill?signal=SIGHUP`,
+                `POST /containers/${ID}/exec`,
+                "POST /exec/e1/start",
+                "GET /exec/e1/json",
             ],
         );
+        // SIGHUP from inside, as the server's own user (tini, root without CAP_KILL, may not forward it).
+        assert.deepEqual(JSON.parse(engine.calls[3].body!.toString("utf8")), {
+            User: "100:1000",
+            Cmd: ["/bin/sh", "-c", SIGHUP_SERVER_SCRIPT],
+            AttachStdout: false,
+            AttachStderr: false,
+        });
+        assert.deepEqual(JSON.parse(engine.calls[4].body!.toString("utf8")), { Detach: true, Tty: false });
         // The key travels in the PUT body only.
-        for (const x of engine.calls) assert.doesNotMatch(x.path, /PRIVATE/);
+        for (const x of engine.calls.filter((c) => c.method !== "PUT"))
+            assert.doesNotMatch(`${x.path} ${x.body?.toString("utf8") ?? ""}`, /PRIVATE/);
     });
 
     it("refuses, naming the node and the cause, without ever quoting the key", async () => {
@@ -282,7 +298,9 @@ describe("the request sequence", () => {
                     [`GET /containers/${ID}/json`]: RUNNING,
                     [`HEAD /containers/${ID}/archive`]: { status: 200 },
                     [`PUT /containers/${ID}/archive`]: { status: 200 },
-                    [`POST /containers/${ID}/kill`]: { status: 204 },
+                    [`POST /containers/${ID}/exec`]: EXEC_CREATED,
+                    [`POST /exec/e1/start`]: { status: 200 },
+                    [`GET /exec/e1/json`]: EXEC_DONE,
                 },
                 servedSequence({ serial: "01", verified: true }),
                 /after 10 s it serves serial 1, not the pushed serial [0-9A-F]+\. The files are in place: Vault did not reload them on SIGHUP; its log \(`docker logs`\) says why \(a key that does not match the certificate\?\)\. Fix the cause and run `pulumi up` again\./,
@@ -301,7 +319,9 @@ describe("the request sequence", () => {
                     [`GET /containers/${ID}/json`]: RUNNING,
                     [`HEAD /containers/${ID}/archive`]: { status: 200 },
                     [`PUT /containers/${ID}/archive`]: { status: 200 },
-                    [`POST /containers/${ID}/kill`]: { status: 204 },
+                    [`POST /containers/${ID}/exec`]: EXEC_CREATED,
+                    [`POST /exec/e1/start`]: { status: 200 },
+                    [`GET /exec/e1/json`]: EXEC_DONE,
                 },
                 servedSequence({
                     serial: certIdentity(second.cert).serial,
@@ -311,6 +331,18 @@ describe("the request sequence", () => {
                 /it serves the pushed certificate \(serial [0-9A-F]+\), but that does not verify against the pushed CA under vault: ERR_TLS_CERT_ALTNAME_INVALID/,
             ],
         ];
+        cases.push([
+            {
+                [`GET /containers/${ID}/json`]: RUNNING,
+                [`HEAD /containers/${ID}/archive`]: { status: 200 },
+                [`PUT /containers/${ID}/archive`]: { status: 200 },
+                [`POST /containers/${ID}/exec`]: EXEC_CREATED,
+                [`POST /exec/e1/start`]: { status: 200 },
+                [`GET /exec/e1/json`]: { status: 200, body: Buffer.from('{"Running":false,"ExitCode":3}') },
+            },
+            servedSequence(new Error("x")),
+            /the files are in place, but no Vault process runs to reload them \(restarting\?\); see `docker logs`, then run `pulumi up` again\./,
+        ]);
         for (const [answers, served, expected] of cases) {
             const m = await message(pushNodeTls(inputs(), { engine: fakeEngine(answers), served, ...clock() }));
             assert.match(m, expected);
@@ -462,8 +494,8 @@ describe("the provider as the engine runs it", () => {
         const socket = path.join(dir, "engine.sock");
         const running = new Set<string>();
         const daemon = await fakeDaemon(socket, (r) => {
-            const [route, query] = r.url.split("?");
-            if (r.method === "GET" && route.endsWith("/json"))
+            const [route] = r.url.split("?");
+            if (r.method === "GET" && route.startsWith("/containers/") && route.endsWith("/json"))
                 return { status: 200, body: JSON.stringify({ State: { Running: true } }) };
             if (r.method === "HEAD") return { status: running.has(route) ? 200 : 404 };
             if (r.method === "PUT") {
@@ -471,10 +503,14 @@ describe("the provider as the engine runs it", () => {
                 running.add(route);
                 return { status: 200 };
             }
-            if (r.method === "POST" && query === "signal=SIGHUP") {
+            if (r.method === "POST" && route.endsWith("/exec")) return { status: 201, body: '{"Id":"x1"}' };
+            if (r.method === "POST" && route === "/exec/x1/start") {
+                // The exec's `kill -HUP`: the "node" reloads its files.
                 server.setSecureContext({ cert: files["/vault/tls/node.pem"], key: files["/vault/tls/node-key.pem"] });
-                return { status: 204 };
+                return { status: 200 };
             }
+            if (r.method === "GET" && route === "/exec/x1/json")
+                return { status: 200, body: '{"Running":false,"ExitCode":0}' };
             return { status: 500 };
         });
         try {
@@ -504,7 +540,9 @@ describe("the provider as the engine runs it", () => {
                     "GET /json",
                     "HEAD /archive",
                     "PUT /archive",
-                    "POST /kill",
+                    "POST /exec",
+                    "POST /exec/x1/start",
+                    "GET /exec/x1/json",
                 ],
             );
             assert.deepEqual(await provider.diff(created.id, updated.outs!, renewed), { changes: false, replaces: [] });

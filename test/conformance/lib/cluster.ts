@@ -37,7 +37,7 @@ export const LOOPBACK_REWRITES = [
     "NodeTls caCertPem/certPem/keyPem: the mock's stand-in PEMs -> test certificates with the declared SANs and key usages",
     "NodeTls dockerHost (the Pulumi host's Docker daemon) -> a stand-in Engine API on a unix socket (lib/engine.ts: inspect, stat, extract, kill); containerId unchanged",
     "NodeTls addr https://127.0.0.1:8200+i -> each node's loopback API port (tlsServerName unchanged)",
-    "SIGHUP to the container's init (tini, which forwards it) -> SIGHUP to the node's process",
+    "NodeTls's exec of `kill -HUP <the server>` as the vault user -> SIGHUP to the node's process (no PID namespace here: `pidof vault` would find every cluster's servers)",
     "before the first start, the pushed TLS files are laid for `vault operator diagnose` and removed again, so the entrypoint waits for NodeTls as in a new container",
     "uploaded and pushed files' owner 100:1000 (the image's vault user) -> this machine's vault system account",
     "su-exec (Alpine) -> gosu (Debian), same call form",
