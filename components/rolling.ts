@@ -604,15 +604,15 @@ export function activeNodeAtStart(
     tlsServerName: string,
 ): Promise<string[]> {
     const names = nodes.map((n) => n.name);
+    // A preview replaces nothing; and a new CA is unknown until `up` creates it (waiting for it would hang).
+    if (!discovery && pulumi.runtime.isDryRun()) return Promise.resolve(names);
     const find: ActiveDiscovery =
         discovery ??
-        (async (ns, ca, sni) =>
-            pulumi.runtime.isDryRun()
-                ? undefined
-                : discoverActive(
-                      ns,
-                      ns.map((n) => nodeTransport({ addr: n.addr, caCert: ca, tlsServerName: sni }, 5000)),
-                  ));
+        ((ns, ca, sni) =>
+            discoverActive(
+                ns,
+                ns.map((n) => nodeTransport({ addr: n.addr, caCert: ca, tlsServerName: sni }, 5000)),
+            ));
     return new Promise<string>((resolve) => pulumi.output(caCert).apply((ca) => resolve(ca)))
         .then((ca) => find(nodes, ca, tlsServerName))
         .then(

@@ -54,7 +54,7 @@ const ORDER = ["vault-1", "vault-2", "vault-0"];
 const depsOf = async (name: string): Promise<pulumi.Resource[]> => {
     // A promise (the order is known at run time), or an Output once the SDK has merged options.
     const d = recorder.opts.get(name)?.dependsOn;
-    const v = pulumi.Output.isInstance(d) ? await valueOf(d) : await d;
+    const v: unknown = pulumi.Output.isInstance(d) ? await valueOf(d as pulumi.Output<unknown>) : await d;
     return (Array.isArray(v) ? v : v ? [v] : []) as pulumi.Resource[];
 };
 
