@@ -156,7 +156,7 @@ const settingsKeys = {
     allowDowngrade: key(boolean(false), {
         type: "boolean",
         description:
-            "Let an image older than the Vault the cluster runs replace it. A rolling change refuses a downgrade without it: Vault does not support older binaries on data a newer one wrote; the rollback is restoring the pre-upgrade snapshot (docs/runbook.md \"Upgrading Vault\").",
+            'Let an image older than the Vault the cluster runs replace it. A rolling change refuses a downgrade without it: Vault does not support older binaries on data a newer one wrote; the rollback is restoring the pre-upgrade snapshot (docs/runbook.md "Upgrading Vault").',
         default: "false",
     }),
     backendAddr: key(text({ pattern: URL_PATTERN, describe: "an http(s) URL such as https://vault.internal:8200" }), {
