@@ -24,7 +24,7 @@
  * the same data folder, as test/docker proves a container keeps its volumes); a cloud load balancer.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -57,6 +57,7 @@ type Lib = {
     ops: typeof import("./lib/ops");
     dynamic: typeof import("./lib/dynamic");
     apply: typeof import("./lib/applySettings");
+    deployment: typeof import("./lib/deployment");
 };
 let lib: Lib;
 let live: import("./lib/bringup").Live;
@@ -168,58 +169,20 @@ async function entryPoint(): Promise<NonNullable<typeof lb>> {
     };
 }
 
-interface Deployment {
-    ready: Promise<void>;
-    exited: Promise<{ code: number | null; summary: Body; stderr: string }>;
-    terminate(): void;
-}
-
-/** The backend as Railway runs it (clients/python/tests/live_deployment.py), through the entry point. */
-function deploy(prefix: string, port: number): Deployment {
-    const py = path.join(lib.cluster.REPO, "clients", "python");
-    const proc = spawn("/usr/bin/python3", [path.join("tests", "live_deployment.py")], {
-        cwd: py,
-        env: {
+/** The backend as Railway runs it (lib/deployment.ts), through the entry point. */
+function deploy(prefix: string, port: number) {
+    return lib.deployment.deployBackend(
+        {
             PATH: process.env.PATH,
             ...Object.fromEntries(Object.entries(live.backendEnv).filter(([k]) => k !== "VAULT_WRAPPED_SECRET_ID")),
             VAULT_SECRET_ID: backendSecretId,
             VAULT_ADDR: `https://127.0.0.1:${port}`,
             VAULT_CACERT: live.backendCaFile,
-            LIVE_PREFIX: prefix,
             LIVE_INTERVAL: "0.02",
         },
-    });
-    let stdout = "";
-    let stderr = "";
-    let onReady: () => void = () => undefined;
-    const ready = new Promise<void>((r) => (onReady = r));
-    proc.stdout.on("data", (d: Buffer) => {
-        stdout += d.toString("utf8");
-        if (/^ready$/m.test(stdout)) onReady();
-    });
-    proc.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
-    const exited = new Promise<{ code: number | null; summary: Body; stderr: string }>((resolve) =>
-        proc.on("close", (code) => {
-            const line = stdout
-                .split("\n")
-                .filter((l) => l.startsWith("{"))
-                .pop();
-            resolve({ code, summary: line ? (JSON.parse(line) as Body) : {}, stderr });
-        }),
+        prefix,
+        60000,
     );
-    return {
-        ready: Promise.race([
-            ready,
-            exited.then((e) => {
-                throw new Error(`deployment exited before ready (${e.code}): ${e.stderr.slice(-2000)}`);
-            }),
-            new Promise<void>((_, reject) =>
-                setTimeout(() => reject(new Error(`deployment not ready in 60 s: ${stderr.slice(-2000)}`)), 60000),
-            ),
-        ]),
-        exited,
-        terminate: () => proc.kill("SIGTERM"),
-    };
 }
 
 before(async () => {
@@ -234,6 +197,7 @@ before(async () => {
         ops: await import("./lib/ops"),
         dynamic: await import("./lib/dynamic"),
         apply: await import("./lib/applySettings"),
+        deployment: await import("./lib/deployment"),
     };
     live = await lib.bringup.bringUp();
     // The rolling identity as the program declares it: IDs generated before the containers, written
