@@ -200,9 +200,9 @@ before(async () => {
         deployment: await import("./lib/deployment"),
     };
     live = await lib.bringup.bringUp();
-    // The rolling identity as the program declares it: IDs generated before the containers, written
-    // by Pulumi's admin identity (AuthBackendRole.roleId, AuthBackendRoleSecretId.secretId → custom-secret-id).
-    credential = { mount: NAMES.approleMount, roleId: randomUUID(), secretId: randomUUID() };
+    // The rolling identity as the program declares it (one RollCredential in every gate's inputs); the
+    // bring-up wrote it as the settings do (AuthBackendRole.roleId, AuthBackendRoleSecretId → custom-secret-id).
+    credential = live.declared.nodeReady[live.declared.nodeNames[0]].inputs.credential as RollCredentialValue;
     const admin = await lib.apply.adminLogin(
         { port: live.nodes[0].ports.api, ca: live.caPem, serverName: live.nodes[0].name },
         live.declared.plan,
@@ -210,13 +210,6 @@ before(async () => {
         live.handover.secretId,
     );
     const leader = await lib.ops.activeNode(live);
-    const base = `auth/${NAMES.approleMount}/role/${NAMES.rollingRole}`;
-    const w1 = await lib.cluster.call(leader.http, "POST", `${base}/role-id`, admin, { role_id: credential.roleId });
-    assert.equal(w1.status, 204, `admin writes the rolling role ID: ${JSON.stringify(w1.body)}`);
-    const w2 = await lib.cluster.call(leader.http, "POST", `${base}/custom-secret-id`, admin, {
-        secret_id: credential.secretId,
-    });
-    assert.equal(w2.status, 200, `admin writes the rolling custom secret ID: ${JSON.stringify(w2.body)}`);
     // The backend's secret ID, plain (the declared one is wrapped and single-use: the bring-up unwrapped it).
     const issued = await lib.cluster.call(
         leader.http,
@@ -256,7 +249,7 @@ describe(`upgrade ${FROM} → ${TO} in the upgrade guide's order (components/rol
         });
     });
 
-    it("rolls standbys first, hands over, replaces the old active last: one leadership change, no failed request", async () => {
+    it("rolls standbys first, hands over, replaces the old active last: one leadership change, no failed request", async (t) => {
         const t0 = Date.now();
         // Data written before the roll (read back from every node after it).
         const login = await lib.cluster.call(
@@ -301,6 +294,12 @@ describe(`upgrade ${FROM} → ${TO} in the upgrade guide's order (components/rol
                 await new Promise((r) => setTimeout(r, 250));
             }
         })();
+        // Whatever fails below, neither the sampler nor the backend may hold the test process open.
+        t.after(async () => {
+            sampling = false;
+            await sampler;
+            d.terminate();
+        });
 
         // The check before the roll, as `pulumi up` runs it when the image changes.
         const check = rollCheck({ targetVersion: TO, specs: ["image changed"] });

@@ -15,11 +15,18 @@ export interface Deployment {
     terminate(): void;
 }
 
+// A test that fails mid-way must not leave a deployment running past its process (ports, CPU).
+const running = new Set<ReturnType<typeof spawn>>();
+process.on("exit", () => {
+    for (const p of running) p.kill("SIGKILL");
+});
+
 export function deployBackend(env: NodeJS.ProcessEnv, prefix: string, readyTimeoutMs = 30000): Deployment {
     const proc = spawn("/usr/bin/python3", [path.join("tests", "live_deployment.py")], {
         cwd: path.join(REPO, "clients", "python"),
         env: { ...env, LIVE_PREFIX: prefix },
     });
+    running.add(proc);
     let stdout = "";
     let stderr = "";
     let onReady: () => void = () => undefined;
@@ -31,6 +38,7 @@ export function deployBackend(env: NodeJS.ProcessEnv, prefix: string, readyTimeo
     proc.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
     const exited = new Promise<{ code: number | null; summary: Body; stderr: string }>((resolve) =>
         proc.on("close", (code) => {
+            running.delete(proc);
             const line = stdout
                 .split("\n")
                 .filter((l) => l.startsWith("{"))
