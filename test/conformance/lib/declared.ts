@@ -60,6 +60,10 @@ export interface DeclaredStack {
     nodeReady: Record<string, DeclaredDynamic>;
     /** Per node, by name: the push of its TLS files into its container (components/tls/nodeTls.ts). */
     nodeTls: Record<string, DeclaredDynamic>;
+    /** Per node, by name: the hand-over gate before its container (components/rolling.ts). */
+    nodeTurn: Record<string, DeclaredDynamic>;
+    /** The check before the first replacement of a roll (components/rolling.ts). */
+    rollCheck: DeclaredDynamic;
     /** The metrics reader's token (components/monitoring/metricsToken.ts). */
     metricsToken: DeclaredDynamic;
     plan: VaultSettingsPlan;
@@ -157,6 +161,8 @@ export async function declaredStack(
         vaultHandover: dynamic(one(":VaultHandover")),
         nodeReady: Object.fromEntries(byType(":NodeReady").map((r) => [String(r.inputs.node), dynamic(r)])),
         nodeTls: Object.fromEntries(byType(":NodeTls").map((r) => [String(r.inputs.node), dynamic(r)])),
+        nodeTurn: Object.fromEntries(byType(":NodeTurn").map((r) => [String(r.inputs.node), dynamic(r)])),
+        rollCheck: dynamic(one(":RollCheck")),
         metricsToken: dynamic(one(":MetricsToken")),
         plan: platform.settings.plan,
         resources: run.resources,
