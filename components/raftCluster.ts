@@ -247,7 +247,7 @@ export class RaftCluster extends pulumi.ComponentResource {
                 user: START_USER,
                 entrypoints: entrypoint(cfg.engine, tls !== undefined),
                 command: COMMAND,
-                // Tini as PID 1 forwards SIGTERM/SIGHUP to Vault and reaps children.
+                // Tini as PID 1 forwards SIGTERM/SIGHUP to Vault (it holds CAP_KILL for that: START_CAPABILITIES) and reaps children.
                 init: true,
                 envs: pulumi.secret(
                     seal.env.apply((sealEnv) => [

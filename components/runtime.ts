@@ -19,8 +19,14 @@ export const RUNTIME_USER: Record<Engine, { user: string; binary: string; uid: s
 /** The container's user: root, for the entrypoint's chown and su-exec only. */
 export const START_USER = "0:0";
 
-/** Capabilities the entrypoint needs (chown the volumes, switch user) plus IPC_LOCK; all else dropped. */
-export const START_CAPABILITIES = { adds: ["CHOWN", "IPC_LOCK", "SETGID", "SETUID"], drops: ["ALL"] };
+/**
+ * Capabilities the entrypoint needs (chown the volumes, switch user) plus IPC_LOCK, and KILL for the
+ * container's init: tini runs as root and forwards `docker stop`'s SIGTERM to the server, which runs
+ * as uid 100; without CAP_KILL the kernel refuses that signal, tini exits on the refusal and Vault is
+ * killed without its graceful shutdown (seen in the Docker tier). All else dropped; the server
+ * itself holds none of them once su-exec has switched its user.
+ */
+export const START_CAPABILITIES = { adds: ["CHOWN", "IPC_LOCK", "KILL", "SETGID", "SETUID"], drops: ["ALL"] };
 
 /**
  * The entrypoint: chown the given volume roots to the runtime user, close them to everyone else as

@@ -27,9 +27,10 @@
  *    exec as the server's own user (`POST /containers/{id}/exec`, `POST /exec/{id}/start`, then
  *    `GET /exec/{id}/json` until it exits 0), which finds the server as the audit rotation loop does
  *    (the vault/bao process whose parent is PID 1). Not `POST /containers/{id}/kill?signal=SIGHUP`:
- *    Docker delivers that to the container's init (tini), which runs as root without CAP_KILL (every
- *    capability is dropped but the entrypoint's four) and so may not signal the server's uid; tini
- *    treats the refused forward as fatal and the container exits (seen in the Docker tier). Vault
+ *    Docker delivers that to the container's init (tini), which forwards it only because the
+ *    container holds CAP_KILL (components/runtime.ts START_CAPABILITIES); without it tini treats the
+ *    refused forward as fatal and the container exits (seen in the Docker tier), and the exec's exit
+ *    code is the only proof that the server itself got the signal. Vault
  *    reloads every TCP listener's certificate and key on SIGHUP (Vault 1.21.1
  *    internalshared/listenerutil TLSConfig: `cg.Reload`). On a fresh container the entrypoint is
  *    still waiting and starts Vault on the pushed files itself;

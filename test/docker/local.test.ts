@@ -138,7 +138,7 @@ const VAULT_USER = "100:1000";
 
 interface Inspected {
     Id: string;
-    State: { Running: boolean; StartedAt: string; Health?: { Status: string } };
+    State: { Running: boolean; StartedAt: string; ExitCode?: number; Health?: { Status: string } };
     Mounts: { Type: string; Name: string; Destination: string }[];
 }
 
@@ -1117,6 +1117,23 @@ describe("Docker tier: the local stack as declared", () => {
             await healthy(c);
             assert.ok(await until(`${c} rotation loop after restart`, 30_000, () => rotatorPid(c)));
         }
+    });
+
+    it("docker stop shuts the server down gracefully: tini forwards SIGTERM (CAP_KILL), Vault logs its shutdown and exits 0", async () => {
+        // Without CAP_KILL the kernel refuses tini's forward to uid 100; tini then exits 1 with
+        // "[FATAL tini (1)] ... Operation not permitted" and Vault dies without its shutdown.
+        const c = names()[1];
+        const since = String(Math.floor(Date.now() / 1000) - 1);
+        await engine.docker(["stop", c]);
+        const st = (await inspect(c)).State;
+        const logs = await engine.docker(["logs", "--since", since, c], { allowFail: true });
+        const after = logs.stdout + logs.stderr;
+        assert.doesNotMatch(after, /FATAL tini/, after.slice(-2000));
+        assert.match(after, /Vault shutdown triggered/, after.slice(-2000));
+        assert.equal(st.ExitCode, 0, after.slice(-2000));
+        await engine.docker(["start", c]);
+        await threeUnsealedVoters(`after stopping and starting ${c}`);
+        await healthy(c);
     });
 
     it("re-unseals the restarted unsealer with the program's ensureUnsealed; a node restarted then unseals through it", async () => {

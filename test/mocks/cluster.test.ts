@@ -121,7 +121,10 @@ describe("RaftCluster", () => {
             ]);
             // Root only until su-exec: explicit, because openbao/openbao's image ends with USER openbao.
             assert.equal(inputs.user, "0:0");
-            assert.deepEqual(inputs.capabilities, { adds: ["CHOWN", "IPC_LOCK", "SETGID", "SETUID"], drops: ["ALL"] });
+            assert.deepEqual(inputs.capabilities, {
+                adds: ["CHOWN", "IPC_LOCK", "KILL", "SETGID", "SETUID"],
+                drops: ["ALL"],
+            });
             assert.deepEqual(inputs.ulimits, [
                 { name: "core", soft: 0, hard: 0 },
                 { name: "nofile", soft: 65536, hard: 65536 },

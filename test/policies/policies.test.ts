@@ -562,7 +562,7 @@ const CASES: Record<string, Case> = {
             }),
         ],
         expect: [
-            "The container adds capabilities SYS_ADMIN; allowed here: CHOWN, IPC_LOCK, SETGID, SETUID. Remove them.",
+            "The container adds capabilities SYS_ADMIN; allowed here: CHOWN, IPC_LOCK, KILL, SETGID, SETUID. Remove them.",
             'The container keeps Docker\'s default capabilities; set `capabilities.drops: ["ALL"]`.',
             'The container can gain privileges through setuid binaries; add securityOpts "no-new-privileges:true".',
             'The container sets security option "seccomp=unconfined"; only "no-new-privileges:true" is allowed. Remove it.',

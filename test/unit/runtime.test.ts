@@ -112,6 +112,9 @@ describe("server entrypoint", () => {
 
     it("starts as root with only the capabilities the entrypoint needs", () => {
         assert.equal(START_USER, "0:0");
-        assert.deepEqual(START_CAPABILITIES, { adds: ["CHOWN", "IPC_LOCK", "SETGID", "SETUID"], drops: ["ALL"] });
+        assert.deepEqual(START_CAPABILITIES, {
+            adds: ["CHOWN", "IPC_LOCK", "KILL", "SETGID", "SETUID"],
+            drops: ["ALL"],
+        });
     });
 });
