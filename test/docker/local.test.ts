@@ -616,9 +616,9 @@ describe("Docker tier: the local stack as declared", () => {
     });
 
     it("drops the server to uid 100 with no effective capability; the bounding set is the declared adds; no core dumps", async () => {
-        // CHOWN 0, SETGID 6, SETUID 7, IPC_LOCK 14.
+        // CHOWN 0, KILL 5, SETGID 6, SETUID 7, IPC_LOCK 14 (linux/capability.h).
         const declaredAdds = d.nodes[d.nodeNames[0]].raw.capabilities as { adds: string[] };
-        const bit: Record<string, number> = { CHOWN: 0, SETGID: 6, SETUID: 7, IPC_LOCK: 14 };
+        const bit: Record<string, number> = { CHOWN: 0, KILL: 5, SETGID: 6, SETUID: 7, IPC_LOCK: 14 };
         const bounding = declaredAdds.adds.reduce((m, c) => m | (1 << bit[c]), 0);
         for (const c of [...names(), d.unsealer!.name]) {
             const st = await serverProc(c, "status");
