@@ -163,6 +163,7 @@ const VALUED: Record<string, Set<string>> = {
     "volume inspect": new Set(["-f", "--format"]),
     exec: new Set(["-u", "--user", "-e", "--env", "-w", "--workdir"]),
     logs: new Set(["-n", "--tail", "--since", "--until"]),
+    kill: new Set(["-s", "--signal"]),
 };
 
 /** Each `docker <verb> … <object>` in the runbook's code: the verb and the object it names (undefined: none). */
