@@ -1,6 +1,8 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { arr, explicitlyFalse, seconds, str, truthy } from "./lib/common";
+import { admitsAnyone } from "./lib/entryPoint";
 import { METRICS_TOKEN_SECONDS } from "./lib/limits";
+import { APPROLE_ROLE } from "./vault-approle-token-ttl";
 
 /** Token roles (`auth/token/roles/<name>`): the monitoring token is issued from one. */
 export const TOKEN_ROLE_TYPES = [
@@ -28,12 +30,19 @@ const days = (s: number) => `${Math.round((s / 86400) * 10) / 10} days`;
  *   `tokenPolicies` names another policy; `tokenNoDefaultPolicy` off (the default policy comes back);
  * - `tokenPeriod` raised beyond a month, or the token made non-periodic without a TTL or a max
  *   (`tokenTtl`/`tokenMaxTtl` 0: the mount's 768h, renewable forever within it);
- * - `tokenExplicitMaxTtl` raised beyond 90 days.
+ * - `tokenExplicitMaxTtl` raised beyond 90 days;
+ * - `tokenBoundCidrs` removed (or emptied) while an AppRole role of the stack binds its tokens to
+ *   addresses (the stack declares a binding: the longest-lived token must not be the unbound one),
+ *   or widened to anyone in disguise (`0.0.0.0/0`, an IPv4 prefix shorter than /8, IPv6 shorter
+ *   than /32: policies/lib/entryPoint.ts `admitsAnyone`, the entry point's measure).
+ *
+ * Not refused: orphan and periodic tokens, which this design needs (above); an agent that logs in
+ * with an AppRole and rewrites Prometheus's token file would remove both (not built).
  */
 export const vaultTokenRoleMetricsLeastPrivilege: StackValidationPolicy = {
     name: "vault-tokenrole-metrics-least-privilege",
     description:
-        "Token roles (the monitoring token's) allow only the metrics policy (no default policy, no globs) and bound TTLs (period ≤ 31 days, explicit max ≤ 90 days, a non-periodic token never renewable without a max).",
+        "Token roles (the monitoring token's) allow only the metrics policy (no default policy, no globs) and bound TTLs (period ≤ 31 days, explicit max ≤ 90 days, a non-periodic token never renewable without a max), bound to addresses where the stack binds AppRole tokens, never to anyone.",
     enforcementLevel: "mandatory",
     severity: "high",
     tags: ["vault", "token", "monitoring", "least-privilege"],
@@ -49,9 +58,13 @@ export const vaultTokenRoleMetricsLeastPrivilege: StackValidationPolicy = {
         },
     },
     remediationSteps:
-        'Declare the token role as the program does: allowedPolicies ["bonito-metrics"], tokenNoDefaultPolicy true, tokenPeriod ≤ 31 days (tokenExplicitMaxTtl, if set, ≤ 90 days and within the stack\'s maxLeaseTtl).',
+        'Declare the token role as the program does: allowedPolicies ["bonito-metrics"], tokenNoDefaultPolicy true, tokenPeriod ≤ 31 days (tokenExplicitMaxTtl, if set, ≤ 90 days and within the stack\'s maxLeaseTtl); with approleTokenBoundCidrs set, set monitoringTokenBoundCidrs to the addresses Prometheus scrapes from.',
     validateStack: (args, report) => {
         const allowed = args.getConfig<{ metricsPolicies?: string[] }>().metricsPolicies ?? ["bonito-metrics"];
+        // The stack's own statement that tokens are bound to addresses: any AppRole role that binds them.
+        const binding = args.resources
+            .filter((x) => x.type === APPROLE_ROLE && arr(x.props.tokenBoundCidrs).length > 0)
+            .map((x) => `${str(x.props.roleName) ?? x.name} (${arr(x.props.tokenBoundCidrs).join(", ")})`);
         for (const r of args.resources.filter((x) => TOKEN_ROLE_TYPES.includes(x.type))) {
             const p = r.props;
             const role = `Token role ${str(p.roleName) ?? r.name}`;
@@ -68,6 +81,16 @@ export const vaultTokenRoleMetricsLeastPrivilege: StackValidationPolicy = {
                 say(`allowedPoliciesGlobs ${JSON.stringify(p.allowedPoliciesGlobs)} admits other policies; remove it.`);
             if (!truthy(p.tokenNoDefaultPolicy))
                 say("tokenNoDefaultPolicy is off, so every token also carries the default policy; set it to true.");
+            const cidrs = arr(p.tokenBoundCidrs).map(String);
+            if (cidrs.length === 0 && binding.length > 0)
+                say(
+                    `tokenBoundCidrs is unset while the AppRole role ${binding.join(", ")} binds its tokens to addresses; bind the metrics token too (monitoringTokenBoundCidrs: the addresses Prometheus scrapes from).`,
+                );
+            const open = cidrs.filter(admitsAnyone);
+            if (open.length > 0)
+                say(
+                    `tokenBoundCidrs lists ${open.join(", ")}, which admits anyone (an IPv4 prefix shorter than /8 or IPv6 shorter than /32); list the addresses Prometheus scrapes from.`,
+                );
             const period = seconds(p.tokenPeriod) ?? 0;
             const explicit = seconds(p.tokenExplicitMaxTtl) ?? 0;
             const ttl = seconds(p.tokenTtl) ?? 0;

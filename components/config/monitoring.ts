@@ -3,7 +3,9 @@
  * images, and the paths whose every access is reported. See components/monitoring.
  */
 import { DEFAULT_SENSITIVE_PATHS } from "../monitoring/securityRules";
+import { CLIENT_CIDR_MIN_PREFIX } from "../../policies/lib/limits";
 import { PINNED_IMAGE, type CoreConfig } from "./core";
+import { CIDR, type SettingsConfig } from "./settings";
 import { type Secret, oneOf, secretText, stringList, text } from "./fields";
 import { key, section, type BuildContext, type SectionValues } from "./section";
 
@@ -14,6 +16,8 @@ export interface MonitoringConfig {
         mode: MonitoringMode;
         /** Vault path globs whose every access raises VaultSensitivePathAccessed. */
         sensitivePaths: string[];
+        /** token_bound_cidrs of the metrics token role: where Prometheus scrapes from ([] = any address). */
+        tokenBoundCidrs: string[];
         /** Set only when mode is bundled: at least one. */
         receiver: {
             webhookUrl?: Secret;
@@ -66,6 +70,12 @@ const monitoringKeys = {
             default: "[auth/pulumi-admin/role/pulumi-admin/secret-id*, sys/storage/raft/snapshot*]",
         },
     ),
+    monitoringTokenBoundCidrs: key(stringList({ def: [], item: CIDR, describe: "an IPv4 CIDR such as 10.20.0.0/16" }), {
+        type: "array",
+        description:
+            "CIDRs allowed to use the metrics token (token_bound_cidrs of the bonito-metrics token role): the addresses Prometheus scrapes from. Required when approleTokenBoundCidrs binds the backend's tokens.",
+        default: "[] (any address)",
+    }),
     monitoringWebhookUrl: key(secretText({ pattern: HTTPS_URL, describe: "an https URL" }), {
         type: "string",
         description: "bundled: Alertmanager posts every alert to this https URL (webhook receiver). Secret.",
@@ -131,7 +141,11 @@ type MonitoringValues = SectionValues<typeof monitoringKeys>;
 
 export const monitoringSection = section(monitoringKeys, buildMonitoring);
 
-function buildMonitoring(v: MonitoringValues, ctx: BuildContext, prior: CoreConfig): MonitoringConfig {
+function buildMonitoring(
+    v: MonitoringValues,
+    ctx: BuildContext,
+    prior: CoreConfig & Pick<SettingsConfig, "approle">,
+): MonitoringConfig {
     const mode = v.monitoring;
     const receiver = {
         webhookUrl: v.monitoringWebhookUrl,
@@ -141,10 +155,12 @@ function buildMonitoring(v: MonitoringValues, ctx: BuildContext, prior: CoreConf
     };
     if (mode === "bundled") checkBundled(v, ctx, prior);
     else checkExternal(v, ctx);
+    checkTokenBinding(v, ctx, prior);
     return {
         monitoring: {
             mode,
             sensitivePaths: v.monitoringSensitivePaths,
+            tokenBoundCidrs: v.monitoringTokenBoundCidrs,
             receiver: mode === "bundled" ? receiver : {},
             prometheusImage: v.monitoringPrometheusImage,
             alertmanagerImage: v.monitoringAlertmanagerImage,
@@ -152,6 +168,31 @@ function buildMonitoring(v: MonitoringValues, ctx: BuildContext, prior: CoreConf
             mtailImage: v.monitoringMtailImage,
         },
     };
+}
+
+/**
+ * The metrics token outlives every AppRole token (periodic, renewed by `pulumi up`): where the stack
+ * binds the backend's tokens to addresses, the metrics token is bound too, and never to "anyone in
+ * disguise" (a prefix shorter than the entry point's minimum; policies/lib/limits.ts). The pack's
+ * vault-tokenrole-metrics-least-privilege judges the same.
+ */
+function checkTokenBinding(
+    v: MonitoringValues,
+    ctx: BuildContext,
+    prior: CoreConfig & Pick<SettingsConfig, "approle">,
+): void {
+    const cidrs = v.monitoringTokenBoundCidrs;
+    if (cidrs.length === 0 && prior.approle.tokenBoundCidrs.length > 0)
+        ctx.issue(
+            "monitoringTokenBoundCidrs",
+            `is empty while approleTokenBoundCidrs binds the backend's tokens to ${prior.approle.tokenBoundCidrs.join(", ")}: bind the metrics token too, to the addresses Prometheus scrapes from (such as [10.20.0.0/16])`,
+        );
+    const wide = cidrs.filter((c) => Number(c.split("/")[1]) < CLIENT_CIDR_MIN_PREFIX.ipv4);
+    if (wide.length > 0)
+        ctx.issue(
+            "monitoringTokenBoundCidrs",
+            `lists ${wide.join(", ")}, shorter than /${CLIENT_CIDR_MIN_PREFIX.ipv4}: that binds the metrics token to a large part of the internet; list the addresses Prometheus scrapes from`,
+        );
 }
 
 /** bundled: at least one receiver (Slack needs both keys), TLS at Vault, and an mtail image. */

@@ -87,7 +87,8 @@ const URL_PATTERN = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/;
 const MOUNT = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 /** Mount paths Vault owns or this program uses for something else. */
 const RESERVED_MOUNTS = ["sys", "auth", "identity", "cubbyhole", "secret", "approle", "pulumi-admin", "audit"];
-const CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
+/** An IPv4 CIDR (a.b.c.d/n). */
+export const CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
 /** A base64 string (the binary PGP public key exported with `gpg --export <id> | base64 -w0`). */
 const BASE64 = /^[A-Za-z0-9+/]{40,}={0,2}$/;
 const TTL_OR_ZERO = new RegExp(`^0$|${DURATION.source}`);

@@ -24,9 +24,13 @@ export function renderMetricsPolicy(): AclPolicy {
     };
 }
 
-/** `POST auth/token/roles/<role>` body. */
-export function renderMetricsTokenRole(): Record<string, unknown> {
+/**
+ * `POST auth/token/roles/<role>` body. `tokenBoundCidrs` (monitoringTokenBoundCidrs): the addresses
+ * that may use the token; none = any address.
+ */
+export function renderMetricsTokenRole(tokenBoundCidrs: readonly string[] = []): Record<string, unknown> {
     return {
+        ...(tokenBoundCidrs.length > 0 ? { token_bound_cidrs: [...tokenBoundCidrs] } : {}),
         allowed_policies: [METRICS_POLICY],
         disallowed_policies: ["root"],
         orphan: true,

@@ -2,10 +2,12 @@
  * MetricsToken: the token Prometheus scrapes `sys/metrics` with, as a dynamic resource.
  *
  * Issued from the `bonito-metrics` token role (orphan, periodic, policy `bonito-metrics` only) by
- * Pulumi's admin identity, which may call nothing else of the token store. The token looks itself
- * up, renews and revokes itself (its own policy grants only the `*-self` endpoints beside
- * `sys/metrics`), so the admin policy needs no lookup or revoke by accessor (which would reach every
- * token). A periodic token lives as long as it is renewed within its period: every `pulumi up`
+ * Pulumi's admin identity, which may call nothing else of the token store but renew and revoke by
+ * token. The token looks itself up; Pulumi's admin identity renews and revokes it by the token itself (`auth/token/renew`,
+ * `auth/token/revoke` with the token in the body: only a caller that holds the token can name it),
+ * so the admin policy needs no lookup or revoke by accessor (which would reach every token), and a
+ * token bound to Prometheus's addresses (monitoringTokenBoundCidrs) is still renewed and revoked from
+ * wherever Pulumi runs. A periodic token lives as long as it is renewed within its period: every `pulumi up`
  * renews it once half the period has passed. A stack left without `pulumi up` for a whole period
  * loses its metrics; VaultMetricsUnreadable says so.
  */
@@ -28,15 +30,18 @@ export interface MetricsTokenState extends MetricsTokenInputs {
     renewedAt: number;
 }
 
-async function issue(i: MetricsTokenInputs): Promise<{ token: string; accessor: string }> {
-    const t = nodeTransport(i);
-    let admin: string;
+async function adminLogin(i: MetricsTokenInputs): Promise<string> {
     try {
-        admin = await appRoleLogin(t, i.adminMount, i.adminRoleId, i.adminSecretId);
+        return await appRoleLogin(nodeTransport(i), i.adminMount, i.adminRoleId, i.adminSecretId);
     } catch (e) {
         const status = e instanceof Error && "status" in e ? String(e.status) : (e as Error).message;
         throw vaultError("VaultHttpError", `MetricsToken: Pulumi's admin login answered ${status}`);
     }
+}
+
+async function issue(i: MetricsTokenInputs, admin?: string): Promise<{ token: string; accessor: string }> {
+    const t = nodeTransport(i);
+    admin ??= await adminLogin(i);
     const res = await t({ method: "POST", path: `auth/token/create/${i.role}`, token: admin, body: {} });
     const auth = bodyObject(bodyObject(res.body).auth);
     if (res.status !== 200 || typeof auth.client_token !== "string" || typeof auth.accessor !== "string")
@@ -59,20 +64,39 @@ export const metricsTokenProvider: pulumi.dynamic.ResourceProvider<MetricsTokenI
         const due = Date.now() - olds.renewedAt > (METRICS_TOKEN_PERIOD_SECONDS * 1000) / 2;
         return { changes: changed.length > 0 || due, replaces: changed.includes("role") ? ["role"] : [] };
     },
+    // Renewal and revocation go through Pulumi's admin token with the metrics token in the body
+    // (auth/token/renew, auth/token/revoke), not renew-self/revoke-self: with monitoringTokenBoundCidrs
+    // the metrics token works only from Prometheus's addresses, not from where Pulumi runs, and a
+    // revoke-self refused there would leave it alive after `pulumi destroy`.
     async update(_id, olds, news) {
         const t = nodeTransport(news);
-        const renewed = await t({ method: "POST", path: "auth/token/renew-self", token: olds.token, body: {} });
+        const admin = await adminLogin(news);
+        const renewed = await t({
+            method: "POST",
+            path: "auth/token/renew",
+            token: admin,
+            body: { token: olds.token },
+        });
         if (renewed.status === 200)
             return { outs: { ...news, token: olds.token, accessor: olds.accessor, renewedAt: Date.now() } };
-        // Expired or revoked: issue a new one (Prometheus reads the file again on its next scrape).
-        const { token, accessor } = await issue(news);
+        // Expired or revoked (400 "token not found"): issue a new one (Prometheus reads the file again on its next scrape).
+        const { token, accessor } = await issue(news, admin);
         return { outs: { ...news, token, accessor, renewedAt: Date.now() } };
     },
     async delete(_id, olds) {
-        const res = await nodeTransport(olds)({ method: "POST", path: "auth/token/revoke-self", token: olds.token });
-        // 403: already expired or revoked, which is what delete wants.
-        if (res.status !== 204 && res.status !== 403)
-            throw vaultError("VaultHttpError", `MetricsToken: auth/token/revoke-self answered ${res.status}`);
+        const admin = await adminLogin(olds);
+        const res = await nodeTransport(olds)({
+            method: "POST",
+            path: "auth/token/revoke",
+            token: admin,
+            body: { token: olds.token },
+        });
+        // Vault answers 204 also for a token that already expired or was revoked: what delete wants.
+        if (res.status !== 204)
+            throw vaultError(
+                "VaultHttpError",
+                `MetricsToken: auth/token/revoke answered ${res.status}: ${vaultErrors(res.body)}`,
+            );
     },
 };
 

@@ -219,7 +219,7 @@ export class Monitoring extends pulumi.ComponentResource {
             { name: NAMES.metricsPolicy, policy: policyText(renderMetricsPolicy()) },
             on,
         );
-        const r = renderMetricsTokenRole();
+        const r = renderMetricsTokenRole(cfg.monitoring.tokenBoundCidrs);
         const role = new vault.tokenauth.AuthBackendRole(
             `${name}-token-role`,
             {
@@ -231,6 +231,7 @@ export class Monitoring extends pulumi.ComponentResource {
                 tokenPeriod: METRICS_TOKEN_PERIOD_SECONDS,
                 tokenNoDefaultPolicy: true,
                 tokenType: "service",
+                ...(r.token_bound_cidrs ? { tokenBoundCidrs: r.token_bound_cidrs as string[] } : {}),
             },
             { ...on, dependsOn: [policy] },
         );

@@ -161,6 +161,9 @@ export function renderAdminPolicy(scope: AdminScope): AclPolicy {
     path[`sys/policies/acl/${NAMES.metricsPolicy}`] = { capabilities: ["create", "read", "update", "delete"] };
     path[`auth/token/roles/${NAMES.metricsTokenRole}`] = { capabilities: ["create", "read", "update", "delete"] };
     path[`auth/token/create/${NAMES.metricsTokenRole}`] = { capabilities: ["update"] };
+    // Renew and revoke the metrics token by naming it (the token in the body): MetricsToken.
+    path["auth/token/renew"] = { capabilities: ["update"] };
+    path["auth/token/revoke"] = { capabilities: ["update"] };
     return { path };
 }
 

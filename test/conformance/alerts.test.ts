@@ -4,7 +4,8 @@
  * prometheus-alertmanager on loopback against the live Vault 1.21.1 cluster of this tier.
  *
  * Proves: every scrape job reaches the cluster with the least-privilege metrics token (metric names
- * are Vault 1.21.1's own); a quiet minute of backend traffic raises no alert; each security event
+ * are Vault 1.21.1's own); that token, bound to 127.0.0.1/32 (monitoringTokenBoundCidrs), is refused
+ * from 127.0.0.2, and the MetricsToken provider still renews and revokes it by naming it; a quiet minute of backend traffic raises no alert; each security event
  * (root token use and creation, policy write, auth method enable, secrets engine mount, sensitive
  * path access, audit device disable) reaches a webhook receiver as its named alert with its exact
  * summary within 2 minutes, Prometheus sending them to an Alertmanager whose API is behind basic auth
@@ -35,6 +36,7 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
+import * as https from "node:https";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { bringUp, decryptShare, tearDown, type Live } from "./lib/bringup";
@@ -236,7 +238,8 @@ describe(
     () => {
         before(async () => {
             try {
-                live = await bringUp();
+                // The metrics token bound to where Prometheus scrapes from (loopback's 127.0.0.1 only).
+                live = await bringUp({ config: { monitoringTokenBoundCidrs: '["127.0.0.1/32"]' } });
             } catch (e) {
                 await tearDown(undefined);
                 throw e;
@@ -271,6 +274,7 @@ describe(
                 token_period: r.tokenPeriod,
                 token_no_default_policy: r.tokenNoDefaultPolicy,
                 token_type: r.tokenType,
+                token_bound_cidrs: r.tokenBoundCidrs,
             });
             assert.equal(roleRes.status, 204, JSON.stringify(roleRes.body));
             tokenProvider = loadProvider(live.declared.metricsToken.providerText, ["create", "update", "delete"]);
@@ -743,17 +747,42 @@ describe(
             assert.ok(r.at - since <= TWO_MINUTES);
         });
 
-        it("the program's MetricsToken renews itself and, deleted, revokes itself (scrapes then fail with 403)", async () => {
+        it("the program's MetricsToken, bound to 127.0.0.1/32, is refused from 127.0.0.2; Pulumi renews it and, deleted, revokes it from there (scrapes then fail with 403)", async () => {
             // Node 0 was sealed above: the provider talks to the active node (adminAddr's role in a stack).
             const L = await leader();
+            const metricsFrom = (localAddress: string, token: string) =>
+                new Promise<number>((resolve, reject) => {
+                    const req = https.request(
+                        {
+                            host: "127.0.0.1",
+                            port: L.ports.api,
+                            path: "/v1/sys/metrics?format=prometheus",
+                            localAddress,
+                            ca: live.caPem,
+                            servername: L.name,
+                            headers: { "X-Vault-Token": token },
+                        },
+                        (res) => {
+                            res.resume();
+                            resolve(res.statusCode ?? 0);
+                        },
+                    );
+                    req.on("error", reject);
+                    req.end();
+                });
+            const bound = String(tokenState.token);
+            assert.equal(await metricsFrom("127.0.0.1", bound), 200, "Prometheus's address");
+            assert.equal(await metricsFrom("127.0.0.2", bound), 403, "any other address (token_bound_cidrs)");
             const state: Record<string, unknown> = {
                 ...tokenState,
                 addr: `https://127.0.0.1:${L.ports.api}`,
                 tlsServerName: L.name,
             };
+            // Pulumi runs from an address the token is not bound to: it renews and revokes by naming the token.
             const renewed = await tokenProvider.update(String(state.accessor), state, state);
             assert.equal(renewed.outs.token, state.token, "renewed in place, not replaced");
             await tokenProvider.delete(String(state.accessor), state);
+            assert.equal(await metricsFrom("127.0.0.1", bound), 403, "revoked: refused from Prometheus's address too");
             const m = await rawRequest(L.ports.api, "GET", "/v1/sys/metrics?format=prometheus", live.caPem, L.name, {
                 token: String(state.token),
             });

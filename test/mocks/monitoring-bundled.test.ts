@@ -8,7 +8,8 @@
  * hash), Prometheus sending alerts with that user's password from a file, every secret file 0400
  * owned by nobody, the password a secret stack output and in no plain input; the rendered Prometheus
  * config targets every node and every mtail; the rule file
- * carries each node certificate's end date.
+ * carries each node certificate's end date; with the backend's tokens bound to its range, the metrics
+ * token role is bound to Prometheus's (monitoringTokenBoundCidrs).
  * Does not prove: that Docker runs them (the Docker tier) or that the tools accept the files
  * (test/unit/monitoring.rules.test.ts and test/conformance/alerts.test.ts run them).
  */
@@ -38,7 +39,13 @@ const role = (r: { inputs: Record<string, unknown> }) =>
 
 describe("prod with monitoring: bundled", () => {
     before(async () => {
-        run = setupMocks("prod", stackConfig("prod", BUNDLED), BUNDLED_SECRET_KEYS);
+        // The backend's tokens bound to its range, so the metrics token must be bound too (config validation).
+        const bound = {
+            ...BUNDLED,
+            approleTokenBoundCidrs: '["10.20.0.0/16"]',
+            monitoringTokenBoundCidrs: '["10.30.0.0/24"]',
+        };
+        run = setupMocks("prod", stackConfig("prod", bound), BUNDLED_SECRET_KEYS);
         rec = optionRecorder();
         const { buildProgram } = await import("../../program");
         const built = buildProgram(undefined, { transformations: rec.transformations }, { allowExampleKeys: true });
@@ -92,6 +99,17 @@ describe("prod with monitoring: bundled", () => {
             assert.deepEqual(c.inputs.securityOpts, ["no-new-privileges:true"]);
             assert.equal(c.inputs.memory, c.inputs.memorySwap);
         }
+    });
+
+    it("binds the metrics token role to monitoringTokenBoundCidrs, the backend's role to approleTokenBoundCidrs", () => {
+        const tokenRole = run.ofType("vault:tokenauth/authBackendRole:AuthBackendRole");
+        assert.equal(tokenRole.length, 1);
+        assert.deepEqual(tokenRole[0].inputs.tokenBoundCidrs, ["10.30.0.0/24"]);
+        assert.equal(tokenRole[0].inputs.orphan, true);
+        const backend = run
+            .ofType("vault:appRole/authBackendRole:AuthBackendRole")
+            .find((r) => r.inputs.roleName === "bonito-backend");
+        assert.deepEqual(backend?.inputs.tokenBoundCidrs, ["10.20.0.0/16"]);
     });
 
     it("keeps Prometheus's and Alertmanager's data on protected, retained volumes", () => {

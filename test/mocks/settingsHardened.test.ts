@@ -27,6 +27,7 @@ const RAW = {
     "bonito-vault:approleSecretIdNumUses": "0",
     "bonito-vault:approleSecretIdBoundCidrs": '["10.20.0.0/16"]',
     "bonito-vault:approleTokenBoundCidrs": '["10.20.0.0/16"]',
+    "bonito-vault:monitoringTokenBoundCidrs": '["10.30.0.0/24"]',
     "bonito-vault:kvMount": "bonito-prod",
 };
 const run: MockRun = setupMocks("staging", RAW);

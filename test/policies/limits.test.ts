@@ -156,8 +156,23 @@ function cases(stack: string): Case[] {
         // The stack's statement of a public load balancer passes the pack on prod too.
         out.push({ key: "entryPointInternetFacing", value: "true" });
     }
-    // AppRole tokens bound to client ranges pass config and the pack.
-    out.push({ key: "approleTokenBoundCidrs", value: '["10.20.0.0/16"]' });
+    // AppRole tokens bound to client ranges pass config and the pack with the metrics token bound too;
+    // alone they are refused (the pack: vault-tokenrole-metrics-least-privilege).
+    out.push({
+        key: "approleTokenBoundCidrs",
+        value: '["10.20.0.0/16"]',
+        extra: { monitoringTokenBoundCidrs: '["10.30.0.0/24"]' },
+    });
+    out.push({
+        key: "approleTokenBoundCidrs",
+        value: '["10.20.0.0/16"]',
+        refused: "monitoringTokenBoundCidrs is empty",
+    });
+    out.push({
+        key: "monitoringTokenBoundCidrs",
+        value: `["10.0.0.0/${CLIENT_CIDR_MIN_PREFIX.ipv4 - 1}"]`,
+        refused: `shorter than /${CLIENT_CIDR_MIN_PREFIX.ipv4}`,
+    });
     return out;
 }
 

@@ -1494,6 +1494,38 @@ const ROWS: Row[] = [
             return true;
         },
     },
+    {
+        policy: "vault-tokenrole-metrics-least-privilege",
+        change: "backend's tokens bound to the clients' range (approleTokenBoundCidrs), the metrics token role left unbound",
+        needs: TOKEN_ROLE,
+        mutate: (rs) => {
+            appRole(rs, "bonito-backend").props.tokenBoundCidrs = ["10.20.0.0/16"];
+            return true;
+        },
+    },
+    {
+        policy: "vault-tokenrole-metrics-least-privilege",
+        change: "metrics token role bound to 0.0.0.0/0",
+        needs: TOKEN_ROLE,
+        mutate: set(TOKEN_ROLE, "tokenBoundCidrs", ["0.0.0.0/0"]),
+    },
+    {
+        policy: "vault-tokenrole-metrics-least-privilege",
+        change: "metrics token role bound to 0.0.0.0/1 (half the internet: anyone in disguise)",
+        needs: TOKEN_ROLE,
+        mutate: set(TOKEN_ROLE, "tokenBoundCidrs", ["0.0.0.0/1"]),
+    },
+    {
+        policy: "vault-tokenrole-metrics-least-privilege",
+        change: "neighbour: backend's tokens and the metrics token each bound to their own range",
+        needs: TOKEN_ROLE,
+        expect: "pass",
+        mutate: (rs) => {
+            appRole(rs, "bonito-backend").props.tokenBoundCidrs = ["10.20.0.0/16"];
+            first(rs, TOKEN_ROLE).props.tokenBoundCidrs = ["10.30.0.0/24"];
+            return true;
+        },
+    },
     // 2. the admin hand-over role
     {
         policy: "vault-handover-admin-least-privilege",

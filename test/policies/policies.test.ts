@@ -778,11 +778,20 @@ const CASES: Record<string, Case> = {
         ],
     },
     "vault-tokenrole-metrics-least-privilege": {
-        ok: [tokenRole()],
-        bad: [tokenRole({ allowedPolicies: ["bonito-metrics", "default"] }), tokenRole({ tokenPeriod: 31536000 })],
+        // The backend's tokens bound to the clients' range, the metrics token to Prometheus's.
+        ok: [f.appRole({ tokenBoundCidrs: ["10.20.0.0/16"] }), tokenRole({ tokenBoundCidrs: ["10.30.0.0/24"] })],
+        bad: [
+            f.appRole({ tokenBoundCidrs: ["10.20.0.0/16"] }),
+            tokenRole({ allowedPolicies: ["bonito-metrics", "default"], tokenBoundCidrs: ["10.30.0.0/24"] }),
+            tokenRole({ tokenPeriod: 31536000, tokenBoundCidrs: ["10.30.0.0/24"] }),
+            tokenRole(),
+            tokenRole({ tokenBoundCidrs: ["0.0.0.0/1"] }),
+        ],
         expect: [
             "Token role bonito-metrics: its tokens may carry default; allow only bonito-metrics.",
             "Token role bonito-metrics: tokenPeriod is 365 days; at most 31 days.",
+            "Token role bonito-metrics: tokenBoundCidrs is unset while the AppRole role bonito-backend (10.20.0.0/16) binds its tokens to addresses; bind the metrics token too (monitoringTokenBoundCidrs: the addresses Prometheus scrapes from).",
+            "Token role bonito-metrics: tokenBoundCidrs lists 0.0.0.0/1, which admits anyone (an IPv4 prefix shorter than /8 or IPv6 shorter than /32); list the addresses Prometheus scrapes from.",
         ],
     },
     "vault-handover-admin-least-privilege": {

@@ -2,7 +2,8 @@
  * The monitoring keys: defaults and every refusal, with exact messages.
  * Proves: `monitoring` defaults to external and declares no receiver; bundled needs a receiver, a
  * complete Slack pair and an mtail image, and refuses upstream TLS; receivers are refused with
- * external; receiver keys must be secrets and are never echoed; sensitive paths must be Vault paths.
+ * external; receiver keys must be secrets and are never echoed; sensitive paths must be Vault paths;
+ * the metrics token is bound where the backend's tokens are, never to anyone in disguise.
  * Does not prove: the resources each mode declares (test/mocks/monitoring.test.ts).
  */
 import assert from "node:assert/strict";
@@ -36,6 +37,21 @@ describe("monitoring config", () => {
         assert.equal(m.prometheusImage, "prom/prometheus:v2.42.0");
         assert.equal(m.alertmanagerImage, "prom/alertmanager:v0.25.0");
         assert.equal(m.blackboxImage, "prom/blackbox-exporter:v0.23.0");
+    });
+    it("monitoringTokenBoundCidrs: required once approleTokenBoundCidrs binds the backend's tokens; /8 at the widest", () => {
+        assert.deepEqual(problems({ [K("approleTokenBoundCidrs")]: JSON.stringify(["10.20.0.0/16"]) }), [
+            "bonito-vault:monitoringTokenBoundCidrs is empty while approleTokenBoundCidrs binds the backend's tokens to 10.20.0.0/16: bind the metrics token too, to the addresses Prometheus scrapes from (such as [10.20.0.0/16])",
+        ]);
+        assert.deepEqual(problems({ [K("monitoringTokenBoundCidrs")]: JSON.stringify(["0.0.0.0/1"]) }), [
+            "bonito-vault:monitoringTokenBoundCidrs lists 0.0.0.0/1, shorter than /8: that binds the metrics token to a large part of the internet; list the addresses Prometheus scrapes from (got [0.0.0.0/1])",
+        ]);
+        const c = loadConfig("local", {
+            ...BASE,
+            [K("approleTokenBoundCidrs")]: JSON.stringify(["10.20.0.0/16"]),
+            [K("monitoringTokenBoundCidrs")]: JSON.stringify(["10.30.0.0/24", "10.0.0.0/8"]),
+        });
+        assert.deepEqual(c.monitoring.tokenBoundCidrs, ["10.30.0.0/24", "10.0.0.0/8"]);
+        assert.deepEqual(loadConfig("local", BASE).monitoring.tokenBoundCidrs, []);
     });
     it("bundled with a webhook is accepted, and the URL stays a Secret", () => {
         const c = loadConfig(

@@ -302,6 +302,9 @@ describe("policies", () => {
                 "sys/policies/acl/bonito-metrics": { capabilities: ["create", "read", "update", "delete"] },
                 "auth/token/roles/bonito-metrics": { capabilities: ["create", "read", "update", "delete"] },
                 "auth/token/create/bonito-metrics": { capabilities: ["update"] },
+                // ...and renewing and revoking that token by naming it (MetricsToken).
+                "auth/token/renew": { capabilities: ["update"] },
+                "auth/token/revoke": { capabilities: ["update"] },
             },
         });
         for (const p of Object.keys(doc.path)) {
@@ -334,6 +337,7 @@ describe("AppRole data", () => {
             "bonito-vault:approleSecretIdNumUses": "10",
             "bonito-vault:approleSecretIdBoundCidrs": '["10.0.0.0/8"]',
             "bonito-vault:approleTokenBoundCidrs": '["10.1.0.0/16"]',
+            "bonito-vault:monitoringTokenBoundCidrs": '["10.2.0.0/24"]',
         });
         assert.deepEqual(backendRole(c), {
             mount: "approle",
