@@ -700,6 +700,9 @@ describe(
             const r1 = JSON.parse(fs.readFileSync(path.join(work, "report-bench-1.json"), "utf8")) as Body;
             assert.equal(r1.versionsWritten, BULK * 3);
             figures.firstCopySeconds = r1.copySeconds;
+            // 4 on the source (metadata and 3 versions) and 3 writes on the target per secret, plus listings.
+            figures.firstCopyRequestsPerSecret =
+                Math.round(((r1.requests.source + r1.requests.target) / BULK) * 100) / 100;
 
             const changed = new Set<string>();
             for (let j = 0; j < 40; j++) {
@@ -777,6 +780,7 @@ describe(
                     resumedAfterKill: figures.resumedAfterKill,
                     firstCopySeconds: figures.firstCopySeconds,
                     finalPassSeconds: figures.finalPassSeconds,
+                    firstCopyRequestsPerSecret: figures.firstCopyRequestsPerSecret,
                     verifySeconds: figures.verifySeconds,
                     resumeWrittenAfterKill: figures.resumeWrittenAfterKill,
                     plantSeconds: figures.plantSeconds,
