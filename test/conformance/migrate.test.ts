@@ -143,13 +143,22 @@ const READER_POLICY = {
         "sys/mounts": { capabilities: ["read"] },
         "sys/auth": { capabilities: ["read"] },
         "sys/policies/acl": { capabilities: ["list"] },
+        "auth/token/lookup-self": { capabilities: ["read"] },
     },
 };
 
 async function readerToken(s: Source): Promise<string> {
     await ok(s.http, s.root, "PUT", "sys/policies/acl/migration-reader", { policy: JSON.stringify(READER_POLICY) });
-    return (await ok(s.http, s.root, "POST", "auth/token/create", { policies: ["migration-reader"], ttl: "4h" })).auth
-        .client_token as string;
+    // As docs/migration.md makes it: without the default policy (no per-request templating on the source).
+    const auth = (
+        await ok(s.http, s.root, "POST", "auth/token/create", {
+            policies: ["migration-reader"],
+            no_default_policy: true,
+            ttl: "4h",
+        })
+    ).auth;
+    assert.deepEqual(auth.policies, ["migration-reader"]);
+    return auth.client_token as string;
 }
 
 // ---------------------------------------------------------------------------------------------
