@@ -6,13 +6,15 @@
  * cold start. RaftCluster chains the nodes instead: node i+1's container depends on {@link NodeReady}
  * of node i, and the engine registers (and so replaces) node i+1 only after node i's gate is done.
  *
- * The gate waits, from where Pulumi runs, until the node answers `sys/health` as an initialised,
- * unsealed node that is either the active node or a standby with a healthy connection to the active
- * node, and stays so for autopilot's server stabilization time. It is unauthenticated on purpose:
- * Pulumi's admin token is issued after the containers exist, so a gate that needed it would make the
- * containers depend on themselves. What it therefore does not see is autopilot's own verdict (log
- * index lag), which needs a token; a node that is unsealed and connected to the leader is a voter
- * again (its Raft identity lives on the retained data volume) and catches up in the background.
+ * The gate waits, from where Pulumi runs, in two phases. First until the node answers `sys/health`
+ * as an initialised, unsealed node that is either the active node or a standby with a healthy
+ * connection to the active node, and stays so for autopilot's server stabilization time (no token
+ * needed). Then, with the rolling identity (components/rolling.ts: an AppRole whose IDs exist before
+ * the containers, so the gate needs nothing issued after them), until the node runs the version the
+ * image names and autopilot calls it a healthy voter within a small log lag of the leader, with the
+ * failure tolerance back to its value before the roll (vault#17920: health alone can answer 200 on a
+ * node Raft has removed, and dead peers lower the tolerance without any health code changing).
+ * The order in which the engine reaches the gates is set in components/rolling.ts.
  *
  * On the very first `pulumi up` nothing is initialised yet: a node that reports "not initialised"
  * while no other node reports "initialised" passes at once (there is no availability to keep).
@@ -20,10 +22,11 @@
  * The wait logic is plain functions with the transport passed in: the dynamic provider below
  * serialises them, the unit tests drive them with a fake, the real-server tier with Vault 1.21.1.
  */
-import { DYNAMIC_MODULE } from "./dynamicResource";
+import { DYNAMIC_MODULE, dynamicResourceArgs } from "./dynamicResource";
 import * as pulumi from "@pulumi/pulumi";
 import { bootstrapError } from "./settings/bootstrap";
-import { nodeTransport, type HttpResponse, type Transport } from "./vault/http";
+import { bodyObject, nodeTransport, type HttpResponse, type Transport } from "./vault/http";
+import { compareVersions, judgeNodeAfter, readAutopilot, revoke, rollLogin, type RollCredentialValue } from "./rolling";
 
 export interface NodeReadyInputs {
     /** The node's name, for messages. */
@@ -41,12 +44,20 @@ export interface NodeReadyInputs {
     timeoutSeconds: number;
     /** How long the node must stay ready before the next node is touched (autopilot's stabilization time). */
     settleSeconds: number;
+    /** The rolling identity (components/rolling.ts): autopilot's view of the node. */
+    credential?: RollCredentialValue;
+    /** Autopilot's failure tolerance before the roll (RollCheck); -1 when unknown. */
+    failureToleranceBefore?: number;
+    /** The Vault version the image names; "" when only a digest pins it. */
+    targetVersion?: string;
 }
 
 export interface NodeReadyState extends NodeReadyInputs {
     /** Why the gate passed, in words (no values). */
     passedBecause: string;
 }
+
+export const FIRST_DEPLOYMENT = "the cluster is not initialised yet: there is no availability to keep";
 
 export type Verdict =
     | { state: "ready"; reason: string }
@@ -118,7 +129,7 @@ export async function waitForNode(
         if (verdict.state === "uninitialised") {
             const answers = await Promise.all(peers.map(probe));
             const initialised = answers.some((a) => !(a instanceof Error) && judgeHealth(a).state !== "uninitialised");
-            if (!initialised) return "the cluster is not initialised yet: there is no availability to keep";
+            if (!initialised) return FIRST_DEPLOYMENT;
             last = "is not initialised while other nodes are: waiting for it to join the cluster (retry_join)";
         }
         if (verdict.state === "ready") {
@@ -138,17 +149,74 @@ export async function waitForNode(
     }
 }
 
+/**
+ * After {@link waitForNode}: with the rolling identity, wait until the node runs the version the
+ * image names and autopilot calls it a healthy voter within {@link MAX_LAG_INDEXES} of the leader,
+ * with the failure tolerance back to its value before the roll. Resolves with why it passed.
+ */
+export async function waitForAutopilot(
+    inputs: Pick<
+        NodeReadyInputs,
+        "node" | "timeoutSeconds" | "credential" | "failureToleranceBefore" | "targetVersion"
+    >,
+    node: Transport,
+    opts: WaitOptions = {},
+): Promise<string> {
+    const now = opts.now ?? (() => Date.now());
+    const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    const pollMs = opts.pollMs ?? 1000;
+    if (!inputs.credential) return "";
+    const health = await node({ method: "GET", path: "sys/health?standbyok=true" });
+    const version = String(bodyObject(health.body).version ?? "");
+    if (inputs.targetVersion && version && compareVersions(version, inputs.targetVersion) !== 0)
+        throw bootstrapError(
+            `Rolling change stopped at node ${inputs.node}: it runs Vault ${version}, but the image names ${inputs.targetVersion}. ` +
+                "The nodes after it were not changed. Check that the image tag and its digest agree.",
+        );
+    const token = await rollLogin(node, inputs.credential);
+    if (!token) return "; autopilot not asked (the rolling identity does not exist in Vault yet)";
+    const deadline = now() + inputs.timeoutSeconds * 1000;
+    let last = "was not asked yet";
+    try {
+        for (;;) {
+            try {
+                const v = judgeNodeAfter(
+                    inputs.node,
+                    await readAutopilot(node, token),
+                    inputs.failureToleranceBefore ?? -1,
+                );
+                if (v.ok) return `; autopilot: it ${v.reason}`;
+                last = v.reason;
+            } catch (e) {
+                last = `could not be judged (${e instanceof Error ? e.message : String(e)})`;
+            }
+            if (now() >= deadline)
+                throw bootstrapError(
+                    `Rolling change stopped at node ${inputs.node}: after ${inputs.timeoutSeconds} s it ${last}. ` +
+                        "The nodes after it were not changed, so the cluster keeps its quorum. Read " +
+                        "`vault operator raft autopilot state`, fix the cause, and run `pulumi up` again; rollingNodeTimeout sets the wait.",
+                );
+            opts.log?.(`node ${inputs.node} ${last}`);
+            await sleep(pollMs);
+        }
+    } finally {
+        await revoke(node, token);
+    }
+}
+
 function transportFor(inputs: NodeReadyInputs, addr: string): Transport {
     return nodeTransport({ addr, caCert: inputs.caCert, tlsServerName: inputs.tlsServerName }, 5000);
 }
 
 async function gate(inputs: NodeReadyInputs): Promise<NodeReadyState> {
-    const passedBecause = await waitForNode(
+    const self = transportFor(inputs, inputs.addr);
+    const passed = await waitForNode(
         inputs,
-        transportFor(inputs, inputs.addr),
+        self,
         inputs.peers.map((p) => transportFor(inputs, p)),
     );
-    return { ...inputs, passedBecause };
+    const autopilot = passed === FIRST_DEPLOYMENT ? "" : await waitForAutopilot(inputs, self);
+    return { ...inputs, passedBecause: passed + autopilot };
 }
 
 export const nodeReadyProvider: pulumi.dynamic.ResourceProvider<NodeReadyInputs, NodeReadyState> = {
@@ -165,6 +233,8 @@ export const nodeReadyProvider: pulumi.dynamic.ResourceProvider<NodeReadyInputs,
             "containerId",
             "timeoutSeconds",
             "settleSeconds",
+            "failureToleranceBefore",
+            "targetVersion",
         ] as const;
         const changed = keys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
         return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
@@ -186,6 +256,9 @@ export interface NodeReadyArgs {
     containerId: pulumi.Input<string>;
     timeoutSeconds: number;
     settleSeconds: number;
+    credential?: pulumi.Input<RollCredentialValue>;
+    failureToleranceBefore?: pulumi.Input<number>;
+    targetVersion?: string;
 }
 
 /** Done when its node is healthy again; the next node's container depends on it. */
@@ -193,6 +266,10 @@ export class NodeReady extends pulumi.dynamic.Resource {
     declare readonly passedBecause: pulumi.Output<string>;
 
     constructor(name: string, args: NodeReadyArgs, opts?: pulumi.CustomResourceOptions) {
-        super(nodeReadyProvider, name, { ...args, passedBecause: undefined }, opts, DYNAMIC_MODULE, "NodeReady");
+        const d = dynamicResourceArgs(args, opts, {
+            outputs: ["passedBecause"],
+            ...(args.credential ? { secret: ["credential"] } : {}),
+        });
+        super(nodeReadyProvider, name, d.props, d.opts, DYNAMIC_MODULE, "NodeReady");
     }
 }

@@ -5,9 +5,10 @@
  * running `server -config=<file>` (never -dev) with the rendered JSON config, certificates and seal
  * credentials uploaded as files or passed as secret environment — never on the command line.
  *
- * Rolling changes: node i+1's container depends on node i's {@link NodeReady} gate, so a change that
- * replaces every container (image, certificate, config) replaces one node at a time, each only after
- * the one before is unsealed and connected to the active node again (components/nodeReady.ts).
+ * Rolling changes: a change that replaces every container (image, certificate, config) replaces one
+ * node at a time, in the order HashiCorp's upgrade guide prescribes (standbys first, the active node
+ * handed over and replaced last; components/rolling.ts), each only after the one before is a healthy
+ * voter again (components/nodeReady.ts), and none before the whole cluster was found healthy.
  */
 import { apiScheme } from "./naming";
 import * as docker from "@pulumi/docker";
@@ -18,11 +19,21 @@ import type { SealDelivery } from "./seal";
 import type { DockerTarget } from "./dockerHosts";
 import { renderServerConfigJson, type AuditStanza } from "./serverConfig";
 import { RUNTIME_USER, START_CAPABILITIES, START_USER, dropRootEntrypoint } from "./runtime";
-import { hardenedContainer, imagePerHost } from "./container";
+import { hardenedContainer, imagePerHost, type HardenedContainerArgs } from "./container";
 import { AUDIT_ROTATOR_SCRIPT, renderAuditRotatorScript } from "./settings/audit";
 import { PATHS, type NodePlan } from "./topology";
 import { durationSeconds } from "./config/fields";
 import { NodeReady } from "./nodeReady";
+import {
+    NodeTurn,
+    RollCheck,
+    RollCredential,
+    activeNodeAtStart,
+    versionFromImage,
+    type RollCredentialValue,
+    type RollNode,
+} from "./rolling";
+import { NAMES } from "./settings/acl";
 import { shipTimings } from "./audit/shipper";
 
 /**
@@ -39,6 +50,7 @@ export type RaftSettings = CoreConfig & { stack: string } & Pick<
         | "nodeAdminAddrs"
         | "rollingNodeTimeoutSeconds"
         | "adminTlsServerName"
+        | "allowDowngrade"
     >;
 
 export interface RaftClusterArgs {
@@ -70,6 +82,13 @@ export function rotatorShipTimings(cfg: Pick<StackConfig, "auditShipping">) {
 }
 
 export const COMMAND = ["server", `-config=${PATHS.config}`];
+
+/** SHA-256 of a text, hex. */
+function digest(text: string): string {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createHash } = require("node:crypto") as typeof import("node:crypto");
+    return createHash("sha256").update(text).digest("hex");
+}
 
 /** After the core-dump limit every container gets (components/container.ts). */
 export const EXTRA_ULIMITS = [{ name: "nofile", soft: 65536, hard: 65536 }];
@@ -105,6 +124,14 @@ export class RaftCluster extends pulumi.ComponentResource {
     public readonly ready: NodeReady[];
     /** Rendered server config per node (plain: it holds no secret). */
     public readonly serverConfigs: pulumi.Output<string>[];
+    /** The rolling-change identity's IDs (the settings declare the AppRole with them). */
+    public readonly rollingIdentity: RollCredential;
+    /** The check before the first replacement of a rolling change. */
+    public readonly rollCheck: RollCheck;
+    /** One hand-over gate per node, in node order (each runs right before its container is replaced). */
+    public readonly turns: NodeTurn[];
+    /** The order the engine replaces the nodes in, as computed when the program ran. */
+    public readonly rollOrder: Promise<string[]>;
 
     constructor(name: string, args: RaftClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("bonito:vault:RaftCluster", name, {}, opts);
@@ -137,7 +164,34 @@ export class RaftCluster extends pulumi.ComponentResource {
         this.auditVolumes = [];
         this.serverConfigs = [];
         this.ready = [];
-        let previous: NodeReady | undefined;
+        this.turns = [];
+
+        // The rolling identity and the check every container waits for (components/rolling.ts).
+        this.rollingIdentity = new RollCredential(`${name}-rolling-identity`, { parent: this });
+        const credential: pulumi.Output<RollCredentialValue> = pulumi.secret(
+            pulumi
+                .all([this.rollingIdentity.roleId, this.rollingIdentity.secretId])
+                .apply(([roleId, secretId]) => ({ mount: NAMES.approleMount, roleId, secretId })),
+        );
+        const rollNodes: RollNode[] = nodes.map((n) => ({ name: n.name, addr: cfg.nodeAdminAddrs[n.index] }));
+        const caCert = tls?.caCertPem ?? "";
+        const targetVersion = cfg.engine === "vault" ? versionFromImage(cfg.image) : "";
+        const specs: pulumi.Output<string>[] = [];
+        // Filled in the loop below; the chain of gates is built from the order once it is known.
+        const readyByName = new Map<string, NodeReady>();
+        let allDeclared!: () => void;
+        const declared = new Promise<void>((r) => (allDeclared = r));
+        this.rollOrder = activeNodeAtStart(rollNodes, caCert, cfg.adminTlsServerName);
+        const predecessor = (node: string): Promise<NodeReady[]> =>
+            Promise.all([this.rollOrder, declared]).then(([order]) => {
+                const k = order.indexOf(node);
+                const prev = k > 0 ? readyByName.get(order[k - 1]) : undefined;
+                return prev ? [prev] : [];
+            });
+        // Declared after the loop (it reads every node's spec); the containers wait for it.
+        let checkDeclared!: (c: RollCheck) => void;
+        const rollCheckDone = new Promise<RollCheck>((r) => (checkDeclared = r));
+
         for (const node of nodes) {
             const target = hosts[node.index];
             const childOpts = { parent: this, provider: target.provider };
@@ -180,63 +234,85 @@ export class RaftCluster extends pulumi.ComponentResource {
             }
 
             const image = imageFor(target);
+            const containerArgs: HardenedContainerArgs = {
+                name: node.containerName,
+                image: image.imageId,
+                hostname: node.name,
+                user: START_USER,
+                entrypoints: entrypoint(cfg.engine),
+                command: COMMAND,
+                // Tini as PID 1 forwards SIGTERM/SIGHUP to Vault and reaps children.
+                init: true,
+                envs: pulumi.secret(
+                    seal.env.apply((sealEnv) => [
+                        ...sealEnv,
+                        // For operators running the CLI inside the container.
+                        `VAULT_ADDR=${apiScheme(cfg.tls)}://127.0.0.1:${cfg.apiPort}`,
+                        ...(tls ? [`VAULT_CACERT=${PATHS.caCert}`] : []),
+                    ]),
+                ),
+                addCapabilities: START_CAPABILITIES.adds,
+                extraUlimits: EXTRA_ULIMITS,
+                memory: cfg.memoryMb,
+                healthcheck: healthcheck(cfg),
+                volumes: [
+                    { volumeName: data.name, containerPath: PATHS.data },
+                    { volumeName: audit.name, containerPath: PATHS.audit },
+                ],
+                // The syslog audit device writes to the host's syslog socket. A `mounts` bind (not a
+                // `volumes` hostPath) makes Docker refuse the container when the host has no /dev/log
+                // ("bind source path does not exist") instead of creating an empty folder there, which
+                // would leave the device failing at enable time and the host's syslog broken.
+                ...(cfg.audit.second === "syslog"
+                    ? { mounts: [{ type: "bind", source: "/dev/log", target: "/dev/log" }] }
+                    : {}),
+                uploads,
+                ports: node.ports.map((p) => ({
+                    internal: p.internal,
+                    external: p.external,
+                    ip: cfg.publishAddress,
+                    protocol: "tcp",
+                })),
+                networksAdvanced: [{ name: target.network.name, aliases: [node.name, cfg.serviceName] }],
+                role: "vault-server",
+                stack: cfg.stack,
+                node: node.name,
+                extraLabels: extraLabels("vault-server"),
+                stopSignal: "SIGTERM",
+                stopTimeout: 30,
+                mustRun: true,
+                // An uninitialised or sealed node is unhealthy by design: do not block `up` on it.
+                wait: false,
+            };
+            // What the container is made of: a change of any of it replaces the container.
+            const spec = pulumi.output(containerArgs).apply((a) => digest(JSON.stringify(a)));
+            specs.push(spec);
+            const turn = new NodeTurn(
+                `${name}-${node.name}-turn`,
+                {
+                    node: node.name,
+                    addr: rollNodes[node.index].addr,
+                    peers: rollNodes.filter((_, i) => i !== node.index),
+                    caCert,
+                    tlsServerName: cfg.adminTlsServerName,
+                    spec,
+                    targetVersion,
+                    credential,
+                    timeoutSeconds: cfg.rollingNodeTimeoutSeconds,
+                },
+                // Right after the node before it in the roll order is back.
+                { parent: this, dependsOn: predecessor(node.name) },
+            );
+            this.turns.push(turn);
+            const containerDeps: Promise<pulumi.Resource[]> = rollCheckDone.then((c) => [...seal.dependsOn, c, turn]);
             const container = hardenedContainer(
                 `${name}-${node.name}`,
-                {
-                    name: node.containerName,
-                    image: image.imageId,
-                    hostname: node.name,
-                    user: START_USER,
-                    entrypoints: entrypoint(cfg.engine),
-                    command: COMMAND,
-                    // Tini as PID 1 forwards SIGTERM/SIGHUP to Vault and reaps children.
-                    init: true,
-                    envs: pulumi.secret(
-                        seal.env.apply((sealEnv) => [
-                            ...sealEnv,
-                            // For operators running the CLI inside the container.
-                            `VAULT_ADDR=${apiScheme(cfg.tls)}://127.0.0.1:${cfg.apiPort}`,
-                            ...(tls ? [`VAULT_CACERT=${PATHS.caCert}`] : []),
-                        ]),
-                    ),
-                    addCapabilities: START_CAPABILITIES.adds,
-                    extraUlimits: EXTRA_ULIMITS,
-                    memory: cfg.memoryMb,
-                    healthcheck: healthcheck(cfg),
-                    volumes: [
-                        { volumeName: data.name, containerPath: PATHS.data },
-                        { volumeName: audit.name, containerPath: PATHS.audit },
-                    ],
-                    // The syslog audit device writes to the host's syslog socket. A `mounts` bind (not a
-                    // `volumes` hostPath) makes Docker refuse the container when the host has no /dev/log
-                    // ("bind source path does not exist") instead of creating an empty folder there, which
-                    // would leave the device failing at enable time and the host's syslog broken.
-                    ...(cfg.audit.second === "syslog"
-                        ? { mounts: [{ type: "bind", source: "/dev/log", target: "/dev/log" }] }
-                        : {}),
-                    uploads,
-                    ports: node.ports.map((p) => ({
-                        internal: p.internal,
-                        external: p.external,
-                        ip: cfg.publishAddress,
-                        protocol: "tcp",
-                    })),
-                    networksAdvanced: [{ name: target.network.name, aliases: [node.name, cfg.serviceName] }],
-                    role: "vault-server",
-                    stack: cfg.stack,
-                    node: node.name,
-                    extraLabels: extraLabels("vault-server"),
-                    stopSignal: "SIGTERM",
-                    stopTimeout: 30,
-                    mustRun: true,
-                    // An uninitialised or sealed node is unhealthy by design: do not block `up` on it.
-                    wait: false,
-                },
+                containerArgs,
                 // The container name is fixed, so a replacement must remove the old one first; and
-                // it waits for the node before it to be healthy again (one node at a time).
+                // it waits for the check before the roll and for its turn (one node at a time).
                 {
                     ...childOpts,
-                    dependsOn: [...seal.dependsOn, ...(previous ? [previous] : [])],
+                    dependsOn: containerDeps,
                     deleteBeforeReplace: true,
                 },
             );
@@ -251,16 +327,34 @@ export class RaftCluster extends pulumi.ComponentResource {
                     containerId: container.id,
                     timeoutSeconds: cfg.rollingNodeTimeoutSeconds,
                     settleSeconds: durationSeconds(cfg.autopilot.serverStabilizationTime),
+                    credential,
+                    failureToleranceBefore: pulumi.output(rollCheckDone).apply((c) => c.failureTolerance),
+                    targetVersion,
                 },
                 { parent: this },
             );
             this.ready.push(gate);
-            previous = gate;
+            readyByName.set(node.name, gate);
             this.containers.push(container);
             this.dataVolumes.push(data);
             this.auditVolumes.push(audit);
             this.serverConfigs.push(serverConfig);
         }
+        this.rollCheck = new RollCheck(
+            `${name}-roll-check`,
+            {
+                nodes: rollNodes,
+                caCert,
+                tlsServerName: cfg.adminTlsServerName,
+                specs,
+                targetVersion,
+                allowDowngrade: cfg.allowDowngrade,
+                credential,
+            },
+            { parent: this },
+        );
+        checkDeclared(this.rollCheck);
+        allDeclared();
         this.registerOutputs({});
     }
 }

@@ -94,6 +94,7 @@ export class VaultPlatform extends pulumi.ComponentResource {
                 settings: plan.vaultSettings,
                 caCert: this.tls?.caCertPem ?? "",
                 dependsOn: [...this.cluster.containers, ...this.cluster.ready],
+                rollingIdentity: cfg.storage === "raft" ? this.cluster.rollingIdentity : undefined,
             },
             child,
         );

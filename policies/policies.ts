@@ -45,6 +45,7 @@ import { vaultEntryPointHealthChecked } from "./vault-entry-point-health-checked
 import { vaultEntryPointTlsPassthrough } from "./vault-entry-point-tls-passthrough";
 import { vaultPolicyMetricsLeastPrivilege } from "./vault-policy-metrics-least-privilege";
 import { vaultPolicyMigrationLeastPrivilege } from "./vault-policy-migration-least-privilege";
+import { vaultPolicyRollingLeastPrivilege } from "./vault-policy-rolling-least-privilege";
 import { monitoringAlertingPath } from "./monitoring-alerting-path";
 import { vaultTokenRoleMetricsLeastPrivilege } from "./vault-tokenrole-metrics-least-privilege";
 import { vaultHandoverAdminLeastPrivilege } from "./vault-handover-admin-least-privilege";
@@ -111,6 +112,7 @@ export const POLICIES: Policies = [
     vaultPolicySnapshotAgentLeastPrivilege,
     vaultPolicyMetricsLeastPrivilege,
     vaultPolicyMigrationLeastPrivilege,
+    vaultPolicyRollingLeastPrivilege,
     monitoringAlertingPath,
     containerNoCredentialsOnCommandLine,
     containerSecretsMarkedSecret,

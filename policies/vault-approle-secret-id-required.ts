@@ -26,7 +26,7 @@ export const vaultAppRoleSecretIdRequired: ResourceValidationPolicy = {
             reviewedPolicies: {
                 type: "array",
                 items: { type: "string" },
-                default: ["default", "bonito-backend", "snapshot-agent", "bonito-migration"],
+                default: ["default", "bonito-backend", "snapshot-agent", "bonito-migration", "bonito-rolling"],
                 description:
                     "Policies an AppRole token may carry: those held to least privilege by the vault-policy-* rules.",
             },

@@ -28,4 +28,7 @@ fi
 getent passwd vault >/dev/null || useradd --system --user-group --no-create-home --shell /usr/sbin/nologin vault
 bash scripts/monitoring-tools.sh
 bash scripts/build-vault.sh
+# The older release test/conformance/upgrade.test.ts starts a cluster on, to roll it to 1.21.1
+# (tools/vault-1.20/go.mod says why it needs three compile fixes against the published sdk).
+bash scripts/build-vault.sh 1.20.4
 bash scripts/build-s3-tools.sh

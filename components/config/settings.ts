@@ -67,6 +67,8 @@ export interface SettingsConfig {
     nodeAdminAddrs: string[];
     /** How long a rolling change waits for one replaced node to be healthy again, in seconds. */
     rollingNodeTimeoutSeconds: number;
+    /** The stack states that an image older than the running Vault may replace it (components/rolling.ts). */
+    allowDowngrade: boolean;
     /** VAULT_ADDR handed to the backend. */
     backendAddr: string;
     /** Where the backend's container keeps the CA file: VAULT_CACERT (a path, as every Vault client reads it). */
@@ -150,6 +152,12 @@ const settingsKeys = {
         description:
             "How long a rolling change waits for one replaced node to be unsealed and connected to the active node again before it stops (the nodes after it are left untouched).",
         default: "10m",
+    }),
+    allowDowngrade: key(boolean(false), {
+        type: "boolean",
+        description:
+            'Let an image older than the Vault the cluster runs replace it. A rolling change refuses a downgrade without it: Vault does not support older binaries on data a newer one wrote; the rollback is restoring the pre-upgrade snapshot (docs/runbook.md "Upgrading Vault").',
+        default: "false",
     }),
     backendAddr: key(text({ pattern: URL_PATTERN, describe: "an http(s) URL such as https://vault.internal:8200" }), {
         type: "string",
@@ -336,7 +344,10 @@ function adminAddresses(
     ctx: BuildContext,
     prior: CoreConfig,
     tlsOff: boolean,
-): Pick<SettingsConfig, "adminAddr" | "adminTlsServerName" | "nodeAdminAddrs" | "rollingNodeTimeoutSeconds"> {
+): Pick<
+    SettingsConfig,
+    "adminAddr" | "adminTlsServerName" | "nodeAdminAddrs" | "rollingNodeTimeoutSeconds" | "allowDowngrade"
+> {
     const scheme = apiScheme({ mode: tlsOff ? "upstream-proxy" : "internal-ca" });
     const adminAddr = (v.adminAddr ?? `${scheme}://${adminHost(prior)}:${prior.hostPortBase}`).replace(/\/$/, "");
     if (!tlsOff && !adminAddr.startsWith("https://"))
@@ -362,6 +373,7 @@ function adminAddresses(
         adminTlsServerName: v.adminTlsServerName ?? prior.serviceName,
         nodeAdminAddrs,
         rollingNodeTimeoutSeconds,
+        allowDowngrade: v.allowDowngrade,
     };
 }
 

@@ -26,6 +26,8 @@ export const NAMES = {
     metricsTokenRole: "bonito-metrics",
     migrationRole: "bonito-migration",
     migrationPolicy: "bonito-migration",
+    rollingRole: "bonito-rolling",
+    rollingPolicy: "bonito-rolling",
 } as const;
 
 /** The path the snapshot agent reads (GET streams a Raft snapshot). */
@@ -65,6 +67,23 @@ export function renderMigrationPolicy(mount: string): AclPolicy {
             [`${mount}/metadata/*`]: { capabilities: ["create", "read", "update", "list", "delete"] },
             [`${mount}/delete/*`]: { capabilities: ["update"] },
             [`${mount}/destroy/*`]: { capabilities: ["update"] },
+        },
+    };
+}
+
+/** Autopilot's view of the cluster, which the rolling-change gates judge each node by. */
+export const AUTOPILOT_STATE_PATH = "sys/storage/raft/autopilot/state";
+
+/**
+ * The rolling-change gates (components/rolling.ts): read autopilot's state, and hand the active
+ * node's role over before its container is replaced (`sys/step-down` is root-protected: `sudo`).
+ * Nothing else: no secret, no configuration, no token of anyone else.
+ */
+export function renderRollingPolicy(): AclPolicy {
+    return {
+        path: {
+            [AUTOPILOT_STATE_PATH]: { capabilities: ["read"] },
+            "sys/step-down": { capabilities: ["update", "sudo"] },
         },
     };
 }
@@ -128,7 +147,16 @@ export function renderAdminPolicy(scope: AdminScope): AclPolicy {
     Object.assign(path, roleAccess(NAMES.approleMount, NAMES.backendRole));
     Object.assign(path, roleAccess(NAMES.approleMount, NAMES.snapshotRole));
     Object.assign(path, roleAccess(NAMES.approleMount, NAMES.migrationRole));
-    if (scope.autopilot) path[AUTOPILOT_PATH] = { capabilities: ["read", "update"] };
+    if (scope.autopilot) {
+        path[AUTOPILOT_PATH] = { capabilities: ["read", "update"] };
+        // The rolling-change identity: its IDs are generated before the containers exist
+        // (components/rolling.ts), so Pulumi writes the role ID and a custom secret ID.
+        path[`sys/policies/acl/${NAMES.rollingPolicy}`] = { capabilities: ["create", "read", "update", "delete"] };
+        Object.assign(path, roleAccess(NAMES.approleMount, NAMES.rollingRole));
+        const base = `auth/${NAMES.approleMount}/role/${NAMES.rollingRole}`;
+        path[`${base}/role-id`] = { capabilities: ["read", "update"] };
+        path[`${base}/custom-secret-id`] = { capabilities: ["update"] };
+    }
     // The metrics reader (components/monitoring): its policy, its token role, and issuing from that role only.
     path[`sys/policies/acl/${NAMES.metricsPolicy}`] = { capabilities: ["create", "read", "update", "delete"] };
     path[`auth/token/roles/${NAMES.metricsTokenRole}`] = { capabilities: ["create", "read", "update", "delete"] };

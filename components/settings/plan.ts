@@ -13,6 +13,7 @@ import {
     renderAdminPolicy,
     renderBackendPolicy,
     renderMigrationPolicy,
+    renderRollingPolicy,
     renderSnapshotAgentPolicy,
     type AclPolicy,
 } from "./acl";
@@ -112,6 +113,15 @@ export function snapshotAgentRole(): ApproleRole {
 }
 
 /**
+ * The rolling-change gates' identity (components/rolling.ts): 15-minute tokens, a secret ID that is
+ * a credential of the stack (generated before the containers, a Pulumi secret), autopilot state and
+ * step-down only.
+ */
+export function rollingRole(): ApproleRole {
+    return machineRole(NAMES.approleMount, NAMES.rollingRole, NAMES.rollingPolicy);
+}
+
+/**
  * `npm run migrate`'s identity while migrationWindow is set: 1-hour tokens (the tool logs in again),
  * one secret ID that expires with the window. Its policy writes only under the KV mount.
  */
@@ -173,8 +183,14 @@ export function renderVaultSettings(s: SettingsInput): VaultSettingsPlan {
             [NAMES.backendPolicy]: renderBackendPolicy(s.kvMount),
             [NAMES.snapshotPolicy]: renderSnapshotAgentPolicy(),
             ...(s.migration ? { [NAMES.migrationPolicy]: renderMigrationPolicy(s.kvMount) } : {}),
+            ...(raft ? { [NAMES.rollingPolicy]: renderRollingPolicy() } : {}),
         },
-        roles: [backendRole(s), snapshotAgentRole(), ...(s.migration ? [migrationRole(s.migration.window)] : [])],
+        roles: [
+            backendRole(s),
+            snapshotAgentRole(),
+            ...(s.migration ? [migrationRole(s.migration.window)] : []),
+            ...(raft ? [rollingRole()] : []),
+        ],
         autopilot: raft ? renderAutopilot(s) : undefined,
         admin: {
             mount: NAMES.adminMount,

@@ -33,6 +33,8 @@ export interface VaultSettingsArgs {
     caCert: pulumi.Input<string>;
     /** What must exist before Vault answers (the cluster's containers). */
     dependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** The rolling-change identity's IDs, generated before the containers (components/rolling.ts); Raft only. */
+    rollingIdentity?: { roleId: pulumi.Input<string>; secretId: pulumi.Input<string> };
 }
 
 /** The role fields `POST auth/<mount>/role/<name>` takes (drops the plan's mount and name). */
@@ -128,7 +130,18 @@ function createVaultSettings(name: string, self: VaultSettings, args: VaultSetti
     // device that fails to enable (syslog without the host's /dev/log) then fails alone instead of
     // taking every later setting down with it.
     const after = { ...on, dependsOn: audits.slice(0, 1) };
-    const { mount, approle, roles } = declareMountAndRoles(name, plan, on, after, audits);
+    const { mount, approle, roles } = declareMountAndRoles(name, plan, on, after, audits, args.rollingIdentity);
+    if (args.rollingIdentity && roles[NAMES.rollingRole])
+        // The gates hold this secret ID from before the containers existed: Vault takes it as a custom secret ID.
+        new vault.approle.AuthBackendRoleSecretId(
+            `${name}-secret-id-${NAMES.rollingRole}`,
+            {
+                backend: approle.path,
+                roleName: roles[NAMES.rollingRole].roleName,
+                secretId: pulumi.secret(args.rollingIdentity.secretId),
+            },
+            { ...on, additionalSecretOutputs: ["secretId", "accessor"] },
+        );
 
     const wrappingTtl = cfg.approle.wrappingTtl;
     const backendSecret = new vault.approle.AuthBackendRoleSecretId(
@@ -296,6 +309,7 @@ function declareMountAndRoles(
     on: pulumi.CustomResourceOptions,
     after: pulumi.CustomResourceOptions,
     audits: vault.Audit[],
+    rollingIdentity?: VaultSettingsArgs["rollingIdentity"],
 ) {
     const mount = new vault.Mount(
         `${name}-kv`,
@@ -323,10 +337,21 @@ function declareMountAndRoles(
     const roles = Object.fromEntries(
         plan.roles.map((r) => [
             r.name,
-            new vault.approle.AuthBackendRole(`${name}-role-${r.name}`, roleArgs(r, approle.path), {
-                ...on,
-                dependsOn: [...audits.slice(0, 1), ...policies],
-            }),
+            new vault.approle.AuthBackendRole(
+                `${name}-role-${r.name}`,
+                {
+                    ...roleArgs(r, approle.path),
+                    // The rolling identity's role ID was generated before the containers (components/rolling.ts).
+                    ...(r.name === NAMES.rollingRole && rollingIdentity
+                        ? { roleId: pulumi.secret(rollingIdentity.roleId) }
+                        : {}),
+                },
+                {
+                    ...on,
+                    dependsOn: [...audits.slice(0, 1), ...policies],
+                    ...(r.name === NAMES.rollingRole ? { additionalSecretOutputs: ["roleId"] } : {}),
+                },
+            ),
         ]),
     );
     return { mount, approle, roles };

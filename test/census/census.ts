@@ -77,12 +77,15 @@ export async function census(variant: string): Promise<unknown> {
     const run = setupMocks(spec.stack, stackConfig(spec.stack, spec.overrides), spec.secretKeys);
     const names = new Map<pulumi.Resource, string>();
     const entries = new Map<string, Entry>();
+    const pendingDeps = new Map<string, unknown>();
     const label = (r: pulumi.Resource | undefined) => (r ? (names.get(r) ?? "(outside the program)") : undefined);
     const transformation: pulumi.ResourceTransformation = (args) => {
         const key = `${args.type}::${args.name}`;
         if (entries.has(key)) throw new Error(`census: two resources are ${key}`);
         names.set(args.resource, key);
         const o = args.opts;
+        // A promise of resources (the rolling chain, known when the program runs) is resolved below.
+        pendingDeps.set(key, o.dependsOn);
         const deps = o.dependsOn === undefined ? undefined : [o.dependsOn].flat();
         const options: Record<string, unknown> = {
             protect: o.protect,
@@ -114,6 +117,12 @@ export async function census(variant: string): Promise<unknown> {
     }
     // Let every registration reach the mock monitor.
     for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+    for (const [key, d] of pendingDeps) {
+        if (!(d instanceof Promise) && !pulumi.Output.isInstance(d)) continue;
+        const v: unknown = pulumi.Output.isInstance(d) ? await valueOf(d as pulumi.Output<unknown>) : await d;
+        const list = (Array.isArray(v) ? v : [v]) as pulumi.Resource[];
+        entries.get(key)!.options.dependsOn = list.map((r) => label(r));
+    }
     for (const r of run.resources) {
         const e = entries.get(`${r.type}::${r.name}`);
         if (!e) throw new Error(`census: ${r.type}::${r.name} registered outside the program's component tree`);

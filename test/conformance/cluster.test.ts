@@ -692,7 +692,9 @@ describe("real Vault 1.21.1: the local stack as declared", { timeout: 15 * 60_00
 
     describe("2c. rolling change (components/nodeReady.ts, the gate between one node and the next)", () => {
         const FIRST = "the cluster is not initialised yet: there is no availability to keep";
-        const READY = /^it is (the active node|an unsealed standby connected to the active node)$/;
+        // The health phase, then the autopilot phase with the rolling identity the program declares.
+        const READY =
+            /^it is (the active node|an unsealed standby connected to the active node); autopilot: it is a healthy voter \d+ entries behind the leader; failure tolerance 1$/;
 
         it("on the first deployment every node's gate passed at once, before init", () => {
             assert.deepEqual(live.firstGates, Object.fromEntries(live.declared.nodeNames.map((n) => [n, FIRST])));
@@ -738,22 +740,26 @@ describe("real Vault 1.21.1: the local stack as declared", { timeout: 15 * 60_00
                 }
             })();
             const perNodeMs: Record<string, number> = {};
-            for (const n of live.nodes) {
-                // What Docker does for a delete-before-replace: stop (SIGTERM), then start the new container.
-                const t0 = Date.now();
-                await stop(live.procs[n.name]);
-                restartNode(live, n.name);
-                const g = nodeGate(live.declared, live.caPem, n.name, { containerId: `rolled-${n.name}` });
-                const out = await g.provider.update(`node-ready-${n.name}`, g.inputs, g.inputs);
-                perNodeMs[n.name] = Date.now() - t0;
-                assert.match(String(out.outs.passedBecause), READY);
-                // The gate let go only once the node served again (standbyok: an unsealed standby answers 200).
-                assert.equal(await healthStatus(n), 200, `${n.name} healthy when its gate returned`);
-                // ...and it waited the declared stabilization time, not just for the first good answer.
-                assert.ok(perNodeMs[n.name] >= Number(g.inputs.settleSeconds) * 1000, JSON.stringify(perNodeMs));
+            try {
+                for (const n of live.nodes) {
+                    // What Docker does for a delete-before-replace: stop (SIGTERM), then start the new container.
+                    const t0 = Date.now();
+                    await stop(live.procs[n.name]);
+                    restartNode(live, n.name);
+                    const g = nodeGate(live.declared, live.caPem, n.name, { containerId: `rolled-${n.name}` });
+                    const out = await g.provider.update(`node-ready-${n.name}`, g.inputs, g.inputs);
+                    perNodeMs[n.name] = Date.now() - t0;
+                    assert.match(String(out.outs.passedBecause), READY);
+                    // The gate let go only once the node served again (standbyok: an unsealed standby answers 200).
+                    assert.equal(await healthStatus(n), 200, `${n.name} healthy when its gate returned`);
+                    // ...and it waited the declared stabilization time, not just for the first good answer.
+                    assert.ok(perNodeMs[n.name] >= Number(g.inputs.settleSeconds) * 1000, JSON.stringify(perNodeMs));
+                }
+            } finally {
+                // A failed assertion must not leave the sampler holding the test process open.
+                sampling = false;
+                await sampler;
             }
-            sampling = false;
-            await sampler;
             const root = await generateRoot(live.init.recoveryKeys[0]);
             const a = await leader();
             const state = await call(a.http, "GET", "sys/storage/raft/autopilot/state", root);

@@ -25,7 +25,7 @@
  * hosts or Docker volumes. Figures are this machine's, with other work running beside it.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -44,6 +44,7 @@ import {
     waitUntil,
     type Node,
 } from "./lib/cluster";
+import { deployBackend, type Deployment } from "./lib/deployment";
 import { activeNode, allUnsealed, bulkClient, generateRoot, pool, recordFigures, type Body } from "./lib/ops";
 
 let live: Live;
@@ -100,45 +101,8 @@ function deploymentEnv(vars: Record<string, string>, node: Node): NodeJS.Process
     };
 }
 
-interface Deployment {
-    ready: Promise<void>;
-    exited: Promise<{ code: number | null; summary: Body; stderr: string }>;
-    terminate(): void;
-}
-
-/** One deployment of the backend: clients/python/tests/live_deployment.py in its own process. */
-function deploy(env: NodeJS.ProcessEnv, prefix: string): Deployment {
-    const proc = spawn("/usr/bin/python3", [path.join("tests", "live_deployment.py")], {
-        cwd: PY,
-        env: { ...env, LIVE_PREFIX: prefix },
-    });
-    let stdout = "";
-    let stderr = "";
-    let onReady: () => void = () => undefined;
-    const ready = new Promise<void>((resolve) => (onReady = resolve));
-    proc.stdout.on("data", (d: Buffer) => {
-        stdout += d.toString("utf8");
-        if (/^ready$/m.test(stdout)) onReady();
-    });
-    proc.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
-    const exited = new Promise<{ code: number | null; summary: Body; stderr: string }>((resolve) =>
-        proc.on("close", (code) => {
-            const line = stdout
-                .split("\n")
-                .filter((l) => l.startsWith("{"))
-                .pop();
-            resolve({ code, summary: line ? (JSON.parse(line) as Body) : {}, stderr });
-        }),
-    );
-    const timedReady = Promise.race([
-        ready,
-        exited.then((e) => {
-            throw new Error(`deployment exited before ready (${e.code}): ${e.stderr.slice(-2000)}`);
-        }),
-        new Promise<void>((_, reject) => setTimeout(() => reject(new Error("deployment not ready in 30 s")), 30000)),
-    ]);
-    return { ready: timedReady, exited, terminate: () => proc.kill("SIGTERM") };
-}
+/** One deployment of the backend (lib/deployment.ts). */
+const deploy = (env: NodeJS.ProcessEnv, prefix: string): Deployment => deployBackend(env, prefix);
 
 /** A token on the transit unsealer: generate-root with its unseal key (its root token was revoked). */
 async function unsealerRoot(): Promise<{ token: string; u: ReturnType<typeof nodeTransport> }> {

@@ -885,6 +885,53 @@ const ROWS: Row[] = [
             }),
     },
     {
+        policy: "vault-policy-rolling-least-privilege",
+        change: "rolling identity may change autopilot's configuration (dead-server cleanup, quorum)",
+        needs: "vault:index/policy:Policy",
+        mutate: (rs) =>
+            editDoc(vaultPolicy(rs, "bonito-rolling"), (d) => {
+                d.path["sys/storage/raft/autopilot/configuration"] = { capabilities: ["read", "update"] };
+            }),
+    },
+    {
+        policy: "vault-policy-rolling-least-privilege",
+        change: "rolling identity may remove Raft peers (sys/storage/raft/*)",
+        needs: "vault:index/policy:Policy",
+        mutate: (rs) =>
+            editDoc(vaultPolicy(rs, "bonito-rolling"), (d) => {
+                d.path["sys/storage/raft/*"] = { capabilities: ["update"] };
+            }),
+    },
+    {
+        policy: "vault-policy-rolling-least-privilege",
+        change: "rolling identity may seal the node (sys/seal, sudo)",
+        needs: "vault:index/policy:Policy",
+        mutate: (rs) =>
+            editDoc(vaultPolicy(rs, "bonito-rolling"), (d) => {
+                d.path["sys/seal"] = { capabilities: ["update", "sudo"] };
+            }),
+    },
+    {
+        policy: "vault-policy-rolling-least-privilege",
+        change: "rolling identity may read the backend's secrets",
+        needs: "vault:index/policy:Policy",
+        mutate: (rs) =>
+            editDoc(vaultPolicy(rs, "bonito-rolling"), (d) => {
+                d.path["bonito/data/*"] = { capabilities: ["read"] };
+            }),
+    },
+    {
+        policy: "vault-policy-rolling-least-privilege",
+        change: "rolling AppRole also gives the backend's policy",
+        needs: ROLE,
+        mutate: (rs) => {
+            const r = rs.find((x) => x.type === ROLE && x.props.roleName === "bonito-rolling");
+            if (!r) return false;
+            r.props.tokenPolicies = ["bonito-rolling", "bonito-backend"];
+            return true;
+        },
+    },
+    {
         policy: "vault-policy-metrics-least-privilege",
         change: "metrics token may read everything under sys/ (sys/*)",
         needs: "vault:index/policy:Policy",

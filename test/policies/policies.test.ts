@@ -680,7 +680,7 @@ const CASES: Record<string, Case> = {
         ],
         expect: [
             "bind_secret_id is off, so the role id alone logs in; set bindSecretId: true (a CIDR binding does not replace the secret id).",
-            "token_policies names admin, which no least-privilege rule checks; use default, bonito-backend, snapshot-agent, bonito-migration (or add the policy to reviewedPolicies with its own rule).",
+            "token_policies names admin, which no least-privilege rule checks; use default, bonito-backend, snapshot-agent, bonito-migration, bonito-rolling (or add the policy to reviewedPolicies with its own rule).",
         ],
     },
     "vault-policy-metrics-least-privilege": {
@@ -754,6 +754,27 @@ const CASES: Record<string, Case> = {
         expect: [
             'Snapshot agent policy snapshot-agent grants update on "sys/storage/raft/snapshot"; it may only take snapshots: "sys/storage/raft/snapshot" [read]; "auth/token/lookup-self" [read]; "auth/token/renew-self" [update]; "auth/token/revoke-self" [update].',
             'Snapshot agent policy snapshot-agent grants update on "sys/storage/raft/snapshot-force"; it may only take snapshots: "sys/storage/raft/snapshot" [read]; "auth/token/lookup-self" [read]; "auth/token/renew-self" [update]; "auth/token/revoke-self" [update].',
+        ],
+    },
+    "vault-policy-rolling-least-privilege": {
+        ok: [
+            f.vaultPolicy("bonito-rolling", {
+                "sys/storage/raft/autopilot/state": ["read"],
+                "sys/step-down": ["update", "sudo"],
+            }),
+            f.appRole({ roleName: "bonito-rolling", tokenPolicies: ["bonito-rolling"] }),
+        ],
+        bad: [
+            f.vaultPolicy("bonito-rolling", {
+                "sys/storage/raft/autopilot/state": ["read"],
+                "sys/step-down": ["update", "sudo"],
+                "sys/storage/raft/remove-peer": ["update"],
+            }),
+            f.appRole({ roleName: "bonito-rolling", tokenPolicies: ["bonito-rolling", "bonito-backend"] }),
+        ],
+        expect: [
+            'Rolling identity policy bonito-rolling grants update on "sys/storage/raft/remove-peer"; it may only read autopilot\'s state and step the active node down: "sys/storage/raft/autopilot/state" [read]; "sys/step-down" [update, sudo]; "auth/token/lookup-self" [read]; "auth/token/renew-self" [update]; "auth/token/revoke-self" [update].',
+            "The rolling identity's AppRole bonito-rolling gives its tokens bonito-backend; it may carry only bonito-rolling.",
         ],
     },
     "vault-tokenrole-metrics-least-privilege": {

@@ -293,6 +293,11 @@ describe("policies", () => {
                 ...role("snapshot-agent"),
                 ...role("bonito-migration"),
                 "sys/storage/raft/autopilot/configuration": { capabilities: ["read", "update"] },
+                // The rolling identity (components/rolling.ts): Pulumi writes its generated role ID and secret ID.
+                "sys/policies/acl/bonito-rolling": { capabilities: ["create", "read", "update", "delete"] },
+                ...role("bonito-rolling"),
+                "auth/approle/role/bonito-rolling/role-id": { capabilities: ["read", "update"] },
+                "auth/approle/role/bonito-rolling/custom-secret-id": { capabilities: ["update"] },
                 // The metrics reader: its policy, its token role, and issuing tokens from that role only.
                 "sys/policies/acl/bonito-metrics": { capabilities: ["create", "read", "update", "delete"] },
                 "auth/token/roles/bonito-metrics": { capabilities: ["create", "read", "update", "delete"] },
@@ -361,6 +366,7 @@ describe("AppRole data", () => {
             [
                 ["approle", "bonito-backend"],
                 ["approle", "snapshot-agent"],
+                ["approle", "bonito-rolling"],
             ],
         );
     });

@@ -18,7 +18,7 @@
  * The provider itself logs in first: POST auth/<admin mount>/login {role_id, secret_id}.
  */
 import type { VaultSettingsPlan } from "../../../components/settings/plan";
-import { policyText } from "../../../components/settings/acl";
+import { NAMES, policyText } from "../../../components/settings/acl";
 import { roleBody } from "../../../components/settings/vaultSettings";
 import { rawRequest, type RawResponse } from "./cluster";
 
@@ -55,6 +55,11 @@ export async function applySettings(
     plan: VaultSettingsPlan,
     admin: { roleId: string; secretId: string },
     wrappingTtl: string | undefined,
+    /**
+     * The rolling identity's IDs as the program declares them (RollCredential, generated before the
+     * containers): written as AuthBackendRole.roleId and AuthBackendRoleSecretId (custom-secret-id).
+     */
+    rolling?: { roleId: string; secretId: string },
 ): Promise<Applied> {
     const token = await adminLogin(ep, plan, admin.roleId, admin.secretId);
     const calls: string[] = [];
@@ -91,10 +96,17 @@ export async function applySettings(
     let wrappedSecretId: string | undefined;
     for (const r of plan.roles) {
         await send("POST", `auth/${r.mount}/role/${r.name}`, roleBody(r));
+        if (rolling && r.name === NAMES.rollingRole)
+            await send("POST", `auth/${r.mount}/role/${r.name}/role-id`, { role_id: rolling.roleId });
         const got = await send("GET", `auth/${r.mount}/role/${r.name}/role-id`);
         roleIds[r.name] = String((got.data as { role_id: string }).role_id);
     }
     for (const r of plan.roles) {
+        if (rolling && r.name === NAMES.rollingRole) {
+            await send("POST", `auth/${r.mount}/role/${r.name}/custom-secret-id`, { secret_id: rolling.secretId });
+            secretIds[r.name] = rolling.secretId;
+            continue;
+        }
         const wrap = r.name === "bonito-backend" && wrappingTtl;
         const res = await send(
             "POST",

@@ -322,7 +322,10 @@ export async function bringUp(opts: BringUpOptions = {}): Promise<Live> {
     };
     const handover = (await handoverProvider.create(handoverInputs)).outs as Live["handover"];
     const ep = { port: nodes[0].ports.api, ca: caPem, serverName: nodes[0].name };
-    const applied = await applySettings(ep, declared.plan, handover, cfg.approle.wrappingTtl);
+    // The rolling identity the gates hold (one RollCredential for the cluster, in every gate's inputs).
+    const rolling = declared.nodeReady[declared.nodeNames[0]].inputs.credential as
+        { roleId: string; secretId: string } | undefined;
+    const applied = await applySettings(ep, declared.plan, handover, cfg.approle.wrappingTtl, rolling);
     // backendEnv as the program renders it, with the live credentials; then the backend's own start
     // step (BACKEND_CA_WRITE_COMMAND) writes the CA file the backend's client verifies against.
     const backendEnv = renderBackendEnv({

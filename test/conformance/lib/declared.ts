@@ -58,6 +58,10 @@ export interface DeclaredStack {
     vaultHandover: DeclaredDynamic;
     /** Per node, by name: the rolling-change gate (components/nodeReady.ts). */
     nodeReady: Record<string, DeclaredDynamic>;
+    /** Per node, by name: the hand-over gate before its container (components/rolling.ts). */
+    nodeTurn: Record<string, DeclaredDynamic>;
+    /** The check before the first replacement of a roll (components/rolling.ts). */
+    rollCheck: DeclaredDynamic;
     /** The metrics reader's token (components/monitoring/metricsToken.ts). */
     metricsToken: DeclaredDynamic;
     plan: VaultSettingsPlan;
@@ -154,6 +158,8 @@ export async function declaredStack(
         vaultInit: dynamic(one(":VaultInit")),
         vaultHandover: dynamic(one(":VaultHandover")),
         nodeReady: Object.fromEntries(byType(":NodeReady").map((r) => [String(r.inputs.node), dynamic(r)])),
+        nodeTurn: Object.fromEntries(byType(":NodeTurn").map((r) => [String(r.inputs.node), dynamic(r)])),
+        rollCheck: dynamic(one(":RollCheck")),
         metricsToken: dynamic(one(":MetricsToken")),
         plan: platform.settings.plan,
         resources: run.resources,
