@@ -2,13 +2,17 @@
  * RaftCluster: the Vault server containers, their volumes and rendered configuration.
  *
  * Each node: a protected data volume (/vault/data) and audit volume (/vault/audit), a container
- * running `server -config=<file>` (never -dev) with the rendered JSON config, certificates and seal
- * credentials uploaded as files or passed as secret environment — never on the command line.
+ * running `server -config=<file>` (never -dev) with the rendered JSON config and seal credentials
+ * uploaded as files or passed as secret environment — never on the command line — and its CA
+ * bundle, certificate and key written into the running container by {@link NodeTls}
+ * (components/tls/nodeTls.ts), which Vault reloads on SIGHUP: a renewed certificate changes no
+ * container input, so no node is replaced or restarted for it.
  *
- * Rolling changes: a change that replaces every container (image, certificate, config) replaces one
- * node at a time, in the order HashiCorp's upgrade guide prescribes (standbys first, the active node
- * handed over and replaced last; components/rolling.ts), each only after the one before is a healthy
- * voter again (components/nodeReady.ts), and none before the whole cluster was found healthy.
+ * Rolling changes: a change that replaces every container (image, config) replaces one node at a
+ * time, in the order HashiCorp's upgrade guide prescribes (standbys first, the active node handed
+ * over and replaced last; components/rolling.ts), each only after the one before has its TLS files
+ * and is a healthy voter again (components/nodeReady.ts), and none before the whole cluster was found
+ * healthy. Certificate pushes follow the same chain: one node at a time.
  */
 import { apiScheme } from "./naming";
 import * as docker from "@pulumi/docker";
@@ -24,6 +28,7 @@ import { AUDIT_ROTATOR_SCRIPT, renderAuditRotatorScript } from "./settings/audit
 import { PATHS, type NodePlan } from "./topology";
 import { durationSeconds } from "./config/fields";
 import { NodeReady } from "./nodeReady";
+import { NodeTls } from "./tls/nodeTls";
 import {
     NodeTurn,
     RollCheck,
@@ -68,12 +73,18 @@ export interface RaftClusterArgs {
 }
 
 /**
- * The container entrypoint: chown the two volume roots, start the audit rotation loop in the
- * background (components/settings/audit.ts says why it lives in this container), then run the
- * server unprivileged.
+ * The container entrypoint: chown the two volume roots, wait (with TLS on) until NodeTls has written
+ * the certificate files into the container, start the audit rotation loop in the background
+ * (components/settings/audit.ts says why it lives in this container), then run the server unprivileged.
  */
-export function entrypoint(engine: Engine): string[] {
-    return dropRootEntrypoint(engine, [PATHS.data, PATHS.audit], "bonito-vault-entrypoint", AUDIT_ROTATOR_SCRIPT);
+export function entrypoint(engine: Engine, tlsOn = true): string[] {
+    return dropRootEntrypoint(
+        engine,
+        [PATHS.data, PATHS.audit],
+        "bonito-vault-entrypoint",
+        AUDIT_ROTATOR_SCRIPT,
+        tlsOn ? PATHS.tlsPushed : undefined,
+    );
 }
 
 /** The rotator's pace when audit shipping is on (components/audit/shipper.ts), else undefined. */
@@ -122,6 +133,8 @@ export class RaftCluster extends pulumi.ComponentResource {
     public readonly auditVolumes: docker.Volume[];
     /** One health gate per node, in node order; the last one means "every node is back". */
     public readonly ready: NodeReady[];
+    /** Each node's TLS files in its running container, in node order; empty when TLS terminates upstream. */
+    public readonly tlsPushes: NodeTls[];
     /** Rendered server config per node (plain: it holds no secret). */
     public readonly serverConfigs: pulumi.Output<string>[];
     /** The rolling-change identity's IDs (the settings declare the AppRole with them). */
@@ -164,6 +177,7 @@ export class RaftCluster extends pulumi.ComponentResource {
         this.auditVolumes = [];
         this.serverConfigs = [];
         this.ready = [];
+        this.tlsPushes = [];
         this.turns = [];
 
         // The rolling identity and the check every container waits for (components/rolling.ts).
@@ -221,14 +235,6 @@ export class RaftCluster extends pulumi.ComponentResource {
                     permissions: "0440",
                 },
             ];
-            if (tls) {
-                const cert = tls.nodeCerts[node.index];
-                uploads.push(
-                    { file: PATHS.caCert, content: tls.caCertPem, ...owned, permissions: "0444" },
-                    { file: PATHS.nodeCert, content: cert.certPem, ...owned, permissions: "0444" },
-                    { file: PATHS.nodeKey, content: pulumi.secret(cert.keyPem), ...owned, permissions: "0400" },
-                );
-            }
             for (const f of seal.files) {
                 uploads.push({ file: f.path, content: pulumi.secret(f.content), ...owned, permissions: "0400" });
             }
@@ -239,9 +245,9 @@ export class RaftCluster extends pulumi.ComponentResource {
                 image: image.imageId,
                 hostname: node.name,
                 user: START_USER,
-                entrypoints: entrypoint(cfg.engine),
+                entrypoints: entrypoint(cfg.engine, tls !== undefined),
                 command: COMMAND,
-                // Tini as PID 1 forwards SIGTERM/SIGHUP to Vault and reaps children.
+                // Tini as PID 1 forwards SIGTERM/SIGHUP to Vault (it holds CAP_KILL for that: START_CAPABILITIES) and reaps children.
                 init: true,
                 envs: pulumi.secret(
                     seal.env.apply((sealEnv) => [
@@ -316,6 +322,28 @@ export class RaftCluster extends pulumi.ComponentResource {
                     deleteBeforeReplace: true,
                 },
             );
+            // The certificate files: pushed into the running container (first start: the entrypoint
+            // waits for them), then again whenever they or the container change, with SIGHUP.
+            const push =
+                tls &&
+                new NodeTls(
+                    `${name}-${node.name}-tls`,
+                    {
+                        node: node.name,
+                        dockerHost: target.host === "default" ? "" : target.host,
+                        containerId: container.id,
+                        caCertPem: tls.caCertPem,
+                        certPem: tls.nodeCerts[node.index].certPem,
+                        keyPem: tls.nodeCerts[node.index].keyPem,
+                        uid: Number(runtime.uid),
+                        gid: Number(runtime.gid),
+                        addr: cfg.nodeAdminAddrs[node.index],
+                        tlsServerName: cfg.adminTlsServerName,
+                        timeoutSeconds: cfg.rollingNodeTimeoutSeconds,
+                    },
+                    { parent: this, dependsOn: [container] },
+                );
+            if (push) this.tlsPushes.push(push);
             const gate = new NodeReady(
                 `${name}-${node.name}-ready`,
                 {
@@ -331,7 +359,7 @@ export class RaftCluster extends pulumi.ComponentResource {
                     failureToleranceBefore: pulumi.output(rollCheckDone).apply((c) => c.failureTolerance),
                     targetVersion,
                 },
-                { parent: this },
+                { parent: this, ...(push ? { dependsOn: [push] } : {}) },
             );
             this.ready.push(gate);
             readyByName.set(node.name, gate);

@@ -19,8 +19,14 @@ export const RUNTIME_USER: Record<Engine, { user: string; binary: string; uid: s
 /** The container's user: root, for the entrypoint's chown and su-exec only. */
 export const START_USER = "0:0";
 
-/** Capabilities the entrypoint needs (chown the volumes, switch user) plus IPC_LOCK; all else dropped. */
-export const START_CAPABILITIES = { adds: ["CHOWN", "IPC_LOCK", "SETGID", "SETUID"], drops: ["ALL"] };
+/**
+ * Capabilities the entrypoint needs (chown the volumes, switch user) plus IPC_LOCK, and KILL for the
+ * container's init: tini runs as root and forwards `docker stop`'s SIGTERM to the server, which runs
+ * as uid 100; without CAP_KILL the kernel refuses that signal, tini exits on the refusal and Vault is
+ * killed without its graceful shutdown (seen in the Docker tier). All else dropped; the server
+ * itself holds none of them once su-exec has switched its user.
+ */
+export const START_CAPABILITIES = { adds: ["CHOWN", "IPC_LOCK", "KILL", "SETGID", "SETUID"], drops: ["ALL"] };
 
 /**
  * The entrypoint: chown the given volume roots to the runtime user, close them to everyone else as
@@ -40,14 +46,24 @@ export function dropRootEntrypoint(
      * with it. The subshell exits at once, so the script's parent becomes the container's init.
      */
     background?: string,
+    /**
+     * A file the server must not start without (the TLS marker NodeTls writes after the container
+     * starts): the entrypoint waits for it, once saying so on stderr. A SIGHUP meanwhile is caught
+     * (`trap : HUP`), not fatal; `exec` restores the default, so the server installs its own handler.
+     */
+    waitFor?: string,
 ): string[] {
     const { user, binary } = RUNTIME_USER[engine];
     const dirs = writableDirs.join(" ");
+    const wait = waitFor
+        ? ` && trap : HUP && { [ -s ${waitFor} ] || echo "${label}: waiting for ${waitFor} (written by Pulumi's NodeTls once the container runs)" >&2; }` +
+          ` && until [ -s ${waitFor} ]; do sleep 1; done`
+        : "";
     const bg = background ? ` && (su-exec ${user} /bin/sh ${background} &)` : "";
     return [
         "/bin/sh",
         "-ec",
-        `chown ${user}:${user} ${dirs} && su-exec ${user} chmod 0700 ${dirs}${bg} && exec su-exec ${user} ${binary} "$@"`,
+        `chown ${user}:${user} ${dirs} && su-exec ${user} chmod 0700 ${dirs}${wait}${bg} && exec su-exec ${user} ${binary} "$@"`,
         label,
     ];
 }

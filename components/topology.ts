@@ -15,6 +15,11 @@ export const PATHS = {
     caCert: "/vault/tls/ca.pem",
     nodeCert: "/vault/tls/node.pem",
     nodeKey: "/vault/tls/node-key.pem",
+    /**
+     * Written last by NodeTls (components/tls/nodeTls.ts) after the three files above: which
+     * certificate was pushed. The entrypoint starts Vault only once it exists.
+     */
+    tlsPushed: "/vault/tls/pushed",
 } as const;
 
 export interface PublishedPort {

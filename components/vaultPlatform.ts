@@ -123,6 +123,7 @@ export class VaultPlatform extends pulumi.ComponentResource {
                 certNotAfter: Object.fromEntries(
                     this.nodes.map((n, i) => [n.name, this.tls ? this.tls.nodeCerts[i].notAfter : ""]),
                 ),
+                caNotAfter: this.tls?.caNotAfter ?? {},
                 vaultProvider: this.settings.provider,
                 admin: this.settings.admin,
                 backupUploadLog: this.snapshots.uploadLog?.name,

@@ -43,20 +43,29 @@ export function plaintextCredentials(props: Record<string, unknown>): string[] {
 }
 
 /**
- * Credentials in a container's environment or uploaded files must be Pulumi secrets, so state
- * stores them encrypted and `pulumi preview` never prints them. The policy remediates: it marks
+ * Credentials in a container's environment or uploaded files, and each node's TLS key that NodeTls
+ * writes into its container (`keyPem`), must be Pulumi secrets, so state stores them encrypted and `pulumi preview` never prints them. The policy remediates: it marks
  * such values secret and reports what it changed, so the plain value never reaches the state.
  */
 export const containerSecretsMarkedSecret: ResourceValidationPolicy = {
     name: "container-secrets-marked-secret",
     description:
-        "Credential-bearing container environment variables (tokens, secret ids, keys, passwords) and uploaded key/credential files are Pulumi secrets; plain ones are marked secret by remediation.",
+        "Credential-bearing container environment variables (tokens, secret ids, keys, passwords), uploaded key/credential files and the node TLS keys NodeTls writes into the containers are Pulumi secrets; plain ones are marked secret by remediation.",
     enforcementLevel: "remediate",
     severity: "critical",
     tags: ["secrets", "docker"],
     remediationSteps:
         "Wrap the value with pulumi.secret(...) (or build envs from secret Outputs) in the component that declares the container.",
     remediateResource: (args) => {
+        if (args.type === TYPES.nodeTls) {
+            // The node's private key, written into its container by NodeTls (components/tls/nodeTls.ts).
+            const key = raw(args.props, "keyPem");
+            if (key === undefined || key instanceof Secret) return undefined;
+            const out: Record<string, unknown> = {};
+            for (const k of Object.keys(args.props)) out[k] = raw(args.props, k);
+            out.keyPem = new Secret(plain(key));
+            return out;
+        }
         if (args.type !== TYPES.container) return undefined;
         const found = plaintextCredentials(args.props);
         if (found.length === 0) return undefined;

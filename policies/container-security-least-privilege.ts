@@ -3,9 +3,10 @@ import { TYPES, arr, isVaultContainer, obj, str, truthy, type Props } from "./li
 
 /**
  * What the Vault image's entrypoint needs to start as root, chown its volumes, drop to the vault
- * user (su-exec) and lock memory. Every other container of the stack adds nothing.
+ * user (su-exec) and lock memory, and what its init (tini, root) needs to forward `docker stop`'s
+ * SIGTERM to the server's uid (KILL). Every other container of the stack adds nothing.
  */
-export const VAULT_CAPABILITIES = ["CHOWN", "IPC_LOCK", "SETGID", "SETUID"];
+export const VAULT_CAPABILITIES = ["CHOWN", "IPC_LOCK", "KILL", "SETGID", "SETUID"];
 /** Host paths a container may bind-mount: the host's syslog socket (the syslog audit device). */
 export const HOST_PATHS_ALLOWED = ["/dev/log"];
 const NO_NEW_PRIVILEGES = /^no-new-privileges([:=]true)?$/i;
@@ -46,7 +47,7 @@ function hostPaths(props: Props): string[] {
 export const containerSecurityLeastPrivilege: ResourceValidationPolicy = {
     name: "container-security-least-privilege",
     description:
-        "Every container drops ALL capabilities and adds none beyond Vault's CHOWN, IPC_LOCK, SETGID, SETUID (Vault containers) or none (others); sets no-new-privileges and no other security option; is not privileged; shares no host namespace; maps no host device and bind-mounts nothing but /dev/log.",
+        "Every container drops ALL capabilities and adds none beyond Vault's CHOWN, IPC_LOCK, KILL, SETGID, SETUID (Vault containers) or none (others); sets no-new-privileges and no other security option; is not privileged; shares no host namespace; maps no host device and bind-mounts nothing but /dev/log.",
     enforcementLevel: "mandatory",
     severity: "critical",
     tags: ["docker", "hardening", "least-privilege"],

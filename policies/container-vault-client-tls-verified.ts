@@ -13,7 +13,7 @@ import {
     type Props,
 } from "./lib/common";
 
-/** Where the Vault servers keep the stack's CA (components/raftCluster.ts). */
+/** Where the Vault servers keep the stack's CA (components/topology.ts PATHS.caCert, written by NodeTls). */
 const SERVER_CA_FILE = "/vault/tls/ca.pem";
 /** Sidecars whose only job includes calling Vault's API. */
 const VAULT_CLIENT_ROLES = ["snapshot-agent"];
@@ -62,13 +62,19 @@ export const containerVaultClientTlsVerified: StackValidationPolicy = {
         if (servers.length === 0) return;
         // Upstream-proxy stacks (never prod) serve plain HTTP on purpose: nothing to verify.
         if (servers.every((s) => labelsOf(s.props).get(TLS_MODE_LABEL) === "upstream-proxy")) return;
-        const stackCa = new Set(
-            servers.flatMap((s) =>
+        // The stack's CA: what NodeTls writes into each server (its caCertPem), or a server's own
+        // upload of it (a declaration from before NodeTls).
+        const stackCa = new Set([
+            ...args.resources
+                .filter((r) => r.type === TYPES.nodeTls)
+                .map((r) => (str(r.props.caCertPem) ?? "").trim())
+                .filter(Boolean),
+            ...servers.flatMap((s) =>
                 uploads(s.props)
                     .filter((u) => u.file === SERVER_CA_FILE)
                     .map((u) => u.content.trim()),
             ),
-        );
+        ]);
         const vaultHosts = new Set<string>();
         for (const s of servers) {
             if (str(s.props.hostname)) vaultHosts.add(str(s.props.hostname)!);
@@ -116,7 +122,9 @@ export const containerVaultClientTlsVerified: StackValidationPolicy = {
             if (!ca)
                 say(`VAULT_CACERT names ${caFile}, which the container does not receive; upload the stack's CA there.`);
             else if (!stackCa.has(ca.content.trim()))
-                say(`VAULT_CACERT names ${caFile}, which is not the stack's CA (the servers' ${SERVER_CA_FILE}).`);
+                say(
+                    `VAULT_CACERT names ${caFile}, which is not the stack's CA (what the servers get as ${SERVER_CA_FILE}).`,
+                );
         }
     },
 };

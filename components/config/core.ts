@@ -29,6 +29,9 @@ import {
 export type Engine = "vault" | "openbao";
 export type TlsMode = "internal-ca" | "provided" | "upstream-proxy";
 export type TlsMinVersion = "tls12" | "tls13";
+/** One of the two internal CAs a rotation moves between (components/clusterTls.ts). */
+export type CaSlot = "a" | "b";
+export const CA_SLOTS = ["a", "b"] as const;
 export type StorageMode = "raft" | "file";
 
 export interface TlsConfig {
@@ -39,6 +42,12 @@ export interface TlsConfig {
     validityHours: number;
     earlyRenewalHours: number;
     caValidityHours: number;
+    /**
+     * internal-ca: the CA that signs the node certificates and the CAs every node and client trusts
+     * (issuing among them). A CA change is two `pulumi up`s and a third to finish: trust both, issue
+     * from the new one, drop the old one (docs/runbook.md "Rotating certificates").
+     */
+    ca: { issuing: CaSlot; trusted: CaSlot[] };
     extraSans: string[];
     /** Set only when mode is `provided`. */
     provided?: { caCert: string; cert: string; key: Secret };
@@ -229,6 +238,18 @@ const coreKeys = {
         type: "integer",
         description: "Validity of the internal CA certificate.",
         default: "87600 (10 years)",
+    }),
+    tlsCaIssuing: key(oneOf(CA_SLOTS, "a"), {
+        type: "string",
+        description:
+            'internal-ca: which of the two CA slots (a, b) signs the node certificates. Switching it re-issues every node certificate from that CA: set it only once tlsCaTrusted has listed that CA and every client trusts it (docs/runbook.md "Rotating certificates").',
+        default: "a",
+    }),
+    tlsCaTrusted: key(stringList({ item: /^[ab]$/, describe: "a or b" }), {
+        type: "array",
+        description:
+            "internal-ca: the CA slots every node and client trusts (the stack's caCert is their bundle); must include tlsCaIssuing. [a, b] while a CA change is under way; a slot left out is deleted, and comes back with a new key.",
+        default: "[tlsCaIssuing]",
     }),
     tlsExtraSans: key(stringList({ def: [], item: HOST_OR_IP, describe: "a DNS name or IPv4 address" }), {
         type: "array",
@@ -438,9 +459,40 @@ function tlsOf(v: CoreValues, ctx: BuildContext, usesPeer: boolean): TlsConfig {
         validityHours,
         earlyRenewalHours,
         caValidityHours,
+        ca: caSlotsOf(v, ctx),
         extraSans: v.tlsExtraSans,
         provided: providedTls(v, ctx),
     };
+}
+
+/**
+ * internal-ca's CA slots: the issuing one and the trusted list, which must hold it (a node whose
+ * certificate its own peers and clients did not trust would be cut off), without repeats.
+ */
+function caSlotsOf(
+    { tlsMode, tlsCaIssuing, tlsCaTrusted }: CoreValues,
+    ctx: BuildContext,
+): { issuing: CaSlot; trusted: CaSlot[] } {
+    const issuing = tlsCaIssuing;
+    if (tlsMode !== "internal-ca" && tlsCaTrusted !== undefined)
+        ctx.issue("tlsCaTrusted", `is only used when tlsMode is internal-ca (tlsMode is ${tlsMode})`);
+    const trusted = (tlsCaTrusted ?? [issuing]) as CaSlot[];
+    if (new Set(trusted).size !== trusted.length) ctx.issue("tlsCaTrusted", "lists a CA twice");
+    if (tlsMode === "internal-ca" && !trusted.includes(issuing))
+        ctx.issue(
+            "tlsCaTrusted",
+            `leaves out tlsCaIssuing (${issuing}): the nodes would serve certificates no client trusts; list it (docs/runbook.md "Rotating certificates")`,
+        );
+    return { issuing, trusted: CA_SLOTS.filter((slot) => trusted.includes(slot)) };
+}
+
+/**
+ * How long before the internal CA expires `pulumi up` renews it (same key, so clients pinning the old
+ * certificate still verify the leaves it signs until it expires): a tenth of its life, at most a year.
+ * Also the CA-expiry alert's window.
+ */
+export function caEarlyRenewalHours(caValidityHours: number): number {
+    return Math.min(caValidityHours / 10, 8760);
 }
 
 /** tlsMode provided: the CA, certificate and key, all three required; otherwise none may be set. */

@@ -18,7 +18,7 @@ export interface AlertRule {
     alert: string;
     expr: string;
     for?: string;
-    labels: { severity: "page" | "ticket"; node?: string };
+    labels: { severity: "page" | "ticket"; node?: string; ca?: string };
     annotations: { summary: string; description: string; runbook: string };
 }
 
@@ -34,6 +34,10 @@ export interface AlertRuleOptions {
     certificateNotAfter: Record<string, number>;
     /** Alert when a certificate has less than this left (the early-renewal window: `pulumi up` is overdue). */
     certificateWarnSeconds: number;
+    /** CA name (`ca-a`, `ca-b`, `ca` when provided) → notAfter (seconds since the epoch) of every CA the nodes trust. */
+    caNotAfter?: Record<string, number>;
+    /** Alert when a CA has less than this left (its early-renewal window, a tenth of its life, at most a year). */
+    caWarnSeconds?: number;
     /** The snapshot interval; the backup alert fires after two missed intervals. */
     backupIntervalSeconds: number;
     /**
@@ -168,6 +172,19 @@ export function renderAlertRules(o: AlertRuleOptions): { groups: RuleGroup[] } {
                 summary: `The TLS certificate of ${node} expires at ${new Date(notAfter * 1000).toISOString()}`,
                 description: `Less than ${secondsText(o.certificateWarnSeconds)} left: the next pulumi up renews it (tlsEarlyRenewalHours), and it has not run.`,
                 runbook: anchor("VaultCertificateExpiring"),
+            },
+        });
+    }
+    for (const [ca, notAfter] of Object.entries(o.caNotAfter ?? {}).sort()) {
+        const warn = o.caWarnSeconds ?? 365 * 86400;
+        health.push({
+            alert: "VaultCaCertificateExpiring",
+            expr: `vector(${Math.floor(notAfter)}) - time() < ${warn}`,
+            labels: { severity: "ticket", ca },
+            annotations: {
+                summary: `The cluster CA ${ca} expires at ${new Date(notAfter * 1000).toISOString()}`,
+                description: `Less than ${secondsText(warn)} left. Every client that pins it fails once it expires: renew it (internal-ca: the next pulumi up, same key) and hand clients the new caCert before then, or change the CA in two steps.`,
+                runbook: anchor("VaultCaCertificateExpiring"),
             },
         });
     }

@@ -33,11 +33,12 @@ export type MonitoringSettings = Pick<
     | "clusterName"
     | "stack"
 > & {
-    tls: Pick<StackConfig["tls"], "earlyRenewalHours">;
+    tls: Pick<StackConfig["tls"], "earlyRenewalHours" | "caValidityHours">;
     backup: Pick<StackConfig["backup"], "scheduleSeconds" | "location">;
     auditShipping: Pick<StackConfig["auditShipping"], "enabled" | "maxDelayMinutes">;
 };
 import type { DockerTarget } from "../dockerHosts";
+import { caEarlyRenewalHours } from "../config/core";
 import { AUDIT_DIR, AUDIT_FILE } from "../settings/audit";
 import { NAMES, policyText } from "../settings/acl";
 import { hardenedContainer } from "../container";
@@ -97,6 +98,8 @@ export interface MonitoringArgs {
     caCert: pulumi.Input<string>;
     /** Node name → certificate notAfter (RFC 3339). */
     certNotAfter: Record<string, pulumi.Input<string>>;
+    /** Each trusted CA (ClusterTls caNotAfter) → its notAfter (RFC 3339); empty without TLS at Vault. */
+    caNotAfter?: Record<string, pulumi.Input<string>>;
     vaultProvider: vault.Provider;
     admin: { roleId: pulumi.Input<string>; secretId: pulumi.Input<string> };
     /**
@@ -149,6 +152,7 @@ export function renderMonitoringFiles(
     cfg: MonitoringSettings,
     nodes: NodePlan[],
     certNotAfter: Record<string, number>,
+    caNotAfter: Record<string, number> = {},
 ) {
     const rules = securityRules({ sensitivePaths: cfg.monitoring.sensitivePaths, snapshotRoles: [NAMES.snapshotRole] });
     const host0 = (name: string, port: number) => `${dockerName(cfg, name)}:${port}`;
@@ -157,6 +161,8 @@ export function renderMonitoringFiles(
             security: rules,
             certificateNotAfter: certNotAfter,
             certificateWarnSeconds: cfg.tls.earlyRenewalHours * 3600,
+            caNotAfter,
+            caWarnSeconds: caEarlyRenewalHours(cfg.tls.caValidityHours) * 3600,
             backupIntervalSeconds: cfg.backup.scheduleSeconds,
             backupUpload:
                 cfg.backup.location.cloud === "local"
@@ -243,20 +249,22 @@ export class Monitoring extends pulumi.ComponentResource {
         this.metricsToken = pulumi.secret(token.token);
 
         const names = Object.keys(args.certNotAfter);
-        const files = (dates: Record<string, number>) => renderMonitoringFiles(cfg, args.nodes, dates);
+        const cas = Object.keys(args.caNotAfter ?? {});
+        const files = (dates: Record<string, number>, caDates: Record<string, number> = {}) =>
+            renderMonitoringFiles(cfg, args.nodes, dates, caDates);
         const plain = files({});
         this.mtailProgram = plain.mtailProgram;
         this.prometheusConfig = plain.prometheusConfig;
+        const seconds = (keys: string[], ds: string[]) =>
+            Object.fromEntries(
+                keys.map((n, i) => [n, Date.parse(ds[i]) / 1000]).filter(([, t]) => Number.isFinite(t)),
+            ) as Record<string, number>;
         this.alertRules = pulumi
-            .all(names.map((n) => pulumi.output(args.certNotAfter[n])))
-            .apply(
-                (ds) =>
-                    files(
-                        Object.fromEntries(
-                            names.map((n, i) => [n, Date.parse(ds[i]) / 1000]).filter(([, t]) => Number.isFinite(t)),
-                        ),
-                    ).alertRules,
-            );
+            .all([
+                pulumi.all(names.map((n) => pulumi.output(args.certNotAfter[n]))),
+                pulumi.all(cas.map((n) => pulumi.output(args.caNotAfter![n]))),
+            ])
+            .apply(([ds, caDs]) => files(seconds(names, ds), seconds(cas, caDs)).alertRules);
 
         if (cfg.monitoring.mode === "bundled") {
             const web = new AlertmanagerWebCredentials(`${name}-alertmanager-web`, { parent: this });

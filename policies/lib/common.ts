@@ -19,6 +19,8 @@ export const TYPES = {
     volume: "docker:index/volume:Volume",
     remoteImage: "docker:index/remoteImage:RemoteImage",
     stack: "pulumi:pulumi:Stack",
+    /** The dynamic resource that writes each node's CA bundle, certificate and key into its container (components/tls/nodeTls.ts). */
+    nodeTls: "pulumi-nodejs:dynamic/bonito:NodeTls",
 } as const;
 
 /** The label the program sets on every container it declares (`bonito.role`). */

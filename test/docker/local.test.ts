@@ -11,7 +11,11 @@
  * Proves, by asking the kernel and the engine: the entrypoint drops to uid 100 with no effective
  * capability, the container's bounding set is the declared adds, core dumps are off, uploads land
  * with the declared owner and mode, the volume roots end 0700 vault-owned on the named volumes and
- * survive `docker rm` + re-create, every node turns healthy through its declared healthcheck, the
+ * survive `docker rm` + re-create, NodeTls (the program's provider as serialised, against this
+ * dockerd) writes each node's TLS files into its running container (key 0400 vault-owned; the first
+ * time without a SIGHUP, the entrypoint waiting for them) and, for a renewed certificate, again with a
+ * SIGHUP: the new serial is served from the same container (same ID, RestartCount 0, StartedAt
+ * unchanged, the audit loop untouched), every node turns healthy through its declared healthcheck, the
  * cluster returns to 3 unsealed voters after `docker restart` of each node and of the unsealer
  * (re-unsealed with the program's own ensureUnsealed), and the audit rotation loop survives
  * restarts and re-creation of its Vault container.
@@ -47,6 +51,9 @@ import { UNSEALER_API_PORT } from "../../components/unseal/local";
 import { startEngine, until, type Engine } from "./lib/engine";
 import { IMAGE, SIDECAR_ROLES, buildImage, buildSidecarImages, sidecarImage } from "./lib/image";
 import { DIFFERENCES, PROCEDURE, translate, uploadTar, type DifferenceId, type Translated } from "./lib/translate";
+import { loadProvider } from "../conformance/lib/dynamic";
+import { certIdentity, normalSerial } from "../../components/tls/nodeTls";
+import * as tls from "node:tls";
 
 const started = Date.now();
 let engine: Engine;
@@ -60,7 +67,10 @@ const applied = new Map<string, DifferenceId[]>();
 let transitToken = "";
 let unsealKey = "";
 let rootToken = "";
-let files: Record<string, Record<string, { content: string; because: DifferenceId }>> = {};
+/** Each node's TLS material as last pushed (TestCa-issued), and NodeTls's state (its last outputs). */
+let tlsFiles: Record<string, { caPem: string; cert: string; key: string }> = {};
+const tlsState: Record<string, Record<string, unknown>> = {};
+let testCa: TestCa;
 let sidecarImages: string[] = [];
 let caPem = "";
 let metricsToken = "";
@@ -128,7 +138,7 @@ const VAULT_USER = "100:1000";
 
 interface Inspected {
     Id: string;
-    State: { Running: boolean; StartedAt: string; Health?: { Status: string } };
+    State: { Running: boolean; StartedAt: string; ExitCode?: number; Health?: { Status: string } };
     Mounts: { Type: string; Name: string; Destination: string }[];
 }
 
@@ -165,7 +175,6 @@ function nodeContainer(n: string): Translated {
         image: IMAGE,
         nofileLimit: engine.nofileLimit,
         env: { VAULT_TOKEN: { value: transitToken, because: "transitToken" } },
-        files: files[n],
     });
 }
 
@@ -406,6 +415,76 @@ async function activeNode(): Promise<string> {
     throw new Error("no active node");
 }
 
+/** The container's identity and restart record: what a replacement or a restart would change. */
+async function inspectRestarts(c: string): Promise<{ Id: string; RestartCount: number; StartedAt: string }> {
+    const x = JSON.parse((await engine.docker(["inspect", c])).stdout)[0] as {
+        Id: string;
+        RestartCount: number;
+        State: { StartedAt: string };
+    };
+    return { Id: x.Id, RestartCount: x.RestartCount, StartedAt: x.State.StartedAt };
+}
+
+/** The node's address on the cluster network, as this host reaches it over the bridge. */
+async function nodeAddress(n: string): Promise<string> {
+    const ip = (
+        await engine.docker([
+            "inspect",
+            "-f",
+            "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+            d.nodes[n].name,
+        ])
+    ).stdout.trim();
+    assert.ok(ip, `${n} has an address`);
+    return ip;
+}
+
+/** The serial a new TLS handshake with the node's API gets, verified against the CA under the admin TLS name. */
+async function servedSerial(n: string): Promise<string> {
+    const host = await nodeAddress(n);
+    const servername = String(d.nodeTls[n].inputs.tlsServerName);
+    return new Promise((resolve, reject) => {
+        const s = tls.connect({ host, port: d.config.apiPort, servername, ca: tlsFiles[n].caPem });
+        s.once("secureConnect", () => {
+            const serial = normalSerial(s.getPeerCertificate().serialNumber);
+            s.end();
+            resolve(serial);
+        });
+        s.once("error", reject);
+    });
+}
+
+/**
+ * The program's NodeTls provider for one node, as serialised into state, run as `pulumi up` runs it
+ * after the container exists (create the first time, update after), against this tier's dockerd and
+ * the node's real container ID (DIFFERENCES.nodeTls).
+ */
+async function pushTls(n: string): Promise<Record<string, unknown>> {
+    const decl = d.nodeTls[n];
+    const c = d.nodes[n].name;
+    const provider = loadProvider(decl.providerText);
+    const inputs = {
+        ...decl.inputs,
+        dockerHost: `unix://${engine.socket}`,
+        containerId: (await inspect(c)).Id,
+        addr: `https://${await nodeAddress(n)}:${d.config.apiPort}`,
+        caCertPem: tlsFiles[n].caPem,
+        certPem: tlsFiles[n].cert,
+        keyPem: tlsFiles[n].key,
+    };
+    const olds = tlsState[n];
+    let outs: Record<string, unknown>;
+    if (!olds) outs = (await provider.create(inputs)).outs as Record<string, unknown>;
+    else {
+        const diff = (await provider.diff(`node-tls-${n}`, olds, inputs)) as { changes?: boolean; replaces?: string[] };
+        assert.deepEqual(diff.replaces, [], "NodeTls never replaces");
+        outs = (await provider.update(`node-tls-${n}`, olds, inputs)).outs as Record<string, unknown>;
+    }
+    tlsState[n] = outs;
+    applied.set(c, [...new Set([...(applied.get(c) ?? []), "nodeTls" as DifferenceId])]);
+    return outs;
+}
+
 before(async () => {
     engine = await startEngine();
     // The committed local stack has monitoring external; auditShipping defaults to true.
@@ -437,22 +516,19 @@ before(async () => {
 
     // The cluster network, --internal: the only network any container joins.
     network = (d.nodes[d.nodeNames[0]].raw.networksAdvanced as { name: string }[])[0].name;
-    await engine.docker(["network", "create", "--internal", network]);
+    // A subnet of its own: NodeTls reaches each node's API from this host on the bridge (DIFFERENCES.nodeTls).
+    const subnet = `10.${200 + (process.pid % 50)}.${(process.pid >> 6) % 256}.0/24`;
+    await engine.docker(["network", "create", "--internal", "--subnet", subnet, network]);
 
     // Certificates for the declared names and usages.
     pkiDir = fs.mkdtempSync(path.join(os.tmpdir(), "bonito-docker-pki-"));
     const org = `${d.config.clusterName}-${d.stack}`;
-    const ca = new TestCa(pkiDir, d.ca, org);
-    caPem = ca.pem;
-    files = {};
+    testCa = new TestCa(pkiDir, d.ca, org);
+    caPem = testCa.pem;
+    tlsFiles = {};
     for (const n of d.nodeNames) {
-        const issued = ca.issue(n, d.nodeCerts[n], org);
-        const because = "certificates" as const;
-        files[n] = {
-            "/vault/tls/ca.pem": { content: ca.pem, because },
-            "/vault/tls/node.pem": { content: fs.readFileSync(issued.cert, "utf8"), because },
-            "/vault/tls/node-key.pem": { content: fs.readFileSync(issued.key, "utf8"), because },
-        };
+        const issued = testCa.issue(n, d.nodeCerts[n], org);
+        tlsFiles[n] = { caPem, cert: fs.readFileSync(issued.cert, "utf8"), key: fs.readFileSync(issued.key, "utf8") };
     }
 
     // The unsealer, bootstrapped with the program's own runBootstrap over its own listener.
@@ -463,7 +539,10 @@ before(async () => {
     transitToken = boot.transitToken;
     unsealKey = boot.unsealKey;
 
-    for (const n of d.nodeNames) await create(nodeContainer(n));
+    for (const n of d.nodeNames) {
+        await create(nodeContainer(n));
+        await pushTls(n);
+    }
     const first = names()[0];
     await until(
         "the first node's API",
@@ -537,9 +616,9 @@ describe("Docker tier: the local stack as declared", () => {
     });
 
     it("drops the server to uid 100 with no effective capability; the bounding set is the declared adds; no core dumps", async () => {
-        // CHOWN 0, SETGID 6, SETUID 7, IPC_LOCK 14.
+        // CHOWN 0, KILL 5, SETGID 6, SETUID 7, IPC_LOCK 14 (linux/capability.h).
         const declaredAdds = d.nodes[d.nodeNames[0]].raw.capabilities as { adds: string[] };
-        const bit: Record<string, number> = { CHOWN: 0, SETGID: 6, SETUID: 7, IPC_LOCK: 14 };
+        const bit: Record<string, number> = { CHOWN: 0, KILL: 5, SETGID: 6, SETUID: 7, IPC_LOCK: 14 };
         const bounding = declaredAdds.adds.reduce((m, c) => m | (1 << bit[c]), 0);
         for (const c of [...names(), d.unsealer!.name]) {
             const st = await serverProc(c, "status");
@@ -559,7 +638,7 @@ describe("Docker tier: the local stack as declared", () => {
         }
     });
 
-    it("lands every upload with its declared owner and mode", async () => {
+    it("lands every upload with its declared owner and mode, and NodeTls's files likewise (key 0400)", async () => {
         for (const n of d.nodeNames) {
             const c = d.nodes[n].name;
             for (const u of d.nodes[n].uploads) {
@@ -570,8 +649,18 @@ describe("Docker tier: the local stack as declared", () => {
                     `${c}:${u.file}`,
                 );
             }
-            const key = await exec(c, "stat -c '%a %u %g' /vault/tls/node-key.pem");
-            assert.equal(key.stdout.trim(), "400 100 1000");
+            const pushed = await exec(
+                c,
+                "stat -c '%n %a %u %g' /vault/tls/ca.pem /vault/tls/node.pem /vault/tls/node-key.pem /vault/tls/pushed",
+            );
+            assert.deepEqual(pushed.stdout.trim().split("\n"), [
+                "/vault/tls/ca.pem 444 100 1000",
+                "/vault/tls/node.pem 444 100 1000",
+                "/vault/tls/node-key.pem 400 100 1000",
+                "/vault/tls/pushed 444 100 1000",
+            ]);
+            // The first push found Vault not started (the entrypoint waiting for the files): no SIGHUP.
+            assert.equal(tlsState[n].reload, "start", `${c}: first push`);
         }
     });
 
@@ -597,6 +686,44 @@ describe("Docker tier: the local stack as declared", () => {
 
     it("turns every node healthy through its declared healthcheck", async () => {
         for (const c of names()) await healthy(c);
+    });
+
+    it("rotates each node's certificate in its running container: new serial served; same container, RestartCount 0, StartedAt unchanged", async () => {
+        const org = `${d.config.clusterName}-${d.stack}`;
+        const rows: string[] = [];
+        for (const n of d.nodeNames) {
+            const c = d.nodes[n].name;
+            const before = await inspectRestarts(c);
+            const loop = await rotatorPid(c);
+            const served = await servedSerial(n);
+            const renewed = testCa.issue(`${n}-renewed`, d.nodeCerts[n], org);
+            tlsFiles[n] = {
+                caPem,
+                cert: fs.readFileSync(renewed.cert, "utf8"),
+                key: fs.readFileSync(renewed.key, "utf8"),
+            };
+            const t0 = Date.now();
+            const outs = await pushTls(n);
+            const seconds = (Date.now() - t0) / 1000;
+            assert.equal(outs.reload, "sighup", `${c}: Vault was running, so SIGHUP`);
+            const expected = certIdentity(tlsFiles[n].cert).serial;
+            assert.equal(outs.serial, expected);
+            assert.equal(await servedSerial(n), expected, `${c} serves the new serial`);
+            assert.notEqual(served, expected);
+            const after = await inspectRestarts(c);
+            assert.deepEqual(after, before, `${c}: same container, not restarted`);
+            assert.equal(after.RestartCount, 0);
+            assert.equal(await rotatorPid(c), loop, `${c}: the audit loop untouched (the SIGHUP went to Vault only)`);
+            assert.equal((await status(c)).code, 0, `${c} unsealed`);
+            const key = await exec(c, "stat -c '%a %u %g' /vault/tls/node-key.pem");
+            assert.equal(key.stdout.trim(), "400 100 1000");
+            rows.push(
+                `${c}: serial ${served} -> ${expected} in ${seconds.toFixed(1)} s, Id ${after.Id.slice(0, 12)}, RestartCount ${after.RestartCount}, StartedAt ${after.StartedAt}`,
+            );
+        }
+        await threeUnsealedVoters("after the certificate rotation");
+        for (const c of names()) await healthy(c);
+        diag.push(...rows);
     });
 
     it("runs the audit rotation loop as vault inside each node", async () => {
@@ -992,6 +1119,23 @@ describe("Docker tier: the local stack as declared", () => {
         }
     });
 
+    it("docker stop shuts the server down gracefully: tini forwards SIGTERM (CAP_KILL), Vault logs its shutdown and exits 0", async () => {
+        // Without CAP_KILL the kernel refuses tini's forward to uid 100; tini then exits 1 with
+        // "[FATAL tini (1)] ... Operation not permitted" and Vault dies without its shutdown.
+        const c = names()[1];
+        const since = String(Math.floor(Date.now() / 1000) - 1);
+        await engine.docker(["stop", c]);
+        const st = (await inspect(c)).State;
+        const logs = await engine.docker(["logs", "--since", since, c], { allowFail: true });
+        const after = logs.stdout + logs.stderr;
+        assert.doesNotMatch(after, /FATAL tini/, after.slice(-2000));
+        assert.match(after, /Vault shutdown triggered/, after.slice(-2000));
+        assert.equal(st.ExitCode, 0, after.slice(-2000));
+        await engine.docker(["start", c]);
+        await threeUnsealedVoters(`after stopping and starting ${c}`);
+        await healthy(c);
+    });
+
     it("re-unseals the restarted unsealer with the program's ensureUnsealed; a node restarted then unseals through it", async () => {
         const u = d.unsealer!.name;
         await engine.docker(["restart", u]);
@@ -1021,6 +1165,8 @@ describe("Docker tier: the local stack as declared", () => {
             const oldId = (await inspect(c)).Id;
             await engine.docker(["rm", "-f", c]);
             await create(nodeContainer(n));
+            // A new container ID: NodeTls writes the files again (its entrypoint waits until then).
+            assert.equal((await pushTls(n)).reload, "start");
             assert.notEqual((await inspect(c)).Id, oldId);
             const r = await exec(c, "cat /vault/data/.tier /vault/audit/.tier", [], VAULT_USER);
             assert.deepEqual(r.stdout.trim().split("\n"), [mark, mark]);

@@ -1,7 +1,10 @@
 /**
  * DockerHosts + ClusterTls + RaftCluster under Pulumi's mock runtime, with a stand-in seal.
- * Proves: exact container inputs (command, entrypoint with the in-container audit rotation loop,
- * capabilities, ulimits, mounts, uploads, the `vault status` healthcheck, ports), certificate SANs and usages, protected volumes, secrets kept secret.
+ * Proves: exact container inputs (command, entrypoint with the in-container audit rotation loop and
+ * the wait for the TLS files, capabilities, ulimits, mounts, uploads without any TLS material, the
+ * `vault status` healthcheck, ports), one NodeTls push per node (its container, this node's
+ * certificate and key, the key secret, after the container and before the node's gate), certificate
+ * SANs and usages, protected volumes, secrets kept secret.
  * Does not prove: that Docker or Vault accept them.
  */
 import assert from "node:assert/strict";
@@ -52,7 +55,7 @@ async function build() {
         },
         opts,
     );
-    await settle(cluster, tls, hosts, ...cluster.containers);
+    await settle(cluster, tls, hosts, ...cluster.containers, ...cluster.tlsPushes);
     const expectedConfigs = nodes.map((node) =>
         renderServerConfigJson({
             config,
@@ -110,12 +113,18 @@ describe("RaftCluster", () => {
             assert.deepEqual(inputs.entrypoints, [
                 "/bin/sh",
                 "-ec",
-                'chown vault:vault /vault/data /vault/audit && su-exec vault chmod 0700 /vault/data /vault/audit && (su-exec vault /bin/sh /vault/config/audit-rotator.sh &) && exec su-exec vault vault "$@"',
+                "chown vault:vault /vault/data /vault/audit && su-exec vault chmod 0700 /vault/data /vault/audit" +
+                    ' && trap : HUP && { [ -s /vault/tls/pushed ] || echo "bonito-vault-entrypoint: waiting for /vault/tls/pushed (written by Pulumi\'s NodeTls once the container runs)" >&2; }' +
+                    " && until [ -s /vault/tls/pushed ]; do sleep 1; done" +
+                    ' && (su-exec vault /bin/sh /vault/config/audit-rotator.sh &) && exec su-exec vault vault "$@"',
                 "bonito-vault-entrypoint",
             ]);
             // Root only until su-exec: explicit, because openbao/openbao's image ends with USER openbao.
             assert.equal(inputs.user, "0:0");
-            assert.deepEqual(inputs.capabilities, { adds: ["CHOWN", "IPC_LOCK", "SETGID", "SETUID"], drops: ["ALL"] });
+            assert.deepEqual(inputs.capabilities, {
+                adds: ["CHOWN", "IPC_LOCK", "KILL", "SETGID", "SETUID"],
+                drops: ["ALL"],
+            });
             assert.deepEqual(inputs.ulimits, [
                 { name: "core", soft: 0, hard: 0 },
                 { name: "nofile", soft: 65536, hard: 65536 },
@@ -153,25 +162,13 @@ describe("RaftCluster", () => {
                 [
                     ["/vault/config/server.json", "100", "1000", "0440"],
                     ["/vault/config/audit-rotator.sh", "100", "1000", "0440"],
-                    ["/vault/tls/ca.pem", "100", "1000", "0444"],
-                    ["/vault/tls/node.pem", "100", "1000", "0444"],
-                    ["/vault/tls/node-key.pem", "100", "1000", "0400"],
                 ],
             );
             assert.equal(uploads[0].content, built.expectedConfigs[i]);
-            // This node's own key (the mock's stand-in PEM for t-tls-<node>-key), not another node's.
             // Audit shipping is on (the default): the rotator paces itself for the 5-minute bound.
             assert.equal(
                 uploads[1].content,
                 renderAuditRotatorScript(built.config.audit, { rotateSeconds: 150, checkSeconds: 30 }),
-            );
-            assert.equal(
-                uploads[4].content,
-                `-----BEGIN PRIVATE KEY-----\nMOCK-t-tls-${node.name}-key\n-----END PRIVATE KEY-----\n`,
-            );
-            assert.equal(
-                uploads[3].content,
-                `-----BEGIN CERTIFICATE-----\nMOCK-t-tls-${node.name}-cert\n-----END CERTIFICATE-----\n`,
             );
             assert.deepEqual(inputs.envs, [
                 "VAULT_TOKEN=s.fake",
@@ -190,14 +187,42 @@ describe("RaftCluster", () => {
         }
     });
 
-    it("marks the environment and the key upload secret", async () => {
+    it("pushes each node's own certificate and key into its container, after it and before its gate", () => {
+        const pushes = run.resources.filter((r) => r.type.endsWith(":NodeTls"));
+        assert.deepEqual(
+            pushes.map((p) => p.name),
+            built.nodes.map((n) => `t-raft-${n.name}-tls`),
+        );
+        for (const [i, p] of pushes.entries()) {
+            const node = built.nodes[i];
+            const { __provider, ...inputs } = p.inputs;
+            assert.match(String(__provider), /kill -HUP/);
+            assert.deepEqual(inputs, {
+                node: node.name,
+                dockerHost: "",
+                containerId: `t-raft-${node.name}-id`,
+                caCertPem: "-----BEGIN CERTIFICATE-----\nMOCK-t-tls-ca\n-----END CERTIFICATE-----\n",
+                certPem: `-----BEGIN CERTIFICATE-----\nMOCK-t-tls-${node.name}-cert\n-----END CERTIFICATE-----\n`,
+                keyPem: `-----BEGIN PRIVATE KEY-----\nMOCK-t-tls-${node.name}-key\n-----END PRIVATE KEY-----\n`,
+                uid: 100,
+                gid: 1000,
+                addr: `https://127.0.0.1:${8200 + i}`,
+                tlsServerName: "vault",
+                timeoutSeconds: built.config.rollingNodeTimeoutSeconds,
+            });
+            assert.equal(isSecretInput(p.rawInputs.keyPem), true, "the key reaches the engine as a secret");
+            assert.equal(isSecretInput(p.rawInputs.certPem), false);
+            const deps = recorder.opts.get(p.name)?.dependsOn as pulumi.Resource[] | undefined;
+            assert.deepEqual(deps, [built.cluster.containers[i]], `${p.name} waits for its container`);
+            const gateDeps = recorder.opts.get(`t-raft-${node.name}-ready`)?.dependsOn as pulumi.Resource[] | undefined;
+            assert.deepEqual(gateDeps, [built.cluster.tlsPushes[i]], `the gate of ${node.name} waits for its push`);
+        }
+    });
+
+    it("marks the environment and the key secret; no container holds TLS material", async () => {
         for (const c of servers()) {
             assert.equal(isSecretInput(c.rawInputs.envs), true, "envs reach the engine as a secret");
-            assert.equal(
-                isSecretInput(c.rawInputs.uploads),
-                true,
-                "uploads (holding the key) reach the engine as a secret",
-            );
+            assert.doesNotMatch(JSON.stringify(c.inputs), /PRIVATE KEY|MOCK-t-tls/);
         }
         for (const c of built.cluster.containers) {
             assert.equal(await pulumi.isSecret(c.envs), true);

@@ -83,13 +83,17 @@ describe("render local", () => {
                     (s.inputs.uploads as { file: string; content: string }[]).map((u) => [u.file, u.content]),
                     [
                         ["/vault/config/server.json", "[see <node>.server.json]"],
-                        // The uploads reach the engine as one secret (they hold the key), so the rest is redacted.
+                        // Every other upload's content is left out of the listing; no TLS file is an upload.
                         ["/vault/config/audit-rotator.sh", "[secret]"],
-                        ["/vault/tls/ca.pem", "[secret]"],
-                        ["/vault/tls/node.pem", "[secret]"],
-                        ["/vault/tls/node-key.pem", "[secret]"],
                     ],
                 );
+            }
+            // The TLS files go through NodeTls: its key input is a secret, the certificates are not.
+            const pushes = resources.filter((r) => r.type.endsWith(":NodeTls"));
+            assert.equal(pushes.length, 3);
+            for (const p of pushes) {
+                assert.equal(p.inputs.keyPem, "[secret]");
+                assert.match(String(p.inputs.certPem), /BEGIN CERTIFICATE/);
             }
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });

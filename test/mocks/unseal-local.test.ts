@@ -59,7 +59,7 @@ describe("local transit unsealer", () => {
         ]);
         assert.deepEqual(c.volumes, [{ volumeName: "bonito-vault-local-unsealer-data", containerPath: "/vault/file" }]);
         assert.equal(c.user, "0:0");
-        assert.deepEqual(c.capabilities, { adds: ["CHOWN", "IPC_LOCK", "SETGID", "SETUID"], drops: ["ALL"] });
+        assert.deepEqual(c.capabilities, { adds: ["CHOWN", "IPC_LOCK", "KILL", "SETGID", "SETUID"], drops: ["ALL"] });
         assert.deepEqual(c.securityOpts, ["no-new-privileges:true"]);
         assert.equal(c.memory, c.memorySwap);
         assert.equal(c.envs, undefined);

@@ -2030,13 +2030,15 @@ const ROWS: Row[] = [
     },
     {
         policy: "container-runtime-hardened",
-        change: "node 0's TLS key uploaded with mode 0644",
+        // NodeTls writes the key 0400 (its mode is code, not an input); this is the upload it replaced.
+        change: "node 0 given its TLS key back as an upload, mode 0644",
         needs: C,
         mutate: (rs) => {
-            const up = (server(rs).props.uploads as { file: string; permissions?: string }[]).find((u) =>
-                u.file.endsWith("node-key.pem"),
-            )!;
-            up.permissions = "0644";
+            (server(rs).props.uploads as Record<string, unknown>[]).push({
+                file: "/vault/tls/node-key.pem",
+                content: "-----BEGIN PRIVATE KEY-----\nX\n-----END PRIVATE KEY-----\n",
+                permissions: "0644",
+            });
             return true;
         },
     },
@@ -2054,16 +2056,18 @@ const ROWS: Row[] = [
     },
     {
         policy: "container-runtime-hardened",
-        change: 'neighbour: node 0 with AWS_REGION in its environment, its key uploaded 0600, restart "always"',
+        change: 'neighbour: node 0 with AWS_REGION in its environment, a key uploaded 0600, restart "always"',
         needs: C,
         expect: "pass",
         mutate: (rs) => {
             const n = server(rs);
             (n.props.envs as string[]).push("AWS_REGION=us-east-1");
             n.props.restart = "always";
-            (n.props.uploads as { file: string; permissions?: string }[]).find((u) =>
-                u.file.endsWith("node-key.pem"),
-            )!.permissions = "0600";
+            (n.props.uploads as Record<string, unknown>[]).push({
+                file: "/vault/tls/node-key.pem",
+                content: "-----BEGIN PRIVATE KEY-----\nX\n-----END PRIVATE KEY-----\n",
+                permissions: "0600",
+            });
             return true;
         },
     },

@@ -562,7 +562,7 @@ const CASES: Record<string, Case> = {
             }),
         ],
         expect: [
-            "The container adds capabilities SYS_ADMIN; allowed here: CHOWN, IPC_LOCK, SETGID, SETUID. Remove them.",
+            "The container adds capabilities SYS_ADMIN; allowed here: CHOWN, IPC_LOCK, KILL, SETGID, SETUID. Remove them.",
             'The container keeps Docker\'s default capabilities; set `capabilities.drops: ["ALL"]`.',
             'The container can gain privileges through setuid binaries; add securityOpts "no-new-privileges:true".',
             'The container sets security option "seccomp=unconfined"; only "no-new-privileges:true" is allowed. Remove it.',
@@ -947,6 +947,19 @@ describe("container-secrets-marked-secret (remediation: validation cannot see se
         const fixed = await remediate(p, bad);
         assert.ok(fixed, "not remediated");
         assert.equal((fixed.uploads as { constructor: { name: string } }).constructor.name, "Secret");
+    });
+    it("marks a plain node TLS key of NodeTls secret, and leaves a secret one alone", async () => {
+        const push = (keyPem: unknown) => ({
+            type: "pulumi-nodejs:dynamic/bonito:NodeTls",
+            name: "vault-0-tls",
+            props: { node: "vault-0", certPem: "-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n", keyPem },
+        });
+        const pem = "-----BEGIN PRIVATE KEY-----\nX\n-----END PRIVATE KEY-----\n";
+        const fixed = await remediate(p, push(pem));
+        assert.ok(fixed, "not remediated");
+        assert.equal((fixed.keyPem as { constructor: { name: string } }).constructor.name, "Secret");
+        assert.equal(fixed.certPem, push(pem).props.certPem);
+        assert.equal(await remediate(p, push(secret(pem))), undefined);
     });
     it("does not count references (paths, addresses) as credentials", async () => {
         const ok = f.container(

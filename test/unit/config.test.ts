@@ -27,6 +27,46 @@ function problemsFor(key: string, stack: string, raw: Record<string, string>, se
     return problems(stack, raw, secretKeys).filter((p) => p.startsWith(`bonito-vault:${key} `));
 }
 
+describe("the internal CA's slots (a CA change in two steps)", () => {
+    const ca = (raw: Record<string, string>) => loadConfig("local", { ...BASE, ...raw }).tls.ca;
+    it("trusts the issuing CA alone by default; both during a change, in slot order", () => {
+        assert.deepEqual(ca({}), { issuing: "a", trusted: ["a"] });
+        assert.deepEqual(ca({ "bonito-vault:tlsCaTrusted": '["b", "a"]' }), { issuing: "a", trusted: ["a", "b"] });
+        assert.deepEqual(ca({ "bonito-vault:tlsCaIssuing": "b", "bonito-vault:tlsCaTrusted": '["a","b"]' }), {
+            issuing: "b",
+            trusted: ["a", "b"],
+        });
+        assert.deepEqual(ca({ "bonito-vault:tlsCaIssuing": "b" }), { issuing: "b", trusted: ["b"] });
+    });
+    it("refuses a trust list without the issuing CA, a repeat, another slot, or a list outside internal-ca", () => {
+        assert.deepEqual(
+            problemsFor("tlsCaTrusted", "local", {
+                "bonito-vault:tlsCaIssuing": "b",
+                "bonito-vault:tlsCaTrusted": '["a"]',
+            }),
+            [
+                'bonito-vault:tlsCaTrusted leaves out tlsCaIssuing (b): the nodes would serve certificates no client trusts; list it (docs/runbook.md "Rotating certificates") (got [a])',
+            ],
+        );
+        assert.match(
+            problemsFor("tlsCaTrusted", "local", { "bonito-vault:tlsCaTrusted": '["a","a"]' })[0],
+            /lists a CA twice/,
+        );
+        assert.match(
+            problemsFor("tlsCaTrusted", "local", { "bonito-vault:tlsCaTrusted": '["c"]' })[0],
+            /every item must be a or b/,
+        );
+        assert.match(
+            problemsFor("tlsCaTrusted", "local", {
+                "bonito-vault:tlsMode": "upstream-proxy",
+                "bonito-vault:tlsTerminatesAtTrustedProxy": "true",
+                "bonito-vault:tlsCaTrusted": '["a"]',
+            })[0],
+            /is only used when tlsMode is internal-ca \(tlsMode is upstream-proxy\)/,
+        );
+    });
+});
+
 describe("defaults", () => {
     it("applies every core default in one place", () => {
         const c = loadConfig("local", BASE);
@@ -46,6 +86,7 @@ describe("defaults", () => {
             validityHours: 8760,
             earlyRenewalHours: 720,
             caValidityHours: 87600,
+            ca: { issuing: "a", trusted: ["a"] },
             extraSans: [],
             provided: undefined,
         });

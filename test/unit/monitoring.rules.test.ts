@@ -27,6 +27,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bonito-rules-"));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 const rules = securityRules({ sensitivePaths: DEFAULT_SENSITIVE_PATHS, snapshotRoles: ["snapshot-agent"] });
 const CERT_NOT_AFTER = 40 * 86400;
+const CA_NOT_AFTER = 400 * 86400;
 const ruleFile = path.join(dir, "rules.yml");
 fs.writeFileSync(
     ruleFile,
@@ -34,6 +35,8 @@ fs.writeFileSync(
         security: rules,
         certificateNotAfter: { "vault-0": CERT_NOT_AFTER },
         certificateWarnSeconds: 30 * 86400,
+        caNotAfter: { "ca-a": CA_NOT_AFTER },
+        caWarnSeconds: 365 * 86400,
         backupIntervalSeconds: 3600,
         auditShipping: { maxDelaySeconds: 300, nodes: ["vault-0", "vault-1"] },
     }),
@@ -50,6 +53,8 @@ fs.writeFileSync(
         security: rules,
         certificateNotAfter: { "vault-0": CERT_NOT_AFTER },
         certificateWarnSeconds: 30 * 86400,
+        caNotAfter: { "ca-a": CA_NOT_AFTER },
+        caWarnSeconds: 365 * 86400,
         backupIntervalSeconds: 3600,
         backupUpload: { roundSeconds: 300, minAgeSeconds: 120 },
         auditShipping: { maxDelaySeconds: 300, nodes: ["vault-0", "vault-1"] },
@@ -246,6 +251,25 @@ const healthCases: Case[] = [
             {
                 labels: { severity: "ticket", node: "vault-0" },
                 summary: "The TLS certificate of vault-0 expires at 1970-02-10T00:00:00.000Z",
+            },
+        ],
+    },
+    {
+        name: "CA: passing (400 days left, the window is 365)",
+        series: [{ series: "x", values: "0" }],
+        at: "0m",
+        alert: "VaultCaCertificateExpiring",
+        exp: [],
+    },
+    {
+        name: "CA: firing (362.5 days left)",
+        series: [{ series: "x", values: "0" }],
+        at: "900h",
+        alert: "VaultCaCertificateExpiring",
+        exp: [
+            {
+                labels: { severity: "ticket", ca: "ca-a" },
+                summary: "The cluster CA ca-a expires at 1971-02-05T00:00:00.000Z",
             },
         ],
     },
@@ -505,9 +529,9 @@ function promtoolTest(c: Case): { status: number | null; output: string } {
 describe("alert rules, by promtool", () => {
     it("promtool check rules accepts the rendered file", () => {
         const out = execFileSync("promtool", ["check", "rules", ruleFile], { encoding: "utf8" });
-        assert.match(out, /SUCCESS: 17 rules found/);
+        assert.match(out, /SUCCESS: 18 rules found/);
         const up = execFileSync("promtool", ["check", "rules", uploadRuleFile], { encoding: "utf8" });
-        assert.match(up, /SUCCESS: 17 rules found/);
+        assert.match(up, /SUCCESS: 18 rules found/);
     });
     it("the two files differ in VaultBackupStale only", () => {
         const strip = (d: RuleDoc) =>

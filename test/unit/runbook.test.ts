@@ -197,6 +197,7 @@ function localAlertRules() {
         security: securityRules({ sensitivePaths: cfg.monitoring.sensitivePaths, snapshotRoles: [NAMES.snapshotRole] }),
         certificateNotAfter: plan.servesTls ? Object.fromEntries(plan.nodes.map((n) => [n.name, notAfter])) : {},
         certificateWarnSeconds: cfg.tls.earlyRenewalHours * 3600,
+        caNotAfter: plan.servesTls ? { "ca-a": notAfter } : {},
         backupIntervalSeconds: cfg.backup.scheduleSeconds,
         // local has no bucket: VaultBackupStale reads the audit trail (monitoring.ts renderMonitoringFiles).
         backupUpload: undefined,

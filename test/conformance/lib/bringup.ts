@@ -32,7 +32,11 @@ import {
 import type { Transport } from "../../../components/vault/http";
 import { declaredStack, type DeclaredContainer, type DeclaredStack } from "./declared";
 import { loadProvider } from "./dynamic";
-import { TestCa } from "./pki";
+import { extractInto, startStandInEngine, type StandInEngine } from "./engine";
+import { TestCa, type Issued } from "./pki";
+import { tarArchive } from "../../../components/tls/archive";
+import { tlsEntries } from "../../../components/tls/nodeTls";
+import { PATHS } from "../../../components/topology";
 
 /**
  * Config set on top of Pulumi.local.yaml, with why. Each changes only Vault-side settings that the
@@ -61,6 +65,8 @@ export interface Live {
     base: string;
     /** Why each node's rolling-change gate passed on the first deployment (before init). */
     firstGates: Record<string, string>;
+    /** How each node took its first TLS files (NodeTls `reload`: `start`, the entrypoint was waiting). */
+    firstPushes: Record<string, string>;
     declared: DeclaredStack;
     ca: TestCa;
     caPem: string;
@@ -73,6 +79,12 @@ export interface Live {
     unsealKey: string;
     roots: Record<string, ContainerRoot>;
     procs: Record<string, Running>;
+    /** The stand-in Docker Engine API NodeTls writes through (lib/engine.ts). */
+    engine: StandInEngine;
+    /** Each node's certificate and key files as last pushed, and the CA bundle with them. */
+    tls: Record<string, Issued & { caPem: string }>;
+    /** Each node's NodeTls state as the engine would hold it (the provider's last outputs). */
+    tlsState: Record<string, Record<string, unknown>>;
     nodes: Node[];
     envOf: Record<string, Record<string, string>>;
     init: {
@@ -175,6 +187,58 @@ export function nodeGate(
     return { provider: loadProvider(d.providerText), inputs };
 }
 
+/**
+ * The program's NodeTls push for one node (components/tls/nodeTls.ts), as serialised into state,
+ * with the tier's rewrites (LOOPBACK_REWRITES): the stand-in engine, the node's loopback port and
+ * the given test material.
+ */
+export function nodeTlsPush(
+    declared: DeclaredStack,
+    engineHost: string,
+    name: string,
+    material: { caPem: string; cert: string; key: string },
+    overrides: Record<string, unknown> = {},
+): { provider: ReturnType<typeof loadProvider>; inputs: Record<string, unknown> } {
+    const d = declared.nodeTls[name];
+    if (!d) throw new Error(`no NodeTls declared for ${name}`);
+    const index = declared.nodeNames.indexOf(name);
+    const inputs = {
+        ...d.inputs,
+        dockerHost: engineHost,
+        addr: `https://127.0.0.1:${portsFor(index).api}`,
+        caCertPem: material.caPem,
+        certPem: material.cert,
+        keyPem: material.key,
+        ...overrides,
+    };
+    return { provider: loadProvider(d.providerText), inputs };
+}
+
+/**
+ * Push new TLS material to a running node as `pulumi up` would after a renewal: the declared
+ * provider's update (diff first: it must be an update, never a replacement), Vault reloading on SIGHUP.
+ */
+export async function pushTls(
+    live: Live,
+    name: string,
+    material: Issued & { caPem: string },
+): Promise<Record<string, unknown>> {
+    const files = {
+        caPem: material.caPem,
+        cert: fs.readFileSync(material.cert, "utf8"),
+        key: fs.readFileSync(material.key, "utf8"),
+    };
+    const p = nodeTlsPush(live.declared, live.engine.host, name, files);
+    const olds = live.tlsState[name];
+    const id = `node-tls-${name}`;
+    const d = (await p.provider.diff(id, olds, p.inputs)) as { changes?: boolean; replaces?: string[] };
+    if (d.replaces?.length) throw new Error(`NodeTls diff for ${name} wants a replacement: ${d.replaces.join(", ")}`);
+    const outs = (await p.provider.update(id, olds, p.inputs)).outs as Record<string, unknown>;
+    live.tlsState[name] = outs;
+    live.tls[name] = material;
+    return outs;
+}
+
 export async function healthStatus(n: Node): Promise<number> {
     return (await call(n.http, "GET", "sys/health?standbyok=true")).status;
 }
@@ -252,11 +316,22 @@ export async function bringUp(opts: BringUpOptions = {}): Promise<Live> {
         http: transport(portsFor(i).api, caPem, name),
     }));
     const diagnose: Live["diagnose"] = {};
+    const tls: Live["tls"] = {};
+    const procs: Record<string, Running> = {};
+    const containers = new Map(
+        declared.nodeNames.map((name) => [
+            String(declared.nodeTls[name]?.inputs.containerId),
+            { root: undefined as unknown as ContainerRoot, proc: () => procs[name] },
+        ]),
+    );
+    const engine = await startStandInEngine(path.join(base, "docker.sock"), containers);
     for (const [i, name] of declared.nodeNames.entries()) {
         const c = declared.nodes[name];
         const root = new ContainerRoot(name, base);
         roots[name] = root;
+        containers.get(String(declared.nodeTls[name].inputs.containerId))!.root = root;
         const issued = ca.issue(name, declared.nodeCerts[name], org);
+        tls[name] = { ...issued, caPem };
         const serverJson = c.uploads.find((x) => x.file.endsWith("/server.json"))!;
         const rewritten = rewriteServerConfig(
             serverJson.content,
@@ -266,12 +341,20 @@ export async function bringUp(opts: BringUpOptions = {}): Promise<Live> {
             `127.0.0.1:${UNSEALER_PORT}`,
         );
         const files: Record<string, string> = { [serverJson.file]: JSON.stringify(rewritten, null, 2) };
-        for (const up of c.uploads) {
-            if (up.file.endsWith("/ca.pem")) files[up.file] = caPem;
-            else if (up.file.endsWith("/node.pem")) files[up.file] = fs.readFileSync(issued.cert, "utf8");
-            else if (up.file.endsWith("/node-key.pem")) files[up.file] = fs.readFileSync(issued.key, "utf8");
-        }
+        if (c.uploads.some((up) => up.file.startsWith("/vault/tls/")))
+            throw new Error(
+                `${name}: the container uploads TLS files; NodeTls writes them (components/tls/nodeTls.ts)`,
+            );
         lay(root, c, files);
+        // For diagnose only (it reads the certificate): the files NodeTls will write, removed again below.
+        const material = {
+            caCertPem: caPem,
+            certPem: fs.readFileSync(issued.cert, "utf8"),
+            keyPem: fs.readFileSync(issued.key, "utf8"),
+            uid: 0,
+            gid: 0,
+        };
+        extractInto(root, tarArchive(tlsEntries(material), Math.floor(Date.now() / 1000)));
         const env = envMap(c);
         env.VAULT_TOKEN = unsealerOut.transitToken;
         env.VAULT_ADDR = `https://127.0.0.1:${portsFor(i).api}`;
@@ -280,10 +363,28 @@ export async function bringUp(opts: BringUpOptions = {}): Promise<Live> {
         // binds the listeners itself). Its skips are listed where the test asserts on it.
         const configArg = c.command.find((a) => a.startsWith("-config="))!;
         diagnose[name] = await runOnce(c, root, env, ["operator", "diagnose", configArg], logDir);
+        fs.rmSync(path.dirname(root.hostPath(PATHS.tlsPushed)), { recursive: true, force: true });
     }
-    const procs: Record<string, Running> = {};
-    for (const name of declared.nodeNames)
+    // Each container started (its entrypoint waits for the TLS files), then its NodeTls push, as
+    // `pulumi up` orders them: the push depends on the container.
+    const firstPushes: Record<string, string> = {};
+    const tlsState: Live["tlsState"] = {};
+    for (const name of declared.nodeNames) {
         procs[name] = startContainer(declared.nodes[name], roots[name], envOf[name], logDir);
+        // A container whose TLS files are not there yet: its entrypoint says so and waits.
+        await waitUntil(`${name}'s entrypoint waiting for its TLS files`, 30000, async () =>
+            fs.readFileSync(procs[name].logFile, "utf8").includes(`waiting for ${PATHS.tlsPushed}`) ? true : undefined,
+        );
+        const files = {
+            caPem,
+            cert: fs.readFileSync(tls[name].cert, "utf8"),
+            key: fs.readFileSync(tls[name].key, "utf8"),
+        };
+        const push = nodeTlsPush(declared, engine.host, name, files);
+        tlsState[name] = (await push.provider.create(push.inputs)).outs as Record<string, unknown>;
+        firstPushes[name] = String(tlsState[name].reload);
+    }
+    timings.firstPushesMs = Date.now() - t0;
     // The rolling-change gates, as a first `pulumi up` runs them (each after its container, before init).
     const firstGates: Record<string, string> = {};
     for (const name of declared.nodeNames) {
@@ -366,6 +467,10 @@ export async function bringUp(opts: BringUpOptions = {}): Promise<Live> {
         unsealKey: unsealerOut.unsealKey,
         roots,
         procs,
+        engine,
+        tls,
+        tlsState,
+        firstPushes,
         nodes,
         envOf,
         init: { ...init, inputs: initInputs },
@@ -385,6 +490,7 @@ export async function bringUp(opts: BringUpOptions = {}): Promise<Live> {
 
 export async function tearDown(live: Live | undefined, base?: string): Promise<void> {
     await stopAll();
+    await live?.engine.close();
     const dir = live?.base ?? base;
     if (dir && process.env.BONITO_CONFORMANCE_KEEP !== "1") fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -58,6 +58,8 @@ export interface DeclaredStack {
     vaultHandover: DeclaredDynamic;
     /** Per node, by name: the rolling-change gate (components/nodeReady.ts). */
     nodeReady: Record<string, DeclaredDynamic>;
+    /** Per node, by name: the push of its TLS files into its container (components/tls/nodeTls.ts). */
+    nodeTls: Record<string, DeclaredDynamic>;
     /** Per node, by name: the hand-over gate before its container (components/rolling.ts). */
     nodeTurn: Record<string, DeclaredDynamic>;
     /** The check before the first replacement of a roll (components/rolling.ts). */
@@ -158,6 +160,7 @@ export async function declaredStack(
         vaultInit: dynamic(one(":VaultInit")),
         vaultHandover: dynamic(one(":VaultHandover")),
         nodeReady: Object.fromEntries(byType(":NodeReady").map((r) => [String(r.inputs.node), dynamic(r)])),
+        nodeTls: Object.fromEntries(byType(":NodeTls").map((r) => [String(r.inputs.node), dynamic(r)])),
         nodeTurn: Object.fromEntries(byType(":NodeTurn").map((r) => [String(r.inputs.node), dynamic(r)])),
         rollCheck: dynamic(one(":RollCheck")),
         metricsToken: dynamic(one(":MetricsToken")),

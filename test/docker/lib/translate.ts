@@ -57,7 +57,7 @@ export const DIFFERENCES = {
     network: {
         input: "network (docker.Network)",
         declared: "bridge network with egress (cloud KMS)",
-        run: "the same name, created --internal by the tier",
+        run: "the same name, created --internal by the tier, with a subnet of its own",
         reason: "tier network rule: containers on an internal network only (the local stack needs no egress)",
     },
     devLog: {
@@ -72,11 +72,12 @@ export const DIFFERENCES = {
         run: "the token the program's own runBootstrap minted on the real unsealer",
         reason: "the mock runtime cannot run the dynamic provider against a real unsealer",
     },
-    certificates: {
-        input: "uploads /vault/tls/*.pem",
-        declared: "@pulumi/tls CA and node certificates (mock PEMs under the mock runtime)",
-        run: "openssl-issued with the declared subject, SANs and key usages (test/conformance/lib/pki.ts)",
-        reason: "the mock runtime produces placeholder PEMs",
+    nodeTls: {
+        input: "NodeTls (components/tls/nodeTls.ts) dockerHost, containerId, addr, caCertPem/certPem/keyPem",
+        declared:
+            "the Pulumi host's Docker daemon; the container's ID; https://127.0.0.1:8200+i (the published port); @pulumi/tls CA and node certificates (mock PEMs under the mock runtime)",
+        run: "the declared provider (as serialised into state) against this tier's dockerd socket, with the container's real ID, https://<the node's address on the tier's network>:8200 (this host reaches it over the bridge; the tier gives the network a subnet of its own), openssl-issued certificates with the declared subject, SANs and key usages (test/conformance/lib/pki.ts)",
+        reason: "no published ports on the tier's network; the mock runtime produces placeholder IDs and PEMs",
     },
 } satisfies Record<string, Difference>;
 
