@@ -60,6 +60,8 @@ export interface MigrateReport {
     planSeconds?: number;
     copySeconds?: number;
     verifySeconds?: number;
+    /** HTTP requests sent to each side up to the end of the plan or copy (preflight included). */
+    requests?: { source: number; target: number };
     paths: number;
     versionsWritten: number;
     conflicts: PathReport[];
@@ -114,6 +116,8 @@ function table(header: string[], rows: (string | number)[][]): string[] {
 interface Sides {
     source: Side;
     target: Side;
+    /** Requests sent so far, per side. */
+    requests(): { source: number; target: number };
     close(): void;
 }
 
@@ -125,9 +129,19 @@ function side(
     servername: string | undefined,
     caOption: string,
     concurrency: number,
-): { side: Omit<Side, "token">; send: (r: VaultRequest) => Promise<VaultResponse>; close(): void } {
+): {
+    side: Omit<Side, "token">;
+    send: (r: VaultRequest) => Promise<VaultResponse>;
+    sent(): number;
+    close(): void;
+} {
     const http = createVaultHttp({ addr, caCert, servername, maxSockets: concurrency, timeoutMs: 60000 });
-    return { side: { name, addr, send: http.request, caOption }, send: http.request, close: http.close };
+    let sent = 0;
+    const send = (r: VaultRequest) => {
+        sent++;
+        return http.request(r);
+    };
+    return { side: { name, addr, send, caOption }, send, sent: () => sent, close: http.close };
 }
 
 function staticToken(token: string): () => Promise<string> {
@@ -221,6 +235,7 @@ export function openSides(a: MigrateArgs, env: NodeJS.ProcessEnv): Sides {
     return {
         source: { ...src.side, token: staticToken(sourceToken) },
         target: { ...tgt.side, token: targetToken },
+        requests: () => ({ source: src.sent(), target: tgt.sent() }),
         close() {
             src.close();
             tgt.close();
@@ -276,6 +291,7 @@ export async function migrate(argv: readonly string[], io: MigrateIo): Promise<n
             report.versionsWritten = r.written;
             report.conflicts = entries.filter((e) => e.conflict);
             report[a.command === "plan" ? "planSeconds" : "copySeconds"] = (Date.now() - tp) / 1000;
+            report.requests = sides.requests();
             const rows = a.maps.map((m) => {
                 const mine = entries.filter(
                     (e) =>

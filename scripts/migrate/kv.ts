@@ -219,7 +219,7 @@ function durationText(v: unknown): string {
  * A version is deleted once its deletion_time has passed. With `delete_version_after` set, Vault
  * writes the scheduled (future) deletion time on every version when it is created: still live.
  */
-function deletedBy(deletionTime: unknown, now: number): boolean {
+export function deletedBy(deletionTime: unknown, now: number): boolean {
     return typeof deletionTime === "string" && deletionTime !== "" && Date.parse(deletionTime) <= now;
 }
 
@@ -259,6 +259,22 @@ export async function readVersion(side: Side, mount: string, path: string, versi
     if (res.status === 404) return undefined;
     const data = obj(obj(res.body).data).data;
     return data === null || data === undefined ? undefined : obj(data);
+}
+
+/** What a KV v2 write answers about the version it made (its `data`); "" when the answer lacks it. */
+export interface WriteAnswer {
+    version: number;
+    created_time: string;
+    deletion_time: string;
+}
+
+export function parseWriteAnswer(body: unknown): WriteAnswer {
+    const d = obj(obj(body).data);
+    return {
+        version: Number(d.version ?? 0),
+        created_time: typeof d.created_time === "string" ? d.created_time : "",
+        deletion_time: typeof d.deletion_time === "string" ? d.deletion_time : "",
+    };
 }
 
 /** Write version `cas + 1`: Vault refuses (400) unless the secret's current version is `cas`. */

@@ -7,7 +7,7 @@
  * data the source no longer gives out (soft-deleted, destroyed, or pruned by max_versions) is
  * written as a placeholder and then deleted or destroyed, so the numbering and the end state match.
  */
-import type { Meta, SecretSettings, VersionState } from "./kv";
+import { deletedBy, type Meta, type SecretSettings, type VersionState, type WriteAnswer } from "./kv";
 
 export type SourceState = VersionState | "pruned";
 
@@ -200,4 +200,112 @@ export function fingerprint(m: Meta): string {
         m.settings.delete_version_after,
         Object.entries(m.settings.custom_metadata).sort(),
     ]);
+}
+
+function parseFingerprint(f: string): Meta | undefined {
+    let r: unknown;
+    try {
+        r = JSON.parse(f);
+    } catch {
+        return undefined;
+    }
+    if (!Array.isArray(r) || r.length !== 8) return undefined;
+    const [current, oldest, updated, versions, maxVersions, casRequired, dva, custom] = r as unknown[];
+    if (typeof versions !== "string" || !Array.isArray(custom)) return undefined;
+    const m = new Map<number, VersionState>();
+    for (const part of versions ? versions.split(",") : []) {
+        const [v, st] = part.split(":");
+        m.set(Number(v), st as VersionState);
+    }
+    return {
+        current: Number(current),
+        oldest: Number(oldest),
+        updated: String(updated),
+        versions: m,
+        settings: {
+            max_versions: Number(maxVersions),
+            cas_required: casRequired === true,
+            delete_version_after: String(dva),
+            custom_metadata: Object.fromEntries(custom as [string, string][]),
+        },
+    };
+}
+
+/**
+ * Whether the target secret is as this tool left it: its metadata matches the fingerprint recorded
+ * after the last pass, except that Vault may have pruned the oldest versions (max_versions, the
+ * secret's or the mount's, which this tool may not read) while the writes went in. Anything else
+ * someone does to the secret changes what is compared: a write (current version, updated_time), a
+ * deletion, undeletion or destruction (a version's state), a settings change, a re-creation
+ * (updated_time is the last version's creation time, to the nanosecond).
+ */
+export function sameTarget(recorded: string, now: Meta): boolean {
+    if (recorded === fingerprint(now)) return true;
+    const r = parseFingerprint(recorded);
+    if (!r || now.oldest < r.oldest) return false;
+    for (const v of now.versions.keys()) if (!r.versions.has(v)) return false;
+    for (const [v, st] of r.versions) {
+        const t = now.versions.get(v);
+        if (t === undefined ? v >= now.oldest : t !== st) return false;
+    }
+    return recorded === fingerprint({ ...now, oldest: r.oldest, versions: r.versions });
+}
+
+/**
+ * The target's metadata after `actions` ran on `before` (undefined: no secret there), worked out
+ * from what was sent and what each write answered (its version's created_time and deletion_time),
+ * so recording a copied secret needs no read after its writes. Vault sets updated_time to the last
+ * written version's created_time; deletions, destructions and a settings write on an existing
+ * secret leave it. Undefined when the answers do not tell: a new secret that got only its settings
+ * (updated_time is the server's clock), or a write without its answer. Pruning by max_versions is
+ * left to `sameTarget`.
+ *
+ * @param settings the settings a `settings` action wrote (the source's)
+ */
+export function afterActions(
+    before: Meta | undefined,
+    actions: readonly Action[],
+    settings: SecretSettings | undefined,
+    answers: ReadonlyMap<number, WriteAnswer>,
+    now = Date.now(),
+): Meta | undefined {
+    let m: Meta | undefined = before && { ...before, versions: new Map(before.versions) };
+    const empty = (): Meta => ({
+        current: 0,
+        oldest: 0,
+        updated: "",
+        versions: new Map(),
+        settings: DEFAULT_SETTINGS,
+    });
+    for (const a of actions) {
+        switch (a.kind) {
+            case "remove":
+                m = undefined;
+                break;
+            case "settings":
+                if (!settings) return undefined;
+                m ??= empty();
+                m.settings = settings;
+                break;
+            case "write": {
+                const w = answers.get(a.version);
+                if (!w || w.version !== a.version || !w.created_time) return undefined;
+                m ??= empty();
+                m.versions.set(a.version, deletedBy(w.deletion_time, now) ? "deleted" : "live");
+                m.current = a.version;
+                m.updated = w.created_time;
+                break;
+            }
+            case "delete":
+            case "destroy":
+                if (!m) return undefined;
+                for (const v of a.versions) {
+                    const st = m.versions.get(v);
+                    if (st === undefined || st === "destroyed") continue;
+                    m.versions.set(v, a.kind === "destroy" ? "destroyed" : "deleted");
+                }
+                break;
+        }
+    }
+    return m && m.updated !== "" ? m : undefined;
 }

@@ -18,6 +18,7 @@ import {
     listRecursive,
     migrateError,
     mountInfo,
+    parseWriteAnswer,
     readMeta,
     readV1,
     readVersion,
@@ -25,14 +26,17 @@ import {
     writeVersion,
     type Meta,
     type Side,
+    type WriteAnswer,
 } from "./kv";
 import { digest, isPlaceholder, placeholder, show, sourcePath, targetPath, type Mapping } from "./paths";
 import {
+    afterActions,
     fingerprint,
     overwrite,
     reconcileKv1,
     reconcileKv2,
     sameSettings,
+    sameTarget,
     sourceState,
     writes,
     type Action,
@@ -266,6 +270,11 @@ interface Planned {
     kind: "kv1" | "kv2";
     rel: string;
     src?: Meta;
+    /**
+     * The target secret as the plan found it (undefined: absent), when the plan knows it: read, or
+     * absent from the target's listing. Left out when the plan did not look (an unchanged source).
+     */
+    tgt?: { meta: Meta | undefined };
     decision: Decision;
     report: PathReport;
 }
@@ -286,17 +295,21 @@ async function planOne(
     rel: string,
     state: State,
     opts: Pick<RunOptions, "overwrite">,
+    targetHas: Set<string> | undefined,
 ): Promise<Planned | undefined> {
     const srcPath = sourcePath(m, rel);
     const tgtPath = targetPath(m, rel);
     const entry = state.entries[entryKey(m, rel)];
     const base = { source: `${m.sourceMount}/${srcPath}`, target: `${m.targetMount}/${tgtPath}`, kind };
+    // A path the target's listing does not hold has no secret there: no read needed to know it.
+    const readTarget = () =>
+        targetHas && !targetHas.has(rel) ? Promise.resolve(undefined) : readMeta(target, m.targetMount, tgtPath);
     if (kind === "kv2") {
         // With a state entry the source alone may show nothing changed (the final pass reads only the
         // source's metadata); without one, both sides are read at once.
         const [src, early] = await Promise.all([
             readMeta(source, m.sourceMount, srcPath),
-            entry ? Promise.resolve(undefined) : readMeta(target, m.targetMount, tgtPath),
+            entry ? Promise.resolve(undefined) : readTarget(),
         ]);
         if (!src) return undefined; // removed between the listing and now: the next pass sees it
         const versions = src.versions.size;
@@ -310,7 +323,7 @@ async function planOne(
                 report: { ...base, versions, action: "unchanged", written: 0 },
             };
         const tgt = entry ? await readMeta(target, m.targetMount, tgtPath) : early;
-        const trusted = !!entry && !!tgt && entry.tgt === fingerprint(tgt);
+        const trusted = !!entry && !!tgt && sameTarget(entry.tgt, tgt);
         let decision = await reconcileKv2(src, tgt, trusted, {
             sameData: (v) => sameVersion(source, target, m, rel, v),
             targetPlaceholder: async (v) => isPlaceholder(await readVersion(target, m.targetMount, tgtPath, v)),
@@ -325,6 +338,7 @@ async function planOne(
             kind,
             rel,
             src,
+            tgt: { meta: tgt },
             decision,
             report: {
                 ...base,
@@ -335,12 +349,9 @@ async function planOne(
             },
         };
     }
-    const [value, tgt] = await Promise.all([
-        readV1(source, m.sourceMount, srcPath),
-        readMeta(target, m.targetMount, tgtPath),
-    ]);
+    const [value, tgt] = await Promise.all([readV1(source, m.sourceMount, srcPath), readTarget()]);
     if (value === undefined) return undefined;
-    const trusted = !!entry && !!tgt && entry.tgt === fingerprint(tgt);
+    const trusted = !!entry && !!tgt && sameTarget(entry.tgt, tgt);
     let latestSame: boolean | undefined;
     if (tgt && tgt.current > 0 && tgt.versions.get(tgt.current) === "live") {
         const t = await readVersion(target, m.targetMount, tgtPath, tgt.current);
@@ -356,6 +367,7 @@ async function planOne(
         map: m,
         kind,
         rel,
+        tgt: { meta: tgt },
         decision,
         report: {
             ...base,
@@ -374,23 +386,45 @@ export interface PlanResult {
     listed: number;
 }
 
+/**
+ * Source paths without a state entry from which on the target is listed once, rather than its
+ * metadata read path by path (a first copy into an empty prefix reads nothing there).
+ */
+export const LIST_TARGET_FROM = 32;
+
+/**
+ * The secrets under the mapping's target prefix (relative to it), or undefined when this token may
+ * not list them: each path's metadata is read instead.
+ */
+async function targetListing(target: Side, m: Mapping, concurrency: number): Promise<Set<string> | undefined> {
+    try {
+        return new Set(await listRecursive(target, kv2List(m.targetMount), m.targetPrefix, concurrency));
+    } catch (e) {
+        if ((e as { status?: number }).status === 403) return undefined;
+        throw e;
+    }
+}
+
 /** Read both sides and decide every path; writes nothing. */
 export async function plan(source: Side, target: Side, kinds: MountKinds, o: RunOptions): Promise<PlanResult> {
     const state = loadState(o.stateFile);
-    const work: { m: Mapping; kind: "kv1" | "kv2"; rel: string }[] = [];
+    const work: { m: Mapping; kind: "kv1" | "kv2"; rel: string; targetHas?: Set<string> }[] = [];
     const listedKeys = new Set<string>();
     for (const [i, m] of o.maps.entries()) {
         const kind = kinds.source[i];
         const list = kind === "kv2" ? kv2List(m.sourceMount) : kv1List(m.sourceMount);
-        for (const rel of await listRecursive(source, list, m.sourcePrefix, o.concurrency)) {
-            work.push({ m, kind, rel });
+        const rels = await listRecursive(source, list, m.sourcePrefix, o.concurrency);
+        const unknown = rels.filter((rel) => !state.entries[entryKey(m, rel)]).length;
+        const targetHas = unknown >= LIST_TARGET_FROM ? await targetListing(target, m, o.concurrency) : undefined;
+        for (const rel of rels) {
+            work.push({ m, kind, rel, targetHas });
             listedKeys.add(entryKey(m, rel));
         }
     }
     const planned: Planned[] = [];
     o.progress.start("plan", work.length);
     await pool(work, o.concurrency, async (w) => {
-        const p = await planOne(source, target, w.m, w.kind, w.rel, state, o);
+        const p = await planOne(source, target, w.m, w.kind, w.rel, state, o, w.targetHas);
         if (p) planned.push(p);
         o.progress.tick();
     });
@@ -412,7 +446,7 @@ export async function plan(source: Side, target: Side, kinds: MountKinds, o: Run
             versions: 0,
         };
         if (!tgt) continue;
-        if (entry.tgt === fingerprint(tgt))
+        if (sameTarget(entry.tgt, tgt))
             removed.push({
                 map: m,
                 kind,
@@ -444,7 +478,9 @@ export async function plan(source: Side, target: Side, kinds: MountKinds, o: Run
 // ---------------------------------------------------------------------------------------------
 // Copy
 
-async function execute(source: Side, target: Side, p: Planned): Promise<void> {
+/** Runs the decision; resolves with what each write answered (a version whose answer was lost is absent). */
+async function execute(source: Side, target: Side, p: Planned): Promise<Map<number, WriteAnswer>> {
+    const answers = new Map<number, WriteAnswer>();
     const m = p.map;
     const srcPath = sourcePath(m, p.rel);
     const tgtPath = targetPath(m, p.rel);
@@ -478,6 +514,7 @@ async function execute(source: Side, target: Side, p: Planned): Promise<void> {
                     p.src ? (sourceState(p.src, a.version) === "pruned" ? "pruned" : "deleted") : "deleted",
                 );
                 const res = await writeVersion(target, m.targetMount, tgtPath, data, a.version - 1);
+                if (res.status === 200) answers.set(a.version, parseWriteAnswer(res.body));
                 if (res.status === 400) {
                     // An earlier try may have landed (an answer lost on the way back): accept it only if the
                     // target now holds exactly this version with this data.
@@ -502,6 +539,7 @@ async function execute(source: Side, target: Side, p: Planned): Promise<void> {
                 break;
         }
     }
+    return answers;
 }
 
 export interface CopyResult extends PlanResult {
@@ -523,13 +561,16 @@ export async function copy(source: Side, target: Side, kinds: MountKinds, o: Run
     const state = loadState(o.stateFile);
     const todo = all.filter((p) => p.decision.actions.length > 0);
     // Unchanged paths get their entry too (a first pass into an identical target, or a lost state file).
-    const record = async (p: Planned) => {
+    // The target's metadata after the writes is worked out from the plan's view and the writes'
+    // answers; read only when those do not tell.
+    const record = async (p: Planned, answers: ReadonlyMap<number, WriteAnswer> = new Map()) => {
         const key = entryKey(p.map, p.rel);
         if (p.decision.actions.some((a) => a.kind === "remove") && p.report.action === "remove") {
             delete state.entries[key];
             return;
         }
-        const tgt = await readMeta(target, p.map.targetMount, targetPath(p.map, p.rel));
+        const known = p.tgt && afterActions(p.tgt.meta, p.decision.actions, p.src?.settings, answers);
+        const tgt = known ?? (await readMeta(target, p.map.targetMount, targetPath(p.map, p.rel)));
         if (tgt) state.entries[key] = { src: p.src ? fingerprint(p.src) : "", tgt: fingerprint(tgt) };
     };
     let lastSave = Date.now();
@@ -545,8 +586,7 @@ export async function copy(source: Side, target: Side, kinds: MountKinds, o: Run
     );
     try {
         await pool(todo, o.concurrency, async (p) => {
-            await execute(source, target, p);
-            await record(p);
+            await record(p, await execute(source, target, p));
             const w = writes(p.decision.actions);
             written += w;
             o.progress.tick(Math.max(1, w));

@@ -25,11 +25,14 @@ import {
     targetPath,
 } from "../../scripts/migrate/paths";
 import {
+    afterActions,
     fingerprint,
     freshCopy,
     overwrite,
     reconcileKv1,
     reconcileKv2,
+    sameTarget,
+    type Action,
     type Probes,
 } from "../../scripts/migrate/reconcile";
 
@@ -284,6 +287,150 @@ describe("migrate: what happens to one KV v2 secret", () => {
             { kind: "write", version: 1, data: "source" },
         ]);
         assert.deepEqual(overwrite("kv1"), [{ kind: "remove" }, { kind: "write", version: 1, data: "source" }]);
+    });
+});
+
+describe("migrate: the target after a pass, from the writes' answers", () => {
+    /** What Vault answers to a KV v2 write: its version's created_time and deletion_time. */
+    const answers = (...vs: [number, string, string?][]) =>
+        new Map(
+            vs.map(([version, created, deletion = ""]) => [
+                version,
+                { version, created_time: created, deletion_time: deletion },
+            ]),
+        );
+    const T = (n: number) => `2026-01-02T00:00:0${n}.123456789Z`;
+
+    it("a fresh copy: the metadata Vault then shows (updated_time is the last version's created_time)", () => {
+        const src = meta(3, { 1: "live", 2: "deleted", 3: "live" });
+        const got = afterActions(undefined, freshCopy(src), src.settings, answers([1, T(1)], [2, T(2)], [3, T(3)]));
+        const read = meta(3, { 1: "live", 2: "deleted", 3: "live" }, { oldest_version: 0, updated_time: T(3) });
+        assert.equal(fingerprint(got!), fingerprint(read));
+    });
+
+    it("a catch-up starts from the target the plan read; deletions and destructions keep updated_time", () => {
+        const before = meta(2, { 1: "live", 2: "live" }, { oldest_version: 0 });
+        const actions: Action[] = [
+            { kind: "write", version: 3, data: "source" },
+            { kind: "delete", versions: [1] },
+            { kind: "destroy", versions: [2, 3] },
+        ];
+        const got = afterActions(before, actions, undefined, answers([3, T(3)]));
+        const read = meta(
+            3,
+            { 1: "deleted", 2: "destroyed", 3: "destroyed" },
+            { oldest_version: 0, updated_time: T(3) },
+        );
+        assert.equal(fingerprint(got!), fingerprint(read));
+        // Deletions alone: updated_time stays the plan's.
+        const del = afterActions(before, [{ kind: "delete", versions: [2] }], undefined, new Map());
+        assert.equal(fingerprint(del!), fingerprint(meta(2, { 1: "live", 2: "deleted" }, { oldest_version: 0 })));
+        // A destroyed version is not deleted again; a version the target no longer has is left out.
+        const gone = afterActions(
+            meta(3, { 2: "destroyed", 3: "live" }),
+            [{ kind: "delete", versions: [1, 2] }],
+            undefined,
+            new Map(),
+        );
+        assert.deepEqual(
+            [...gone!.versions],
+            [
+                [2, "destroyed"],
+                [3, "live"],
+            ],
+        );
+    });
+
+    it("a version written with a deletion time in the future (delete_version_after) is live; one already past is deleted", () => {
+        const now = Date.parse("2026-01-02T00:00:00Z");
+        const got = afterActions(
+            undefined,
+            [
+                { kind: "write", version: 1, data: "source" },
+                { kind: "write", version: 2, data: "source" },
+            ],
+            undefined,
+            answers([1, T(1), "2026-01-01T00:00:00Z"], [2, T(2), "2026-02-01T00:00:00Z"]),
+            now,
+        );
+        assert.deepEqual(
+            [...got!.versions],
+            [
+                [1, "deleted"],
+                [2, "live"],
+            ],
+        );
+    });
+
+    it("unknown (read back instead) when an answer is missing or a new secret got only its settings", () => {
+        const src = meta(2, { 1: "live", 2: "live" });
+        assert.equal(afterActions(undefined, freshCopy(src), src.settings, answers([1, T(1)])), undefined);
+        assert.equal(afterActions(undefined, freshCopy(src), src.settings, answers([1, T(1)], [2, ""])), undefined);
+        const metaOnly = parseMeta({ data: { current_version: 0, oldest_version: 0, versions: {}, max_versions: 3 } });
+        assert.equal(afterActions(undefined, freshCopy(metaOnly), metaOnly.settings, new Map()), undefined);
+        // Settings on a secret that exists keep its updated_time.
+        const existing = meta(1, { 1: "live" });
+        const s = afterActions(existing, [{ kind: "settings" }], metaOnly.settings, new Map());
+        assert.equal(s!.updated, existing.updated);
+        assert.equal(s!.settings.max_versions, 3);
+        // --overwrite: removed, then copied afresh.
+        const o = afterActions(existing, overwrite(meta(1, { 1: "live" })), undefined, answers([1, T(1)]));
+        assert.equal(o!.updated, T(1));
+        assert.deepEqual([...o!.versions], [[1, "live"]]);
+    });
+
+    it("the target as this tool left it, pruning by max_versions aside; any other change is seen", () => {
+        const left = meta(12, Object.fromEntries(Array.from({ length: 12 }, (_, i) => [i + 1, "live"])), {
+            oldest_version: 0,
+        });
+        const recorded = fingerprint(left);
+        assert.ok(sameTarget(recorded, left));
+        // Vault kept the last 10 (its default max_versions): oldest_version 3, versions 1 and 2 gone.
+        const pruned = meta(12, Object.fromEntries(Array.from({ length: 10 }, (_, i) => [i + 3, "live"])), {
+            oldest_version: 3,
+        });
+        assert.ok(sameTarget(recorded, pruned));
+        // Version 10 written with the default of 10 kept every version but moved oldest_version to 1.
+        const ten = (extra = {}) =>
+            meta(10, Object.fromEntries(Array.from({ length: 10 }, (_, i) => [i + 1, "live"])), {
+                oldest_version: 0,
+                ...extra,
+            });
+        assert.ok(sameTarget(fingerprint(ten()), ten({ oldest_version: 1 })));
+        // Changes by someone else are not pruning.
+        const changed = (extra: Record<string, unknown>, versions?: Record<number, "live" | "deleted" | "destroyed">) =>
+            meta(12, versions ?? Object.fromEntries(Array.from({ length: 10 }, (_, i) => [i + 3, "live"])), {
+                oldest_version: 3,
+                ...extra,
+            });
+        assert.ok(!sameTarget(recorded, changed({ updated_time: "2026-02-01T00:00:00Z" })), "re-created or written");
+        assert.ok(!sameTarget(recorded, changed({ current_version: 13 })), "a new version");
+        assert.ok(!sameTarget(recorded, changed({ max_versions: 4 })), "settings");
+        assert.ok(
+            !sameTarget(
+                recorded,
+                changed(
+                    {},
+                    { ...Object.fromEntries(Array.from({ length: 10 }, (_, i) => [i + 3, "live"])), 12: "deleted" },
+                ),
+            ),
+            "a deletion",
+        );
+        // A version missing above the new oldest_version was not pruned.
+        assert.ok(
+            !sameTarget(
+                recorded,
+                changed({}, Object.fromEntries(Array.from({ length: 9 }, (_, i) => [i + 4, "live"]))),
+            ),
+        );
+        // A version the record never had.
+        assert.ok(
+            !sameTarget(
+                fingerprint(meta(2, { 1: "live", 2: "live" }, { oldest_version: 0 })),
+                meta(2, { 1: "live", 2: "live", 3: "live" }, { oldest_version: 0 }),
+            ),
+        );
+        assert.ok(!sameTarget("not a fingerprint", left));
     });
 });
 
