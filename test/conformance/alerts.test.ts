@@ -747,20 +747,22 @@ describe(
             assert.ok(r.at - since <= TWO_MINUTES);
         });
 
-        it("the program's MetricsToken, bound to 127.0.0.1/32, is refused from 127.0.0.2; Pulumi renews it and, deleted, revokes it from there (scrapes then fail with 403)", async () => {
+        it("the program's MetricsToken, bound to 127.0.0.1/32, is refused from 127.0.0.2; Pulumi's admin identity renews it from there by naming it, and MetricsToken renews and revokes it (scrapes then fail with 403)", async () => {
             // Node 0 was sealed above: the provider talks to the active node (adminAddr's role in a stack).
             const L = await leader();
-            const metricsFrom = (localAddress: string, token: string) =>
+            /** A request to the active node from the given loopback address: the status. */
+            const from = (localAddress: string, method: string, p: string, token: string, body?: unknown) =>
                 new Promise<number>((resolve, reject) => {
                     const req = https.request(
                         {
                             host: "127.0.0.1",
                             port: L.ports.api,
-                            path: "/v1/sys/metrics?format=prometheus",
+                            method,
+                            path: `/v1/${p}`,
                             localAddress,
                             ca: live.caPem,
                             servername: L.name,
-                            headers: { "X-Vault-Token": token },
+                            headers: { "X-Vault-Token": token, "Content-Type": "application/json" },
                         },
                         (res) => {
                             res.resume();
@@ -768,21 +770,36 @@ describe(
                         },
                     );
                     req.on("error", reject);
-                    req.end();
+                    req.end(body === undefined ? undefined : JSON.stringify(body));
                 });
+            const METRICS = "sys/metrics?format=prometheus";
             const bound = String(tokenState.token);
-            assert.equal(await metricsFrom("127.0.0.1", bound), 200, "Prometheus's address");
-            assert.equal(await metricsFrom("127.0.0.2", bound), 403, "any other address (token_bound_cidrs)");
+            assert.equal(await from("127.0.0.1", "GET", METRICS, bound), 200, "Prometheus's address");
+            assert.equal(await from("127.0.0.2", "GET", METRICS, bound), 403, "any other address (token_bound_cidrs)");
+            // Where Pulumi runs (here 127.0.0.2, outside the binding): renew-self with the token is refused,
+            // which is why MetricsToken renews and revokes through the admin identity, naming the token.
+            assert.equal(await from("127.0.0.2", "POST", "auth/token/renew-self", bound, {}), 403);
+            const admin = await adminLogin(
+                { port: L.ports.api, ca: live.caPem, serverName: L.name },
+                live.declared.plan,
+                live.handover.roleId,
+                live.handover.secretId,
+            );
+            assert.equal(await from("127.0.0.2", "POST", "auth/token/renew", admin, { token: bound }), 200);
+            await call(L.http, "POST", "auth/token/revoke-self", admin);
             const state: Record<string, unknown> = {
                 ...tokenState,
                 addr: `https://127.0.0.1:${L.ports.api}`,
                 tlsServerName: L.name,
             };
-            // Pulumi runs from an address the token is not bound to: it renews and revokes by naming the token.
             const renewed = await tokenProvider.update(String(state.accessor), state, state);
             assert.equal(renewed.outs.token, state.token, "renewed in place, not replaced");
             await tokenProvider.delete(String(state.accessor), state);
-            assert.equal(await metricsFrom("127.0.0.1", bound), 403, "revoked: refused from Prometheus's address too");
+            assert.equal(
+                await from("127.0.0.1", "GET", METRICS, bound),
+                403,
+                "revoked: refused at Prometheus's address too",
+            );
             const m = await rawRequest(L.ports.api, "GET", "/v1/sys/metrics?format=prometheus", live.caPem, L.name, {
                 token: String(state.token),
             });

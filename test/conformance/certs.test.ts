@@ -40,11 +40,11 @@ import { bringUp, nodeGate, pushTls, restartNode, tearDown, type Live } from "./
 import { REPO, call, stop, transport, vaultAccount, waitUntil } from "./lib/cluster";
 import { OUT_DIR, backendLogin, recordFigures, type Body } from "./lib/ops";
 import { TestCa, type Issued } from "./lib/pki";
+import { deployBackend, type Deployment } from "./lib/deployment";
 
 let live: Live;
 let proxy: net.Server;
 let entryPort = 0;
-const PY = path.join(REPO, "clients", "python");
 const figures: Record<string, unknown> = {};
 
 /** The entry point: a TCP passthrough sending each new connection to the next node, as the local stack's DNS alias and the cloud load balancers spread clients. */
@@ -94,50 +94,19 @@ async function servedSerials(caPem: string): Promise<Record<string, string>> {
     return out;
 }
 
-interface Deployment {
-    ready: Promise<void>;
-    exited: Promise<{ code: number | null; summary: Body; stderr: string }>;
-    terminate(): void;
-}
-
-/** One deployment of the backend (clients/python/tests/live_deployment.py) through the entry point, trusting `caFile`. */
+/** One deployment of the backend (lib/deployment.ts) through the entry point, trusting `caFile`. */
 function deploy(caFile: string, prefix: string): Deployment {
-    const env: NodeJS.ProcessEnv = {
-        PATH: process.env.PATH,
-        VAULT_ADDR: `https://127.0.0.1:${entryPort}`,
-        VAULT_CACERT: caFile,
-        VAULT_ROLE_ID: live.backendEnv.VAULT_ROLE_ID,
-        VAULT_SECRET_ID: secretId,
-        VAULT_MOUNT: live.backendEnv.VAULT_MOUNT,
-        LIVE_PREFIX: prefix,
-    };
-    const proc = spawn("/usr/bin/python3", [path.join("tests", "live_deployment.py")], { cwd: PY, env });
-    let stdout = "";
-    let stderr = "";
-    let onReady: () => void = () => undefined;
-    const ready = new Promise<void>((resolve) => (onReady = resolve));
-    proc.stdout.on("data", (d: Buffer) => {
-        stdout += d.toString("utf8");
-        if (/^ready$/m.test(stdout)) onReady();
-    });
-    proc.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
-    const exited = new Promise<{ code: number | null; summary: Body; stderr: string }>((resolve) =>
-        proc.on("close", (code) => {
-            const line = stdout
-                .split("\n")
-                .filter((l) => l.startsWith("{"))
-                .pop();
-            resolve({ code, summary: line ? (JSON.parse(line) as Body) : {}, stderr });
-        }),
+    return deployBackend(
+        {
+            PATH: process.env.PATH,
+            VAULT_ADDR: `https://127.0.0.1:${entryPort}`,
+            VAULT_CACERT: caFile,
+            VAULT_ROLE_ID: live.backendEnv.VAULT_ROLE_ID,
+            VAULT_SECRET_ID: secretId,
+            VAULT_MOUNT: live.backendEnv.VAULT_MOUNT,
+        },
+        prefix,
     );
-    const timedReady = Promise.race([
-        ready,
-        exited.then((e) => {
-            throw new Error(`deployment exited before ready (${e.code}): ${e.stderr.slice(-2000)}`);
-        }),
-        new Promise<void>((_, reject) => setTimeout(() => reject(new Error("deployment not ready in 30 s")), 30000)),
-    ]);
-    return { ready: timedReady, exited, terminate: () => proc.kill("SIGTERM") };
 }
 
 /** The backend's CA file as its start step writes it from VAULT_CACERT_BYTES (the deployment variable). */
