@@ -34,7 +34,7 @@ export const monitoringScrapeConfig = outputs.monitoringScrapeConfig;
 export const monitoringAlertRules = outputs.monitoringAlertRules;
 export const monitoringMtailProgram = outputs.monitoringMtailProgram;
 /** Secret: the token Prometheus reads sys/metrics with. */
-export const monitoringMetricsToken = outputs.monitoringMetricsToken;
+export const monitoringMetricsLogin = outputs.monitoringMetricsLogin;
 /** Secret: user `bonito`'s password for the bundled Alertmanager ("" with external). */
 export const monitoringAlertmanagerPassword = outputs.monitoringAlertmanagerPassword;
 export const backupWriter = outputs.backupWriter;

@@ -65,7 +65,7 @@ export function buildProgram(
             monitoringAlertRules: platform.monitoring.alertRules,
             monitoringMtailProgram: platform.monitoring.mtailProgram,
             /** Secret: the token Prometheus reads sys/metrics with (policy bonito-metrics only). */
-            monitoringMetricsToken: platform.monitoring.metricsToken,
+            monitoringMetricsLogin: platform.monitoring.metricsLogin,
             /** Secret: user `bonito`'s password for the bundled Alertmanager's API and UI ("" with external). */
             monitoringAlertmanagerPassword: platform.monitoring.alertmanagerPassword,
             backupWriter: platform.backup.writerIdentity,

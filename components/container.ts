@@ -33,6 +33,7 @@ export type ContainerRole =
     | "alertmanager"
     | "blackbox"
     | "mtail"
+    | "metrics-agent"
     | "audit-archive-init";
 
 export const ROLE_LABEL = "bonito.role";

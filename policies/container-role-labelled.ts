@@ -1,5 +1,5 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { CONTAINER_ROLES, ROLE_LABEL, TYPES, looksLikeVault, roleOf } from "./lib/common";
+import { CONTAINER_ROLES, ROLE_LABEL, TYPES, looksLikeVault, roleOf, vaultRole } from "./lib/common";
 
 /**
  * The pack finds each kind of container by its `bonito.role` label (the Vault servers, the audit
@@ -35,7 +35,9 @@ export const containerRoleLabelled: ResourceValidationPolicy = {
             );
             return;
         }
-        if (role !== "vault-server" && role !== "vault-unsealer" && looksLikeVault(args.props))
+        // The metrics agent runs the Vault image as `vault agent` (lib/common.ts vaultRole): not a server.
+        const agent = role === "metrics-agent" && vaultRole(args.props) === undefined;
+        if (role !== "vault-server" && role !== "vault-unsealer" && !agent && looksLikeVault(args.props))
             report(
                 `The container is labelled ${ROLE_LABEL}=${role} but runs Vault (a server command, a Vault image or a Vault config upload); label it vault-server or vault-unsealer.`,
             );

@@ -18,7 +18,15 @@ const SERVICE_RESTART = ["always", "unless-stopped"];
 /** Containers that run once and exit (restart `no`). */
 const ONE_SHOT_ROLES = ["audit-archive-init"];
 /** Sidecars the design runs as an unprivileged user (components/audit, components/monitoring). */
-const NON_ROOT_ROLES = ["audit-shipper", "audit-archive-init", "prometheus", "alertmanager", "blackbox", "mtail"];
+const NON_ROOT_ROLES = [
+    "audit-shipper",
+    "audit-archive-init",
+    "prometheus",
+    "alertmanager",
+    "blackbox",
+    "mtail",
+    "metrics-agent",
+];
 
 function isRoot(user: string | undefined): boolean {
     if (user === undefined || user.trim() === "") return true;

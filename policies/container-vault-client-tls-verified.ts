@@ -16,7 +16,7 @@ import {
 /** Where the Vault servers keep the stack's CA (components/topology.ts PATHS.caCert, written by NodeTls). */
 const SERVER_CA_FILE = "/vault/tls/ca.pem";
 /** Sidecars whose only job includes calling Vault's API. */
-const VAULT_CLIENT_ROLES = ["snapshot-agent"];
+const VAULT_CLIENT_ROLES = ["snapshot-agent", "metrics-agent"];
 
 const SKIP_ENV = /^(VAULT|BAO|VRSA_VAULT)_(SKIP_VERIFY|TLS_SKIP_VERIFY|INSECURE)=(.*)$/i;
 /** `insecure_skip_verify: true`, `"insecure": true`, `tls_skip_verify = 1`, `"skipVerify": true` in any config file. */
@@ -35,9 +35,23 @@ function uploads(props: Props): { file: string; content: string }[] {
         }));
 }
 
+/** The JSON file a `vault agent -config=<file>` container receives, parsed; undefined when absent or not JSON. */
+function vaultAgentConfig(props: Props): Props | undefined {
+    const file = arr(props.command)
+        .map(String)
+        .find((a) => a.startsWith("-config="))
+        ?.slice("-config=".length);
+    const u = uploads(props).find((x) => x.file === file);
+    try {
+        return u ? obj(JSON.parse(u.content)) : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
 /**
  * Every sidecar that calls Vault (the snapshot agent holds a token that reads the whole barrier as
- * a snapshot) verifies Vault's certificate against the stack's CA: with verification off, or
+ * a snapshot; the metrics agent holds Prometheus's AppRole secret ID) verifies Vault's certificate against the stack's CA: with verification off, or
  * without the CA, anyone on the path between sidecar and Vault (the Docker network, the host's
  * NIC) receives the AppRole secret id and every snapshot.
  *
@@ -45,13 +59,13 @@ function uploads(props: Props): { file: string; content: string }[] {
  * (or `VAULT_TLS_SKIP_VERIFY`, `BAO_SKIP_VERIFY`) set in a sidecar's environment;
  * `insecure`/`insecure_skip_verify`/`tls_skip_verify` true in any uploaded config (agent JSON,
  * Prometheus or blackbox YAML); a Vault node addressed over `http://` from a sidecar; the snapshot
- * agent's `VAULT_CACERT` removed, pointed at a file it does not receive, or at a file whose content
- * is not the stack's CA.
+ * agent's `VAULT_CACERT` (the metrics agent's `vault.ca_cert`) removed, pointed at a file it does not
+ * receive, or at a file whose content is not the stack's CA.
  */
 export const containerVaultClientTlsVerified: StackValidationPolicy = {
     name: "container-vault-client-tls-verified",
     description:
-        "Sidecars that call Vault verify its certificate: no VAULT_SKIP_VERIFY or insecure/skip-verify option in their config, no http:// to a Vault node, and the snapshot agent's VAULT_CACERT is an uploaded copy of the stack's CA.",
+        "Sidecars that call Vault verify its certificate: no VAULT_SKIP_VERIFY or insecure/skip-verify option in their config, no http:// to a Vault node, and the snapshot agent's VAULT_CACERT (the metrics agent's vault.ca_cert) is an uploaded copy of the stack's CA.",
     enforcementLevel: "mandatory",
     severity: "critical",
     tags: ["vault", "tls", "backup", "sidecar"],
@@ -111,20 +125,20 @@ export const containerVaultClientTlsVerified: StackValidationPolicy = {
                         say(`${u.file} calls Vault node ${m[1]} over plain http://; use https:// with the stack's CA.`);
             }
             if (!VAULT_CLIENT_ROLES.includes(role) || stackCa.size === 0) continue;
-            const caFile = envs.find((e) => e.startsWith("VAULT_CACERT="))?.slice("VAULT_CACERT=".length);
+            // The snapshot agent takes the CA from VAULT_CACERT; Vault Agent from its config's vault.ca_cert.
+            const agent = role === "metrics-agent" ? vaultAgentConfig(c.props) : undefined;
+            const key = agent ? "vault.ca_cert in the agent's config" : "VAULT_CACERT";
+            const caFile = agent
+                ? str(obj(agent.vault)?.ca_cert)
+                : envs.find((e) => e.startsWith("VAULT_CACERT="))?.slice("VAULT_CACERT=".length);
             if (!caFile) {
-                say(
-                    "VAULT_CACERT is not set, so the agent trusts the image's public CAs instead of the stack's CA; set it.",
-                );
+                say(`${key} is not set, so the agent trusts the image's public CAs instead of the stack's CA; set it.`);
                 continue;
             }
             const ca = uploads(c.props).find((u) => u.file === caFile);
-            if (!ca)
-                say(`VAULT_CACERT names ${caFile}, which the container does not receive; upload the stack's CA there.`);
+            if (!ca) say(`${key} names ${caFile}, which the container does not receive; upload the stack's CA there.`);
             else if (!stackCa.has(ca.content.trim()))
-                say(
-                    `VAULT_CACERT names ${caFile}, which is not the stack's CA (what the servers get as ${SERVER_CA_FILE}).`,
-                );
+                say(`${key} names ${caFile}, which is not the stack's CA (what the servers get as ${SERVER_CA_FILE}).`);
         }
     },
 };

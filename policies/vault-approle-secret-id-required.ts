@@ -26,7 +26,14 @@ export const vaultAppRoleSecretIdRequired: ResourceValidationPolicy = {
             reviewedPolicies: {
                 type: "array",
                 items: { type: "string" },
-                default: ["default", "bonito-backend", "snapshot-agent", "bonito-migration", "bonito-rolling"],
+                default: [
+                    "default",
+                    "bonito-backend",
+                    "snapshot-agent",
+                    "bonito-migration",
+                    "bonito-rolling",
+                    "bonito-metrics",
+                ],
                 description:
                     "Policies an AppRole token may carry: those held to least privilege by the vault-policy-* rules.",
             },

@@ -1,7 +1,6 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { arr, explicitlyFalse, seconds, str, truthy } from "./lib/common";
 import { admitsAnyone } from "./lib/entryPoint";
-import { METRICS_TOKEN_SECONDS } from "./lib/limits";
 import { APPROLE_ROLE } from "./vault-approle-token-ttl";
 
 /** Token roles (`auth/token/roles/<name>`): the monitoring token is issued from one. */
@@ -10,39 +9,35 @@ export const TOKEN_ROLE_TYPES = [
     "vault:index/tokenAuthBackendRole:TokenAuthBackendRole",
 ];
 
-const days = (s: number) => `${Math.round((s / 86400) * 10) / 10} days`;
-
 /**
- * The token role the monitoring token is issued from, judged as strictly as the AppRoles: its
- * tokens carry only the metrics policy and live a bounded time.
+ * The metrics reader's identity, judged as strictly as the AppRoles: token roles (nothing of this
+ * program declares one since the metrics agent: a token role here is someone's shortcut around it)
+ * and the AppRole role whose tokens carry the metrics policy.
  *
- * The program issues an orphan, periodic token (Pulumi's admin token that creates it lives two
- * hours, so a child token would die with it). Its period (≤ 31 days) is what ends a token no one
- * renews. An explicit max TTL cannot end it instead: Vault caps `token_explicit_max_ttl` at the
- * token mount's max TTL (the stack's maxLeaseTtl, ≤ 168h on prod) and refuses to create tokens from
- * a role whose explicit max exceeds it (Vault 1.21.1, test/conformance/alerts.test.ts), so a
- * 90-day hard end would stop the monitoring token from being issued at all. A leaked metrics token
- * can only read sys/metrics; `pulumi destroy` of the MetricsToken revokes it.
+ * Prometheus's token comes from the Vault Agent beside it (components/monitoring/metricsPolicy.ts):
+ * 15-minute tokens, 1h max, never orphan, never periodic. So a token role is held to the AppRole
+ * bounds (vault-approle-token-ttl's numbers, the same config keys): token TTL ≤ 1h and max ≤ 4h, both
+ * set; no period; not orphan (an orphan token outlives whatever revokes its creator); only the
+ * metrics policy; no default policy.
  *
  * One-field changes that would undo the same protection, each covered here:
  * - `allowedPolicies` gains a policy (`default`, `root`, a copy of the backend policy) or is emptied
  *   (an empty list lets the creator attach any policy it holds); `allowedPoliciesGlobs` set;
  *   `tokenPolicies` names another policy; `tokenNoDefaultPolicy` off (the default policy comes back);
- * - `tokenPeriod` raised beyond a month, or the token made non-periodic without a TTL or a max
- *   (`tokenTtl`/`tokenMaxTtl` 0: the mount's 768h, renewable forever within it);
- * - `tokenExplicitMaxTtl` raised beyond 90 days;
- * - `tokenBoundCidrs` removed (or emptied) while an AppRole role of the stack binds its tokens to
- *   addresses (the stack declares a binding: the longest-lived token must not be the unbound one),
- *   or widened to anyone in disguise (`0.0.0.0/0`, an IPv4 prefix shorter than /8, IPv6 shorter
- *   than /32: policies/lib/entryPoint.ts `admitsAnyone`, the entry point's measure).
- *
- * Not refused: orphan and periodic tokens, which this design needs (above); an agent that logs in
- * with an AppRole and rewrites Prometheus's token file would remove both (not built).
+ * - `orphan` on; `tokenPeriod` set (a periodic token renews forever); `tokenTtl` or `tokenMaxTtl`
+ *   unset, 0 (the mount's 768h) or above the AppRole bounds; `tokenExplicitMaxTtl` above them;
+ *   renewable with no max;
+ * - on the metrics AppRole role: `tokenPolicies` gains another policy; `tokenNoDefaultPolicy` off;
+ * - `tokenBoundCidrs` (and the AppRole's `secretIdBoundCidrs`) removed or emptied while another
+ *   AppRole role of the stack binds its tokens to addresses (the stack declares a binding), or
+ *   widened to anyone in disguise (`0.0.0.0/0`, an IPv4 prefix shorter than /8, IPv6 shorter than
+ *   /32: policies/lib/entryPoint.ts `admitsAnyone`, the entry point's measure).
+ * TTLs and period of the metrics AppRole: vault-approle-token-ttl, as for every AppRole.
  */
 export const vaultTokenRoleMetricsLeastPrivilege: StackValidationPolicy = {
     name: "vault-tokenrole-metrics-least-privilege",
     description:
-        "Token roles (the monitoring token's) allow only the metrics policy (no default policy, no globs) and bound TTLs (period ≤ 31 days, explicit max ≤ 90 days, a non-periodic token never renewable without a max), bound to addresses where the stack binds AppRole tokens, never to anyone.",
+        "The metrics identity is as strict as the AppRoles: token roles issue only the metrics policy (no default policy, no globs), never orphan or periodic tokens, with TTL ≤ 1h and max ≤ 4h; the metrics AppRole carries only the metrics policy without the default one; both bound to addresses where the stack binds AppRole tokens, never to anyone.",
     enforcementLevel: "mandatory",
     severity: "high",
     tags: ["vault", "token", "monitoring", "least-privilege"],
@@ -53,22 +48,58 @@ export const vaultTokenRoleMetricsLeastPrivilege: StackValidationPolicy = {
                 items: { type: "string" },
                 default: ["bonito-metrics"],
                 description:
-                    "Policies a token role may hand out (held to least privilege by vault-policy-metrics-least-privilege).",
+                    "Policies a token role (or the metrics AppRole) may hand out (held to least privilege by vault-policy-metrics-least-privilege).",
             },
+            maxTokenTtlSeconds: { type: "integer", default: 3600 },
+            maxTokenMaxTtlSeconds: { type: "integer", default: 14400 },
         },
     },
     remediationSteps:
-        'Declare the token role as the program does: allowedPolicies ["bonito-metrics"], tokenNoDefaultPolicy true, tokenPeriod ≤ 31 days (tokenExplicitMaxTtl, if set, ≤ 90 days and within the stack\'s maxLeaseTtl); with approleTokenBoundCidrs set, set monitoringTokenBoundCidrs to the addresses Prometheus scrapes from.',
+        'Let Prometheus\'s Vault Agent hold its token (components/monitoring): remove the token role, or give it allowedPolicies ["bonito-metrics"], tokenNoDefaultPolicy true, orphan false, no tokenPeriod, tokenTtl ≤ 1h and tokenMaxTtl ≤ 4h; with approleTokenBoundCidrs set, set monitoringTokenBoundCidrs to the addresses Prometheus and its agent reach Vault from.',
     validateStack: (args, report) => {
-        const allowed = args.getConfig<{ metricsPolicies?: string[] }>().metricsPolicies ?? ["bonito-metrics"];
-        // The stack's own statement that tokens are bound to addresses: any AppRole role that binds them.
+        const c = args.getConfig<{
+            metricsPolicies?: string[];
+            maxTokenTtlSeconds?: number;
+            maxTokenMaxTtlSeconds?: number;
+        }>();
+        const allowed = c.metricsPolicies ?? ["bonito-metrics"];
+        const maxTtl = c.maxTokenTtlSeconds ?? 3600;
+        const maxMax = c.maxTokenMaxTtlSeconds ?? 14400;
+        const isMetricsApprole = (x: { type: string; props: Record<string, unknown> }) =>
+            x.type === APPROLE_ROLE && arr(x.props.tokenPolicies).some((p) => allowed.includes(String(p)));
+        // The stack's own statement that tokens are bound to addresses: any other AppRole role that binds them.
         const binding = args.resources
-            .filter((x) => x.type === APPROLE_ROLE && arr(x.props.tokenBoundCidrs).length > 0)
+            .filter((x) => x.type === APPROLE_ROLE && !isMetricsApprole(x) && arr(x.props.tokenBoundCidrs).length > 0)
             .map((x) => `${str(x.props.roleName) ?? x.name} (${arr(x.props.tokenBoundCidrs).join(", ")})`);
+        const checkCidrs = (say: (m: string) => void, field: string, cidrs: string[]) => {
+            if (cidrs.length === 0 && binding.length > 0)
+                say(
+                    `${field} is unset while the AppRole role ${binding.join(", ")} binds its tokens to addresses; bind the metrics identity too (monitoringTokenBoundCidrs: where Prometheus and its agent reach Vault from).`,
+                );
+            const open = cidrs.filter(admitsAnyone);
+            if (open.length > 0)
+                say(
+                    `${field} lists ${open.join(", ")}, which admits anyone (an IPv4 prefix shorter than /8 or IPv6 shorter than /32); list where Prometheus and its agent reach Vault from.`,
+                );
+        };
+        for (const r of args.resources.filter(isMetricsApprole)) {
+            const p = r.props;
+            const say = (m: string) => report(`AppRole role ${str(p.roleName) ?? r.name}: ${m}`, r.urn);
+            const others = arr(p.tokenPolicies)
+                .map(String)
+                .filter((x) => !allowed.includes(x));
+            if (others.length > 0)
+                say(
+                    `its tokens carry ${others.join(", ")} beside the metrics policy; carry only ${allowed.join(", ")}.`,
+                );
+            if (!truthy(p.tokenNoDefaultPolicy))
+                say("tokenNoDefaultPolicy is off, so every token also carries the default policy; set it to true.");
+            checkCidrs(say, "tokenBoundCidrs", arr(p.tokenBoundCidrs).map(String));
+            checkCidrs(say, "secretIdBoundCidrs", arr(p.secretIdBoundCidrs).map(String));
+        }
         for (const r of args.resources.filter((x) => TOKEN_ROLE_TYPES.includes(x.type))) {
             const p = r.props;
-            const role = `Token role ${str(p.roleName) ?? r.name}`;
-            const say = (m: string) => report(`${role}: ${m}`, r.urn);
+            const say = (m: string) => report(`Token role ${str(p.roleName) ?? r.name}: ${m}`, r.urn);
             const policies = arr(p.allowedPolicies).map(String);
             if (policies.length === 0)
                 say(
@@ -81,36 +112,27 @@ export const vaultTokenRoleMetricsLeastPrivilege: StackValidationPolicy = {
                 say(`allowedPoliciesGlobs ${JSON.stringify(p.allowedPoliciesGlobs)} admits other policies; remove it.`);
             if (!truthy(p.tokenNoDefaultPolicy))
                 say("tokenNoDefaultPolicy is off, so every token also carries the default policy; set it to true.");
-            const cidrs = arr(p.tokenBoundCidrs).map(String);
-            if (cidrs.length === 0 && binding.length > 0)
+            checkCidrs(say, "tokenBoundCidrs", arr(p.tokenBoundCidrs).map(String));
+            if (truthy(p.orphan))
                 say(
-                    `tokenBoundCidrs is unset while the AppRole role ${binding.join(", ")} binds its tokens to addresses; bind the metrics token too (monitoringTokenBoundCidrs: the addresses Prometheus scrapes from).`,
-                );
-            const open = cidrs.filter(admitsAnyone);
-            if (open.length > 0)
-                say(
-                    `tokenBoundCidrs lists ${open.join(", ")}, which admits anyone (an IPv4 prefix shorter than /8 or IPv6 shorter than /32); list the addresses Prometheus scrapes from.`,
+                    "orphan is on: its tokens outlive the token that created them and any revocation of it; turn it off (Prometheus's Vault Agent logs in itself).",
                 );
             const period = seconds(p.tokenPeriod) ?? 0;
-            const explicit = seconds(p.tokenExplicitMaxTtl) ?? 0;
+            if (period > 0)
+                say(
+                    `tokenPeriod is ${period}s: a periodic token renews forever; remove it (the agent logs in again instead).`,
+                );
             const ttl = seconds(p.tokenTtl) ?? 0;
             const max = seconds(p.tokenMaxTtl) ?? 0;
-            if (period > METRICS_TOKEN_SECONDS.maxPeriod)
-                say(`tokenPeriod is ${days(period)}; at most ${days(METRICS_TOKEN_SECONDS.maxPeriod)}.`);
-            if (explicit > METRICS_TOKEN_SECONDS.maxExplicitMaxTtl)
+            const explicit = seconds(p.tokenExplicitMaxTtl) ?? 0;
+            if (ttl === 0) say(`tokenTtl is unset (the mount's 768h); set it to at most ${maxTtl}s.`);
+            else if (ttl > maxTtl) say(`tokenTtl is ${ttl}s; at most ${maxTtl}s (1h).`);
+            if (max === 0 && explicit === 0)
                 say(
-                    `tokenExplicitMaxTtl is ${days(explicit)}; at most ${days(METRICS_TOKEN_SECONDS.maxExplicitMaxTtl)}.`,
+                    `tokenMaxTtl is unset (the mount's 768h${explicitlyFalse(p.renewable) ? "" : ", renewable all that time"}); set it to at most ${maxMax}s.`,
                 );
-            if (period === 0) {
-                if (ttl === 0 || ttl > METRICS_TOKEN_SECONDS.maxPeriod)
-                    say(
-                        `tokenTtl is ${ttl === 0 ? "unset (the mount's 768h)" : days(ttl)}; set it to at most ${days(METRICS_TOKEN_SECONDS.maxPeriod)}.`,
-                    );
-                if (!explicitlyFalse(p.renewable) && max === 0 && explicit === 0)
-                    say("its tokens are renewable with no tokenMaxTtl or tokenExplicitMaxTtl; bound them.");
-                if (max > METRICS_TOKEN_SECONDS.maxExplicitMaxTtl)
-                    say(`tokenMaxTtl is ${days(max)}; at most ${days(METRICS_TOKEN_SECONDS.maxExplicitMaxTtl)}.`);
-            }
+            else if (max > maxMax) say(`tokenMaxTtl is ${max}s; at most ${maxMax}s (4h).`);
+            if (explicit > maxMax) say(`tokenExplicitMaxTtl is ${explicit}s; at most ${maxMax}s (4h).`);
         }
     },
 };

@@ -16,7 +16,7 @@ export interface MonitoringConfig {
         mode: MonitoringMode;
         /** Vault path globs whose every access raises VaultSensitivePathAccessed. */
         sensitivePaths: string[];
-        /** token_bound_cidrs of the metrics token role: where Prometheus scrapes from ([] = any address). */
+        /** token_bound_cidrs and secret_id_bound_cidrs of the metrics AppRole: where Prometheus and its agent reach Vault from ([] = any address). */
         tokenBoundCidrs: string[];
         /** Set only when mode is bundled: at least one. */
         receiver: {
@@ -73,7 +73,7 @@ const monitoringKeys = {
     monitoringTokenBoundCidrs: key(stringList({ def: [], item: CIDR, describe: "an IPv4 CIDR such as 10.20.0.0/16" }), {
         type: "array",
         description:
-            "CIDRs allowed to use the metrics token (token_bound_cidrs of the bonito-metrics token role): the addresses Prometheus scrapes from. Required when approleTokenBoundCidrs binds the backend's tokens.",
+            "CIDRs the metrics identity works from (token_bound_cidrs and secret_id_bound_cidrs of the bonito-metrics AppRole role): where Prometheus and its Vault Agent reach Vault from (on a shared Docker host, the stack network's subnet). Required when approleTokenBoundCidrs binds the backend's tokens.",
         default: "[] (any address)",
     }),
     monitoringWebhookUrl: key(secretText({ pattern: HTTPS_URL, describe: "an https URL" }), {
@@ -171,8 +171,8 @@ function buildMonitoring(
 }
 
 /**
- * The metrics token outlives every AppRole token (periodic, renewed by `pulumi up`): where the stack
- * binds the backend's tokens to addresses, the metrics token is bound too, and never to "anyone in
+ * The metrics agent's secret ID never expires (the agent logs in again with it every hour): where the
+ * stack binds the backend's tokens to addresses, the metrics identity is bound too, and never to "anyone in
  * disguise" (a prefix shorter than the entry point's minimum; policies/lib/limits.ts). The pack's
  * vault-tokenrole-metrics-least-privilege judges the same.
  */
@@ -185,13 +185,13 @@ function checkTokenBinding(
     if (cidrs.length === 0 && prior.approle.tokenBoundCidrs.length > 0)
         ctx.issue(
             "monitoringTokenBoundCidrs",
-            `is empty while approleTokenBoundCidrs binds the backend's tokens to ${prior.approle.tokenBoundCidrs.join(", ")}: bind the metrics token too, to the addresses Prometheus scrapes from (such as [10.20.0.0/16])`,
+            `is empty while approleTokenBoundCidrs binds the backend's tokens to ${prior.approle.tokenBoundCidrs.join(", ")}: bind the metrics identity too, to where Prometheus and its agent reach Vault from (such as [10.20.0.0/16])`,
         );
     const wide = cidrs.filter((c) => Number(c.split("/")[1]) < CLIENT_CIDR_MIN_PREFIX.ipv4);
     if (wide.length > 0)
         ctx.issue(
             "monitoringTokenBoundCidrs",
-            `lists ${wide.join(", ")}, shorter than /${CLIENT_CIDR_MIN_PREFIX.ipv4}: that binds the metrics token to a large part of the internet; list the addresses Prometheus scrapes from`,
+            `lists ${wide.join(", ")}, shorter than /${CLIENT_CIDR_MIN_PREFIX.ipv4}: that binds the metrics identity to a large part of the internet; list where Prometheus and its agent reach Vault from`,
         );
 }
 

@@ -112,7 +112,7 @@ export function renderAlertRules(o: AlertRuleOptions): { groups: RuleGroup[] } {
             annotations: {
                 summary: "Prometheus cannot read Vault's metrics while Vault answers health checks",
                 description:
-                    "Every sys/metrics scrape fails although sys/health answers: the metrics token expired or was revoked (pulumi up renews it), or the CA changed.",
+                    "Every sys/metrics scrape fails although sys/health answers: the metrics agent cannot log in or renew (its secret ID destroyed, its AppRole changed, an address outside monitoringTokenBoundCidrs), or the CA changed.",
                 runbook: anchor("VaultMetricsUnreadable"),
             },
         },

@@ -1,13 +1,17 @@
 /**
  * Monitoring: the metrics reader (policy, token role, token) on every stack, and where alerts go.
  *
+ * - every stack: the metrics policy and the `bonito-metrics` AppRole role with one secret ID, which
+ *   a Vault Agent beside Prometheus logs in with (metricsPolicy.ts says why an agent);
  * - `monitoring: bundled`: on the first Docker host, Prometheus (protected data volume) scraping
- *   every node's `sys/metrics` over TLS with the metrics token, blackbox_exporter probing every
+ *   every node's `sys/metrics` over TLS with the token its Vault Agent sidecar keeps in a shared
+ *   in-memory volume, blackbox_exporter probing every
  *   node's `sys/health`, Alertmanager (protected data volume) with the receiver from secret config,
  *   its API behind basic auth (a generated password Prometheus sends alerts with);
  *   beside every node, mtail reading that node's audit volume (read-only) with the security rules.
  * - `monitoring: external`: nothing runs; the scrape config, alert rules, mtail program and the
- *   metrics token are stack outputs for the team's own Prometheus.
+ *   metrics login (the agent's config, role ID and secret ID) are stack outputs for the team's own
+ *   Prometheus and the Vault Agent they run beside it.
  *
  * Everything rendered comes from the pure modules beside this file, which the unit and conformance
  * tiers run with promtool, mtail, Prometheus, blackbox_exporter and Alertmanager.
@@ -32,6 +36,9 @@ export type MonitoringSettings = Pick<
     | "adminTlsServerName"
     | "clusterName"
     | "stack"
+    | "image"
+    | "engine"
+    | "apiPort"
 > & {
     tls: Pick<StackConfig["tls"], "earlyRenewalHours" | "caValidityHours">;
     backup: Pick<StackConfig["backup"], "scheduleSeconds" | "location">;
@@ -41,13 +48,15 @@ import type { DockerTarget } from "../dockerHosts";
 import { caEarlyRenewalHours } from "../config/core";
 import { AUDIT_DIR, AUDIT_FILE } from "../settings/audit";
 import { NAMES, policyText } from "../settings/acl";
+import { metricsRole } from "../settings/plan";
+import { roleArgs } from "../settings/vaultSettings";
+import { RUNTIME_USER } from "../runtime";
 import { hardenedContainer } from "../container";
 import { dockerName } from "../naming";
 import type { NodePlan } from "../topology";
 import { renderAlertRulesFile } from "./alertRules";
 import { ALERTMANAGER_WEB_USER, AlertmanagerWebCredentials } from "./alertmanagerAuth";
-import { METRICS_TOKEN_PERIOD_SECONDS, renderMetricsPolicy, renderMetricsTokenRole } from "./metricsPolicy";
-import { MetricsToken } from "./metricsToken";
+import { renderMetricsAgentConfig, renderMetricsPolicy } from "./metricsPolicy";
 import {
     asFile,
     renderAlertmanagerConfig,
@@ -73,7 +82,13 @@ export const MONITORING_PATHS = {
     prometheusConfig: "/etc/prometheus/prometheus.yml",
     rules: "/etc/prometheus/rules/bonito-vault.yml",
     caFile: "/etc/prometheus/vault-ca.pem",
-    tokenFile: "/etc/prometheus/vault-token",
+    /** The metrics agent's sink, on the in-memory volume it shares with Prometheus (read-only there). */
+    tokenDir: "/run/bonito-metrics",
+    tokenFile: "/run/bonito-metrics/token",
+    agentConfig: "/etc/vault-agent/agent.json",
+    agentCa: "/etc/vault-agent/vault-ca.pem",
+    agentRoleId: "/etc/vault-agent/role-id",
+    agentSecretId: "/etc/vault-agent/secret-id",
     /** The bundled Alertmanager's password, which Prometheus sends alerts with. */
     alertmanagerPasswordFile: "/etc/prometheus/alertmanager-password",
     prometheusData: "/prometheus",
@@ -199,12 +214,59 @@ export function renderMonitoringFiles(
     };
 }
 
+/** The metrics agent's login material (the `monitoringMetricsLogin` stack output, a secret). */
+export interface MetricsLogin {
+    /** `vault agent -config` file; its paths are MONITORING_PATHS' agent* and tokenFile. */
+    agentConfig: string;
+    roleId: string;
+    secretId: string;
+    caCert: string;
+}
+
+/**
+ * Where the metrics agent logs in: on one shared host the service name, which Docker resolves to
+ * every node on the stack's network (a node down, the agent reaches another); across hosts, or for
+ * the team's own agent (`external`), the first node's advertised address (the agent takes one
+ * address; while that node is down the current token still serves until its max TTL).
+ */
+export function metricsAgentAddress(
+    cfg: Pick<MonitoringSettings, "multiHost" | "serviceName" | "apiPort" | "monitoring">,
+    nodes: NodePlan[],
+): string {
+    const first = nodes[0].apiAddr;
+    if (cfg.multiHost || cfg.monitoring.mode !== "bundled") return first;
+    const scheme = first.slice(0, first.indexOf("://"));
+    return `${scheme}://${cfg.serviceName}:${cfg.apiPort}`;
+}
+
+/** The metrics agent's configuration file (pure: same input, same text). */
+export function renderMetricsAgentFile(
+    cfg: Pick<MonitoringSettings, "multiHost" | "serviceName" | "apiPort" | "monitoring">,
+    nodes: NodePlan[],
+): string {
+    const address = metricsAgentAddress(cfg, nodes);
+    return renderMetricsAgentConfig({
+        address,
+        caFile: address.startsWith("https://") ? MONITORING_PATHS.agentCa : "",
+        tlsServerName: cfg.serviceName,
+        approleMount: NAMES.approleMount,
+        roleIdFile: MONITORING_PATHS.agentRoleId,
+        secretIdFile: MONITORING_PATHS.agentSecretId,
+        sinkFile: MONITORING_PATHS.tokenFile,
+    });
+}
+
 export class Monitoring extends pulumi.ComponentResource {
     public readonly alertRules: pulumi.Output<string>;
     public readonly mtailProgram: string;
     public readonly prometheusConfig: string;
-    /** Secret. */
-    public readonly metricsToken: pulumi.Output<string>;
+    /**
+     * Secret: what the metrics agent logs in with (its config, the role ID, the secret ID, the CA);
+     * with `external`, the team runs `vault agent` from it beside their Prometheus.
+     */
+    public readonly metricsLogin: pulumi.Output<MetricsLogin>;
+    /** The metrics agent's configuration file (no secret in it: it names the files that hold them). */
+    public readonly metricsAgentConfig: string;
     /** Secret: the bundled Alertmanager's password (user {@link ALERTMANAGER_WEB_USER}); "" with `external`. */
     public readonly alertmanagerPassword: pulumi.Output<string>;
     public readonly containers: docker.Container[] = [];
@@ -219,35 +281,24 @@ export class Monitoring extends pulumi.ComponentResource {
             { name: NAMES.metricsPolicy, policy: policyText(renderMetricsPolicy()) },
             on,
         );
-        const r = renderMetricsTokenRole(cfg.monitoring.tokenBoundCidrs);
-        const role = new vault.tokenauth.AuthBackendRole(
-            `${name}-token-role`,
-            {
-                roleName: NAMES.metricsTokenRole,
-                allowedPolicies: r.allowed_policies as string[],
-                disallowedPolicies: r.disallowed_policies as string[],
-                orphan: true,
-                renewable: true,
-                tokenPeriod: METRICS_TOKEN_PERIOD_SECONDS,
-                tokenNoDefaultPolicy: true,
-                tokenType: "service",
-                ...(r.token_bound_cidrs ? { tokenBoundCidrs: r.token_bound_cidrs as string[] } : {}),
-            },
-            { ...on, dependsOn: [policy] },
+        // Prometheus's identity: the Vault Agent beside it logs in with this role and one secret ID.
+        const role = new vault.approle.AuthBackendRole(
+            `${name}-role`,
+            roleArgs(metricsRole(cfg.monitoring.tokenBoundCidrs), NAMES.approleMount),
+            { ...on, dependsOn: [policy, ...(on.dependsOn ? [on.dependsOn].flat() : [])] },
         );
-        const token = new MetricsToken(
-            `${name}-token`,
-            {
-                addr: cfg.adminAddr,
-                caCert: args.caCert,
-                tlsServerName: cfg.adminTlsServerName,
-                adminMount: NAMES.adminMount,
-                adminRoleId: args.admin.roleId,
-                adminSecretId: args.admin.secretId,
-            },
-            { parent: this, dependsOn: [role] },
+        const secret = new vault.approle.AuthBackendRoleSecretId(
+            `${name}-secret-id`,
+            { backend: NAMES.approleMount, roleName: role.roleName },
+            { ...on, dependsOn: [role], additionalSecretOutputs: ["secretId", "accessor"] },
         );
-        this.metricsToken = pulumi.secret(token.token);
+        const agentConfig = renderMetricsAgentFile(cfg, args.nodes);
+        this.metricsAgentConfig = agentConfig;
+        this.metricsLogin = pulumi.secret(
+            pulumi
+                .all([role.roleId, secret.secretId, args.caCert])
+                .apply(([roleId, secretId, caCert]) => ({ agentConfig, roleId, secretId, caCert })),
+        );
 
         const names = Object.keys(args.certNotAfter);
         const cas = Object.keys(args.caNotAfter ?? {});
@@ -270,7 +321,7 @@ export class Monitoring extends pulumi.ComponentResource {
         if (cfg.monitoring.mode === "bundled") {
             const web = new AlertmanagerWebCredentials(`${name}-alertmanager-web`, { parent: this });
             this.alertmanagerPassword = pulumi.secret(web.password);
-            this.declareBundled(name, args, plain, web);
+            this.declareBundled(name, args, plain, web, agentConfig, role.roleId, secret.secretId);
         } else this.alertmanagerPassword = pulumi.output("");
         this.registerOutputs({ alertRules: this.alertRules, mtailProgram: this.mtailProgram });
     }
@@ -280,6 +331,9 @@ export class Monitoring extends pulumi.ComponentResource {
         args: MonitoringArgs,
         plain: ReturnType<typeof renderMonitoringFiles>,
         web: AlertmanagerWebCredentials,
+        agentConfig: string,
+        roleId: pulumi.Output<string>,
+        secretId: pulumi.Output<string>,
     ) {
         const cfg = args.settings;
         const host = args.hosts[0];
@@ -307,6 +361,18 @@ export class Monitoring extends pulumi.ComponentResource {
             keep,
         );
         const net = [{ name: host.network.name }];
+        // The metrics agent's sink: an in-memory volume (tmpfs), so the token never reaches a disk; the
+        // agent writes it, Prometheus mounts it read-only. Both run as nobody; only nobody may enter it.
+        const tokenVolume = new docker.Volume(
+            `${name}-metrics-token`,
+            {
+                name: dockerName(cfg, "metrics-token"),
+                driver: "local",
+                driverOpts: { type: "tmpfs", device: "tmpfs", o: "size=1m,uid=65534,gid=65534,mode=0700" },
+                labels: labels("metrics-token"),
+            },
+            dockerOpts,
+        );
         // The token, the receiver, Alertmanager's password and its hash are secrets: files owned by
         // nobody (the prom/* images' user, the only process in these containers), mode 0400.
         const secretFile = (file: string, content: pulumi.Input<string>) => ({
@@ -337,14 +403,42 @@ export class Monitoring extends pulumi.ComponentResource {
                         },
                         { file: MONITORING_PATHS.rules, content: this.alertRules, permissions: "0444" },
                         { file: MONITORING_PATHS.caFile, content: args.caCert, permissions: "0444" },
-                        // Prometheus runs as nobody: only it reads the token and the password.
-                        secretFile(MONITORING_PATHS.tokenFile, this.metricsToken),
+                        // Prometheus runs as nobody: only it reads the password.
                         secretFile(MONITORING_PATHS.alertmanagerPasswordFile, web.password),
                     ],
-                    volumes: [{ volumeName: promData.name, containerPath: MONITORING_PATHS.prometheusData }],
+                    volumes: [
+                        { volumeName: promData.name, containerPath: MONITORING_PATHS.prometheusData },
+                        { volumeName: tokenVolume.name, containerPath: MONITORING_PATHS.tokenDir, readOnly: true },
+                    ],
                     networksAdvanced: net,
                     memory: 512,
                     role: "prometheus",
+                    stack: cfg.stack,
+                },
+                dockerOpts,
+            ),
+        );
+        // The metrics agent: the stack's own Vault binary as `vault agent`, unprivileged, straight from
+        // the binary (the image's entrypoint script is for the server: chown, setcap, su-exec).
+        this.containers.push(
+            hardenedContainer(
+                `${name}-metrics-agent`,
+                {
+                    name: dockerName(cfg, "metrics-agent"),
+                    image: image("metrics-agent", cfg.image, host).imageId,
+                    user: NOBODY,
+                    entrypoints: [`/bin/${RUNTIME_USER[cfg.engine].binary}`],
+                    command: ["agent", `-config=${MONITORING_PATHS.agentConfig}`],
+                    uploads: [
+                        { file: MONITORING_PATHS.agentConfig, content: agentConfig, permissions: "0444" },
+                        { file: MONITORING_PATHS.agentCa, content: args.caCert, permissions: "0444" },
+                        secretFile(MONITORING_PATHS.agentRoleId, roleId),
+                        secretFile(MONITORING_PATHS.agentSecretId, secretId),
+                    ],
+                    volumes: [{ volumeName: tokenVolume.name, containerPath: MONITORING_PATHS.tokenDir }],
+                    networksAdvanced: net,
+                    memory: 64,
+                    role: "metrics-agent",
                     stack: cfg.stack,
                 },
                 dockerOpts,

@@ -23,6 +23,8 @@ export const NAMES = {
     adminRole: "pulumi-admin",
     adminPolicy: "pulumi-admin",
     metricsPolicy: "bonito-metrics",
+    metricsRole: "bonito-metrics",
+    /** The token role of stacks deployed before the metrics agent (retired: see renderAdminPolicy). */
     metricsTokenRole: "bonito-metrics",
     migrationRole: "bonito-migration",
     migrationPolicy: "bonito-migration",
@@ -157,12 +159,14 @@ export function renderAdminPolicy(scope: AdminScope): AclPolicy {
         path[`${base}/role-id`] = { capabilities: ["read", "update"] };
         path[`${base}/custom-secret-id`] = { capabilities: ["update"] };
     }
-    // The metrics reader (components/monitoring): its policy, its token role, and issuing from that role only.
+    // The metrics reader (components/monitoring): its policy and its AppRole role (the Vault Agent beside
+    // Prometheus logs in with it).
     path[`sys/policies/acl/${NAMES.metricsPolicy}`] = { capabilities: ["create", "read", "update", "delete"] };
-    path[`auth/token/roles/${NAMES.metricsTokenRole}`] = { capabilities: ["create", "read", "update", "delete"] };
-    path[`auth/token/create/${NAMES.metricsTokenRole}`] = { capabilities: ["update"] };
-    // Renew and revoke the metrics token by naming it (the token in the body): MetricsToken.
-    path["auth/token/renew"] = { capabilities: ["update"] };
+    Object.assign(path, roleAccess(NAMES.approleMount, NAMES.metricsRole));
+    // Retiring what stacks deployed before the agent still hold: the periodic token's role (deleted)
+    // and the token itself (the old MetricsToken resource revokes it by naming it, so only a caller
+    // holding the token can). Nothing of this program creates either any more.
+    path[`auth/token/roles/${NAMES.metricsTokenRole}`] = { capabilities: ["read", "delete"] };
     path["auth/token/revoke"] = { capabilities: ["update"] };
     return { path };
 }

@@ -34,6 +34,8 @@ export interface ApproleRole {
     secret_id_ttl: number;
     secret_id_num_uses: number;
     secret_id_bound_cidrs: string[];
+    /** True: tokens carry only token_policies (the role's policy grants what the default policy would). */
+    token_no_default_policy?: true;
 }
 
 /** `POST sys/storage/raft/autopilot/configuration`. */
@@ -110,6 +112,22 @@ function machineRole(
 /** The backups area's snapshot agent: short tokens, snapshot read only. */
 export function snapshotAgentRole(): ApproleRole {
     return machineRole(NAMES.approleMount, NAMES.snapshotRole, NAMES.snapshotPolicy);
+}
+
+/**
+ * Prometheus's identity (components/monitoring): the Vault Agent beside Prometheus logs in with it
+ * and keeps the token file Prometheus reads fresh. 15-minute tokens (1h max), so a leaked token ends
+ * within the hour; no default policy (the metrics policy grants lookup-self and renew-self, which the
+ * agent uses); tokens and secret ID bound to `cidrs` (monitoringTokenBoundCidrs: where Prometheus and
+ * its agent reach Vault from; [] = any address).
+ */
+export function metricsRole(cidrs: readonly string[]): ApproleRole {
+    return {
+        ...machineRole(NAMES.approleMount, NAMES.metricsRole, NAMES.metricsPolicy),
+        token_bound_cidrs: [...cidrs],
+        secret_id_bound_cidrs: [...cidrs],
+        token_no_default_policy: true,
+    };
 }
 
 /**

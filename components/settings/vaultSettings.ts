@@ -60,6 +60,7 @@ export function roleArgs(r: ApproleRole, backend: pulumi.Input<string>): vault.a
         secretIdTtl: r.secret_id_ttl,
         secretIdNumUses: r.secret_id_num_uses,
         secretIdBoundCidrs: r.secret_id_bound_cidrs,
+        ...(r.token_no_default_policy ? { tokenNoDefaultPolicy: true } : {}),
     };
 }
 

@@ -5,7 +5,7 @@
  * serialised into a dynamic provider.
  *
  * Used by the bootstrap (settings/bootstrap.ts, settings/vaultInit.ts), the rolling-change gate
- * (nodeReady.ts), the metrics token (monitoring/metricsToken.ts), the transit unsealer
+ * (nodeReady.ts), the transit unsealer
  * (unseal/transit.ts), the restore (backup/restore.ts) and the real-server tier
  * (test/conformance/lib). No Pulumi types here.
  *

@@ -130,6 +130,7 @@ export const CONTAINER_ROLES = [
     "alertmanager",
     "blackbox",
     "mtail",
+    "metrics-agent",
     "audit-archive-init",
 ] as const;
 
@@ -153,12 +154,16 @@ export type VaultRole = "server" | "unsealer" | undefined;
  * Which Vault role a container plays: its `bonito.role` label (vault-server, vault-unsealer) says
  * so. Any other container is judged a Vault server when it looks like one ({@link looksLikeVault}):
  * a sidecar's label identifies it, but never exempts a container that runs Vault from the Vault
- * rules (container-role-labelled reports the mislabel).
+ * rules (container-role-labelled reports the mislabel). The one exception: a `metrics-agent` whose
+ * command is `agent …` (the Vault Agent beside Prometheus).
  */
 export function vaultRole(props: Props): VaultRole {
     const role = roleOf(props);
     if (role === "vault-server") return "server";
     if (role === "vault-unsealer") return "unsealer";
+    // The metrics agent runs the Vault binary as `vault agent` (no listener, no storage): a sidecar,
+    // judged by the sidecar rules, as long as it runs the agent and nothing else.
+    if (role === "metrics-agent" && str(arr(props.command)[0]) === "agent") return undefined;
     return looksLikeVault(props) ? "server" : undefined;
 }
 

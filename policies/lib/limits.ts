@@ -106,9 +106,6 @@ export const RECOVERY = { prodMinShares: 3, minThreshold: 2 } as const;
  */
 export const CLIENT_CIDR_MIN_PREFIX = { ipv4: 8, ipv6: 32 } as const;
 
-/** The metrics token: one period at most, and a hard end so a leaked token does not renew forever. */
-export const METRICS_TOKEN_SECONDS = { maxPeriod: 31 * 24 * 3600, maxExplicitMaxTtl: 90 * 24 * 3600 } as const;
-
 /**
  * How long the migration AppRole's secret ID lives (`migrationWindow`, secret_id_ttl): long enough
  * for a first copy and the cutover, short enough that the write credential dies with the move.

@@ -4,8 +4,13 @@
  * prometheus-alertmanager on loopback against the live Vault 1.21.1 cluster of this tier.
  *
  * Proves: every scrape job reaches the cluster with the least-privilege metrics token (metric names
- * are Vault 1.21.1's own); that token, bound to 127.0.0.1/32 (monitoringTokenBoundCidrs), is refused
- * from 127.0.0.2, and the MetricsToken provider still renews and revokes it by naming it; a quiet minute of backend traffic raises no alert; each security event
+ * are Vault 1.21.1's own), which a real `vault agent` (Vault 1.21.1, the program's rendered agent
+ * config) keeps in the file Prometheus reads: the agent logs in with the declared bonito-metrics
+ * AppRole and a secret ID issued through Pulumi's admin identity, and as each token reaches its max
+ * TTL logs in again and rewrites the file, while every Vault target stays up (Prometheus re-reads
+ * the file) and the replaced tokens stop working; that identity, bound to 127.0.0.1/32
+ * (monitoringTokenBoundCidrs), is refused from 127.0.0.2 (both the token and a login with the
+ * secret ID); a quiet minute of backend traffic raises no alert; each security event
  * (root token use and creation, policy write, auth method enable, secrets engine mount, sensitive
  * path access, audit device disable) reaches a webhook receiver as its named alert with its exact
  * summary within 2 minutes, Prometheus sending them to an Alertmanager whose API is behind basic auth
@@ -26,7 +31,10 @@
  * archive remote (`audit:/archive/vault-0`) is an rclone `alias` to a temporary folder. For the
  * uploader: the test writes the snapshots into a temporary spool (no snapshot agent runs), already
  * older than the spool's 2-minute minimum age, and its bucket remote is an rclone `alias` to a
- * temporary folder (test/s3 runs it against an S3 server).
+ * temporary folder (test/s3 runs it against an S3 server). For the agent: its file paths point into
+ * the test's folder and its address at one standby node (a stack's single-host agent uses the service
+ * name, which Docker resolves to every node), and the role is written with the declared inputs except
+ * token_ttl 8 s and token_max_ttl 20 s, so that it logs in again several times within the test.
  * Does not prove: Slack or PagerDuty delivery (the receiver is a local webhook), the bundled
  * containers themselves (the Docker tier), the health rules that need hours or faults this tier
  * cannot make (commit latency, leadership churn, certificate expiry, local's snapshot-read backup rule: promtool's
@@ -40,7 +48,7 @@ import * as https from "node:https";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { bringUp, decryptShare, tearDown, type Live } from "./lib/bringup";
-import { PORT_BASE, REPO, call, rawRequest, waitUntil, type Node } from "./lib/cluster";
+import { PORT_BASE, REPO, VAULT_BIN, call, rawRequest, waitUntil, type Node } from "./lib/cluster";
 import * as zlib from "node:zlib";
 import { CONFIRM_LOG, renderShipperScript } from "../../components/audit/shipper";
 import {
@@ -103,8 +111,10 @@ let rules: SecurityRule[];
 const procs: ChildProcess[] = [];
 const received: Received[] = [];
 let webhook: http.Server;
-let tokenProvider: ReturnType<typeof loadProvider<"create" | "update" | "delete">>;
-let tokenState: Record<string, unknown>;
+/** The metrics agent's secret ID and the file its sink writes. */
+let metricsSecretId = "";
+let sinkFile = "";
+let agentNode: Node;
 /** Alertmanager's basic auth, as the program's AlertmanagerWebCredentials provider created it. */
 let amPassword = "";
 const timings: Record<string, number> = {};
@@ -263,38 +273,32 @@ describe(
                 policy: String(declaredPolicy.inputs.policy),
             });
             assert.equal(pol.status, 204, JSON.stringify(pol.body));
+            // The declared metrics AppRole role, with short tokens here (see the top of this file).
             const r = live.declared.resources.find(
-                (x) => x.type === "vault:tokenauth/authBackendRole:AuthBackendRole",
+                (x) =>
+                    x.type === "vault:appRole/authBackendRole:AuthBackendRole" &&
+                    x.inputs.roleName === "bonito-metrics",
             )!.inputs;
-            const roleRes = await call(L.http, "POST", `auth/token/roles/${String(r.roleName)}`, admin, {
-                allowed_policies: r.allowedPolicies,
-                disallowed_policies: r.disallowedPolicies,
-                orphan: r.orphan,
-                renewable: r.renewable,
-                token_period: r.tokenPeriod,
+            assert.equal(r.tokenTtl, 900, "the declared role: 15-minute tokens");
+            const roleRes = await call(L.http, "POST", `auth/${String(r.backend)}/role/${String(r.roleName)}`, admin, {
+                token_policies: r.tokenPolicies,
                 token_no_default_policy: r.tokenNoDefaultPolicy,
+                token_ttl: 8,
+                token_max_ttl: 20,
                 token_type: r.tokenType,
+                token_num_uses: r.tokenNumUses,
                 token_bound_cidrs: r.tokenBoundCidrs,
+                bind_secret_id: r.bindSecretId,
+                secret_id_ttl: r.secretIdTtl,
+                secret_id_num_uses: r.secretIdNumUses,
+                secret_id_bound_cidrs: r.secretIdBoundCidrs,
             });
             assert.equal(roleRes.status, 204, JSON.stringify(roleRes.body));
-            tokenProvider = loadProvider(live.declared.metricsToken.providerText, ["create", "update", "delete"]);
-            tokenState = (
-                await tokenProvider.create({
-                    ...live.declared.metricsToken.inputs,
-                    addr: `https://127.0.0.1:${live.nodes[0].ports.api}`,
-                    caCert: live.caPem,
-                    adminRoleId: live.handover.roleId,
-                    adminSecretId: live.handover.secretId,
-                })
-            ).outs;
-            const metricsToken = String(tokenState.token);
-            const look = await call(L.http, "GET", "auth/token/lookup-self", metricsToken);
-            assert.deepEqual(
-                (look.body as Body).data.policies,
-                [METRICS_POLICY],
-                "the token carries bonito-metrics only",
-            );
-            assert.equal((look.body as Body).data.orphan, true);
+            const roleId = await call(L.http, "GET", "auth/approle/role/bonito-metrics/role-id", admin);
+            assert.equal(roleId.status, 200, JSON.stringify(roleId.body));
+            const sid = await call(L.http, "POST", "auth/approle/role/bonito-metrics/secret-id", admin, {});
+            assert.equal(sid.status, 200, JSON.stringify(sid.body));
+            metricsSecretId = String((sid.body as Body).data.secret_id);
 
             const dir = path.join(live.base, "monitoring");
             fs.mkdirSync(dir, { recursive: true });
@@ -304,7 +308,31 @@ describe(
                 return p;
             };
             const caFile = file("ca.pem", live.caPem);
-            const tokenFile = file("vault-token", metricsToken);
+            // The agent, from the program's rendered config with its paths in this folder.
+            agentNode = live.nodes.find((n) => n !== L)!;
+            const agentCfg = JSON.parse(live.declared.metricsAgentConfig) as Body;
+            const method = agentCfg.auto_auth.method[0].config as Body;
+            assert.equal(agentCfg.vault.tls_server_name, cfg.serviceName);
+            agentCfg.vault.address = `https://127.0.0.1:${agentNode.ports.api}`;
+            agentCfg.vault.ca_cert = caFile;
+            method.role_id_file_path = file("agent-role-id", String((roleId.body as Body).data.role_id));
+            method.secret_id_file_path = file("agent-secret-id", metricsSecretId);
+            sinkFile = path.join(dir, "token");
+            agentCfg.auto_auth.sink[0].config.path = sinkFile;
+            const agentFile = file("agent.json", JSON.stringify(agentCfg, null, 2));
+            run(VAULT_BIN, ["agent", `-config=${agentFile}`], "metrics-agent");
+            const metricsToken = await waitUntil("the agent's first token in its sink", 30_000, async () =>
+                fs.existsSync(sinkFile) ? fs.readFileSync(sinkFile, "utf8").trim() || undefined : undefined,
+            );
+            assert.equal(fs.statSync(sinkFile).mode & 0o777, 0o400, "the sink file is written 0400");
+            const look = await call(L.http, "GET", "auth/token/lookup-self", metricsToken);
+            assert.deepEqual(
+                (look.body as Body).data.policies,
+                [METRICS_POLICY],
+                "the token carries bonito-metrics only",
+            );
+            assert.equal((look.body as Body).data.period, undefined, "not periodic");
+            const tokenFile = sinkFile;
             // Alertmanager's one user, from the program's provider as the engine would run it.
             const webProvider = loadProvider(
                 (await pulumi.runtime.serializeFunction(() => alertmanagerWebProvider, { allowSecrets: true })).text,
@@ -542,10 +570,32 @@ describe(
                     (await promQuery(name)).length > 0 ? true : undefined,
                 );
             // The metrics token reads sys/metrics and nothing else.
-            const t = (await fs.promises.readFile(path.join(live.base, "monitoring", "vault-token"), "utf8")).trim();
+            const t = (await fs.promises.readFile(sinkFile, "utf8")).trim();
             const L = await leader();
             const denied = await rawRequest(L.ports.api, "GET", "/v1/sys/mounts", live.caPem, L.name, { token: t });
             assert.equal(denied.status, 403);
+        });
+
+        it("the metrics agent logs in again as each token reaches its max TTL and rewrites the file; Prometheus follows: every Vault target stays up, replaced tokens stop working", async () => {
+            const seen: string[] = [];
+            const down: string[] = [];
+            const end = Date.now() + 50_000;
+            while (Date.now() < end) {
+                const t = fs.readFileSync(sinkFile, "utf8").trim();
+                if (t && seen.at(-1) !== t) seen.push(t);
+                for (const x of await promQuery('up{job="vault"}'))
+                    if ((x.value as string[])[1] !== "1") down.push(`${String(x.metric.instance)} at ${Date.now()}`);
+                await new Promise((r) => setTimeout(r, 1000));
+            }
+            timings.metricsAgentTokensIn50s = seen.length;
+            // 20 s max TTL: at least two new logins in 50 s.
+            assert.ok(seen.length >= 3, `tokens the agent wrote in 50 s: ${seen.length}`);
+            assert.deepEqual(down, [], "no Vault target went down while the token changed");
+            const targets = await promQuery('up{job="vault"}');
+            assert.equal(targets.length, live.nodes.length, "every node is a target");
+            const L = await leader();
+            const first = await call(L.http, "GET", "auth/token/lookup-self", seen[0]);
+            assert.equal(first.status, 403, "the first token ended at its max TTL");
         });
 
         it("a quiet minute of backend traffic raises no alert", async () => {
@@ -747,11 +797,11 @@ describe(
             assert.ok(r.at - since <= TWO_MINUTES);
         });
 
-        it("the program's MetricsToken, bound to 127.0.0.1/32, is refused from 127.0.0.2; Pulumi's admin identity renews it from there by naming it, and MetricsToken renews and revokes it (scrapes then fail with 403)", async () => {
-            // Node 0 was sealed above: the provider talks to the active node (adminAddr's role in a stack).
+        it("the metrics identity, bound to 127.0.0.1/32, is refused from 127.0.0.2: its token, and a login with its secret ID", async () => {
+            // The active node (node 0 was sealed above).
             const L = await leader();
             /** A request to the active node from the given loopback address: the status. */
-            const from = (localAddress: string, method: string, p: string, token: string, body?: unknown) =>
+            const from = (localAddress: string, method: string, p: string, token?: string, body?: unknown) =>
                 new Promise<number>((resolve, reject) => {
                     const req = https.request(
                         {
@@ -762,7 +812,10 @@ describe(
                             localAddress,
                             ca: live.caPem,
                             servername: L.name,
-                            headers: { "X-Vault-Token": token, "Content-Type": "application/json" },
+                            headers: {
+                                ...(token ? { "X-Vault-Token": token } : {}),
+                                "Content-Type": "application/json",
+                            },
                         },
                         (res) => {
                             res.resume();
@@ -773,37 +826,17 @@ describe(
                     req.end(body === undefined ? undefined : JSON.stringify(body));
                 });
             const METRICS = "sys/metrics?format=prometheus";
-            const bound = String(tokenState.token);
+            const bound = fs.readFileSync(sinkFile, "utf8").trim();
             assert.equal(await from("127.0.0.1", "GET", METRICS, bound), 200, "Prometheus's address");
             assert.equal(await from("127.0.0.2", "GET", METRICS, bound), 403, "any other address (token_bound_cidrs)");
-            // Where Pulumi runs (here 127.0.0.2, outside the binding): renew-self with the token is refused,
-            // which is why MetricsToken renews and revokes through the admin identity, naming the token.
-            assert.equal(await from("127.0.0.2", "POST", "auth/token/renew-self", bound, {}), 403);
-            const admin = await adminLogin(
-                { port: L.ports.api, ca: live.caPem, serverName: L.name },
-                live.declared.plan,
-                live.handover.roleId,
-                live.handover.secretId,
-            );
-            assert.equal(await from("127.0.0.2", "POST", "auth/token/renew", admin, { token: bound }), 200);
-            await call(L.http, "POST", "auth/token/revoke-self", admin);
-            const state: Record<string, unknown> = {
-                ...tokenState,
-                addr: `https://127.0.0.1:${L.ports.api}`,
-                tlsServerName: L.name,
-            };
-            const renewed = await tokenProvider.update(String(state.accessor), state, state);
-            assert.equal(renewed.outs.token, state.token, "renewed in place, not replaced");
-            await tokenProvider.delete(String(state.accessor), state);
+            const roleId = fs.readFileSync(path.join(live.base, "monitoring", "agent-role-id"), "utf8");
+            const login = { role_id: roleId, secret_id: metricsSecretId };
             assert.equal(
-                await from("127.0.0.1", "GET", METRICS, bound),
-                403,
-                "revoked: refused at Prometheus's address too",
+                await from("127.0.0.2", "POST", "auth/approle/login", undefined, login),
+                400,
+                "secret_id_bound_cidrs",
             );
-            const m = await rawRequest(L.ports.api, "GET", "/v1/sys/metrics?format=prometheus", live.caPem, L.name, {
-                token: String(state.token),
-            });
-            assert.equal(m.status, 403);
+            assert.equal(await from("127.0.0.1", "POST", "auth/approle/login", undefined, login), 200);
         });
 
         it("audit shipping that stops raises VaultAuditShippingStale for that node (bound 20 s: about 4 x 20 s)", async () => {

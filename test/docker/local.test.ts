@@ -4,7 +4,7 @@
  * translated to Engine API calls by test/docker/lib/translate.ts, whose DIFFERENCES list every
  * departure with its reason. The stack runs with `monitoring: bundled` (the BUNDLED overrides, the
  * receiver URL as secret config) and audit shipping on (its default): the three nodes, the unsealer,
- * Prometheus, Alertmanager, blackbox_exporter, an mtail and an audit shipper per node, and each local
+ * Prometheus and its metrics agent, Alertmanager, blackbox_exporter, an mtail and an audit shipper per node, and each local
  * archive's one-shot owner step. Run with `npm run test:docker` (root, Linux; installs docker.io,
  * busybox-static and gosu with apt and starts its own dockerd when none answers).
  *
@@ -20,8 +20,10 @@
  * (re-unsealed with the program's own ensureUnsealed), and the audit rotation loop survives
  * restarts and re-creation of its Vault container.
  * Monitoring and shipping: every sidecar runs as its declared user with no capability in any set,
- * no-new-privileges and no core dumps (from /proc), uploads with declared owner and mode; Prometheus
- * reads the 0400 token file it owns, scrapes all three nodes' sys/metrics over TLS (up == 1), every
+ * no-new-privileges and no core dumps (from /proc), uploads with declared owner and mode; the metrics
+ * agent (`vault agent` on the Vault image, as nobody) logs in with the declared bonito-metrics AppRole
+ * over TLS at the service name and writes Prometheus's token 0400 on the declared in-memory (tmpfs)
+ * volume, which Prometheus mounts read-only and reads as nobody; Prometheus scrapes all three nodes' sys/metrics over TLS (up == 1), every
  * mtail and the blackbox health probes, loads every declared rule group and finds Alertmanager;
  * Alertmanager runs the declared config behind basic auth: without the password (or with a wrong one)
  * its status, silences and alerts API answers 401 to a container on the network, with the declared
@@ -73,7 +75,7 @@ const tlsState: Record<string, Record<string, unknown>> = {};
 let testCa: TestCa;
 let sidecarImages: string[] = [];
 let caPem = "";
-let metricsToken = "";
+let metricsLogin = { roleId: "", secretId: "" };
 /** The monitoring and audit-shipper containers the stack declares, by container name. */
 const sidecars = new Map<string, DeclaredContainer & { role: string }>();
 /** The rotated file the rotation test made, and on which node. */
@@ -282,66 +284,64 @@ async function serverProc(container: string, file: string): Promise<string> {
     return r.stdout;
 }
 
-/** The declared bonito-metrics policy and token role applied on the real cluster; a token created from the role. */
-async function mintMetricsToken(): Promise<string> {
+/**
+ * The declared metrics reader applied on the real cluster with the root token: the approle mount, the
+ * bonito-metrics policy and AppRole role (its declared inputs); its role ID and a new secret ID.
+ */
+async function writeMetricsLogin(): Promise<{ roleId: string; secretId: string }> {
     const policy = d.resources.find(
         (x) => x.type === "vault:index/policy:Policy" && String(x.name).endsWith("-monitoring-policy"),
     )!.inputs as { name: string; policy: string };
-    const role = d.resources.find((x) => x.type === "vault:tokenauth/authBackendRole:AuthBackendRole")!.inputs as {
-        roleName: string;
-        allowedPolicies: string[];
-        disallowedPolicies: string[];
-        orphan: boolean;
-        renewable: boolean;
-        tokenPeriod: number;
-        tokenNoDefaultPolicy: boolean;
-        tokenType: string;
-    };
+    const role = d.resources.find(
+        (x) => x.type === "vault:appRole/authBackendRole:AuthBackendRole" && x.inputs.roleName === "bonito-metrics",
+    )!.inputs as Record<string, unknown>;
     const first = names()[0];
     const root = ["-e", `VAULT_TOKEN=${rootToken}`];
-    const w = await engine.docker(["exec", "-i", ...root, first, "vault", "policy", "write", policy.name, "-"], {
-        input: policy.policy,
-        allowFail: true,
-    });
-    assert.equal(w.code, 0, w.stderr);
-    const r = await engine.docker(
-        [
-            "exec",
-            ...root,
-            first,
-            "vault",
-            "write",
-            `auth/token/roles/${role.roleName}`,
-            `allowed_policies=${role.allowedPolicies.join(",")}`,
-            `disallowed_policies=${role.disallowedPolicies.join(",")}`,
-            `orphan=${role.orphan}`,
-            `renewable=${role.renewable}`,
-            `token_period=${role.tokenPeriod}`,
-            `token_no_default_policy=${role.tokenNoDefaultPolicy}`,
-            `token_type=${role.tokenType}`,
-        ],
-        { allowFail: true },
-    );
-    assert.equal(r.code, 0, r.stderr);
-    const t = await engine.docker(
-        ["exec", ...root, first, "vault", "token", "create", `-role=${role.roleName}`, "-field=token"],
-        { allowFail: true },
-    );
-    assert.equal(t.code, 0, t.stderr);
-    return t.stdout.trim();
+    const vault = async (args: string[], input?: string) => {
+        const r = await engine.docker(["exec", ...(input ? ["-i"] : []), ...root, first, "vault", ...args], {
+            input,
+            allowFail: true,
+        });
+        assert.equal(r.code, 0, `vault ${args.join(" ")}: ${r.stderr}`);
+        return r.stdout.trim();
+    };
+    await vault(["auth", "enable", `-path=${String(role.backend)}`, "approle"]);
+    await vault(["policy", "write", policy.name, "-"], policy.policy);
+    const list = (v: unknown) => ((v as string[] | undefined) ?? []).join(",");
+    await vault([
+        "write",
+        `auth/${String(role.backend)}/role/${String(role.roleName)}`,
+        `token_policies=${list(role.tokenPolicies)}`,
+        `token_no_default_policy=${String(role.tokenNoDefaultPolicy)}`,
+        `token_ttl=${String(role.tokenTtl)}`,
+        `token_max_ttl=${String(role.tokenMaxTtl)}`,
+        `token_type=${String(role.tokenType)}`,
+        `token_bound_cidrs=${list(role.tokenBoundCidrs)}`,
+        `bind_secret_id=${String(role.bindSecretId)}`,
+        `secret_id_ttl=${String(role.secretIdTtl)}`,
+        `secret_id_bound_cidrs=${list(role.secretIdBoundCidrs)}`,
+    ]);
+    const base = `auth/${String(role.backend)}/role/${String(role.roleName)}`;
+    return {
+        roleId: await vault(["read", "-field=role_id", `${base}/role-id`]),
+        secretId: await vault(["write", "-f", "-field=secret_id", `${base}/secret-id`]),
+    };
 }
 
 /** A monitoring or shipper container as declared, on its stand-in image, with the real token and CA. */
 function sidecarContainer(c: DeclaredContainer & { role: string }, entrypoints?: string[]): Translated {
     const swap: Record<string, { content: string; because: DifferenceId }> = {};
     for (const u of c.uploads) {
-        if (u.file.endsWith("/vault-token")) swap[u.file] = { content: metricsToken, because: "metricsToken" };
+        if (u.file.endsWith("/vault-agent/role-id"))
+            swap[u.file] = { content: metricsLogin.roleId, because: "metricsLogin" };
+        if (u.file.endsWith("/vault-agent/secret-id"))
+            swap[u.file] = { content: metricsLogin.secretId, because: "metricsLogin" };
         if (u.file.endsWith("/vault-ca.pem")) swap[u.file] = { content: caPem, because: "caUpload" };
     }
     const raw = entrypoints ? { ...c.raw, entrypoints } : c.raw;
     return translate(raw, {
         image: sidecarImage(c.role),
-        imageDifference: c.role === "audit-archive-init" ? "image" : "sidecarImage",
+        imageDifference: c.role === "audit-archive-init" || c.role === "metrics-agent" ? "image" : "sidecarImage",
         nofileLimit: engine.nofileLimit,
         files: swap,
     });
@@ -564,8 +564,17 @@ before(async () => {
     rootToken = JSON.parse(init.stdout).root_token;
     await threeUnsealedVoters("first start");
 
-    // The metrics reader as declared (policy and token role, applied with the root token), and a token from the role.
-    metricsToken = await mintMetricsToken();
+    // The metrics reader as declared (policy and AppRole role, applied with the root token): its agent's login.
+    metricsLogin = await writeMetricsLogin();
+    // Volumes declared with driver options (the metrics agent's in-memory sink), created as declared.
+    for (const v of d.resources.filter((x) => x.type === "docker:index/volume:Volume" && x.inputs.driverOpts)) {
+        const opts = Object.entries(v.inputs.driverOpts as Record<string, string>).flatMap(([k, x]) => [
+            "--opt",
+            `${k}=${x}`,
+        ]);
+        await engine.docker(["volume", "create", "--driver", String(v.inputs.driver), ...opts, String(v.inputs.name)]);
+        volumes.add(String(v.inputs.name));
+    }
     // One-shot steps first (the program's shippers depend on them), each awaited as `attach: true` does.
     const oneShots = [...sidecars.values()].filter((c) => c.raw.attach === true);
     for (const c of oneShots) await create(sidecarContainer(c), true);
@@ -798,14 +807,28 @@ describe("Docker tier: the local stack as declared", () => {
         );
     });
 
-    it("Prometheus reads the 0400 token as its user and scrapes all three nodes over TLS, every mtail and the health probes; loads every rule group", async () => {
+    it("the metrics agent logs in with the declared AppRole and writes Prometheus's token 0400 on an in-memory volume Prometheus reads as its user; Prometheus scrapes all three nodes over TLS, every mtail and the health probes; loads every rule group", async () => {
         const prom = sidecars.get(one("prometheus"))!;
-        const tokenUpload = prom.uploads.find((u) => u.file.endsWith("/vault-token"))!;
-        const st = await exec(prom.name, `stat -c '%a %u %g' ${tokenUpload.file}; id -u`);
-        assert.deepEqual(st.stdout.trim().split("\n"), [
-            `${Number.parseInt(tokenUpload.permissions!, 8).toString(8)} ${tokenUpload.owner} ${tokenUpload.group}`,
-            String(prom.raw.user).split(":")[0],
-        ]);
+        const cfg = JSON.parse(prom.uploads.find((u) => u.file.endsWith("/prometheus.yml"))!.content) as {
+            scrape_configs: { job_name: string; authorization?: { credentials_file: string } }[];
+        };
+        const tokenFile = cfg.scrape_configs.find((j) => j.job_name === "vault")!.authorization!.credentials_file;
+        const st = await until(
+            "the agent's token file",
+            60_000,
+            async () => {
+                const r = await exec(
+                    prom.name,
+                    `stat -c '%a %u %g' ${tokenFile} && id -u && grep ' ${path.dirname(tokenFile)} ' /proc/mounts`,
+                );
+                return r.code === 0 ? r.stdout.trim().split("\n") : undefined;
+            },
+            1000,
+        );
+        assert.deepEqual(st.slice(0, 2), ["400 65534 65534", String(prom.raw.user).split(":")[0]]);
+        assert.match(st[2], /^tmpfs \S+ tmpfs ro,/, "an in-memory volume, read-only in Prometheus");
+        const agentLogs = await engine.docker(["logs", one("metrics-agent")]);
+        assert.match(agentLogs.stdout + agentLogs.stderr, /authentication successful/);
         const want = {
             vault: d.nodeNames.length,
             "vault-health": d.nodeNames.length,

@@ -185,8 +185,6 @@ function fakeState(type: string, name: string, inputs: Record<string, unknown>):
             if (type.endsWith(":RollCredential"))
                 return { roleId: "mock-rolling-role-id", secretId: "mock-rolling-secret-id" };
             if (type.endsWith(":RollCheck")) return { failureTolerance: 1, activeBefore: "vault-0", checked: "mock" };
-            if (type.endsWith(":MetricsToken"))
-                return { token: "mock-metrics-token", accessor: "mock-metrics-accessor", renewedAt: 0 };
             if (type.endsWith(":AlertmanagerWebCredentials"))
                 return { password: MOCK_ALERTMANAGER_PASSWORD, passwordHash: MOCK_ALERTMANAGER_HASH };
             if (type.endsWith(":UnsealerInit"))

@@ -11,4 +11,5 @@ describeContainerSweep("prod", BUNDLED, BUNDLED_SECRET_KEYS, [
     "alertmanager",
     "blackbox",
     "mtail",
+    "metrics-agent",
 ]);

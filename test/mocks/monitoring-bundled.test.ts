@@ -101,15 +101,85 @@ describe("prod with monitoring: bundled", () => {
         }
     });
 
-    it("binds the metrics token role to monitoringTokenBoundCidrs, the backend's role to approleTokenBoundCidrs", () => {
-        const tokenRole = run.ofType("vault:tokenauth/authBackendRole:AuthBackendRole");
-        assert.equal(tokenRole.length, 1);
-        assert.deepEqual(tokenRole[0].inputs.tokenBoundCidrs, ["10.30.0.0/24"]);
-        assert.equal(tokenRole[0].inputs.orphan, true);
-        const backend = run
-            .ofType("vault:appRole/authBackendRole:AuthBackendRole")
-            .find((r) => r.inputs.roleName === "bonito-backend");
+    it("binds the metrics AppRole (tokens and secret ID) to monitoringTokenBoundCidrs, the backend's role to approleTokenBoundCidrs; declares no token role", () => {
+        assert.equal(run.ofType("vault:tokenauth/authBackendRole:AuthBackendRole").length, 0);
+        const roles = run.ofType("vault:appRole/authBackendRole:AuthBackendRole");
+        const metrics = roles.find((r) => r.inputs.roleName === "bonito-metrics")!;
+        assert.deepEqual(
+            {
+                backend: metrics.inputs.backend,
+                tokenPolicies: metrics.inputs.tokenPolicies,
+                tokenNoDefaultPolicy: metrics.inputs.tokenNoDefaultPolicy,
+                tokenTtl: metrics.inputs.tokenTtl,
+                tokenMaxTtl: metrics.inputs.tokenMaxTtl,
+                tokenBoundCidrs: metrics.inputs.tokenBoundCidrs,
+                secretIdBoundCidrs: metrics.inputs.secretIdBoundCidrs,
+                secretIdTtl: metrics.inputs.secretIdTtl,
+                bindSecretId: metrics.inputs.bindSecretId,
+                tokenPeriod: metrics.inputs.tokenPeriod,
+            },
+            {
+                backend: "approle",
+                tokenPolicies: ["bonito-metrics"],
+                tokenNoDefaultPolicy: true,
+                tokenTtl: 900,
+                tokenMaxTtl: 3600,
+                tokenBoundCidrs: ["10.30.0.0/24"],
+                secretIdBoundCidrs: ["10.30.0.0/24"],
+                secretIdTtl: 0,
+                bindSecretId: true,
+                tokenPeriod: undefined,
+            },
+        );
+        const backend = roles.find((r) => r.inputs.roleName === "bonito-backend");
         assert.deepEqual(backend?.inputs.tokenBoundCidrs, ["10.20.0.0/16"]);
+    });
+
+    it("runs the metrics agent beside Prometheus: the stack's Vault binary as nobody, AppRole files 0400, its sink on an in-memory volume Prometheus mounts read-only", () => {
+        const agent = run.ofType(C).find((x) => x.inputs.name === "bonito-vault-prod-metrics-agent")!;
+        const prom = run.ofType(C).find((x) => x.inputs.name === "bonito-vault-prod-prometheus")!;
+        assert.equal(agent.provider, prom.provider, "same Docker host");
+        assert.equal(agent.inputs.user, "65534:65534");
+        assert.deepEqual(agent.inputs.entrypoints, ["/bin/vault"]);
+        assert.deepEqual(agent.inputs.command, ["agent", "-config=/etc/vault-agent/agent.json"]);
+        assert.equal(isSecretInput(agent.rawInputs.uploads), true, "the secret ID reaches the engine as a secret");
+        const uploads = agent.inputs.uploads as Record<string, string>[];
+        assert.deepEqual(
+            uploads.map((u) => [u.file, u.owner, u.group, u.permissions]),
+            [
+                ["/etc/vault-agent/agent.json", undefined, undefined, "0444"],
+                ["/etc/vault-agent/vault-ca.pem", undefined, undefined, "0444"],
+                ["/etc/vault-agent/role-id", "65534", "65534", "0400"],
+                ["/etc/vault-agent/secret-id", "65534", "65534", "0400"],
+            ],
+        );
+        assert.equal(uploads[2].content, "mock-role-id-bonito-vault-monitoring-role");
+        assert.equal(uploads[3].content, "mock-secret-id-bonito-vault-monitoring-secret-id");
+        const cfg = JSON.parse(uploads[0].content);
+        // prod runs a node per Docker host: the agent logs in at the node on its own host (host 0).
+        assert.equal(cfg.vault.address, "https://vault-0.bonito.internal:8200");
+        assert.equal(cfg.vault.ca_cert, "/etc/vault-agent/vault-ca.pem");
+        assert.deepEqual(cfg.auto_auth.sink, [
+            { type: "file", config: { path: "/run/bonito-metrics/token", mode: 256 } },
+        ]);
+        const vol = run
+            .ofType("docker:index/volume:Volume")
+            .find((v) => v.inputs.name === "bonito-vault-prod-metrics-token")!;
+        assert.deepEqual(vol.inputs.driverOpts, {
+            type: "tmpfs",
+            device: "tmpfs",
+            o: "size=1m,uid=65534,gid=65534,mode=0700",
+        });
+        assert.deepEqual(agent.inputs.volumes, [
+            { volumeName: "bonito-vault-prod-metrics-token", containerPath: "/run/bonito-metrics" },
+        ]);
+        assert.deepEqual(
+            (prom.inputs.volumes as Record<string, unknown>[]).find((v) => v.containerPath === "/run/bonito-metrics"),
+            { volumeName: "bonito-vault-prod-metrics-token", containerPath: "/run/bonito-metrics", readOnly: true },
+        );
+        const pc = JSON.parse((prom.inputs.uploads as { file: string; content: string }[])[0].content);
+        const job = pc.scrape_configs.find((j: { job_name: string }) => j.job_name === "vault");
+        assert.deepEqual(job.authorization, { type: "Bearer", credentials_file: "/run/bonito-metrics/token" });
     });
 
     it("keeps Prometheus's and Alertmanager's data on protected, retained volumes", () => {
@@ -123,17 +193,11 @@ describe("prod with monitoring: bundled", () => {
         }
     });
 
-    it("uploads the metrics token and the receiver only as secrets", () => {
+    it("uploads the receiver only as a secret; Prometheus receives no token file (its agent writes it)", () => {
         for (const name of ["bonito-vault-prod-prometheus", "bonito-vault-prod-alertmanager"]) {
             const c = run.ofType(C).find((x) => x.inputs.name === name)!;
             assert.equal(isSecretInput(c.rawInputs.uploads), true, `${name}: uploads reach the engine as a secret`);
         }
-        // The metrics token: a file only Prometheus's user (nobody) can read.
-        const prom = run.ofType(C).find((x) => x.inputs.name === "bonito-vault-prod-prometheus")!;
-        const token = (prom.inputs.uploads as Record<string, unknown>[]).find(
-            (u) => u.file === "/etc/prometheus/vault-token",
-        )!;
-        assert.deepEqual([token.owner, token.group, token.permissions], ["65534", "65534", "0400"]);
         const am = run.ofType(C).find((x) => x.inputs.name === "bonito-vault-prod-alertmanager")!;
         const cfg = JSON.parse((am.inputs.uploads as { content: string }[])[0].content);
         assert.deepEqual(cfg.receivers[0].webhook_configs, [
@@ -191,7 +255,6 @@ describe("prod with monitoring: bundled", () => {
             ["/etc/prometheus/prometheus.yml", undefined, undefined, "0444"],
             ["/etc/prometheus/rules/bonito-vault.yml", undefined, undefined, "0444"],
             ["/etc/prometheus/vault-ca.pem", undefined, undefined, "0444"],
-            ["/etc/prometheus/vault-token", "65534", "65534", "0400"],
             ["/etc/prometheus/alertmanager-password", "65534", "65534", "0400"],
         ]);
         const prom = run.ofType(C).find((x) => x.inputs.name === "bonito-vault-prod-prometheus")!;

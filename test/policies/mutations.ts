@@ -112,7 +112,28 @@ const unprotect =
     (rs) => ((pick(rs).protect = false), true);
 const vaultPolicy = (rs: TestResource[], name: string) =>
     rs.find((r) => r.type === "vault:index/policy:Policy" && (r.props.name ?? r.name) === name)!;
-const METRICS_TOKEN = "pulumi-nodejs:dynamic/bonito:MetricsToken";
+/** The metrics AppRole role (its tokens carry bonito-metrics; Prometheus's Vault Agent logs in with it). */
+const metricsRole = (rs: TestResource[]) =>
+    rs.find(
+        (r) => r.type === "vault:appRole/authBackendRole:AuthBackendRole" && r.props.roleName === "bonito-metrics",
+    )!;
+/** A token role as an operator would add one for a long-lived Prometheus token (the pre-agent design). */
+const addTokenRole =
+    (props: Record<string, unknown>): Mutation =>
+    (rs) => {
+        rs.push({
+            type: "vault:tokenauth/authBackendRole:AuthBackendRole",
+            name: "metrics-token-role",
+            props: {
+                roleName: "bonito-metrics",
+                allowedPolicies: ["bonito-metrics"],
+                tokenNoDefaultPolicy: true,
+                ...props,
+            },
+            protect: false,
+        } as TestResource);
+        return true;
+    };
 const byRole = (rs: TestResource[], role: string) =>
     rs.find(
         (r) =>
@@ -193,7 +214,6 @@ const editAzureLb =
 /** The gcp firewall rule admitting the clients (not Google's probe ranges). */
 const clientFirewall = (rs: TestResource[]) => named(rs, GFW, "clients");
 
-const TOKEN_ROLE = "vault:tokenauth/authBackendRole:AuthBackendRole";
 const HANDOVER = "pulumi-nodejs:dynamic/bonito:VaultHandover";
 const INIT = "pulumi-nodejs:dynamic/bonito:VaultInit";
 const MOUNT = "vault:index/mount:Mount";
@@ -957,9 +977,9 @@ const ROWS: Row[] = [
     },
     {
         policy: "monitoring-alerting-path",
-        change: "the metrics token removed",
-        needs: METRICS_TOKEN,
-        mutate: (rs) => remove(rs, (r) => r.type === METRICS_TOKEN),
+        change: "the metrics AppRole role removed",
+        needs: ROLE,
+        mutate: (rs) => remove(rs, (r) => r === metricsRole(rs)),
     },
     {
         policy: "monitoring-alerting-path",
@@ -1453,51 +1473,74 @@ const ROWS: Row[] = [
     // ---- issue 28: the classes a second independent corpus slipped through. Each class has rows
     // written as a hurried operator would make the change, and a "neighbour" row (expect: "pass"):
     // a legitimate variant the rule must not flag.
-    // 1. the metrics token's role
+    // 1. the metrics identity: the AppRole Prometheus's Vault Agent logs in with, and any token role
+    // an operator adds to hand Prometheus a long-lived token instead
     {
         policy: "vault-tokenrole-metrics-least-privilege",
-        change: "metrics token role also allows the default policy",
-        needs: TOKEN_ROLE,
-        mutate: (rs) => ((first(rs, TOKEN_ROLE).props.allowedPolicies as string[]).push("default"), true),
+        change: "metrics AppRole also given the backend policy (to debug a scrape)",
+        needs: ROLE,
+        mutate: (rs) => ((metricsRole(rs).props.tokenPolicies as string[]).push("bonito-backend"), true),
     },
     {
         policy: "vault-tokenrole-metrics-least-privilege",
-        change: "metrics token role tokenPeriod one year",
-        needs: TOKEN_ROLE,
-        mutate: set(TOKEN_ROLE, "tokenPeriod", 31536000),
+        change: 'metrics AppRole tokenNoDefaultPolicy "false"',
+        needs: ROLE,
+        mutate: (rs) => ((metricsRole(rs).props.tokenNoDefaultPolicy = "false"), true),
+    },
+    {
+        policy: "vault-approle-token-ttl",
+        change: "metrics AppRole made periodic (30 days) so the agent never logs in again",
+        needs: ROLE,
+        mutate: (rs) => ((metricsRole(rs).props.tokenPeriod = 2592000), true),
+    },
+    {
+        policy: "vault-approle-token-ttl",
+        change: "metrics AppRole tokenMaxTtl 0 (the mount's 768h)",
+        needs: ROLE,
+        mutate: (rs) => ((metricsRole(rs).props.tokenMaxTtl = 0), true),
     },
     {
         policy: "vault-tokenrole-metrics-least-privilege",
-        change: "metrics token role tokenExplicitMaxTtl one year",
-        needs: TOKEN_ROLE,
-        mutate: set(TOKEN_ROLE, "tokenExplicitMaxTtl", 31536000),
+        change: "token role added for a long-lived Prometheus token: orphan, periodic 30 days",
+        needs: ROLE,
+        mutate: addTokenRole({ orphan: true, renewable: true, tokenPeriod: 2592000 }),
     },
     {
         policy: "vault-tokenrole-metrics-least-privilege",
-        change: "metrics token role made non-periodic with no TTL (the mount's 768h, renewable)",
-        needs: TOKEN_ROLE,
-        mutate: (rs) => unset(first(rs, TOKEN_ROLE), "tokenPeriod"),
+        change: "token role added: not orphan, not periodic, but no TTL (the mount's 768h, renewable)",
+        needs: ROLE,
+        mutate: addTokenRole({ orphan: false, renewable: true }),
     },
     {
         policy: "vault-tokenrole-metrics-least-privilege",
-        change: 'metrics token role tokenNoDefaultPolicy "false"',
-        needs: TOKEN_ROLE,
-        mutate: set(TOKEN_ROLE, "tokenNoDefaultPolicy", "false"),
+        change: "token role added with tokenTtl 1h but tokenExplicitMaxTtl 90 days",
+        needs: ROLE,
+        mutate: addTokenRole({ tokenTtl: 3600, tokenMaxTtl: 14400, tokenExplicitMaxTtl: 7776000 }),
     },
     {
         policy: "vault-tokenrole-metrics-least-privilege",
-        change: "neighbour: metrics token role period shortened to 7 days, bound to the clients' range",
-        needs: TOKEN_ROLE,
+        change: "token role added that also allows the default policy",
+        needs: ROLE,
+        mutate: addTokenRole({ allowedPolicies: ["bonito-metrics", "default"], tokenTtl: 900, tokenMaxTtl: 3600 }),
+    },
+    {
+        policy: "vault-tokenrole-metrics-least-privilege",
+        change: "neighbour: token role added as strict as the AppRoles (15 min, 1h max, not orphan, no period)",
+        needs: ROLE,
         expect: "pass",
-        mutate: (rs) => {
-            Object.assign(first(rs, TOKEN_ROLE).props, { tokenPeriod: 604800, tokenBoundCidrs: ["10.20.0.0/16"] });
-            return true;
-        },
+        mutate: addTokenRole({ orphan: false, renewable: true, tokenTtl: 900, tokenMaxTtl: 3600 }),
     },
     {
         policy: "vault-tokenrole-metrics-least-privilege",
-        change: "backend's tokens bound to the clients' range (approleTokenBoundCidrs), the metrics token role left unbound",
-        needs: TOKEN_ROLE,
+        change: "neighbour: metrics AppRole tokens shortened to 5 minutes (30 min max)",
+        needs: ROLE,
+        expect: "pass",
+        mutate: (rs) => (Object.assign(metricsRole(rs).props, { tokenTtl: 300, tokenMaxTtl: 1800 }), true),
+    },
+    {
+        policy: "vault-tokenrole-metrics-least-privilege",
+        change: "backend's tokens bound to the clients' range (approleTokenBoundCidrs), the metrics AppRole left unbound",
+        needs: ROLE,
         mutate: (rs) => {
             appRole(rs, "bonito-backend").props.tokenBoundCidrs = ["10.20.0.0/16"];
             return true;
@@ -1505,24 +1548,118 @@ const ROWS: Row[] = [
     },
     {
         policy: "vault-tokenrole-metrics-least-privilege",
-        change: "metrics token role bound to 0.0.0.0/0",
-        needs: TOKEN_ROLE,
-        mutate: set(TOKEN_ROLE, "tokenBoundCidrs", ["0.0.0.0/0"]),
+        change: "backend bound; metrics AppRole tokens bound but its secret ID usable from anywhere",
+        needs: ROLE,
+        mutate: (rs) => {
+            appRole(rs, "bonito-backend").props.tokenBoundCidrs = ["10.20.0.0/16"];
+            Object.assign(metricsRole(rs).props, { tokenBoundCidrs: ["10.30.0.0/24"], secretIdBoundCidrs: [] });
+            return true;
+        },
     },
     {
         policy: "vault-tokenrole-metrics-least-privilege",
-        change: "metrics token role bound to 0.0.0.0/1 (half the internet: anyone in disguise)",
-        needs: TOKEN_ROLE,
-        mutate: set(TOKEN_ROLE, "tokenBoundCidrs", ["0.0.0.0/1"]),
+        change: "metrics AppRole bound to 0.0.0.0/0",
+        needs: ROLE,
+        mutate: (rs) => ((metricsRole(rs).props.tokenBoundCidrs = ["0.0.0.0/0"]), true),
     },
     {
         policy: "vault-tokenrole-metrics-least-privilege",
-        change: "neighbour: backend's tokens and the metrics token each bound to their own range",
-        needs: TOKEN_ROLE,
+        change: "metrics AppRole secret ID bound to 0.0.0.0/1 (half the internet: anyone in disguise)",
+        needs: ROLE,
+        mutate: (rs) => ((metricsRole(rs).props.secretIdBoundCidrs = ["0.0.0.0/1"]), true),
+    },
+    {
+        policy: "vault-tokenrole-metrics-least-privilege",
+        change: "neighbour: backend's tokens and the metrics identity each bound to their own range",
+        needs: ROLE,
         expect: "pass",
         mutate: (rs) => {
             appRole(rs, "bonito-backend").props.tokenBoundCidrs = ["10.20.0.0/16"];
-            first(rs, TOKEN_ROLE).props.tokenBoundCidrs = ["10.30.0.0/24"];
+            Object.assign(metricsRole(rs).props, {
+                tokenBoundCidrs: ["10.30.0.0/24"],
+                secretIdBoundCidrs: ["10.30.0.0/24"],
+            });
+            return true;
+        },
+    },
+    {
+        policy: "vault-policy-metrics-least-privilege",
+        change: "metrics policy regains revoke-self and gains sys/internal/counters",
+        needs: ROLE,
+        mutate: (rs) =>
+            editDoc(vaultPolicy(rs, "bonito-metrics"), (d) => {
+                d.path["sys/internal/counters/*"] = { capabilities: ["read"] };
+            }),
+    },
+    {
+        policy: "monitoring-alerting-path",
+        change: "bundled: Prometheus's credentials_file pointed at an uploaded static token",
+        needs: C,
+        bundled: true,
+        mutate: (rs) => {
+            const prom = byRole(rs, "prometheus");
+            (prom.props.uploads as Record<string, unknown>[]).push({
+                file: "/etc/prometheus/vault-token",
+                content: "hvs.static",
+                permissions: "0400",
+            });
+            return editUpload(prom, "prometheus.yml", (d) => {
+                for (const j of d.scrape_configs)
+                    if (j.authorization) j.authorization.credentials_file = "/etc/prometheus/vault-token";
+            });
+        },
+    },
+    {
+        policy: "monitoring-alerting-path",
+        change: "bundled: the metrics agent's token volume dropped from Prometheus",
+        needs: C,
+        bundled: true,
+        mutate: (rs) => {
+            const prom = byRole(rs, "prometheus");
+            prom.props.volumes = (prom.props.volumes as { containerPath: string }[]).filter(
+                (v) => v.containerPath !== "/run/bonito-metrics",
+            );
+            return true;
+        },
+    },
+    {
+        policy: "container-vault-client-tls-verified",
+        change: "bundled: the metrics agent told tls_skip_verify true",
+        needs: C,
+        bundled: true,
+        mutate: (rs) =>
+            editUpload(byRole(rs, "metrics-agent"), "agent.json", (d) => {
+                d.vault.tls_skip_verify = true;
+            }),
+    },
+    {
+        policy: "container-vault-client-tls-verified",
+        change: "bundled: the metrics agent's ca_cert removed (it trusts the image's public CAs)",
+        needs: C,
+        bundled: true,
+        mutate: (rs) =>
+            editUpload(byRole(rs, "metrics-agent"), "agent.json", (d) => {
+                delete d.vault.ca_cert;
+            }),
+    },
+    {
+        policy: "container-runtime-hardened",
+        change: "bundled: the metrics agent run as root",
+        needs: C,
+        bundled: true,
+        mutate: (rs) => ((byRole(rs, "metrics-agent").props.user = "0:0"), true),
+    },
+    {
+        policy: "container-runtime-hardened",
+        change: "bundled: the metrics agent's secret ID uploaded 0644",
+        needs: C,
+        bundled: true,
+        mutate: (rs) => {
+            const up = (byRole(rs, "metrics-agent").props.uploads as Record<string, unknown>[]).find((u) =>
+                String(u.file).endsWith("/secret-id"),
+            );
+            if (!up) return false;
+            up.permissions = "0644";
             return true;
         },
     },

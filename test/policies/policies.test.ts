@@ -51,9 +51,10 @@ function tokenRole(over: Record<string, unknown> = {}): TestResource {
             roleName: "bonito-metrics",
             allowedPolicies: ["bonito-metrics"],
             disallowedPolicies: ["root"],
-            orphan: true,
+            orphan: false,
             renewable: true,
-            tokenPeriod: 2592000,
+            tokenTtl: 900,
+            tokenMaxTtl: 3600,
             tokenNoDefaultPolicy: true,
             tokenType: "service",
             ...over,
@@ -537,7 +538,7 @@ const CASES: Record<string, Case> = {
         ],
         expect: [
             "The container has no bonito.role label, so the policies cannot tell what it is; declare it through hardenedContainer() with its role.",
-            'The container\'s bonito.role is "debug", which the policies do not know; use one of vault-server, vault-unsealer, snapshot-agent, snapshot-uploader, audit-shipper, prometheus, alertmanager, blackbox, mtail, audit-archive-init.',
+            'The container\'s bonito.role is "debug", which the policies do not know; use one of vault-server, vault-unsealer, snapshot-agent, snapshot-uploader, audit-shipper, prometheus, alertmanager, blackbox, mtail, metrics-agent, audit-archive-init.',
             "The container is labelled bonito.role=mtail but runs Vault (a server command, a Vault image or a Vault config upload); label it vault-server or vault-unsealer.",
         ],
     },
@@ -680,14 +681,14 @@ const CASES: Record<string, Case> = {
         ],
         expect: [
             "bind_secret_id is off, so the role id alone logs in; set bindSecretId: true (a CIDR binding does not replace the secret id).",
-            "token_policies names admin, which no least-privilege rule checks; use default, bonito-backend, snapshot-agent, bonito-migration, bonito-rolling (or add the policy to reviewedPolicies with its own rule).",
+            "token_policies names admin, which no least-privilege rule checks; use default, bonito-backend, snapshot-agent, bonito-migration, bonito-rolling, bonito-metrics (or add the policy to reviewedPolicies with its own rule).",
         ],
     },
     "vault-policy-metrics-least-privilege": {
         ok: [f.vaultPolicy("bonito-metrics", { "sys/metrics": ["read"], "auth/token/renew-self": ["update"] })],
         bad: [f.vaultPolicy("bonito-metrics", { "sys/metrics": ["read"], "sys/storage/raft/snapshot": ["read"] })],
         expect: [
-            'Metrics policy bonito-metrics grants read on "sys/storage/raft/snapshot"; it may only read metrics: "sys/metrics" [read]; "auth/token/lookup-self" [read]; "auth/token/renew-self" [update]; "auth/token/revoke-self" [update].',
+            'Metrics policy bonito-metrics grants read on "sys/storage/raft/snapshot"; it may only read metrics: "sys/metrics" [read]; "auth/token/lookup-self" [read]; "auth/token/renew-self" [update].',
         ],
     },
     "monitoring-alerting-path": {
@@ -695,16 +696,12 @@ const CASES: Record<string, Case> = {
         ok: [
             ...f.cluster(3),
             f.vaultPolicy("bonito-metrics", { "sys/metrics": ["read"] }),
-            {
-                type: "pulumi-nodejs:dynamic/bonito:MetricsToken",
-                name: "bonito-vault-monitoring-token",
-                props: { role: "bonito-metrics" },
-            },
+            f.appRole({ roleName: "bonito-metrics", tokenPolicies: ["bonito-metrics"], tokenNoDefaultPolicy: true }),
         ],
         bad: f.cluster(3),
         expect: [
             "No Vault policy bonito-metrics: nothing may read Vault's metrics, so no health alert can fire.",
-            "No metrics token (MetricsToken, role bonito-metrics): Prometheus cannot scrape sys/metrics.",
+            "No AppRole role issues the bonito-metrics policy: no agent can log in for Prometheus, which cannot scrape sys/metrics.",
         ],
     },
     "vault-policy-migration-least-privilege": {
@@ -778,20 +775,38 @@ const CASES: Record<string, Case> = {
         ],
     },
     "vault-tokenrole-metrics-least-privilege": {
-        // The backend's tokens bound to the clients' range, the metrics token to Prometheus's.
-        ok: [f.appRole({ tokenBoundCidrs: ["10.20.0.0/16"] }), tokenRole({ tokenBoundCidrs: ["10.30.0.0/24"] })],
+        // The backend's tokens bound to the clients' range, the metrics identity to Prometheus's.
+        ok: [
+            f.appRole({ tokenBoundCidrs: ["10.20.0.0/16"] }),
+            f.appRole({
+                roleName: "bonito-metrics",
+                tokenPolicies: ["bonito-metrics"],
+                tokenNoDefaultPolicy: true,
+                tokenBoundCidrs: ["10.30.0.0/24"],
+                secretIdBoundCidrs: ["10.30.0.0/24"],
+            }),
+            tokenRole({ tokenBoundCidrs: ["10.30.0.0/24"] }),
+        ],
         bad: [
             f.appRole({ tokenBoundCidrs: ["10.20.0.0/16"] }),
+            f.appRole({
+                roleName: "bonito-metrics",
+                tokenPolicies: ["bonito-metrics", "bonito-backend"],
+                tokenBoundCidrs: ["10.30.0.0/24"],
+            }),
             tokenRole({ allowedPolicies: ["bonito-metrics", "default"], tokenBoundCidrs: ["10.30.0.0/24"] }),
-            tokenRole({ tokenPeriod: 31536000, tokenBoundCidrs: ["10.30.0.0/24"] }),
-            tokenRole(),
-            tokenRole({ tokenBoundCidrs: ["0.0.0.0/1"] }),
+            tokenRole({ orphan: true, tokenPeriod: 2592000, tokenBoundCidrs: ["10.30.0.0/24"] }),
+            tokenRole({ tokenBoundCidrs: ["0.0.0.0/1"], tokenMaxTtl: 0 }),
         ],
         expect: [
+            "AppRole role bonito-metrics: its tokens carry bonito-backend beside the metrics policy; carry only bonito-metrics.",
+            "AppRole role bonito-metrics: tokenNoDefaultPolicy is off, so every token also carries the default policy; set it to true.",
+            "AppRole role bonito-metrics: secretIdBoundCidrs is unset while the AppRole role bonito-backend (10.20.0.0/16) binds its tokens to addresses; bind the metrics identity too (monitoringTokenBoundCidrs: where Prometheus and its agent reach Vault from).",
             "Token role bonito-metrics: its tokens may carry default; allow only bonito-metrics.",
-            "Token role bonito-metrics: tokenPeriod is 365 days; at most 31 days.",
-            "Token role bonito-metrics: tokenBoundCidrs is unset while the AppRole role bonito-backend (10.20.0.0/16) binds its tokens to addresses; bind the metrics token too (monitoringTokenBoundCidrs: the addresses Prometheus scrapes from).",
-            "Token role bonito-metrics: tokenBoundCidrs lists 0.0.0.0/1, which admits anyone (an IPv4 prefix shorter than /8 or IPv6 shorter than /32); list the addresses Prometheus scrapes from.",
+            "Token role bonito-metrics: orphan is on: its tokens outlive the token that created them and any revocation of it; turn it off (Prometheus's Vault Agent logs in itself).",
+            "Token role bonito-metrics: tokenPeriod is 2592000s: a periodic token renews forever; remove it (the agent logs in again instead).",
+            "Token role bonito-metrics: tokenBoundCidrs lists 0.0.0.0/1, which admits anyone (an IPv4 prefix shorter than /8 or IPv6 shorter than /32); list where Prometheus and its agent reach Vault from.",
+            "Token role bonito-metrics: tokenMaxTtl is unset (the mount's 768h, renewable all that time); set it to at most 14400s.",
         ],
     },
     "vault-handover-admin-least-privilege": {

@@ -40,10 +40,10 @@ describe("monitoring config", () => {
     });
     it("monitoringTokenBoundCidrs: required once approleTokenBoundCidrs binds the backend's tokens; /8 at the widest", () => {
         assert.deepEqual(problems({ [K("approleTokenBoundCidrs")]: JSON.stringify(["10.20.0.0/16"]) }), [
-            "bonito-vault:monitoringTokenBoundCidrs is empty while approleTokenBoundCidrs binds the backend's tokens to 10.20.0.0/16: bind the metrics token too, to the addresses Prometheus scrapes from (such as [10.20.0.0/16])",
+            "bonito-vault:monitoringTokenBoundCidrs is empty while approleTokenBoundCidrs binds the backend's tokens to 10.20.0.0/16: bind the metrics identity too, to where Prometheus and its agent reach Vault from (such as [10.20.0.0/16])",
         ]);
         assert.deepEqual(problems({ [K("monitoringTokenBoundCidrs")]: JSON.stringify(["0.0.0.0/1"]) }), [
-            "bonito-vault:monitoringTokenBoundCidrs lists 0.0.0.0/1, shorter than /8: that binds the metrics token to a large part of the internet; list the addresses Prometheus scrapes from (got [0.0.0.0/1])",
+            "bonito-vault:monitoringTokenBoundCidrs lists 0.0.0.0/1, shorter than /8: that binds the metrics identity to a large part of the internet; list where Prometheus and its agent reach Vault from (got [0.0.0.0/1])",
         ]);
         const c = loadConfig("local", {
             ...BASE,

@@ -4,15 +4,14 @@
  * (`require-from-string`, then `.handler()`), and driven over a real socket against a scripted
  * loopback server. The host reports only `e.message` to the operator, so every refusal and every
  * failed step must arrive with its exact text.
- * Proves: that text survives serialisation for VaultInit, VaultHandover, UnsealerInit and MetricsToken
- * (all four reach Vault through components/vault/http.ts, which is serialised with them).
+ * Proves: that text survives serialisation for VaultInit, VaultHandover and UnsealerInit
+ * (all three reach Vault through components/vault/http.ts, which is serialised with them).
  * Does not prove: the gRPC hop between the host and the engine (it forwards `e.message` verbatim).
  */
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { after, before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { metricsTokenProvider } from "../../components/monitoring/metricsToken";
 import { handoverProvider, initProvider } from "../../components/settings/vaultInit";
 import { unsealerProvider } from "../../components/unseal/local";
 import { startHttpVault, type HttpVault } from "../helpers/httpVault";
@@ -52,17 +51,15 @@ let vault: HttpVault;
 let init: Provider;
 let handover: Provider;
 let unsealer: Provider;
-let metricsToken: Provider;
 
 before(async () => {
     delete process.env.BONITO_VAULT_ROOT_TOKEN;
     delete process.env.BONITO_VAULT_RECOVERY_REKEYED;
     vault = await startHttpVault();
-    [init, handover, unsealer, metricsToken] = await Promise.all([
+    [init, handover, unsealer] = await Promise.all([
         asTheHostLoadsIt(initProvider),
         asTheHostLoadsIt(handoverProvider),
         asTheHostLoadsIt(unsealerProvider),
-        asTheHostLoadsIt(metricsTokenProvider),
     ]);
 });
 after(() => vault.close());
@@ -150,27 +147,5 @@ describe("serialised dynamic providers report their refusals with the exact text
         const olds = { address: vault.addr, unsealKey: "a2V5", transitToken: "t" };
         const msg = await reported(unsealer.update("id", olds, { address: vault.addr }));
         assert.equal(msg, "PUT /v1/sys/unseal answered 400: invalid key");
-    });
-
-    it("MetricsToken: Pulumi's admin login refused, then the token role refused with Vault's error", async () => {
-        const inputs = {
-            addr: vault.addr,
-            caCert: "",
-            tlsServerName: "vault",
-            adminMount: "pulumi-admin",
-            adminRoleId: "ROLE-ID-0001",
-            adminSecretId: "SECRET-ID-0002",
-            role: "bonito-metrics",
-        };
-        vault.routes = { "POST auth/pulumi-admin/login": { status: 400, body: { errors: ["invalid secret id"] } } };
-        assert.equal(await reported(metricsToken.create(inputs)), "MetricsToken: Pulumi's admin login answered 400");
-        vault.routes = {
-            "POST auth/pulumi-admin/login": { status: 200, body: { auth: { client_token: "hvs.ADMIN-TOKEN" } } },
-            "POST auth/token/create/bonito-metrics": { status: 403, body: { errors: ["permission denied"] } },
-        };
-        assert.equal(
-            await reported(metricsToken.create(inputs)),
-            "MetricsToken: auth/token/create/bonito-metrics answered 403: permission denied",
-        );
     });
 });

@@ -298,12 +298,12 @@ describe("policies", () => {
                 ...role("bonito-rolling"),
                 "auth/approle/role/bonito-rolling/role-id": { capabilities: ["read", "update"] },
                 "auth/approle/role/bonito-rolling/custom-secret-id": { capabilities: ["update"] },
-                // The metrics reader: its policy, its token role, and issuing tokens from that role only.
+                // The metrics reader: its policy and the AppRole role its Vault Agent logs in with.
                 "sys/policies/acl/bonito-metrics": { capabilities: ["create", "read", "update", "delete"] },
-                "auth/token/roles/bonito-metrics": { capabilities: ["create", "read", "update", "delete"] },
-                "auth/token/create/bonito-metrics": { capabilities: ["update"] },
-                // ...and renewing and revoking that token by naming it (MetricsToken).
-                "auth/token/renew": { capabilities: ["update"] },
+                ...role("bonito-metrics"),
+                // Retiring a pre-agent stack's periodic token role and token (deleted, revoked by naming it),
+                // never creating or renewing one.
+                "auth/token/roles/bonito-metrics": { capabilities: ["read", "delete"] },
                 "auth/token/revoke": { capabilities: ["update"] },
             },
         });

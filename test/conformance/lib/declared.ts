@@ -64,8 +64,8 @@ export interface DeclaredStack {
     nodeTurn: Record<string, DeclaredDynamic>;
     /** The check before the first replacement of a roll (components/rolling.ts). */
     rollCheck: DeclaredDynamic;
-    /** The metrics reader's token (components/monitoring/metricsToken.ts). */
-    metricsToken: DeclaredDynamic;
+    /** The metrics agent's configuration file (components/monitoring/metricsPolicy.ts). */
+    metricsAgentConfig: string;
     plan: VaultSettingsPlan;
     resources: Recorded[];
 }
@@ -163,7 +163,7 @@ export async function declaredStack(
         nodeTls: Object.fromEntries(byType(":NodeTls").map((r) => [String(r.inputs.node), dynamic(r)])),
         nodeTurn: Object.fromEntries(byType(":NodeTurn").map((r) => [String(r.inputs.node), dynamic(r)])),
         rollCheck: dynamic(one(":RollCheck")),
-        metricsToken: dynamic(one(":MetricsToken")),
+        metricsAgentConfig: platform.monitoring.metricsAgentConfig,
         plan: platform.settings.plan,
         resources: run.resources,
     };

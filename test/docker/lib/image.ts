@@ -198,10 +198,14 @@ export const SIDECAR_IMAGES: Record<string, SidecarImage> = {
     mtail: { tag: "bonito-vault-docker-tier/mtail:3.0.0-rc50-standin", upstream: "README's mtail build" },
     "audit-shipper": { tag: "bonito-vault-docker-tier/rclone:1.76.0-standin", upstream: "rclone/rclone" },
 };
-/** The archive's one-shot owner step runs on the Vault image (its vault-owned /vault/file is copied up). */
-export const SIDECAR_ROLES = [...Object.keys(SIDECAR_IMAGES), "audit-archive-init"];
+/**
+ * The archive's one-shot owner step runs on the Vault image (its vault-owned /vault/file is copied
+ * up), and so does the metrics agent (`vault agent`, the stack's own binary).
+ */
+const ON_VAULT_IMAGE = ["audit-archive-init", "metrics-agent"];
+export const SIDECAR_ROLES = [...Object.keys(SIDECAR_IMAGES), ...ON_VAULT_IMAGE];
 export const sidecarImage = (role: string): string =>
-    role === "audit-archive-init" ? IMAGE : SIDECAR_IMAGES[role].tag;
+    ON_VAULT_IMAGE.includes(role) ? IMAGE : SIDECAR_IMAGES[role].tag;
 
 export function rcloneBinary(): string {
     return path.resolve(__dirname, "../../../tools/bin/rclone");

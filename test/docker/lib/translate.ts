@@ -29,12 +29,12 @@ export const DIFFERENCES = {
         run: "local stand-ins (test/docker/lib/image.ts buildSidecarImages): the same versions' binaries (Debian bookworm's packages, dynamically linked, with their libraries; rclone v1.76.0 built here), busybox, upstream's entrypoint, USER, WORKDIR and nobody-owned data folders",
         reason: "no image registry is reachable from the test machine",
     },
-    metricsToken: {
-        input: "uploads /etc/prometheus/vault-token",
+    metricsLogin: {
+        input: "uploads /etc/vault-agent/role-id and /etc/vault-agent/secret-id",
         declared:
-            "the MetricsToken provider's token (a mock value under the mock runtime), minted through the admin AppRole",
-        run: "a token created on the real cluster from the declared bonito-metrics token role (declared policy and role applied with the root token)",
-        reason: "the mock runtime cannot run the dynamic provider against the real cluster; the tier applies no admin AppRole",
+            "the bonito-metrics AppRole's role ID and a secret ID (mock values under the mock runtime), issued through the admin AppRole",
+        run: "the role ID and a secret ID of the declared bonito-metrics AppRole role, written on the real cluster (declared policy, role inputs and approle mount applied with the root token)",
+        reason: "the mock runtime cannot reach the real cluster; the tier applies no admin AppRole",
     },
     caUpload: {
         input: "uploads of the cluster CA (/etc/prometheus/vault-ca.pem, /etc/blackbox/vault-ca.pem)",
