@@ -28,6 +28,9 @@ import {
     renderPrometheusConfig,
     type ScrapeInput,
 } from "../../components/monitoring/prometheusConfig";
+import { requireTools } from "../helpers/tools";
+
+requireTools("promtool");
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bonito-am-auth-"));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -16,9 +16,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
+import { requireTools } from "../helpers/tools";
 import { renderAlertRulesFile } from "../../components/monitoring/alertRules";
 import { DEFAULT_SENSITIVE_PATHS, renderMtailProgram, securityRules } from "../../components/monitoring/securityRules";
 import { UPLOAD_LOG_NAME } from "../../components/backup/uploaderConfig";
+
+requireTools("promtool", "mtail");
 
 type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
