@@ -32,7 +32,7 @@ export type TlsMinVersion = "tls12" | "tls13";
 /** One of the two internal CAs a rotation moves between (components/clusterTls.ts). */
 export type CaSlot = "a" | "b";
 export const CA_SLOTS = ["a", "b"] as const;
-export type StorageMode = "raft" | "file";
+export type StorageMode = "raft" | "file" | "consul";
 
 export interface TlsConfig {
     mode: TlsMode;
