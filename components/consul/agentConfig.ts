@@ -22,7 +22,9 @@
  *   server's certificate must name `server.<datacenter>.consul`. `verify_incoming` covers HTTPS too:
  *   Vault presents its node certificate (client_auth) to its local agent.
  * - Plain HTTP, DNS, gRPC and WAN gossip off (-1): Vault needs only HTTPS; one datacenter.
- * - No UI, no update check, no remote exec, no script checks (the docs' RCE warning).
+ * - No UI, no update check, no remote exec, no script checks (the docs' RCE warning), and no
+ *   Connect: the service mesh defaults to on (`connect.enabled`, "Defaults to true") and starts a CA
+ *   on the servers; Vault's storage uses none of it.
  */
 import type { TlsMinVersion } from "../config";
 
@@ -112,6 +114,7 @@ function common(input: ConsulAgentInput, retryJoin: string[]): Record<string, un
         },
         acl: { enabled: true, default_policy: "deny", enable_token_persistence: true },
         ui_config: { enabled: false },
+        connect: { enabled: false },
         disable_update_check: true,
         disable_remote_exec: true,
         enable_script_checks: false,

@@ -56,6 +56,7 @@ const HARDENED = {
     ports: { https: 8501, http: -1, dns: -1, grpc: -1, grpc_tls: -1, serf_wan: -1 },
     acl: { enabled: true, default_policy: "deny", enable_token_persistence: true },
     ui_config: { enabled: false },
+    connect: { enabled: false },
     disable_update_check: true,
     disable_remote_exec: true,
     enable_script_checks: false,
