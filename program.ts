@@ -3,6 +3,7 @@
  * stack outputs. `index.ts` exports what this returns; tests call it under the mock runtime.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { RunError } from "@pulumi/pulumi/errors";
 import { loadConfig, type StackConfig } from "./components/config";
 import { isConfigSecret } from "./components/sdkInternals";
 import { VaultPlatform } from "./components/vaultPlatform";
@@ -29,6 +30,13 @@ export function buildProgram(
             const { raw, secretKeys } = readRawConfig();
             return loadConfig(stack, raw, secretKeys, { allowExampleKeys: options.allowExampleKeys });
         })();
+    if (cfg.storage === "consul")
+        // The configuration is validated and the Consul documents render (components/consul), but
+        // the Consul containers, the ACL bootstrap and Consul snapshots are not declared yet (#30):
+        // refuse before declaring anything rather than deploy Vault pointed at a Consul that is not there.
+        throw new RunError(
+            `Stack "${stack}": storage consul is not deployable yet: the Consul room (containers, ACL bootstrap, snapshots) is unfinished (issue #30); use storage raft`,
+        );
     const platform = new VaultPlatform("bonito-vault", { config: cfg }, opts);
     const unseal = platform.unseal.delivery;
     return {

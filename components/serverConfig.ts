@@ -27,6 +27,11 @@ export interface ServerConfigInput {
     seal: SealStanza;
     /** Audit devices declared in the file; only used when `config.engine` is openbao. */
     audit?: AuditStanza[];
+    /**
+     * Required when `config.storage` is consul: the stanza components/consul/storage.ts renders
+     * (kept out of this file so the core does not import the optional Consul room).
+     */
+    consulStorage?: { consul: Record<string, string> };
 }
 
 /**
@@ -44,10 +49,12 @@ export function renderServerConfig(input: ServerConfigInput): Record<string, unk
     const { config: c, node, nodes, seal } = input;
     const tlsOn = c.tls.mode !== "upstream-proxy";
     const raft = c.storage === "raft";
+    // Raft and Consul are HA: standbys forward requests to the active node over the cluster port.
+    const ha = c.storage !== "file";
 
     const mainListener: Record<string, unknown> = {
         address: `0.0.0.0:${c.apiPort}`,
-        ...(raft ? { cluster_address: `0.0.0.0:${c.clusterPort}` } : {}),
+        ...(ha ? { cluster_address: `0.0.0.0:${c.clusterPort}` } : {}),
         ...(tlsOn
             ? {
                   tls_disable: false,
@@ -79,6 +86,8 @@ export function renderServerConfig(input: ServerConfigInput): Record<string, unk
         });
     }
 
+    if (c.storage === "consul" && !input.consulStorage)
+        throw new Error("storage is consul but no consul storage stanza was given (components/consul/storage.ts)");
     const storage = raft
         ? {
               raft: {
@@ -102,18 +111,21 @@ export function renderServerConfig(input: ServerConfigInput): Record<string, unk
                       ),
               },
           }
-        : { file: { path: PATHS.data } };
+        : c.storage === "consul"
+          ? input.consulStorage
+          : { file: { path: PATHS.data } };
 
     const out: Record<string, unknown> = {
         cluster_name: baseName(c.clusterName, c.stack),
         ui: c.ui,
-        // Raft's docs advise disable_mlock: mlock cannot cover the memory-mapped BoltDB files.
-        // Swap is off instead: the container's memory_swap equals its memory limit (docs/architecture.md "Security posture").
+        // Raft's docs advise disable_mlock: mlock cannot cover the memory-mapped BoltDB files. With
+        // Consul or file storage, Vault's docs allow it where the host uses no swap, which holds for
+        // every node: the container's memory_swap equals its memory limit (docs/architecture.md "Security posture").
         disable_mlock: true,
         log_level: c.logLevel,
         log_format: "json",
         api_addr: node.apiAddr,
-        ...(raft ? { cluster_addr: node.clusterAddr } : {}),
+        ...(ha ? { cluster_addr: node.clusterAddr } : {}),
         default_lease_ttl: c.defaultLeaseTtl,
         max_lease_ttl: c.maxLeaseTtl,
         storage,

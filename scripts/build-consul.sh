@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds HashiCorp Consul v1.16.3 from the Go module proxy into tools/bin/consul (git-ignored), once,
-# and reuses it when it is already there. For the Consul storage issue (#30); no test uses it yet, so
-# neither .ci/run nor scripts/conformance-prereqs.sh calls it.
+# and reuses it when it is already there. For the Consul storage issue (#30): test/conformance/consul.test.ts
+# runs it, and scripts/conformance-prereqs.sh calls this script.
 #
 # Why v1.16.3: it is the newest v1.16 release this proxy serves whose module and submodules carry the
 # MPL-2.0 licence. v1.16.6's LICENSE is the Business Source License, and so is troubleshoot v0.6.0

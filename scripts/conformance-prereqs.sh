@@ -32,3 +32,7 @@ bash scripts/build-vault.sh
 # (tools/vault-1.20/go.mod says why it needs three compile fixes against the published sdk).
 bash scripts/build-vault.sh 1.20.4
 bash scripts/build-s3-tools.sh
+# Consul v1.16.3 for test/conformance/consul.test.ts (storage consul, #30). Reused when tools/bin/consul
+# is already that version: seconds. Cold it adds about 15 minutes on 2 cores (Consul's module graph
+# on top of Vault's, most of which is then in Go's caches already).
+bash scripts/build-consul.sh

@@ -32,7 +32,7 @@ export type TlsMinVersion = "tls12" | "tls13";
 /** One of the two internal CAs a rotation moves between (components/clusterTls.ts). */
 export type CaSlot = "a" | "b";
 export const CA_SLOTS = ["a", "b"] as const;
-export type StorageMode = "raft" | "file";
+export type StorageMode = "raft" | "file" | "consul";
 
 export interface TlsConfig {
     mode: TlsMode;
@@ -132,9 +132,10 @@ const coreKeys = {
         description: "Server flavour, which decides the few config and audit differences: vault or openbao.",
         default: "from image (openbao when the repository is named openbao)",
     }),
-    storage: key(oneOf(["raft", "file"], "raft"), {
+    storage: key(oneOf(["raft", "consul", "file"], "raft"), {
         type: "string",
-        description: "Storage backend: raft (HA, integrated) or file (single node only, seed option A).",
+        description:
+            "Storage backend: raft (HA, integrated; HashiCorp's recommendation for new clusters), consul (HA on a Consul cluster, seed option B: see consulMode; not on prod) or file (single node only, seed option A).",
         default: "raft",
     }),
     raftPerformanceMultiplier: key(integer({ def: 1, min: 1, max: 10 }), {
@@ -352,6 +353,7 @@ function checkNodesAndStorage({ nodes, storage }: CoreValues, ctx: BuildContext)
     if (ctx.prod && nodes < NODES.prodMin) ctx.issue("nodes", nodesReason());
     if (storage === "file" && nodes !== 1)
         ctx.issue("storage", `file storage serves exactly one node, but nodes is ${nodes}; use raft`);
+    // consul too: prod stays on raft until the Consul room is complete (components/config/consul.ts).
     if (ctx.prod && storage !== "raft") ctx.issue("storage", "must be raft on the prod stack");
 }
 

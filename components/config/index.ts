@@ -7,6 +7,7 @@
 import { RunError } from "@pulumi/pulumi/errors";
 import { auditShippingSection, type AuditShippingConfig } from "./auditShipping";
 import { backupSection, type BackupConfig } from "./backup";
+import { consulSection, type ConsulConfig } from "./consul";
 import { coreSection, type CoreConfig } from "./core";
 import { entryPointSection, type EntryPointSection } from "./entryPoint";
 import { settingsSection, type SettingsConfig } from "./settings";
@@ -29,6 +30,7 @@ export * from "./fields";
 export * from "./section";
 export type { CoreConfig, Engine, StorageMode, TlsConfig, TlsMinVersion, TlsMode } from "./core";
 export type { UnsealConfig } from "./unseal";
+export type { ConsulConfig, ConsulMode, ConsulSettings } from "./consul";
 export type { EntryPointConfig, EntryPointKind, EntryPointTarget } from "./entryPoint";
 export type { SettingsConfig } from "./settings";
 export type { BackupConfig } from "./backup";
@@ -37,6 +39,7 @@ export type { PromotionConfig } from "./promotion";
 export type { MonitoringConfig, MonitoringMode } from "./monitoring";
 
 export type StackConfig = { stack: string; prod: boolean } & CoreConfig &
+    ConsulConfig &
     UnsealConfig &
     EntryPointSection &
     SettingsConfig &
@@ -48,6 +51,7 @@ export type StackConfig = { stack: string; prod: boolean } & CoreConfig &
 /** Every area's keys, in build order (the README table's order). */
 const SECTION_KEYS: KeyShape[] = [
     coreSection.keys,
+    consulSection.keys,
     unsealSection.keys,
     entryPointSection.keys,
     settingsSection.keys,
@@ -158,7 +162,8 @@ export function loadConfig(
     const run = <S extends KeyShape, T, P>(section: ConfigSection<S, T, P>, prior: P): T =>
         section.build(sectionValues(section.keys, usable), ctx, prior);
     const core = run(coreSection, undefined);
-    const unseal = { ...core, ...run(unsealSection, core) };
+    const consul = { ...core, ...run(consulSection, core) };
+    const unseal = { ...consul, ...run(unsealSection, consul) };
     const entryPoint = { ...unseal, ...run(entryPointSection, unseal) };
     const settings = { ...entryPoint, ...run(settingsSection, entryPoint) };
     const backup = { ...settings, ...run(backupSection, settings) };
