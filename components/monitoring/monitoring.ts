@@ -285,7 +285,7 @@ export class Monitoring extends pulumi.ComponentResource {
         const role = new vault.approle.AuthBackendRole(
             `${name}-role`,
             roleArgs(metricsRole(cfg.monitoring.tokenBoundCidrs), NAMES.approleMount),
-            { ...on, dependsOn: [policy, ...(on.dependsOn ? [on.dependsOn].flat() : [])] },
+            { ...on, dependsOn: [policy, ...(args.dependsOn ?? [])] },
         );
         const secret = new vault.approle.AuthBackendRoleSecretId(
             `${name}-secret-id`,

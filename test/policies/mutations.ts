@@ -1584,7 +1584,7 @@ const ROWS: Row[] = [
     },
     {
         policy: "vault-policy-metrics-least-privilege",
-        change: "metrics policy regains revoke-self and gains sys/internal/counters",
+        change: "metrics policy also reads sys/internal/counters/* (request and entity counts)",
         needs: ROLE,
         mutate: (rs) =>
             editDoc(vaultPolicy(rs, "bonito-metrics"), (d) => {
